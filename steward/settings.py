@@ -1,0 +1,123 @@
+"""One settings object for every process, read from `STEWARD_*` variables and `.env` (SPEC §6)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.contracts import (
+    DEFAULT_SEVERITIES,
+    CallbackPolicy,
+    QuietHours,
+    Severity,
+    SeverityPolicy,
+    SlaPolicy,
+)
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `30m`, `24h`, `7d` → timedelta; anything else is a configuration error."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"invalid duration {text!r}: use a number and s, m, h or d, e.g. 30m")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _durations(table: dict, keys: tuple[str, ...]) -> dict:
+    return {k: parse_duration(v) if k in keys and isinstance(v, str) else v for k, v in table.items()}
+
+
+def load_sla_policy(path: Path | None, timezone: str, quiet_hours: QuietHours) -> SlaPolicy:
+    """The published policy: SPEC §2 defaults, overridden key by key by the TOML file if given."""
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path else {}
+    severities = {}
+    for severity, default in DEFAULT_SEVERITIES.items():
+        override = _durations(data.get("severity", {}).get(severity.value, {}), ("response", "resolution"))
+        severities[severity] = SeverityPolicy.model_validate(default.model_dump() | override)
+    callback_data = _durations(data.get("callback", {}), ("wait", "manual_response"))
+    unknown = set(data.get("severity", {})) - {s.value for s in Severity}
+    if unknown:
+        raise ValueError(f"unknown severity in SLA policy: {', '.join(sorted(unknown))}")
+    return SlaPolicy(
+        severities=severities,
+        callback=CallbackPolicy.model_validate(CallbackPolicy().model_dump() | callback_data),
+        timezone=timezone,
+        quiet_hours=quiet_hours,
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "steward"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    sandbox_port: int = 8010
+    public_base_url: str | None = None
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = "sandbox-auth-token"
+    twilio_from_number: str = "+15005550006"
+    twilio_api_base_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    quiet_hours: str = "22:00-08:00"
+    sla_policy: Path | None = None
+    temporal_ui_url: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("quiet hours look like 22:00-08:00")
+        return value
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'steward.db').resolve()}"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def webhook_base_url(self) -> str:
+        """The address Twilio uses to reach us; signatures are computed over it."""
+        return (self.public_base_url or self.api_base_url).rstrip("/")
+
+    @property
+    def twilio_base_url(self) -> str:
+        return (self.twilio_api_base_url or f"http://127.0.0.1:{self.sandbox_port}").rstrip("/")
+
+    @property
+    def temporal_ui(self) -> str:
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @cached_property
+    def policy(self) -> SlaPolicy:
+        start, end = self.quiet_hours.split("-")
+        return load_sla_policy(self.sla_policy, self.timezone, QuietHours(start=start, end=end))

@@ -1,0 +1,151 @@
+"""SQL schema: the directory (who and where), API tokens, and the case read model.
+
+The directory and tokens are written by admin endpoints and the seed; the read model (cases,
+case_events, notifications, inbound_messages) is written only by activities, each write idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Building(Base):
+    __tablename__ = "buildings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    building_id: Mapped[str] = mapped_column(ForeignKey("buildings.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(32))
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    preferred_channel: Mapped[str] = mapped_column(String(8), default="sms")
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    bad_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[int] = mapped_column(Integer)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    buildings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    on_duty: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Case(Base):
+    """One row per case: the latest projected summary, for reports and lists."""
+
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    building_id: Mapped[str] = mapped_column(String(32), index=True)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    resident_id: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    tier: Mapped[int] = mapped_column(Integer)
+    owner_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    handler_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    submitted_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    callback_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime]
+    warned: Mapped[bool] = mapped_column(default=False)
+    response_breached: Mapped[bool] = mapped_column(default=False)
+    resolution_breached: Mapped[bool] = mapped_column(default=False)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    withdrawn: Mapped[bool] = mapped_column(default=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseEventRow(Base):
+    """Every transition once: the unique (case_id, seq) turns retried and replayed writes into no-ops."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(100), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    device_at: Mapped[datetime | None]
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Notification(Base):
+    """Every message or call attempt, keyed by the sender's idempotency key."""
+
+    __tablename__ = "notifications"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(100), index=True)
+    to: Mapped[str] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """Every SMS that reached us; unmatched ones stay visible to staff, never dropped."""
+
+    __tablename__ = "inbound_messages"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_number: Mapped[str] = mapped_column(String(20), index=True)
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    case_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(32))

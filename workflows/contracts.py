@@ -1,0 +1,384 @@
+"""The typed contracts that cross every boundary: API ↔ workflow ↔ activity.
+
+Defined once here and imported everywhere (the API, the activities, the tests), so a field has one
+name and one meaning in the whole system. Nothing here does I/O: workflows import this module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Contract(BaseModel):
+    """Base of every contract: unknown fields are refused so a typo never silently does nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Kind(StrEnum):
+    repair = "repair"
+    complaint = "complaint"
+    hearing = "hearing"
+    drill = "drill"
+
+
+class Severity(StrEnum):
+    emergency = "emergency"
+    urgent = "urgent"
+    normal = "normal"
+    low = "low"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe; used to tell a raise from a lowering."""
+        return {"low": 0, "normal": 1, "urgent": 2, "emergency": 3}[self.value]
+
+
+class Tier(IntEnum):
+    handler = 0
+    team_lead = 1
+    property_manager = 2
+    general_manager = 3
+
+
+class Channel(StrEnum):
+    sms = "sms"
+    voice = "voice"
+    app = "app"
+
+
+class Locale(StrEnum):
+    zh_cn = "zh-CN"
+    en = "en"
+
+
+class Role(StrEnum):
+    resident = "resident"
+    staff = "staff"
+    supervisor = "supervisor"
+    admin = "admin"
+    system = "system"
+
+
+class Status(StrEnum):
+    submitted = "submitted"
+    dispatched = "dispatched"
+    acknowledged = "acknowledged"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    callback = "callback"
+    manual_callback = "manual_callback"
+    closed = "closed"
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a time must carry its UTC offset, e.g. 2026-11-26T10:00:00+08:00")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]
+
+
+# --- the published policy, snapshotted into each workflow at start -----------------------------
+
+
+class SeverityPolicy(Contract):
+    response: PositiveDuration
+    resolution: PositiveDuration
+    first_tier: Tier
+    staff_channel: Channel
+
+
+class CallbackPolicy(Contract):
+    wait: PositiveDuration = timedelta(hours=4)
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    manual_response: PositiveDuration = timedelta(minutes=30)
+
+
+class QuietHours(Contract):
+    """Community-local window in which non-urgent resident messages wait; may wrap midnight."""
+
+    start: str = "22:00"
+    end: str = "08:00"
+
+
+class SlaPolicy(Contract):
+    severities: dict[Severity, SeverityPolicy]
+    callback: CallbackPolicy = CallbackPolicy()
+    warning_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.75
+    timezone: str = "Asia/Shanghai"
+    quiet_hours: QuietHours = QuietHours()
+
+    def for_severity(self, severity: Severity) -> SeverityPolicy:
+        return self.severities[severity]
+
+
+DEFAULT_SEVERITIES: dict[Severity, SeverityPolicy] = {
+    Severity.emergency: SeverityPolicy(
+        response=timedelta(minutes=5), resolution=timedelta(hours=4),
+        first_tier=Tier.property_manager, staff_channel=Channel.voice,
+    ),
+    Severity.urgent: SeverityPolicy(
+        response=timedelta(minutes=15), resolution=timedelta(hours=12),
+        first_tier=Tier.team_lead, staff_channel=Channel.sms,
+    ),
+    Severity.normal: SeverityPolicy(
+        response=timedelta(minutes=30), resolution=timedelta(hours=24),
+        first_tier=Tier.handler, staff_channel=Channel.sms,
+    ),
+    Severity.low: SeverityPolicy(
+        response=timedelta(minutes=30), resolution=timedelta(hours=72),
+        first_tier=Tier.handler, staff_channel=Channel.app,
+    ),
+}
+
+
+# --- who acts --------------------------------------------------------------------------------
+
+
+class Actor(Contract):
+    """The person behind an action; always taken from the bearer token, never from a request body."""
+
+    id: ShortText
+    role: Role
+
+
+SYSTEM = Actor(id="steward", role=Role.system)
+
+
+# --- starting a case -------------------------------------------------------------------------
+
+
+class CaseInput(Contract):
+    kind: Kind = Kind.repair
+    severity: Severity = Severity.normal
+    category: ShortText
+    title: ShortText
+    description: LongText
+    building_id: ShortText
+    unit: ShortText | None = None
+    resident_id: ShortText
+    origin: Channel = Channel.app
+    submitted_by: Actor
+    submitted_at: AwareDatetime
+    policy: SlaPolicy
+    subject_staff_id: ShortText | None = Field(
+        default=None, description="For a complaint about a staff member: who it is about."
+    )
+
+
+# --- staff and resident actions (Temporal updates and signals) -------------------------------
+
+
+class Action(Contract):
+    actor: Actor
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened on the device, for actions made offline."
+    )
+
+
+class Acknowledge(Action):
+    pass
+
+
+class ProgressNote(Action):
+    note: LongText
+
+
+class Pause(Action):
+    reason: Reason
+    resume_at: AwareDatetime | None = None
+
+
+class Resume(Action):
+    pass
+
+
+class Reassign(Action):
+    handler_id: ShortText
+    reason: Reason
+
+
+class ChangeSeverity(Action):
+    severity: Severity
+    reason: Reason | None = None
+
+
+class Extend(Action):
+    resolution_due: AwareDatetime
+    reason: Reason
+
+
+class Resolve(Action):
+    note: LongText
+
+
+class Withdraw(Action):
+    reason: Reason | None = None
+
+
+class CallbackResult(StrEnum):
+    satisfied = "satisfied"
+    not_satisfied = "not_satisfied"
+    unreachable = "unreachable"
+
+
+class RecordCallback(Action):
+    """A manual callback recorded by staff after phoning or visiting the resident."""
+
+    result: CallbackResult
+    note: LongText
+
+
+class CallbackReply(Contract):
+    """The resident's answer to an automatic callback, from the SMS or voice webhook."""
+
+    attempt: int
+    satisfied: bool
+    channel: Channel
+    received_at: AwareDatetime
+
+
+class DeliveryFailed(Contract):
+    """Twilio reported a message or call for a callback attempt as failed or unanswered."""
+
+    attempt: int
+    channel: Channel
+    status: str
+    error_code: int | None = None
+
+
+# --- what the workflow tells the world -------------------------------------------------------
+
+
+class TimelineEntry(Contract):
+    at: datetime
+    device_at: datetime | None = None
+    actor: Actor | None = None
+    event: str
+    detail: dict[str, str | int | bool | None] = {}
+
+
+class CallbackRecord(Contract):
+    result: CallbackResult
+    channel: Channel | None
+    attempts: int
+    recorded_by: Actor
+    at: datetime
+    note: str | None = None
+
+
+class CaseSummary(Contract):
+    """The live state of a case without its timeline: what the read model and lists need."""
+
+    case_id: str
+    kind: Kind
+    status: Status
+    severity: Severity
+    category: str
+    title: str
+    building_id: str
+    unit: str | None
+    resident_id: str
+    tier: Tier
+    handler_id: str | None
+    owner_id: str | None
+    submitted_at: datetime
+    response_due: datetime | None
+    resolution_due: datetime
+    warned: bool
+    response_breached: bool
+    resolution_breached: bool
+    paused: bool
+    paused_total: timedelta
+    reopen_count: int
+    withdrawn: bool
+    callback: CallbackRecord | None
+    callback_attempt: int
+    next_deadline: datetime | None
+    next_deadline_kind: str | None
+
+
+class CaseState(CaseSummary):
+    """What `GET /requests/{id}` answers, from the workflow query."""
+
+    timeline: list[TimelineEntry]
+
+
+# --- activity inputs and outputs -------------------------------------------------------------
+
+
+class StaffContact(Contract):
+    staff_id: str
+    name: str
+    tier: Tier
+    phone: str | None
+    locale: Locale
+
+
+class ResidentContact(Contract):
+    resident_id: str
+    phone: str | None
+    locale: Locale
+    preferred_channel: Channel
+    opted_out: bool
+    bad_channels: list[Channel] = []
+
+
+class DispatchRequest(Contract):
+    case_id: str
+    category: str
+    building_id: str
+    exclude_staff_ids: list[str] = []
+    min_tier: Tier = Tier.handler
+
+
+class DispatchResult(Contract):
+    handler: StaffContact | None
+    reason: str
+
+
+class TierRequest(Contract):
+    building_id: str
+    tier: Tier
+
+
+class Notice(Contract):
+    """One message or call. The text is rendered by the activity from `template` in `locale`."""
+
+    case_id: str
+    key: str = Field(description="Idempotency key: one send per key, whatever the retries.")
+    to: str
+    channel: Channel
+    locale: Locale
+    template: str
+    params: dict[str, str] = {}
+    attempt: int | None = Field(default=None, description="Callback attempt this notice belongs to.")
+    gather: str | None = Field(default=None, description="Keypad menu for a call: satisfaction or ack.")
+
+
+class SendResult(Contract):
+    sid: str | None
+    status: str
+
+
+class CaseEvent(Contract):
+    """One transition projected into the SQL read model; (case_id, seq) makes the write idempotent."""
+
+    case_id: str
+    seq: int
+    event: str
+    at: datetime
+    actor_id: str | None = None
+    device_at: datetime | None = None
+    detail: dict[str, str | int | bool | None] = {}
+    state: CaseSummary
