@@ -1,0 +1,99 @@
+"""`steward`: the one command line for operators and developers (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from steward.settings import Settings
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from steward.store.database import downgrade, make_engine, upgrade
+
+    engine = make_engine(settings.database)
+    if args.downgrade:
+        downgrade(engine, args.downgrade)
+    else:
+        upgrade(engine)
+    return 0
+
+
+def _seed(_args: argparse.Namespace, settings: Settings) -> int:
+    from steward.seed import seed_demo
+    from steward.store.database import make_engine, session_factory
+
+    created = seed_demo(session_factory(make_engine(settings.database)))
+    print("demo community created" if created else "demo community already present")
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from steward.store.database import make_engine, session_factory
+    from steward.tokens import create_token
+    from workflows.contracts import Role
+
+    print(create_token(session_factory(make_engine(settings.database)), Role(args.role), args.subject))
+    return 0
+
+
+def _worker(_args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from workers.worker import run_worker
+
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def _api(_args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
+                log_level="info")
+    return 0
+
+
+def _sandbox(_args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+    from sandbox.app import SandboxConfig, create_app
+
+    config = SandboxConfig(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
+                           webhook_base_url=settings.webhook_base_url)
+    uvicorn.run(create_app(config), host=settings.api_host, port=settings.sandbox_port, log_level="info")
+    return 0
+
+
+def _dev(_args: argparse.Namespace, settings: Settings) -> int:
+    from workers.dev import run_dev
+
+    return run_dev(settings)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="steward", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="run the whole system on embedded defaults").set_defaults(run=_dev)
+    commands.add_parser("worker", help="run the Temporal worker").set_defaults(run=_worker)
+    commands.add_parser("api", help="run the HTTP API").set_defaults(run=_api)
+    commands.add_parser("sandbox", help="run the local Twilio-compatible sandbox").set_defaults(run=_sandbox)
+    migrate = commands.add_parser("migrate", help="upgrade the database schema (Alembic)")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION (e.g. base)")
+    migrate.set_defaults(run=_migrate)
+    commands.add_parser("seed", help="create the demo community if missing").set_defaults(run=_seed)
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="print a new bearer token")
+    create.add_argument("--role", required=True, choices=["resident", "staff", "supervisor", "admin"])
+    create.add_argument("--subject", required=True, help="the person's id in the directory")
+    create.set_defaults(run=_token)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args, Settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
