@@ -164,8 +164,12 @@ def _start(settings: Settings, children: Children) -> None:
     for port, setting in ports:
         _check_port_free(host, port, setting)
 
-    env = os.environ | {"STEWARD_DATA_DIR": str(data_dir), "STEWARD_TEMPORAL_ADDRESS": settings.temporal_target,
-                        "STEWARD_DATABASE_URL": settings.database, "PYTHONUNBUFFERED": "1"}
+    env = os.environ | {
+        "STEWARD_DATA_DIR": str(data_dir),
+        "STEWARD_TEMPORAL_ADDRESS": settings.temporal_target,
+        "STEWARD_DATABASE_URL": settings.database,
+        "PYTHONUNBUFFERED": "1",
+    }
     if own_temporal:
         children.start("temporal", [
             _temporal_binary(), "server", "start-dev", "--ip", host,
