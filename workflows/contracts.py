@@ -215,7 +215,9 @@ class ChangeSeverity(Action):
 
 class Extend(Action):
     resolution_due: AwareDatetime
-    reason: Reason
+    reason: Reason | None = Field(
+        default=None, description="Required; optional here so the workflow can refuse it with a clear reason."
+    )
 
 
 class Resolve(Action):
@@ -224,6 +226,15 @@ class Resolve(Action):
 
 class Withdraw(Action):
     reason: Reason | None = None
+
+
+class CallbackPurpose(StrEnum):
+    """Why the resident is being called back; chooses the wording of `callback_request`."""
+
+    resolved = "resolved"
+    withdrawn = "withdrawn"
+    hearing = "hearing"
+    drill = "drill"
 
 
 class CallbackResult(StrEnum):
@@ -306,6 +317,12 @@ class CaseSummary(Contract):
     callback_attempt: int
     next_deadline: datetime | None
     next_deadline_kind: str | None
+    escalations: int = 0
+    dispatched_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    callback_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 class CaseState(CaseSummary):
@@ -336,6 +353,7 @@ class ResidentContact(Contract):
 
 class DispatchRequest(Contract):
     case_id: str
+    kind: Kind = Kind.repair
     category: str
     building_id: str
     exclude_staff_ids: list[str] = []

@@ -1,0 +1,110 @@
+"""Who does what: the handler for a new case, the on-duty staff of a tier, and contact details."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from steward.store.models import Case, Resident, Staff
+from workflows.contracts import (
+    Channel,
+    DispatchRequest,
+    DispatchResult,
+    Kind,
+    Locale,
+    ResidentContact,
+    StaffContact,
+    Tier,
+    TierRequest,
+)
+
+CUSTOMER_SERVICE = "customer_service"
+GENERAL = "general"
+SKILL_FOR_CATEGORY = {
+    "plumbing": "plumbing", "water": "plumbing", "leak": "plumbing", "drainage": "plumbing",
+    "electrical": "electrical", "power": "electrical", "lighting": "electrical",
+    "lift": "lift", "elevator": "lift",
+    "cleaning": "cleaning", "sanitation": "cleaning",
+    "security": "security", "door": "security", "access": "security",
+    "general": GENERAL,
+}
+
+
+def skill_for(kind: Kind, category: str) -> str:
+    """Complaints go to customer service; a repair's category names the trade it needs."""
+    if kind is Kind.complaint:
+        return CUSTOMER_SERVICE
+    return SKILL_FOR_CATEGORY.get(category.strip().lower(), GENERAL)
+
+
+def covers(staff: Staff, building_id: str) -> bool:
+    """Staff with no building list cover the whole community (managers)."""
+    return not staff.buildings or building_id in staff.buildings
+
+
+def contact_of(staff: Staff) -> StaffContact:
+    return StaffContact(
+        staff_id=staff.id, name=staff.name, tier=Tier(staff.tier), phone=staff.phone, locale=Locale(staff.locale)
+    )
+
+
+class Directory:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    @activity.defn(name="directory.dispatch")
+    def dispatch(self, request: DispatchRequest) -> DispatchResult:
+        """The on-duty staff member with the skill, covering the building, with the fewest open cases."""
+        skill = skill_for(request.kind, request.category)
+        with self.sessions() as session:
+            candidates = [
+                s for s in session.scalars(select(Staff).where(Staff.on_duty, Staff.tier == int(request.min_tier)))
+                if covers(s, request.building_id) and s.id not in request.exclude_staff_ids
+                and (skill in s.skills or request.min_tier > Tier.handler)
+            ]
+            if not candidates:
+                return DispatchResult(
+                    handler=None,
+                    reason=f"nobody on duty with skill {skill} covers building {request.building_id}",
+                )
+            open_cases = dict(session.execute(
+                select(Case.handler_id, func.count())
+                .where(Case.handler_id.in_([s.id for s in candidates]), Case.status != "closed")
+                .group_by(Case.handler_id)
+            ).all())
+            chosen = min(candidates, key=lambda s: (open_cases.get(s.id, 0), s.id))
+            return DispatchResult(
+                handler=contact_of(chosen),
+                reason=f"{skill}, covers {request.building_id}, {open_cases.get(chosen.id, 0)} open cases",
+            )
+
+    @activity.defn(name="directory.on_duty_for_tier")
+    def on_duty_for_tier(self, request: TierRequest) -> list[StaffContact]:
+        with self.sessions() as session:
+            staff = session.scalars(
+                select(Staff).where(Staff.on_duty, Staff.tier == int(request.tier)).order_by(Staff.id)
+            )
+            return [contact_of(s) for s in staff if covers(s, request.building_id)]
+
+    @activity.defn(name="directory.resident_contact")
+    def resident_contact(self, resident_id: str) -> ResidentContact:
+        """An unknown resident gets no phone, so the callback goes to a person instead of failing."""
+        with self.sessions() as session:
+            resident = session.get(Resident, resident_id)
+            if resident is None:
+                return ResidentContact(
+                    resident_id=resident_id, phone=None, locale=Locale.zh_cn,
+                    preferred_channel=Channel.sms, opted_out=False,
+                )
+            return ResidentContact(
+                resident_id=resident.id, phone=resident.phone, locale=Locale(resident.locale),
+                preferred_channel=Channel(resident.preferred_channel), opted_out=resident.opted_out,
+                bad_channels=[Channel(c) for c in resident.bad_channels or []],
+            )
+
+    @activity.defn(name="directory.staff_contact")
+    def staff_contact(self, staff_id: str) -> StaffContact | None:
+        with self.sessions() as session:
+            staff = session.get(Staff, staff_id)
+            return contact_of(staff) if staff else None

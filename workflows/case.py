@@ -1,0 +1,559 @@
+"""What every resident case (repair, complaint) shares: its state, its messages and its steps.
+
+`CaseWorkflow` is a base class, not a workflow: a subclass adds `@workflow.defn` and a `@workflow.run`
+method that strings the steps together (`receive`, `dispatch`, `keep_deadlines_until`, `call_back`,
+`reopen`, `close`). Temporal's Python SDK collects queries, signals and updates from base classes.
+
+Updates validate first (a rejected update changes nothing and writes nothing to history) and then
+change state synchronously; notices and read-model projections run as background work, so an update
+answers at once. Every transition goes through `note`: timeline, search attributes, projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search
+    from workflows.background import Background
+    from workflows.callback import Callbacks
+    from workflows.clock import Deadline, DeadlineClock, earliest, wait_for
+    from workflows.contracts import (
+        SYSTEM,
+        Acknowledge,
+        Action,
+        Actor,
+        CallbackPurpose,
+        CallbackRecord,
+        CallbackReply,
+        CallbackResult,
+        CaseEvent,
+        CaseInput,
+        CaseState,
+        CaseSummary,
+        ChangeSeverity,
+        DeliveryFailed,
+        DispatchRequest,
+        DispatchResult,
+        Extend,
+        Pause,
+        ProgressNote,
+        Reassign,
+        RecordCallback,
+        Resolve,
+        Resume,
+        Role,
+        Severity,
+        Status,
+        Tier,
+        TimelineEntry,
+        Withdraw,
+    )
+    from workflows.ladder import EscalationLadder, EscalationReason
+    from workflows.messenger import Messenger, local_time
+
+Detail = dict[str, str | int | bool | None]
+
+STAFF = frozenset({Role.staff, Role.supervisor, Role.admin})
+SUPERVISORS = frozenset({Role.supervisor, Role.admin})
+OPEN = frozenset({Status.submitted, Status.dispatched, Status.acknowledged, Status.in_progress})
+CALLING_BACK = frozenset({Status.callback, Status.manual_callback})
+PROJECT_TIMEOUT = timedelta(seconds=30)
+DISPATCH_TIMEOUT = timedelta(seconds=30)
+
+
+class Rejected(ValueError):
+    """An update refused by its validator; the message is shown to the person who tried."""
+
+
+def require(condition: bool, reason: str) -> None:
+    if not condition:
+        raise Rejected(reason)
+
+
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        self.case = case
+        self.case_id = workflow.info().workflow_id
+        self.policy = case.policy
+        self.severity = case.severity
+        self.status = Status.submitted
+        self.submitted_at = min(case.submitted_at, workflow.now())
+        self.clock = DeadlineClock(case.policy, case.severity, self.submitted_at)
+        self.ladder = EscalationLadder(self.policy.for_severity(case.severity).first_tier, self._tell_escalation)
+        self.background = Background()
+        self.messenger = Messenger(self.case_id, self.policy, self.background)
+        self.callbacks = Callbacks()
+        self.handler_id: str | None = None
+        self.owner_id: str | None = None
+        self.acknowledged = False
+        self.withdrawn = False
+        self.response_breached = False
+        self.reopen_count = 0
+        self.callback_record: CallbackRecord | None = None
+        self.times: dict[Status, datetime] = {}
+        self.timeline: list[TimelineEntry] = []
+        self._seq = 0
+        self._search: dict[str, object] = {}
+
+    # --- queries --------------------------------------------------------------------------
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return CaseState(**dict(self.summary()), timeline=list(self.timeline))
+
+    def summary(self) -> CaseSummary:
+        now = workflow.now()
+        ahead = self.deadline_ahead()
+        return CaseSummary(
+            case_id=self.case_id, kind=self.case.kind, status=self.status, severity=self.severity,
+            category=self.case.category, title=self.case.title, building_id=self.case.building_id,
+            unit=self.case.unit, resident_id=self.case.resident_id, tier=self.ladder.tier,
+            handler_id=self.handler_id, owner_id=self.owner_id, submitted_at=self.submitted_at,
+            response_due=self.clock.response_due, resolution_due=self.clock.resolution_due_at(now),
+            warned=self.clock.warned, response_breached=self.response_breached,
+            resolution_breached=self.clock.resolution_breached, paused=self.clock.paused,
+            paused_total=self.clock.paused_total, reopen_count=self.reopen_count, withdrawn=self.withdrawn,
+            callback=self.callback_record, callback_attempt=self.callbacks.attempt,
+            next_deadline=ahead.at if ahead else None, next_deadline_kind=ahead.kind if ahead else None,
+            escalations=self.ladder.escalations,
+            dispatched_at=self.times.get(Status.dispatched), acknowledged_at=self.times.get(Status.acknowledged),
+            resolved_at=self.times.get(Status.resolved), callback_at=self.times.get(Status.callback),
+            closed_at=self.times.get(Status.closed),
+        )
+
+    def deadline_ahead(self) -> Deadline | None:
+        """The next deadline someone is held to (what `/at-risk` orders by); warnings are not one."""
+        if self.status in CALLING_BACK:
+            return self.callbacks.next_deadline()
+        return earliest(self.ladder.page_deadline(), self.clock.breach_deadline())
+
+    # --- predicates the run method waits on ------------------------------------------------
+
+    def taken(self) -> bool:
+        return self.acknowledged or self.work_done()
+
+    def work_done(self) -> bool:
+        return self.status not in OPEN or self.withdrawn
+
+    # --- steps ----------------------------------------------------------------------------
+
+    async def receive(self) -> None:
+        self.note("submitted", {"origin": self.case.origin.value}, actor=self.case.submitted_by)
+        self.tell_resident("case_received", {
+            "title": self.case.title,
+            "response_due": local_time(self.clock.response_due, self.policy),
+            "resolution_due": local_time(self.clock.resolution_due, self.policy),
+        })
+
+    def dispatch_request(self) -> DispatchRequest:
+        return DispatchRequest(
+            case_id=self.case_id, kind=self.case.kind, category=self.case.category, building_id=self.case.building_id
+        )
+
+    async def dispatch(self) -> None:
+        """Choose the handler; with nobody fitting, the case starts at tier 1 and says so."""
+        found = await workflow.execute_activity(
+            "directory.dispatch", self.dispatch_request(), result_type=DispatchResult,
+            start_to_close_timeout=DISPATCH_TIMEOUT, summary="choose a handler by skill, building and load",
+        )
+        first = self.policy.for_severity(self.severity).first_tier
+        start = first if found.handler else max(first, Tier.team_lead)
+        self.ladder.tier = max(self.ladder.tier, start)
+        if self.handler_id is None and found.handler:
+            self.handler_id = found.handler.staff_id
+        if self.status is Status.submitted:
+            self.status = Status.dispatched
+        self.times[Status.dispatched] = workflow.now()
+        self.note("dispatched", {"handler": self.handler_id, "tier": int(self.ladder.tier), "reason": found.reason})
+        if self.taken():
+            return
+        self.ladder.start_paging(self.clock.response_due, self.clock.response_window, EscalationReason.response_missed)
+        self.messenger.tell_staff(
+            [self.handler_id] if self.handler_id else [], self.staff_channel, "dispatch", {
+                "code": self.case_id, "title": self.case.title, "building": self.case.building_id,
+                "unit": self.case.unit or "", "response_due": local_time(self.clock.response_due, self.policy),
+            },
+            tier=(self.case.building_id, self.ladder.tier) if self.ladder.tier > Tier.handler else None,
+            gather="ack",
+        )
+
+    async def keep_deadlines_until(self, done: Callable[[], bool], waiting_for: str) -> None:
+        """Wait for `done()`, acting on every deadline that passes first (page, warn, breach, resume)."""
+        while (passed := await wait_for(done, self._next_deadline, waiting_for)) is not None:
+            self._deadline_passed(passed)
+
+    async def call_back(self) -> CallbackRecord:
+        purpose = CallbackPurpose.withdrawn if self.withdrawn else CallbackPurpose.resolved
+        self.status = Status.callback
+        self.times[Status.callback] = workflow.now()
+        self.note("callback_started", {"purpose": purpose.value})
+        record = await self.callbacks.call_back(
+            self, self.case.resident_id, purpose, {"code": self.case_id, "title": self.case.title}
+        )
+        self.callback_record = record
+        self.note("callback_recorded", {
+            "result": record.result.value, "channel": record.channel.value if record.channel else None,
+            "attempts": record.attempts, "by": record.recorded_by.id,
+        }, actor=record.recorded_by)
+        if record.recorded_by == SYSTEM:
+            self.tell_resident("callback_thanks", {})
+        self.tell_owner(f"callback_{record.result.value}")
+        return record
+
+    def needs_reopening(self, record: CallbackRecord) -> bool:
+        return not self.withdrawn and record.result is CallbackResult.not_satisfied
+
+    def reopen(self) -> None:
+        """Not satisfied: one tier up, a fresh resolution window, and another callback after it."""
+        now = workflow.now()
+        self.reopen_count += 1
+        self.callback_record = None
+        self.times.pop(Status.resolved, None)
+        self.clock.restart(now)
+        self.status = Status.in_progress
+        self.note("reopened", {"reopen_count": self.reopen_count})
+        self.ladder.escalate(EscalationReason.reopened)
+        self.tell_owner("reopened")
+        self.tell_resident("case_reopened", {"resolution_due": local_time(self.clock.resolution_due, self.policy)})
+
+    async def close(self, record: CallbackRecord) -> CaseSummary:
+        """The only way a case ends: with the callback record that closes it."""
+        self.callback_record = record
+        self.status = Status.closed
+        self.times[Status.closed] = workflow.now()
+        self.note("closed", {"result": record.result.value, "withdrawn": self.withdrawn})
+        self.tell_resident("case_closed", {})
+        workflow.set_current_details("Closed; finishing notices and projections.")
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.background.busy)
+        return self.summary()
+
+    # --- deadlines --------------------------------------------------------------------------
+
+    def _next_deadline(self) -> Deadline | None:
+        return earliest(
+            self.ladder.page_deadline(), self.clock.resume_deadline(),
+            self.clock.warning_deadline(), self.clock.breach_deadline(),
+        )
+
+    def _deadline_passed(self, deadline: Deadline) -> None:
+        if deadline.kind == EscalationReason.response_missed:
+            self.response_breached = True
+            self.ladder.page()
+        elif deadline.kind == "resume":
+            self._resume(SYSTEM, None)
+        elif deadline.kind == "warning":
+            self.clock.warning_sent = self.clock.warned = True
+            self.note("warned", {"resolution_due": self.clock.resolution_due.isoformat()})
+            self.messenger.tell_staff(
+                [self.handler_id] if self.handler_id else [], self.staff_channel, "warning",
+                {"code": self.case_id, "resolution_due": local_time(self.clock.resolution_due, self.policy)},
+                tier=(self.case.building_id, Tier.team_lead),
+            )
+        elif deadline.kind == "resolution":
+            self.clock.breach_sent = self.clock.resolution_breached = True
+            self.note("breached", {"resolution_due": self.clock.resolution_due.isoformat()})
+            self.ladder.escalate(EscalationReason.resolution_breached)
+
+    def _tell_escalation(self, reason: EscalationReason) -> None:
+        """The ladder moved (or was asked to speak at the top): record it and page the tier."""
+        tier = self.ladder.tier
+        self.note("escalated", {"tier": int(tier), "reason": reason.value})
+        self.messenger.tell_staff(
+            [], self.staff_channel, "escalation",
+            {"code": self.case_id, "tier": str(int(tier)), "reason": reason.value},
+            tier=(self.case.building_id, tier),
+        )
+        if reason is not EscalationReason.reopened:
+            self.tell_owner(f"escalated_tier_{int(tier)}")
+
+    @property
+    def staff_channel(self):
+        return self.policy.for_severity(self.severity).staff_channel
+
+    # --- the callback step's host -----------------------------------------------------------
+
+    def manual_callback_needed(self, reason: str) -> None:
+        self.status = Status.manual_callback
+        self.note("manual_callback", {"reason": reason})
+        to = self.owner_id or self.handler_id
+        self.messenger.tell_staff(
+            [to] if to else [], self.staff_channel, "manual_callback_task", {"code": self.case_id, "reason": reason},
+            tier=None if to else (self.case.building_id, max(self.ladder.tier, Tier.team_lead)),
+        )
+
+    # --- telling people ---------------------------------------------------------------------
+
+    def tell_resident(self, template: str, params: dict[str, str]) -> None:
+        self.messenger.tell_resident(
+            self.case.resident_id, template, {"code": self.case_id} | params,
+            urgent=self.severity is Severity.emergency,
+        )
+
+    def tell_owner(self, event: str) -> None:
+        if self.owner_id:
+            self.messenger.tell_staff([self.owner_id], self.staff_channel, "owner_update",
+                                      {"code": self.case_id, "event": event})
+
+    # --- recording --------------------------------------------------------------------------
+
+    def note(self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM,
+             action: Action | None = None) -> None:
+        """One transition: into the timeline, the search attributes and (in the background) SQL."""
+        now = workflow.now()
+        actor = action.actor if action else actor
+        device_at = action.occurred_at if action else None
+        self._seq += 1
+        self.timeline.append(TimelineEntry(at=now, device_at=device_at, actor=actor, event=event, detail=detail or {}))
+        self._upsert_search_attributes()
+        projected = CaseEvent(
+            case_id=self.case_id, seq=self._seq, event=event, at=now, actor_id=actor.id, device_at=device_at,
+            detail=detail or {}, state=self.summary(),
+        )
+        self.background.start(workflow.start_activity(
+            "projection.project", projected, start_to_close_timeout=PROJECT_TIMEOUT, summary=f"project {event}",
+        ))
+
+    def _upsert_search_attributes(self) -> None:
+        values: dict[str, tuple[object, object]] = {
+            key.name: (key, value) for key, value in (
+                (search.KIND, self.case.kind.value),
+                (search.SEVERITY, self.severity.value),
+                (search.STATUS, self.status.value),
+                (search.BUILDING, self.case.building_id),
+                (search.TIER, int(self.ladder.tier)),
+                (search.BREACHED, self.response_breached or self.clock.resolution_breached),
+                (search.OWNER, self.owner_id),
+                (search.RESIDENT, self.case.resident_id),
+                (search.RESPONSE_DUE, self.clock.response_due),
+                (search.RESOLUTION_DUE, self.clock.resolution_due),
+            )
+        }
+        updates = []
+        for name, (key, value) in values.items():
+            if self._search.get(name, ...) != value:
+                self._search[name] = value
+                updates.append(key.value_set(value) if value is not None else key.value_unset())
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    # --- ownership and the pause --------------------------------------------------------------
+
+    def _take(self, action: Action) -> None:
+        self.acknowledged = True
+        self.owner_id = action.actor.id
+        self.handler_id = action.actor.id
+        self.ladder.stop_paging()
+        self.times[Status.acknowledged] = workflow.now()
+        if self.status in (Status.submitted, Status.dispatched):
+            self.status = Status.acknowledged
+
+    def _resume(self, actor: Actor, action: Action | None) -> None:
+        paused_for = self.clock.resume(workflow.now())
+        self.note("resumed", {"paused_minutes": int(paused_for.total_seconds() // 60)}, actor=actor, action=action)
+        self.tell_resident("case_resumed", {"resolution_due": local_time(self.clock.resolution_due, self.policy)})
+
+    # --- updates: staff and resident actions ---------------------------------------------------
+
+    def _require_open(self) -> None:
+        require(self.status is not Status.closed, "the case is closed")
+        require(self.status not in CALLING_BACK, "the case is in its callback; record the callback instead")
+        require(self.status is not Status.resolved, "the case is already resolved")
+        require(not self.withdrawn, "the case was withdrawn")
+
+    @staticmethod
+    def _require_staff(action: Action, doing: str) -> None:
+        require(action.actor.role in STAFF, f"only staff can {doing}")
+
+    @workflow.update
+    def acknowledge(self, action: Acknowledge) -> CaseState:
+        self._take(action)
+        self.note("acknowledged", {"owner": self.owner_id}, action=action)
+        self.tell_resident("case_acknowledged", {})
+        return self.state()
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, action: Acknowledge) -> None:
+        self._require_staff(action, "acknowledge a case")
+        require(not self.acknowledged, f"the case was already acknowledged by {self.owner_id}")
+        self._require_open()
+
+    @workflow.update
+    def pause(self, action: Pause) -> CaseState:
+        self.clock.pause(workflow.now(), action.resume_at)
+        self.note("paused", {"reason": action.reason,
+                             "resume_at": action.resume_at.isoformat() if action.resume_at else None}, action=action)
+        self.tell_resident("case_paused", {
+            "reason": action.reason,
+            "resume_at": local_time(action.resume_at, self.policy) if action.resume_at else "",
+        })
+        return self.state()
+
+    @pause.validator
+    def _validate_pause(self, action: Pause) -> None:
+        self._require_staff(action, "pause a case")
+        self._require_open()
+        require(self.acknowledged, "acknowledge the case before pausing it")
+        require(not self.clock.paused, "the case is already paused")
+        require(action.resume_at is None or action.resume_at > workflow.now(), "resume_at must be in the future")
+
+    @workflow.update
+    def resume(self, action: Resume) -> CaseState:
+        self._resume(action.actor, action)
+        return self.state()
+
+    @resume.validator
+    def _validate_resume(self, action: Resume) -> None:
+        require(
+            action.actor.role in STAFF
+            or (action.actor.role is Role.resident and action.actor.id == self.case.resident_id),
+            "only staff or the resident of this case can resume it",
+        )
+        require(self.clock.paused, "the case is not paused")
+
+    @workflow.update
+    async def reassign(self, action: Reassign) -> CaseState:
+        contact = await self.messenger.staff(action.handler_id)
+        if contact is None:
+            raise ApplicationError(f"there is no staff member {action.handler_id}", type="UnknownStaff")
+        if self.work_done():
+            raise ApplicationError("the case was finished while reassigning", type="CaseFinished")
+        previous = self.handler_id
+        self.handler_id = contact.staff_id
+        self.note("reassigned", {"from": previous, "to": contact.staff_id, "reason": action.reason}, action=action)
+        self.messenger.tell_staff([contact.staff_id], self.staff_channel, "dispatch", {
+            "code": self.case_id, "title": self.case.title, "building": self.case.building_id,
+            "unit": self.case.unit or "", "response_due": local_time(self.clock.response_due, self.policy),
+        }, gather="ack")
+        return self.state()
+
+    @reassign.validator
+    def _validate_reassign(self, action: Reassign) -> None:
+        self._require_staff(action, "reassign a case")
+        self._require_open()
+        require(action.handler_id != self.handler_id, f"{action.handler_id} already handles the case")
+
+    @workflow.update
+    def change_severity(self, action: ChangeSeverity) -> CaseState:
+        now = workflow.now()
+        previous = self.severity
+        self.severity = action.severity
+        if action.severity.rank > previous.rank:
+            self.clock.raise_severity(action.severity, now, self.acknowledged)
+            self.ladder.tighten_paging(self.clock.response_due, self.clock.response_window)
+        else:
+            self.clock.lower_severity(action.severity, now, self.acknowledged)
+        self.note("severity_changed", {"from": previous.value, "to": action.severity.value,
+                                       "reason": action.reason}, action=action)
+        first = self.policy.for_severity(action.severity).first_tier
+        if self.ladder.climb_to(first):
+            self._tell_escalation(EscalationReason.other)
+        self.tell_resident("deadline_changed", {
+            "reason": action.reason or f"severity {previous.value} -> {action.severity.value}",
+            "resolution_due": local_time(self.clock.resolution_due, self.policy),
+        })
+        return self.state()
+
+    @change_severity.validator
+    def _validate_change_severity(self, action: ChangeSeverity) -> None:
+        require(action.actor.role is not Role.resident, "residents cannot change a case's severity; ask staff")
+        self._require_staff(action, "change severity")
+        self._require_open()
+        require(action.severity is not self.severity, f"the severity is already {self.severity.value}")
+        if action.severity.rank < self.severity.rank:
+            require(action.actor.role in SUPERVISORS, "only a supervisor can lower the severity")
+            require(action.reason is not None, "lowering the severity needs a reason")
+
+    @workflow.update
+    def extend(self, action: Extend) -> CaseState:
+        previous = self.clock.resolution_due
+        self.clock.extend(action.resolution_due, workflow.now())
+        self.note("extended", {"from": previous.isoformat(), "to": self.clock.resolution_due.isoformat(),
+                               "reason": action.reason}, action=action)
+        self.tell_resident("deadline_changed", {
+            "reason": action.reason or "", "resolution_due": local_time(self.clock.resolution_due, self.policy),
+        })
+        return self.state()
+
+    @extend.validator
+    def _validate_extend(self, action: Extend) -> None:
+        require(action.actor.role in SUPERVISORS, "only a supervisor can extend a resolution deadline")
+        require(action.reason is not None, "an extension needs a reason, which the resident is told")
+        self._require_open()
+        current = self.clock.resolution_due_at(workflow.now())
+        require(
+            action.resolution_due > current,
+            f"an extension must be later than the current deadline {current.isoformat()}",
+        )
+
+    @workflow.update
+    def resolve(self, action: Resolve) -> CaseState:
+        if not self.acknowledged:
+            self._take(action)
+            self.note("acknowledged", {"owner": self.owner_id, "on_the_spot": True}, action=action)
+        self.clock.stop(workflow.now())
+        self.status = Status.resolved
+        self.times[Status.resolved] = workflow.now()
+        self.note("resolved", {"note": action.note}, action=action)
+        return self.state()
+
+    @resolve.validator
+    def _validate_resolve(self, action: Resolve) -> None:
+        self._require_staff(action, "resolve a case")
+        self._require_open()
+
+    @workflow.update
+    def withdraw(self, action: Withdraw) -> CaseState:
+        self.withdrawn = True
+        self.clock.stop(workflow.now())
+        self.ladder.stop_paging()
+        self.note("withdrawn", {"reason": action.reason}, action=action)
+        return self.state()
+
+    @withdraw.validator
+    def _validate_withdraw(self, action: Withdraw) -> None:
+        require(
+            action.actor.role in STAFF
+            or (action.actor.role is Role.resident and action.actor.id == self.case.resident_id),
+            "only the resident of this case or staff can withdraw it",
+        )
+        self._require_open()
+
+    @workflow.update
+    def record_callback(self, action: RecordCallback) -> CaseState:
+        self.callbacks.record(action)
+        self.note("manual_callback_recorded", {"result": action.result.value}, action=action)
+        return self.state()
+
+    @record_callback.validator
+    def _validate_record_callback(self, action: RecordCallback) -> None:
+        self._require_staff(action, "record a callback")
+        require(self.status in CALLING_BACK, "there is no callback to record: the case is not in its callback")
+        require(self.callbacks.manual is None, "a callback outcome was already recorded")
+
+    # --- signals: notes and callback answers ----------------------------------------------
+
+    @workflow.signal
+    def progress(self, note: ProgressNote) -> None:
+        if self.status is Status.closed:
+            return
+        if self.status is Status.acknowledged:
+            self.status = Status.in_progress
+        self.note("progress", {"note": note.note}, action=note)
+
+    @workflow.signal
+    def callback_reply(self, reply: CallbackReply) -> None:
+        accepted = self.callbacks.reply(reply)
+        self.note("callback_reply", {"attempt": reply.attempt, "satisfied": reply.satisfied,
+                                     "channel": reply.channel.value, "accepted": accepted})
+
+    @workflow.signal
+    def delivery_failed(self, failure: DeliveryFailed) -> None:
+        accepted = self.callbacks.delivery_failed(failure)
+        self.note("delivery_failed", {"attempt": failure.attempt, "channel": failure.channel.value,
+                                      "status": failure.status, "accepted": accepted})

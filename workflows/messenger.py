@@ -1,0 +1,191 @@
+"""How a case workflow tells people things: staff, tiers and residents, through `notify.send`.
+
+Every notice gets a deterministic idempotency key (`case:n:recipient:channel`), so a retried activity
+or a replayed workflow never sends twice. Staff are told at once. Non-urgent resident messages wait
+out the community's quiet hours on a durable timer — never dropped. Notices the run method does not
+need to wait for are posted as `Background` work, which the case drains before it ends.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.background import Background
+    from workflows.contracts import (
+        Channel,
+        Notice,
+        ResidentContact,
+        SendResult,
+        SlaPolicy,
+        StaffContact,
+        Tier,
+        TierRequest,
+    )
+
+NOTIFY = "notify.send"
+SEND_TIMEOUT = timedelta(seconds=30)
+SEND_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["InvalidNumber", "OptedOut"])
+LOOKUP_TIMEOUT = timedelta(seconds=15)
+
+
+def quiet_hours_end(now: datetime, policy: SlaPolicy) -> datetime | None:
+    """When the quiet-hours window that `now` falls in ends (UTC), or None outside it.
+
+    The window is in the community's local time and may wrap midnight (22:00-08:00).
+    """
+    zone = ZoneInfo(policy.timezone)
+    local = now.astimezone(zone)
+    start = time.fromisoformat(policy.quiet_hours.start)
+    end = time.fromisoformat(policy.quiet_hours.end)
+    clock = local.time().replace(tzinfo=None)
+    inside = start <= clock < end if start < end else clock >= start or clock < end
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends.astimezone(UTC)
+
+
+def local_time(moment: datetime, policy: SlaPolicy) -> str:
+    """A deadline as residents and staff read it: community time, to the minute."""
+    return moment.astimezone(ZoneInfo(policy.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def failure_type(error: ActivityError) -> str | None:
+    cause = error.cause
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
+class Messenger:
+    def __init__(self, case_id: str, policy: SlaPolicy, background: Background) -> None:
+        self.case_id = case_id
+        self.policy = policy
+        self.background = background
+        self._sent = 0
+        self._staff: dict[str, StaffContact | None] = {}
+        self.failures: list[str] = []
+
+    def next_key(self) -> str:
+        self._sent += 1
+        return f"{self.case_id}:{self._sent}"
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    async def resident(self, resident_id: str) -> ResidentContact:
+        """The resident's contact as it is now (opt-outs and bad channels change over time)."""
+        return await workflow.execute_activity(
+            "directory.resident_contact", resident_id, result_type=ResidentContact,
+            start_to_close_timeout=LOOKUP_TIMEOUT, summary="look up the resident's contact",
+        )
+
+    async def staff(self, staff_id: str) -> StaffContact | None:
+        if staff_id not in self._staff:
+            self._staff[staff_id] = await workflow.execute_activity(
+                "directory.staff_contact", staff_id, result_type=StaffContact | None,
+                start_to_close_timeout=LOOKUP_TIMEOUT, summary="look up a staff contact",
+            )
+        return self._staff[staff_id]
+
+    async def on_duty(self, building_id: str, tier: Tier) -> list[StaffContact]:
+        return await workflow.execute_activity(
+            "directory.on_duty_for_tier", TierRequest(building_id=building_id, tier=tier),
+            result_type=list[StaffContact], start_to_close_timeout=LOOKUP_TIMEOUT,
+            summary=f"find tier {int(tier)} staff on duty",
+        )
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def send(self, notice: Notice) -> SendResult:
+        """One notice now; raises ActivityError when it cannot be delivered (see `failure_type`)."""
+        return await workflow.execute_activity(
+            NOTIFY, notice, result_type=SendResult, start_to_close_timeout=SEND_TIMEOUT,
+            retry_policy=SEND_RETRY, summary=f"{notice.template} by {notice.channel.value}",
+        )
+
+    async def _send_logged(self, notice: Notice) -> None:
+        try:
+            await self.send(notice)
+        except ActivityError as error:
+            self.failures.append(f"{notice.template} to {notice.key}: {failure_type(error) or 'failed'}")
+
+    async def until_quiet_hours_end(self) -> None:
+        """Durable sleep while the community is in quiet hours; returns at once outside them."""
+        ends = quiet_hours_end(workflow.now(), self.policy)
+        if ends is not None:
+            workflow.set_current_details(f"Quiet hours: resident messages wait until {ends:%H:%M} UTC.")
+            await workflow.sleep(ends - workflow.now(), summary=f"quiet hours until {ends:%Y-%m-%d %H:%M} UTC")
+
+    def staff_notices(
+        self, staff: list[StaffContact], channel: Channel, template: str, params: dict[str, str],
+        gather: str | None = None,
+    ) -> list[Notice]:
+        """One notice per person and channel; a voice-channel severity also sends an SMS."""
+        channels = [Channel.voice, Channel.sms] if channel is Channel.voice else [channel]
+        key = self.next_key()
+        seen: set[str] = set()
+        notices = []
+        for person in staff:
+            if person.staff_id in seen or not person.phone:
+                continue
+            seen.add(person.staff_id)
+            for via in channels:
+                notices.append(Notice(
+                    case_id=self.case_id, key=f"{key}:{person.staff_id}:{via.value}", to=person.phone,
+                    channel=via, locale=person.locale, template=template, params=params,
+                    gather=gather if via is Channel.voice else None,
+                ))
+        return notices
+
+    def tell_staff(
+        self, staff_ids: list[str], channel: Channel, template: str, params: dict[str, str],
+        tier: tuple[str, Tier] | None = None, gather: str | None = None,
+    ) -> None:
+        """In the background: these staff members, plus the on-duty staff of `(building, tier)`."""
+
+        async def deliver() -> None:
+            people = [c for c in [await self.staff(i) for i in dict.fromkeys(staff_ids)] if c]
+            if tier is not None:
+                people += await self.on_duty(*tier)
+            for notice in self.staff_notices(people, channel, template, params, gather):
+                await self._send_logged(notice)
+
+        self.background.start(deliver())
+
+    def tell_resident(
+        self, resident_id: str, template: str, params: dict[str, str], urgent: bool = False
+    ) -> None:
+        """In the background, on the resident's own channel, after quiet hours unless urgent."""
+        key = self.next_key()
+
+        async def deliver() -> None:
+            if not urgent:
+                await self.until_quiet_hours_end()
+            contact = await self.resident(resident_id)
+            channel = resident_channel(contact)
+            if channel is None or not contact.phone:
+                self.failures.append(f"{template} to {key}: resident cannot be messaged")
+                return
+            await self._send_logged(Notice(
+                case_id=self.case_id, key=key, to=contact.phone, channel=channel,
+                locale=contact.locale, template=template, params=params,
+            ))
+
+        self.background.start(deliver())
+
+
+def resident_channel(contact: ResidentContact) -> Channel | None:
+    """The resident's preferred channel if it works, else the other phone channel; app means SMS."""
+    if contact.opted_out or not contact.phone:
+        return None
+    preferred = Channel.sms if contact.preferred_channel is Channel.app else contact.preferred_channel
+    for channel in (preferred, Channel.voice if preferred is Channel.sms else Channel.sms):
+        if channel not in contact.bad_channels:
+            return channel
+    return None

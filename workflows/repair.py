@@ -1,0 +1,24 @@
+"""A resident's repair request, from submission to the callback that closes it (SPEC §3)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.case import CaseWorkflow
+    from workflows.contracts import CaseInput, CaseSummary
+
+
+@workflow.defn(name="RepairWorkflow")
+class RepairWorkflow(CaseWorkflow):
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseSummary:
+        await self.receive()
+        await self.dispatch()
+        await self.keep_deadlines_until(self.taken, "acknowledgement")
+        while True:
+            await self.keep_deadlines_until(self.work_done, "the work to be resolved")
+            record = await self.call_back()
+            if not self.needs_reopening(record):
+                return await self.close(record)
+            self.reopen()
