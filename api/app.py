@@ -1,0 +1,94 @@
+"""The HTTP API: `uvicorn --factory api.app:create_app`.
+
+The lifespan makes the process's one Temporal client and its database engine; tests hand in their
+own (a test server's client, a seeded database) and the app then leaves their lifecycle to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+
+from api.errors import error_response, install_error_handlers
+from api.routes import at_risk, directory, health, requests, sla, webhooks
+from steward.settings import Settings
+from steward.store.database import make_engine, session_factory
+from steward.temporal import connect
+
+MAX_BODY_BYTES = 64 * 1024
+
+DESCRIPTION = """
+Durable service requests for residential property management. Every case is a Temporal workflow:
+this API starts it, sends it updates (answered accept or refuse at once) and signals, and reads it by
+query, visibility and event history. Authenticate with `Authorization: Bearer <token>`
+(`steward token create --role ROLE --subject ID`). Every refusal is
+`{"error": {"code": "...", "message": "..."}}`.
+"""
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length says so."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = error_response(413, f"request bodies are limited to {self.limit // 1024} KB")
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay() -> Message:
+            return body.pop() if body else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def create_app(settings: Settings | None = None, *, client: Client | None = None,
+               engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.settings = settings
+        app.state.engine = engine or make_engine(settings.database)
+        app.state.sessions = session_factory(app.state.engine)
+        app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace)
+        try:
+            yield
+        finally:
+            if own_engine:
+                app.state.engine.dispose()
+
+    app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (requests, at_risk, sla, directory, health, webhooks):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit)
+    return app

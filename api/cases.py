@@ -1,0 +1,231 @@
+"""Cases as the API reaches them through Temporal: start, find, query, update, signal, list.
+
+Every Temporal call of the API goes through here so that one place turns Temporal's answers into
+HTTP ones (404, 409, 503, 504).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+from api.models import CaseListItem
+from workflows import search
+from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
+
+RPC_TIMEOUT = timedelta(seconds=10)
+REQUEST_DIGEST = "request_sha256"
+REQUEST_KINDS = (Kind.repair, Kind.complaint)
+_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP")}
+
+
+@contextmanager
+def temporal_answers(case_id: str | None = None) -> Iterator[None]:
+    """Turn Temporal's refusals and outages into HTTP answers; anything else stays a bug."""
+    try:
+        yield
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, f"no case {case_id}" if case_id else error.message) from error
+        if error.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise ApiError(422, error.message) from error
+        if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise ApiError(504, "Temporal did not answer in time; try again") from error
+        raise ApiError(503, f"Temporal is unavailable: {error.message}") from error
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError) as error:
+        raise ApiError(504, "no worker answered in time; the case is unchanged unless it says so") from error
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+        raise ApiError(503, f"the case could not be read: {error}") from error
+
+
+def workflow_for(kind: Kind) -> tuple[str, str]:
+    """(workflow type, case id prefix) for a kind the API can start; 422 for the others."""
+    if kind not in REQUEST_KINDS:
+        raise ApiError(422, f"a {kind.value} is not a request: use /{kind.value}s")
+    if kind not in _WORKFLOWS:
+        raise ApiError(422, f"{kind.value} cases are not yet available")
+    return _WORKFLOWS[kind]
+
+
+def case_id_for(kind: Kind, caller: Actor, idempotency_key: str) -> str:
+    """The same caller with the same key always names the same case."""
+    _, prefix = workflow_for(kind)
+    digest = hashlib.sha256(f"{caller.role.value}/{caller.id}\n{idempotency_key}".encode()).digest()
+    return f"{prefix}-{base64.b32encode(digest).decode().rstrip('=')[:26]}"
+
+
+def request_digest(body: BaseModel) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def _initial_search_attributes(case: CaseInput) -> TypedSearchAttributes:
+    policy = case.policy.for_severity(case.severity)
+    return TypedSearchAttributes([
+        SearchAttributePair(search.KIND, case.kind.value),
+        SearchAttributePair(search.SEVERITY, case.severity.value),
+        SearchAttributePair(search.STATUS, "submitted"),
+        SearchAttributePair(search.BUILDING, case.building_id),
+        SearchAttributePair(search.TIER, int(policy.first_tier)),
+        SearchAttributePair(search.RESIDENT, case.resident_id),
+        SearchAttributePair(search.BREACHED, False),
+    ])
+
+
+def _summary(case: CaseInput) -> str:
+    """What the Temporal UI shows for the case: codes only, no personal data."""
+    return f"{case.kind.value} · {case.severity.value} · {case.category} · building {case.building_id}"
+
+
+async def start_case(client: Client, task_queue: str, case_id: str, case: CaseInput, digest: str) -> bool:
+    """Start the case unless this id already exists; True when it was started now.
+
+    A closed case keeps its id too (REJECT_DUPLICATE), so a key never makes a second workflow; the
+    same key with a different body is refused with 409.
+    """
+    workflow, _ = workflow_for(case.kind)
+    with temporal_answers(case_id):
+        try:
+            await client.start_workflow(
+                workflow, case, id=case_id, task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                memo={REQUEST_DIGEST: digest},
+                search_attributes=_initial_search_attributes(case),
+                static_summary=_summary(case),
+                rpc_timeout=RPC_TIMEOUT,
+            )
+            return True
+        except WorkflowAlreadyStartedError:
+            description = await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
+    if await description.memo_value(REQUEST_DIGEST, default=None) != digest:
+        raise ApiError(409, "this Idempotency-Key was already used for a different request",
+                       "idempotency_conflict")
+    return False
+
+
+async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
+    """The case if it exists and the caller may see it; another resident's case is 404 like none."""
+    with temporal_answers(case_id):
+        description = await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
+    attributes = description.typed_search_attributes
+    visible = attributes.get(search.KIND) in REQUEST_KINDS and (
+        caller.role is not Role.resident or attributes.get(search.RESIDENT) == caller.id
+    )
+    if not visible:
+        raise ApiError(404, f"no case {case_id}")
+    return description
+
+
+async def find_open_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
+    description = await find_case(client, case_id, caller)
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise ApiError(409, f"case {case_id} is closed", "closed")
+    return description
+
+
+async def case_state(client: Client, case_id: str) -> CaseState:
+    with temporal_answers(case_id):
+        return await client.get_workflow_handle(case_id).query(
+            "state", result_type=CaseState, rpc_timeout=RPC_TIMEOUT
+        )
+
+
+async def update_case(client: Client, case_id: str, update: str, action: BaseModel) -> CaseState:
+    """Send a validated update; the workflow's refusal becomes 409 with its reason."""
+    try:
+        with temporal_answers(case_id):
+            return await client.get_workflow_handle(case_id).execute_update(
+                update, action, result_type=CaseState, rpc_timeout=RPC_TIMEOUT
+            )
+    except ApiError as error:
+        if error.status == 404:
+            raise ApiError(409, f"case {case_id} is closed", "closed") from error
+        raise
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        reason = getattr(cause, "message", None) or str(cause or error)
+        raise ApiError(409, reason, "refused") from error
+
+
+async def signal_case(client: Client, case_id: str, signal: str, payload: BaseModel) -> None:
+    with temporal_answers(case_id):
+        await client.get_workflow_handle(case_id).signal(signal, payload, rpc_timeout=RPC_TIMEOUT)
+
+
+# --- visibility --------------------------------------------------------------------------------
+
+
+def quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def visibility_query(*conditions: str) -> str:
+    kinds = ", ".join(quoted(kind.value) for kind in REQUEST_KINDS)
+    return " AND ".join((f"{search.KIND.name} IN ({kinds})", *conditions))
+
+
+def encode_page_token(token: bytes | None) -> str | None:
+    return base64.urlsafe_b64encode(token).decode() if token else None
+
+
+def decode_page_token(token: str | None) -> bytes | None:
+    if not token:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError) as error:
+        raise ApiError(422, "page_token is not a token this API gave out") from error
+
+
+def _list_item(execution: WorkflowExecution) -> CaseListItem:
+    attributes = execution.typed_search_attributes
+    return CaseListItem(
+        case_id=execution.id,
+        kind=attributes.get(search.KIND),
+        status=attributes.get(search.STATUS),
+        severity=attributes.get(search.SEVERITY),
+        building_id=attributes.get(search.BUILDING),
+        resident_id=attributes.get(search.RESIDENT),
+        tier=attributes.get(search.TIER),
+        breached=bool(attributes.get(search.BREACHED)),
+        owner_id=attributes.get(search.OWNER),
+        response_due=attributes.get(search.RESPONSE_DUE),
+        resolution_due=attributes.get(search.RESOLUTION_DUE),
+        submitted_at=execution.start_time,
+        closed_at=execution.close_time,
+        running=execution.status == WorkflowExecutionStatus.RUNNING,
+    )
+
+
+async def list_cases(client: Client, query: str, page_size: int,
+                     page_token: bytes | None) -> tuple[list[CaseListItem], bytes | None]:
+    with temporal_answers():
+        pages = client.list_workflows(query, page_size=page_size, next_page_token=page_token,
+                                      rpc_timeout=RPC_TIMEOUT)
+        await pages.fetch_next_page()
+    return [_list_item(execution) for execution in pages.current_page or []], pages.next_page_token
+
+
+async def open_case_ids(client: Client, query: str, limit: int) -> list[str]:
+    with temporal_answers():
+        return [execution.id async for execution in client.list_workflows(
+            query, limit=limit, page_size=min(limit, 1000), rpc_timeout=RPC_TIMEOUT)]

@@ -1,0 +1,103 @@
+"""One error shape for every refusal: `{"error": {"code": "...", "message": "..."}}`."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("steward.api")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    503: "unavailable",
+    504: "timeout",
+}
+
+
+def _code_for(status: int) -> str:
+    return _CODES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"error": {"code": "not_found", "message": "no case RP-XYZ"}}]}
+    )
+
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request to answer with `status` and the error shape."""
+
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or _code_for(status)
+        self.message = message
+        self.headers = headers
+
+
+def error_response(status: int, message: str, code: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code or _code_for(status), message=message))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for item in exc.errors()[:5]:
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.message, exc.code, exc.headers)
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    return error_response(422, _validation_message(exc))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal error; it has been logged", "internal")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
+    for status in (401, 403, 404, 413, 422)
+}

@@ -1,0 +1,64 @@
+"""OpenAPI examples: what a caller pastes into /docs to try each endpoint on the demo community."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CASE_ID = "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"
+
+CASE_STATE_EXAMPLE: dict[str, Any] = {
+    "case_id": CASE_ID, "kind": "repair", "status": "acknowledged", "severity": "urgent",
+    "category": "plumbing", "title": "No water in the kitchen", "building_id": "B1", "unit": "101",
+    "resident_id": "R001", "tier": 1, "handler_id": "S001", "owner_id": "S001",
+    "submitted_at": "2026-11-26T02:00:00Z", "response_due": None, "resolution_due": "2026-11-26T14:00:00Z",
+    "warned": False, "response_breached": False, "resolution_breached": False, "paused": False,
+    "paused_total": "PT0S", "reopen_count": 0, "withdrawn": False, "callback": None, "callback_attempt": 0,
+    "next_deadline": "2026-11-26T11:00:00Z", "next_deadline_kind": "warning",
+    "timeline": [
+        {"at": "2026-11-26T02:00:00Z", "device_at": None, "actor": {"id": "R001", "role": "resident"},
+         "event": "submitted", "detail": {}},
+        {"at": "2026-11-26T02:06:00Z", "device_at": "2026-11-26T10:05:40+08:00",
+         "actor": {"id": "S001", "role": "staff"}, "event": "acknowledged", "detail": {}},
+    ],
+}
+
+_BODIES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    "submit": {
+        "resident": ("A resident reports a repair in their flat", {
+            "kind": "repair", "severity": "urgent", "category": "plumbing",
+            "title": "No water in the kitchen",
+            "description": "The kitchen tap has had no water since this morning.", "building_id": "B1",
+            "unit": "101",
+        }),
+        "staff": ("Staff take a repair by phone for an elderly resident", {
+            "kind": "repair", "severity": "normal", "category": "lift", "title": "Lift door closes too fast",
+            "description": "Reported by phone: the lift door of building 1 closes before she is in.",
+            "building_id": "B1", "resident_id": "R003", "origin": "voice",
+        }),
+    },
+    "acknowledge": {"now": ("Taken in the app", {}),
+                    "offline": ("Taken while offline, sent later",
+                                {"occurred_at": "2026-11-26T10:05:40+08:00"})},
+    "progress": {"note": ("A progress note", {"note": "Valve replaced; testing the pressure."})},
+    "pause": {"parts": ("Waiting for parts until a set time", {
+        "reason": "awaiting parts: a replacement valve", "resume_at": "2026-11-27T09:00:00+08:00"})},
+    "resume": {"now": ("Resume now", {})},
+    "reassign": {"electrician": ("Hand the work to the electrician", {
+        "handler_id": "S002", "reason": "the fault is in the water heater's wiring"})},
+    "severity": {
+        "raise": ("Raise the severity", {"severity": "emergency", "reason": "water is reaching the wiring"}),
+        "lower": ("Lower it (supervisor)", {"severity": "normal", "reason": "supply restored by a bypass"}),
+    },
+    "extend": {"contractor": ("Extend for a contractor (supervisor)", {
+        "resolution_due": "2026-11-29T18:00:00+08:00",
+        "reason": "the pipe is inside the wall; contractor booked",
+    })},
+    "resolve": {"done": ("Resolved on site", {"note": "Replaced the kitchen valve; water is back."})},
+    "withdraw": {"fixed": ("The resident no longer needs it", {"reason": "fixed it myself"})},
+    "callback": {"satisfied": ("Called the resident back by phone", {
+        "result": "satisfied", "note": "Spoke to her on the phone; the tap works."})},
+}
+
+
+def examples(name: str) -> dict[str, dict[str, Any]]:
+    return {key: {"summary": summary, "value": value} for key, (summary, value) in _BODIES[name].items()}

@@ -1,0 +1,399 @@
+"""A case's timeline for people, read from its Temporal event history.
+
+The event history is the record of everything the workflow accepted and did: the submission,
+every update with the action it carried (who, and when on their device), signals, each message or
+call it scheduled through `notify.send`, each timer that fired (a deadline passing), and each
+search attribute it upserted (status, tier, breach). This module turns those events into sentences
+in zh-CN or en and joins each message with the delivery status Twilio reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter, decode_typed_search_attributes
+
+from activities.messages import TIER, TemplateError, render
+from api.models import Delivery, HistoryEntry
+from steward.store.models import Notification, Resident, Staff
+from workflows import search
+from workflows.contracts import (
+    Acknowledge,
+    CaseInput,
+    ChangeSeverity,
+    Extend,
+    Locale,
+    Notice,
+    Pause,
+    ProgressNote,
+    Reassign,
+    RecordCallback,
+    Resolve,
+    Resume,
+    Withdraw,
+)
+
+ZH, EN = Locale.zh_cn, Locale.en
+NOTIFY_ACTIVITY = "notify.send"
+
+UPDATES: dict[str, type[BaseModel]] = {
+    "acknowledge": Acknowledge,
+    "pause": Pause,
+    "resume": Resume,
+    "reassign": Reassign,
+    "change_severity": ChangeSeverity,
+    "extend": Extend,
+    "resolve": Resolve,
+    "withdraw": Withdraw,
+    "record_callback": RecordCallback,
+}
+SIGNALS: dict[str, type[BaseModel]] = {"progress": ProgressNote}
+
+PHRASES: dict[str, dict[Locale, str]] = {
+    "submitted": {EN: "{actor} submitted a {severity} {kind} ({category}, building {building})",
+                  ZH: "{actor} 提交了{severity}{kind}（{category}，{building} 栋）"},
+    "acknowledge": {EN: "{actor} acknowledged the case", ZH: "{actor} 确认接单"},
+    "progress": {EN: "{actor} reported progress: {note}", ZH: "{actor} 记录进展：{note}"},
+    "pause": {EN: "{actor} paused the resolution clock: {reason} (resumes {resume_at})",
+              ZH: "{actor} 暂停处理计时：{reason}（恢复时间：{resume_at}）"},
+    "resume": {EN: "{actor} resumed the work", ZH: "{actor} 恢复处理"},
+    "reassign": {EN: "{actor} reassigned the work to {handler_id}: {reason}",
+                 ZH: "{actor} 将工单转派给 {handler_id}：{reason}"},
+    "change_severity": {EN: "{actor} changed the severity to {severity} ({reason})",
+                        ZH: "{actor} 将紧急程度调整为{severity}（{reason}）"},
+    "extend": {EN: "{actor} moved the resolution deadline to {resolution_due}: {reason}",
+               ZH: "{actor} 将处理时限调整为 {resolution_due}：{reason}"},
+    "resolve": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
+    "withdraw": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
+    "record_callback": {EN: "{actor} recorded the callback: {result} — {note}",
+                        ZH: "{actor} 记录回访结果：{result}——{note}"},
+    "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},
+    "callback_reply": {EN: "The resident answered the callback by {channel}: {result}",
+                       ZH: "住户通过{channel}答复回访：{result}"},
+    "deadline": {EN: "The {deadline} deadline ({at}) passed", ZH: "{deadline}时限（{at}）已到"},
+    "timer": {EN: "Timer fired: {summary}", ZH: "计时到期：{summary}"},
+    "message": {EN: "{channel} to {recipient}: {body}", ZH: "{channel}发送给 {recipient}：{body}"},
+    "escalated": {EN: "Escalated to tier {tier} ({tier_name})", ZH: "已升级至第 {tier} 级（{tier_name}）"},
+    "tier": {EN: "Handled at tier {tier} ({tier_name})", ZH: "处理层级调整为第 {tier} 级（{tier_name}）"},
+    "status": {EN: "Status: {status}", ZH: "状态：{status}"},
+    "reopened": {EN: "Reopened: the resident was not satisfied ({status})",
+                 ZH: "住户不满意，已重新打开（{status}）"},
+    "breached": {EN: "Marked breached: a deadline was missed", ZH: "已标记为超时"},
+    "owner": {EN: "First-contact owner: {owner}", ZH: "首问负责人：{owner}"},
+    "severity": {EN: "Severity is now {severity}", ZH: "紧急程度：{severity}"},
+    "closed": {EN: "Case closed", ZH: "已办结"},
+    "ended": {EN: "The case workflow ended without closing ({outcome})", ZH: "工单流程异常结束（{outcome}）"},
+}
+
+WORDS: dict[str, dict[str, dict[Locale, str]]] = {
+    "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"}},
+    "severity": {
+        "emergency": {EN: "emergency", ZH: "紧急"}, "urgent": {EN: "urgent", ZH: "加急"},
+        "normal": {EN: "normal", ZH: "一般"}, "low": {EN: "low", ZH: "低优先级"},
+    },
+    "status": {
+        "submitted": {EN: "submitted", ZH: "已提交"}, "dispatched": {EN: "dispatched", ZH: "已派单"},
+        "acknowledged": {EN: "acknowledged", ZH: "已接单"}, "in_progress": {EN: "in progress", ZH: "处理中"},
+        "resolved": {EN: "resolved", ZH: "已处理"}, "callback": {EN: "awaiting callback", ZH: "回访中"},
+        "manual_callback": {EN: "awaiting a manual callback", ZH: "待人工回访"},
+        "closed": {EN: "closed", ZH: "已办结"},
+    },
+    "channel": {
+        "sms": {EN: "SMS", ZH: "短信"}, "voice": {EN: "Call", ZH: "电话"}, "app": {EN: "App", ZH: "应用"},
+    },
+    "result": {
+        "satisfied": {EN: "satisfied", ZH: "满意"}, "not_satisfied": {EN: "not satisfied", ZH: "不满意"},
+        "unreachable": {EN: "unreachable", ZH: "联系不上"},
+    },
+    "deadline": {
+        "response": {EN: "response", ZH: "响应"}, "response_missed": {EN: "response", ZH: "响应"},
+        "warning": {EN: "75 % warning", ZH: "预警"}, "resolution": {EN: "resolution", ZH: "处理"},
+        "resolution_breached": {EN: "resolution", ZH: "处理"},
+        "resume": {EN: "automatic resume", ZH: "自动恢复"},
+        "manual_callback": {EN: "manual callback", ZH: "人工回访"},
+        "manual_callback_missed": {EN: "manual callback", ZH: "人工回访"},
+        "callback": {EN: "callback answer", ZH: "回访答复"},
+    },
+    "none": {"": {EN: "none given", ZH: "未填写"}},
+}
+
+_DEADLINE_SUMMARY = re.compile(r"^(?P<kind>[a-z_]+) due (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
+_REOPENED_FROM = {"resolved", "callback", "manual_callback"}
+_ENDED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "failed",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "terminated",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "timed out",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "cancelled",
+}
+
+
+def preferred_locale(accept_language: str | None) -> Locale:
+    """zh-CN or en from an Accept-Language header, by q-value; Chinese, the community default, if neither."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower()))
+    for negative_quality, _, tag in sorted(ranked):
+        if negative_quality >= 0:
+            break
+        if tag.startswith("zh"):
+            return ZH
+        if tag.startswith("en"):
+            return EN
+    return ZH
+
+
+class _Timeline:
+    """Walks the events once, keeping what later events need (timer summaries, previous values)."""
+
+    def __init__(self, converter: DataConverter, locale: Locale, timezone: str) -> None:
+        self.converter = converter
+        self.locale = locale
+        self.zone = ZoneInfo(timezone)
+        self.entries: list[HistoryEntry] = []
+        self.notices: dict[int, tuple[HistoryEntry, Notice, str]] = {}
+        self._timers: dict[str, str] = {}
+        self._attributes: dict[str, Any] = {}
+
+    # --- words -----------------------------------------------------------------------------
+
+    def word(self, group: str, value: Any) -> str:
+        if value is None or value == "":
+            return WORDS["none"][""][self.locale]
+        return WORDS[group].get(str(value), {}).get(self.locale, str(value))
+
+    def when(self, moment: datetime | None) -> str:
+        if moment is None:
+            return WORDS["none"][""][self.locale]
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def phrase(self, name: str, **words: Any) -> str:
+        """The sentence `name` in the reader's language; a word the event did not carry reads as '-'."""
+        return PHRASES[name][self.locale].format_map(_Words(words))
+
+    def add(self, event: HistoryEvent, kind: str, phrase: str | None = None, *, actor: str | None = None,
+            device_at: datetime | None = None, detail: dict | None = None, **words: Any) -> HistoryEntry:
+        text = self.phrase(phrase or kind, actor=actor or "steward", **words)
+        entry = HistoryEntry(
+            at=event.event_time.ToDatetime(tzinfo=UTC), device_at=device_at, event=kind, actor=actor,
+            text=text, detail={k: _scalar(v) for k, v in (detail or {}).items()},
+        )
+        self.entries.append(entry)
+        return entry
+
+    async def decode(self, payloads: list[Payload], hint: type | None) -> Any:
+        if not payloads:
+            return None
+        return (await self.converter.decode(payloads, [hint] if hint else None))[0]
+
+    # --- events ----------------------------------------------------------------------------
+
+    async def read(self, event: HistoryEvent) -> None:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            await self._started(event)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            await self._update(event)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            await self._signal(event)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            await self._activity(event)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            self._activity_failed(event.activity_task_failed_event_attributes.scheduled_event_id)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+            self._activity_failed(event.activity_task_timed_out_event_attributes.scheduled_event_id)
+        elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
+            summary = await self.decode([event.user_metadata.summary], str) \
+                if event.user_metadata.HasField("summary") else None
+            self._timers[event.timer_started_event_attributes.timer_id] = summary or ""
+        elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+            self._timer(event)
+        elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            self._search_attributes(event, event.upsert_workflow_search_attributes_event_attributes
+                                    .search_attributes)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            self.add(event, "closed")
+        elif kind in _ENDED:
+            self.add(event, "ended", outcome=_ENDED[kind])
+
+    async def _started(self, event: HistoryEvent) -> None:
+        attributes = event.workflow_execution_started_event_attributes
+        for key, value in decode_typed_search_attributes(attributes.search_attributes):
+            self._attributes[key.name] = value
+        case: CaseInput = await self.decode(list(attributes.input.payloads), CaseInput)
+        self.add(event, "submitted", actor=case.submitted_by.id,
+                 detail={"severity": case.severity.value, "category": case.category,
+                         "building_id": case.building_id, "unit": case.unit, "origin": case.origin.value},
+                 severity=self.word("severity", case.severity), kind=self.word("kind", case.kind),
+                 category=case.category, building=case.building_id)
+
+    async def _update(self, event: HistoryEvent) -> None:
+        request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+        name = request.input.name
+        hint = UPDATES.get(name)
+        action = await self.decode(list(request.input.args.payloads), hint)
+        if hint is None or not isinstance(action, BaseModel):
+            self.add(event, name, "signal", detail=_fields(action), name=name, what=_brief(action))
+            return
+        self._action(event, name, action)
+
+    def _action(self, event: HistoryEvent, name: str, action: BaseModel) -> None:
+        fields = _fields(action)
+        words = {
+            key: self.when(value) if isinstance(value, datetime) else
+            self.word(key, value) if key in WORDS else (value if value not in (None, "") else self.word(
+                "none", ""))
+            for key, value in fields.items()
+        }
+        self.add(event, name, actor=action.actor.id, device_at=getattr(action, "occurred_at", None),
+                 detail=fields, **words)
+
+    async def _signal(self, event: HistoryEvent) -> None:
+        attributes = event.workflow_execution_signaled_event_attributes
+        name = attributes.signal_name
+        hint = SIGNALS.get(name)
+        payload = await self.decode(list(attributes.input.payloads), hint)
+        if hint is not None and isinstance(payload, BaseModel) and hasattr(payload, "actor"):
+            self._action(event, name, payload)
+        elif isinstance(payload, dict) and "satisfied" in payload:
+            result = "satisfied" if payload["satisfied"] else "not_satisfied"
+            self.add(event, "callback_reply", actor=None, detail=payload,
+                     channel=self.word("channel", payload.get("channel")), result=self.word("result", result))
+        else:
+            self.add(event, name, "signal", detail=_fields(payload), name=name, what=_brief(payload))
+
+    async def _activity(self, event: HistoryEvent) -> None:
+        attributes = event.activity_task_scheduled_event_attributes
+        if attributes.activity_type.name != NOTIFY_ACTIVITY:
+            return
+        notice: Notice = await self.decode(list(attributes.input.payloads), Notice)
+        try:
+            body = render(notice.template, self.locale, notice.params, channel=notice.channel,
+                          timezone=self.zone.key)
+        except TemplateError:
+            body = notice.template
+        detail = {"template": notice.template, "channel": notice.channel.value, "key": notice.key,
+                  "attempt": notice.attempt}
+        entry = self.add(event, "message", detail=detail, channel=self.word("channel", notice.channel),
+                         recipient=_masked(notice.to), body=body)
+        self.notices[event.event_id] = (entry, notice, body)
+
+    def _activity_failed(self, scheduled_event_id: int) -> None:
+        if scheduled_event_id in self.notices:
+            self.notices[scheduled_event_id][0].delivery = Delivery(status="failed")
+
+    def _timer(self, event: HistoryEvent) -> None:
+        summary = self._timers.get(event.timer_fired_event_attributes.timer_id, "")
+        match = _DEADLINE_SUMMARY.match(summary)
+        if match:
+            due = datetime.strptime(match["at"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+            self.add(event, "deadline", detail={"deadline": match["kind"], "due": due.isoformat()},
+                     deadline=self.word("deadline", match["kind"]), at=self.when(due))
+        else:
+            self.add(event, "timer", detail={"summary": summary}, summary=summary or "-")
+
+    def _search_attributes(self, event: HistoryEvent, proto) -> None:
+        for key, value in decode_typed_search_attributes(proto):
+            previous = self._attributes.get(key.name)
+            self._attributes[key.name] = value
+            if value == previous:
+                continue
+            if key.name == search.STATUS.name:
+                reopened = previous in _REOPENED_FROM and value not in ("closed", *_REOPENED_FROM)
+                self.add(event, "reopened" if reopened else "status",
+                         detail={"status": value, "was": previous}, status=self.word("status", value))
+            elif key.name == search.TIER.name:
+                escalated = previous is not None and value > previous
+                self.add(event, "escalated" if escalated else "tier", detail={"tier": value, "was": previous},
+                         tier=value, tier_name=TIER.values.get(str(value), {}).get(self.locale, str(value)))
+            elif key.name == search.BREACHED.name and value:
+                self.add(event, "breached")
+            elif key.name == search.OWNER.name and value:
+                self.add(event, "owner", detail={"owner": value}, owner=value)
+            elif key.name == search.SEVERITY.name:
+                self.add(event, "severity", detail={"severity": value}, severity=self.word("severity", value))
+
+
+class _Words(dict):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def _masked(phone: str) -> str:
+    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
+
+
+def _scalar(value: Any) -> str | int | bool | None:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _fields(payload: Any) -> dict[str, Any]:
+    if isinstance(payload, BaseModel):
+        data = {name: getattr(payload, name) for name in type(payload).model_fields}
+    elif isinstance(payload, dict):
+        data = dict(payload)
+    else:
+        data = {} if payload is None else {"value": payload}
+    data.pop("actor", None)
+    data.pop("occurred_at", None)
+    return {key: getattr(value, "value", value) for key, value in data.items()}
+
+
+def _brief(payload: Any) -> str:
+    fields = _fields(payload)
+    return ", ".join(f"{key}={value}" for key, value in fields.items()) or "-"
+
+
+async def timeline(history: WorkflowHistory, converter: DataConverter, sessions: sessionmaker[Session],
+                   locale: Locale, timezone: str) -> list[HistoryEntry]:
+    reader = _Timeline(converter, locale, timezone)
+    for event in history.events:
+        await reader.read(event)
+    await asyncio.to_thread(_join_deliveries, reader, sessions)
+    return reader.entries
+
+
+def _join_deliveries(reader: _Timeline, sessions: sessionmaker[Session]) -> None:
+    """Each message's delivery status from the notifications table; recipients as directory ids."""
+    if not reader.notices:
+        return
+    keys = [notice.key for _, notice, _ in reader.notices.values()]
+    phones = {notice.to for _, notice, _ in reader.notices.values()}
+    with sessions() as session:
+        sent = session.scalars(select(Notification).where(Notification.key.in_(keys)))
+        rows = {row.key: row for row in sent}
+        people = {phone: person for phone, person in session.execute(
+            select(Staff.phone, Staff.id).where(Staff.phone.in_(phones))
+            .union_all(select(Resident.phone, Resident.id).where(Resident.phone.in_(phones)))
+        )}
+    for entry, notice, body in reader.notices.values():
+        recipient = people.get(notice.to) or _masked(notice.to)
+        entry.detail["recipient"] = recipient
+        entry.text = reader.phrase("message", channel=reader.word("channel", notice.channel),
+                                   recipient=recipient, body=body)
+        row = rows.get(notice.key)
+        if row is not None:
+            entry.delivery = Delivery(status=row.status, error_code=row.error_code, updated_at=row.updated_at)
+        elif entry.delivery is None:
+            entry.delivery = Delivery(status="pending")

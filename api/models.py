@@ -1,0 +1,175 @@
+"""The HTTP boundary's own shapes. Request bodies are the workflow contracts minus what the server
+decides (who acts, when it was received, the policy snapshot), derived from them so a field is
+defined once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
+
+from workflows.contracts import (
+    Acknowledge,
+    Action,
+    CaseInput,
+    ChangeSeverity,
+    Contract,
+    Extend,
+    Pause,
+    ProgressNote,
+    Reassign,
+    RecordCallback,
+    Resolve,
+    Resume,
+    ShortText,
+    Withdraw,
+)
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+def _without(contract: type[Contract], name: str, drop: set[str], doc: str | None = None,
+              **replace: tuple[Any, FieldInfo]) -> type[Contract]:
+    fields: dict[str, Any] = {
+        field: (info.annotation, info) for field, info in contract.model_fields.items() if field not in drop
+    }
+    fields.update(replace)
+    return create_model(name, __base__=Contract, __doc__=doc or contract.__doc__, **fields)
+
+
+def action_body(action: type[Action]) -> type[Contract]:
+    """`Pause` → `PauseBody`: the action without `actor`, which always comes from the token."""
+    return _without(action, f"{action.__name__}Body", {"actor"})
+
+
+SubmitRequest = _without(
+    CaseInput, "SubmitRequest", {"submitted_by", "submitted_at", "policy"},
+    doc="A repair or complaint as a resident or staff member reports it.",
+    resident_id=(ShortText | None, Field(
+        default=None, description="Who the case is for. A resident may leave it out (it is then the "
+        "resident holding the token) and may not name anyone else; staff must give it.",
+    )),
+)
+
+AcknowledgeBody = action_body(Acknowledge)
+ProgressBody = action_body(ProgressNote)
+PauseBody = action_body(Pause)
+ResumeBody = action_body(Resume)
+ReassignBody = action_body(Reassign)
+SeverityBody = action_body(ChangeSeverity)
+ExtendBody = action_body(Extend)
+ResolveBody = action_body(Resolve)
+WithdrawBody = action_body(Withdraw)
+CallbackBody = action_body(RecordCallback)
+
+
+def _examples(*examples: dict) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+class Submission(BaseModel):
+    model_config = _examples({"case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "created": True,
+                              "url": "/requests/RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"})
+
+    case_id: str = Field(description="The workflow id; the same Idempotency-Key always gives the same one.")
+    created: bool = Field(description="False when this key had already started the case.")
+    url: str
+
+
+class Accepted(BaseModel):
+    model_config = _examples({"case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "accepted": True})
+
+    case_id: str
+    accepted: bool = True
+
+
+class CaseListItem(BaseModel):
+    """A case as Temporal visibility sees it (search attributes; no personal data)."""
+
+    model_config = _examples({
+        "case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "kind": "repair", "status": "acknowledged",
+        "severity": "urgent", "building_id": "B1", "resident_id": "R001", "tier": 1, "breached": False,
+        "owner_id": "S001", "response_due": None, "resolution_due": "2026-11-26T22:00:00Z",
+        "submitted_at": "2026-11-26T10:00:00Z", "closed_at": None, "running": True,
+    })
+
+    case_id: str
+    kind: str | None
+    status: str | None
+    severity: str | None
+    building_id: str | None
+    resident_id: str | None
+    tier: int | None
+    breached: bool
+    owner_id: str | None
+    response_due: datetime | None
+    resolution_due: datetime | None
+    submitted_at: datetime
+    closed_at: datetime | None
+    running: bool
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+
+
+class AtRiskCase(BaseModel):
+    model_config = _examples({
+        "case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "kind": "repair", "severity": "urgent",
+        "status": "dispatched", "building_id": "B1", "tier": 1, "handler_id": "S001", "owner_id": None,
+        "next_deadline": "2026-11-26T10:15:00Z", "next_deadline_kind": "response", "seconds_left": -120,
+        "breached": True,
+    })
+
+    case_id: str
+    kind: str
+    severity: str
+    status: str
+    building_id: str
+    tier: int
+    handler_id: str | None
+    owner_id: str | None
+    next_deadline: datetime
+    next_deadline_kind: str | None
+    seconds_left: int = Field(description="Negative when the deadline has already passed.")
+    breached: bool
+
+
+class AtRiskList(BaseModel):
+    as_of: datetime
+    items: list[AtRiskCase]
+
+
+class Delivery(BaseModel):
+    status: str
+    error_code: int | None = None
+    updated_at: datetime | None = None
+
+
+class HistoryEntry(BaseModel):
+    at: datetime = Field(description="When Temporal recorded it (server time).")
+    device_at: datetime | None = Field(default=None, description="When it happened on the device, if given.")
+    event: str = Field(description="Machine-readable kind, e.g. acknowledged, escalated, message, timer.")
+    actor: str | None = Field(default=None, description="Who did it: a person id; null for the system.")
+    text: str = Field(description="The sentence for people, in the requested language.")
+    detail: dict[str, str | int | bool | None] = {}
+    delivery: Delivery | None = Field(default=None, description="For a message or call: Twilio's status.")
+
+
+class CaseHistory(BaseModel):
+    model_config = _examples({
+        "case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "locale": "en",
+        "temporal_url": "http://127.0.0.1:8233/namespaces/default/workflows/RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE",
+        "entries": [{"at": "2026-11-26T10:03:00Z", "device_at": "2026-11-26T10:02:40+08:00",
+                     "event": "acknowledged", "actor": "S001", "text": "S001 acknowledged the case",
+                     "detail": {}, "delivery": None}],
+    })
+
+    case_id: str
+    locale: str
+    temporal_url: str
+    entries: list[HistoryEntry]

@@ -1,0 +1,156 @@
+"""The directory (admin): buildings, households, residents and staff.
+
+These are the only endpoints that write the database directly; cases are never written here.
+Lists are ordered by id and paged by the last id seen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from api.auth import allow
+from api.context import SessionsDep
+from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.models import Page
+from steward.store.models import Building, Household, Resident, Staff
+from workflows.contracts import Actor, Contract, Locale, Role, ShortText, Tier
+
+router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES | {
+    409: {"model": ErrorBody, "description": "An entry with this id already exists."},
+})
+
+Admin = Annotated[Actor, Depends(allow(Role.admin))]
+DirectoryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Skill = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+Row = TypeVar("Row", bound=BaseModel)
+
+
+class BuildingEntry(Contract):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "B3", "name": "Camellia Court, Building 3", "address": "Camellia Court, Shanghai"}]})
+
+    id: DirectoryId
+    name: ShortText
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+
+
+class HouseholdEntry(Contract):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "H-B1-113", "building_id": "B1", "unit": "113"}]})
+
+    id: DirectoryId
+    building_id: DirectoryId
+    unit: DirectoryId
+
+
+class ResidentEntry(Contract):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "R100", "household_id": "H-B1-101", "name": "Resident R100", "phone": "+8613800009999",
+         "locale": "zh-CN", "preferred_channel": "voice", "opted_out": False}]})
+
+    id: DirectoryId
+    household_id: DirectoryId
+    name: ShortText
+    phone: Phone | None = None
+    locale: Locale = Locale.zh_cn
+    preferred_channel: Literal["sms", "voice"] = "sms"
+    opted_out: bool = False
+
+
+class StaffEntry(Contract):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "S006", "name": "Gao Fei", "tier": 0, "skills": ["plumbing"], "buildings": ["B1"],
+         "on_duty": True, "phone": "+8613900000006", "locale": "zh-CN"}]})
+
+    id: DirectoryId
+    name: ShortText
+    tier: Tier
+    skills: Annotated[list[Skill], Field(max_length=20)] = []
+    buildings: Annotated[list[DirectoryId], Field(max_length=100)] = []
+    on_duty: bool = True
+    phone: Phone | None = None
+    locale: Locale = Locale.zh_cn
+
+
+PageToken = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="The last id seen.")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _page(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: type[Row], after: str | None,
+          limit: int) -> Page[Row]:
+    query = select(table).order_by(table.id).limit(limit)
+    if after is not None:
+        query = query.where(table.id > after)
+    with sessions() as session:
+        rows = [entry.model_validate(row) for row in session.scalars(query)]
+    return Page[entry](items=rows, next_page_token=rows[-1].id if len(rows) == limit else None)
+
+
+def _require(session: Session, table: type[DeclarativeBase], key: str, what: str) -> None:
+    if session.get(table, key) is None:
+        raise ApiError(422, f"no {what} {key} in the directory")
+
+
+def _add(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: BaseModel, checks=()) -> None:
+    """Insert the entry; 409 when its id exists, 422 when something it names does not."""
+    with sessions() as session:
+        if session.get(table, entry.id) is not None:
+            raise ApiError(409, f"{entry.id} already exists", "already_exists")
+        for referenced, key, what in checks:
+            _require(session, referenced, key, what)
+        session.add(table(**entry.model_dump(mode="json")))
+        try:
+            session.commit()
+        except IntegrityError as error:
+            raise ApiError(409, f"{entry.id} conflicts with an existing entry", "already_exists") from error
+
+
+@router.get("/buildings", response_model=Page[BuildingEntry], summary="Buildings")
+def list_buildings(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
+    return _page(sessions, Building, BuildingEntry, page_token, limit)
+
+
+@router.post("/buildings", status_code=201, response_model=BuildingEntry, summary="Add a building")
+def add_building(_: Admin, sessions: SessionsDep, entry: BuildingEntry) -> BuildingEntry:
+    _add(sessions, Building, entry)
+    return entry
+
+
+@router.get("/households", response_model=Page[HouseholdEntry], summary="Households")
+def list_households(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
+    return _page(sessions, Household, HouseholdEntry, page_token, limit)
+
+
+@router.post("/households", status_code=201, response_model=HouseholdEntry, summary="Add a household")
+def add_household(_: Admin, sessions: SessionsDep, entry: HouseholdEntry) -> HouseholdEntry:
+    _add(sessions, Household, entry, [(Building, entry.building_id, "building")])
+    return entry
+
+
+@router.get("/residents", response_model=Page[ResidentEntry], summary="Residents (token subjects)")
+def list_residents(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
+    return _page(sessions, Resident, ResidentEntry, page_token, limit)
+
+
+@router.post("/residents", status_code=201, response_model=ResidentEntry, summary="Add a resident")
+def add_resident(_: Admin, sessions: SessionsDep, entry: ResidentEntry) -> ResidentEntry:
+    _add(sessions, Resident, entry, [(Household, entry.household_id, "household")])
+    return entry
+
+
+@router.get("/staff", response_model=Page[StaffEntry], summary="Staff (token subjects)")
+def list_staff(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
+    return _page(sessions, Staff, StaffEntry, page_token, limit)
+
+
+@router.post("/staff", status_code=201, response_model=StaffEntry, summary="Add a staff member")
+def add_staff(_: Admin, sessions: SessionsDep, entry: StaffEntry) -> StaffEntry:
+    _add(sessions, Staff, entry, [(Building, building, "building") for building in entry.buildings])
+    return entry

@@ -1,0 +1,318 @@
+"""Repairs and complaints: submit, read, list, act on, and read the history of a case.
+
+Every change goes to the case's workflow as a Temporal update (validated by the workflow, which
+answers accept or refuse at once) or, for progress notes, a signal. The person acting is always the
+token's holder; request bodies never name an actor.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from api.auth import allow
+from api.cases import (
+    RPC_TIMEOUT,
+    case_id_for,
+    case_state,
+    decode_page_token,
+    encode_page_token,
+    find_case,
+    find_open_case,
+    list_cases,
+    quoted,
+    request_digest,
+    signal_case,
+    start_case,
+    temporal_answers,
+    update_case,
+    visibility_query,
+)
+from api.context import ClientDep, SessionsDep, SettingsDep
+from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.examples import CASE_STATE_EXAMPLE, examples
+from api.history import preferred_locale, timeline
+from api.models import (
+    Accepted,
+    AcknowledgeBody,
+    CallbackBody,
+    CaseHistory,
+    CaseListItem,
+    ExtendBody,
+    Page,
+    PauseBody,
+    ProgressBody,
+    ReassignBody,
+    ResolveBody,
+    ResumeBody,
+    SeverityBody,
+    Submission,
+    SubmitRequest,
+    WithdrawBody,
+)
+from steward.store.models import Building, Household, Resident, Staff
+from workflows import search
+from workflows.contracts import (
+    Acknowledge,
+    Action,
+    Actor,
+    CaseInput,
+    CaseState,
+    ChangeSeverity,
+    Extend,
+    Kind,
+    Pause,
+    ProgressNote,
+    Reassign,
+    RecordCallback,
+    Resolve,
+    Resume,
+    Role,
+    Severity,
+    Status,
+    Withdraw,
+)
+
+router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)
+
+Submitter = Annotated[Actor, Depends(allow(Role.resident, Role.staff, Role.supervisor))]
+Reader = Annotated[Actor, Depends(allow(Role.resident, Role.staff, Role.supervisor))]
+StaffMember = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor))]
+StaffOrResident = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor, Role.resident))]
+Supervisor = Annotated[Actor, Depends(allow(Role.supervisor))]
+
+CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$",
+                             examples=["RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"])]
+Keyword = r"^[A-Za-z0-9_-]{1,32}$"
+
+CASE_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"application/json": {"example": CASE_STATE_EXAMPLE}}},
+    409: {"model": ErrorBody, "description": "The workflow refused the action (the reason says why), "
+          "or the case is closed."},
+    503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
+    504: {"model": ErrorBody, "description": "No answer in time."},
+}
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) -> None:
+    """The building, unit and people named must exist: 422 otherwise."""
+    with sessions() as session:
+        if session.get(Building, request.building_id) is None:
+            raise ApiError(422, f"no building {request.building_id} in the directory")
+        if request.unit is not None and session.scalar(
+            select(Household.id).where(Household.building_id == request.building_id,
+                                       Household.unit == request.unit)
+        ) is None:
+            raise ApiError(422, f"no unit {request.unit} in building {request.building_id}")
+        if session.get(Resident, request.resident_id) is None:
+            raise ApiError(422, f"no resident {request.resident_id} in the directory")
+        if request.subject_staff_id is not None and session.get(Staff, request.subject_staff_id) is None:
+            raise ApiError(422, f"no staff member {request.subject_staff_id} in the directory")
+
+
+def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
+    if caller.role is Role.resident:
+        if body.resident_id not in (None, caller.id):
+            raise ApiError(403, "a resident submits requests only for themself")
+        return body.model_copy(update={"resident_id": caller.id})
+    if body.resident_id is None:
+        raise ApiError(422, "resident_id: staff must say whom the request is for")
+    return body
+
+
+@router.post(
+    "", status_code=201, response_model=Submission, summary="Submit a repair or complaint",
+    responses={
+        200: {"model": Submission, "description": "This Idempotency-Key already submitted the same request."},
+        409: {"model": ErrorBody, "description": "This Idempotency-Key was used for a different request."},
+        503: {"model": ErrorBody, "description": "Temporal is unavailable."},
+    },
+)
+async def submit(
+    body: Annotated[SubmitRequest, Body(openapi_examples=examples("submit"))],
+    idempotency_key: Annotated[str, Header(
+        alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+        description="Any string unique to this request on the caller's side (e.g. a UUID). Sending it "
+        "again returns the same case and never starts a second one.",
+    )],
+    caller: Submitter, client: ClientDep, sessions: SessionsDep, settings: SettingsDep, response: Response,
+) -> Submission:
+    request = _for_whom(body, caller)
+    case_id = case_id_for(request.kind, caller, idempotency_key)
+    await run_in_threadpool(_check_directory, sessions, request)
+    case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
+                     policy=settings.policy)
+    created = await start_case(client, settings.task_queue, case_id, case, request_digest(request))
+    if not created:
+        response.status_code = 200
+    return Submission(case_id=case_id, created=created, url=f"/requests/{case_id}")
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@router.get("", response_model=Page[CaseListItem], summary="List cases (Temporal visibility)")
+async def list_requests(
+    caller: Reader, client: ClientDep,
+    kind: Kind | None = None,
+    status: Status | None = None,
+    severity: Severity | None = None,
+    building: Annotated[str | None, Query(pattern=Keyword)] = None,
+    breached: bool | None = None,
+    tier: Annotated[int | None, Query(ge=0, le=3)] = None,
+    owner: Annotated[str | None, Query(pattern=Keyword, description="The first-contact owner.")] = None,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Page[CaseListItem]:
+    """Staff and supervisors see every case; a resident sees only their own."""
+    equal = {search.KIND: kind, search.STATUS: status, search.SEVERITY: severity, search.BUILDING: building,
+             search.OWNER: owner, search.RESIDENT: caller.id if caller.role is Role.resident else None}
+    conditions = [f"{key.name} = {quoted(str(value))}" for key, value in equal.items() if value is not None]
+    if tier is not None:
+        conditions.append(f"{search.TIER.name} = {tier}")
+    if breached is not None:
+        conditions.append(f"{search.BREACHED.name} = {str(breached).lower()}")
+    items, token = await list_cases(client, visibility_query(*conditions), page_size,
+                                    decode_page_token(page_token))
+    return Page[CaseListItem](items=items, next_page_token=encode_page_token(token))
+
+
+@router.get("/{case_id}", response_model=CaseState, summary="A case's live state (workflow query)",
+            responses=CASE_RESPONSES)
+async def get_request(case_id: CaseId, caller: Reader, client: ClientDep) -> CaseState:
+    await find_case(client, case_id, caller)
+    return await case_state(client, case_id)
+
+
+@router.get("/{case_id}/history", response_model=CaseHistory, summary="The case's timeline for people")
+async def get_history(
+    case_id: CaseId, caller: Supervisor, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
+    response: Response,
+    accept_language: Annotated[str | None, Header(max_length=200, description="zh-CN or en.")] = None,
+) -> CaseHistory:
+    """Who did what and when (server and device time), each deadline that passed and what it caused,
+    every message or call with its delivery status, pauses, reopenings and the callback outcome."""
+    await find_case(client, case_id, caller)
+    locale = preferred_locale(accept_language)
+    with temporal_answers(case_id):
+        history = await client.get_workflow_handle(case_id).fetch_history(rpc_timeout=RPC_TIMEOUT)
+    entries = await timeline(history, client.data_converter, sessions, locale, settings.policy.timezone)
+    response.headers["Content-Language"] = locale.value
+    return CaseHistory(
+        case_id=case_id, locale=locale.value, entries=entries,
+        temporal_url=f"{settings.temporal_ui}/namespaces/{settings.temporal_namespace}/workflows/{case_id}",
+    )
+
+
+# --- acting --------------------------------------------------------------------------------------
+
+
+async def _act(client: Client, case_id: str, caller: Actor, update: str, action: type[Action],
+               body: BaseModel | None) -> CaseState:
+    await find_open_case(client, case_id, caller)
+    fields = body.model_dump() if body is not None else {}
+    return await update_case(client, case_id, update, action.model_validate({**fields, "actor": caller}))
+
+
+def _required(model: type[BaseModel], name: str) -> object:
+    return Annotated[model, Body(openapi_examples=examples(name))]
+
+
+def _optional(model: type[BaseModel], name: str) -> object:
+    """A body that may be left out entirely (`curl -X POST` with nothing to say)."""
+    return Annotated[model | None, Body(openapi_examples=examples(name))]
+
+
+AcknowledgeInput = _optional(AcknowledgeBody, "acknowledge")
+ProgressInput = _required(ProgressBody, "progress")
+PauseInput = _required(PauseBody, "pause")
+ResumeInput = _optional(ResumeBody, "resume")
+ReassignInput = _required(ReassignBody, "reassign")
+SeverityInput = _required(SeverityBody, "severity")
+ExtendInput = _required(ExtendBody, "extend")
+ResolveInput = _required(ResolveBody, "resolve")
+WithdrawInput = _optional(WithdrawBody, "withdraw")
+CallbackInput = _required(CallbackBody, "callback")
+
+
+@router.post("/{case_id}/acknowledge", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Take the case (staff); its first taker becomes the owner")
+async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                      body: AcknowledgeInput = None) -> CaseState:
+    return await _act(client, case_id, caller, "acknowledge", Acknowledge, body)
+
+
+@router.post("/{case_id}/progress", status_code=202, response_model=Accepted,
+             responses={409: CASE_RESPONSES[409]}, summary="Add a progress note (a signal)")
+async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                   body: ProgressInput) -> Accepted:
+    await find_open_case(client, case_id, caller)
+    note = ProgressNote.model_validate({**body.model_dump(), "actor": caller})
+    await signal_case(client, case_id, "progress", note)
+    return Accepted(case_id=case_id)
+
+
+@router.post("/{case_id}/pause", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Pause the resolution clock with a reason (staff)")
+async def pause(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                body: PauseInput) -> CaseState:
+    return await _act(client, case_id, caller, "pause", Pause, body)
+
+
+@router.post("/{case_id}/resume", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Resume the resolution clock (staff, or the resident of the case)")
+async def resume(case_id: CaseId, caller: StaffOrResident, client: ClientDep,
+                 body: ResumeInput = None) -> CaseState:
+    return await _act(client, case_id, caller, "resume", Resume, body)
+
+
+@router.post("/{case_id}/reassign", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Hand the work to another staff member (the owner stays)")
+async def reassign(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                   body: ReassignInput) -> CaseState:
+    return await _act(client, case_id, caller, "reassign", Reassign, body)
+
+
+@router.post("/{case_id}/severity", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Raise (staff) or lower (supervisor, with a reason) the severity")
+async def change_severity(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                          body: SeverityInput) -> CaseState:
+    return await _act(client, case_id, caller, "change_severity", ChangeSeverity, body)
+
+
+@router.post("/{case_id}/extend", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Move the resolution deadline, with a reason (supervisor)")
+async def extend(case_id: CaseId, caller: Supervisor, client: ClientDep,
+                 body: ExtendInput) -> CaseState:
+    return await _act(client, case_id, caller, "extend", Extend, body)
+
+
+@router.post("/{case_id}/resolve", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Resolve with a note (counts as acknowledging); the callback follows")
+async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                  body: ResolveInput) -> CaseState:
+    return await _act(client, case_id, caller, "resolve", Resolve, body)
+
+
+@router.post("/{case_id}/withdraw", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Withdraw (the resident, or staff for them); a confirmation callback follows")
+async def withdraw(case_id: CaseId, caller: StaffOrResident, client: ClientDep,
+                   body: WithdrawInput = None) -> CaseState:
+    return await _act(client, case_id, caller, "withdraw", Withdraw, body)
+
+
+@router.post("/{case_id}/callback", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Record a manual callback made by phone or visit (staff)")
+async def record_callback(case_id: CaseId, caller: StaffMember, client: ClientDep,
+                          body: CallbackInput) -> CaseState:
+    return await _act(client, case_id, caller, "record_callback", RecordCallback, body)

@@ -1,0 +1,63 @@
+"""API bearer tokens: random secrets handed out once, kept only as their SHA-256 hash.
+
+The subject of a resident token is a resident id and that of a staff or supervisor token a staff id
+from the directory, so every action can be attributed to a person who exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from steward.store.models import ApiToken, Resident, Staff
+from workflows.contracts import Actor, Role
+
+TOKEN_PREFIX = "stw_"
+_DIRECTORY = {Role.resident: Resident, Role.staff: Staff, Role.supervisor: Staff}
+
+
+class UnknownSubject(ValueError):
+    """The token's subject is not a person of the directory with that role."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(sessions: sessionmaker[Session], role: Role, subject: str) -> str:
+    """A new token for `subject` acting as `role`; the clear text is returned once and never stored."""
+    role = Role(role)
+    if role is Role.system:
+        raise UnknownSubject("the system role acts inside workflows and gets no API token")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with sessions.begin() as session:
+        table = _DIRECTORY.get(role)
+        if table is not None and session.get(table, subject) is None:
+            raise UnknownSubject(f"no {table.__tablename__} entry {subject!r} for a {role.value} token")
+        session.add(ApiToken(token_hash=_digest(token), role=role.value, subject=subject,
+                             created_at=datetime.now(UTC), revoked_at=None))
+    return token
+
+
+def resolve_token(sessions: sessionmaker[Session], token: str) -> Actor | None:
+    """The person a live token stands for; None for an unknown or revoked token."""
+    with sessions() as session:
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+        ).one_or_none()
+        return Actor(id=row.subject, role=Role(row.role)) if row else None
+
+
+def revoke_token(sessions: sessionmaker[Session], token: str) -> bool:
+    """Refuse the token from now on; False when it was unknown or already revoked."""
+    with sessions.begin() as session:
+        result = session.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        return result.rowcount == 1
