@@ -10,6 +10,7 @@ in zh-CN or en and joins each message with the delivery status Twilio reported.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +31,11 @@ from steward.store.models import Notification, Resident, Staff
 from workflows import search
 from workflows.contracts import (
     Acknowledge,
+    CallbackReply,
     CaseInput,
+    CaseSummary,
     ChangeSeverity,
+    DeliveryFailed,
     Extend,
     Locale,
     Notice,
@@ -44,6 +48,7 @@ from workflows.contracts import (
     Withdraw,
 )
 
+log = logging.getLogger("steward.api")
 ZH, EN = Locale.zh_cn, Locale.en
 NOTIFY_ACTIVITY = "notify.send"
 
@@ -58,7 +63,9 @@ UPDATES: dict[str, type[BaseModel]] = {
     "withdraw": Withdraw,
     "record_callback": RecordCallback,
 }
-SIGNALS: dict[str, type[BaseModel]] = {"progress": ProgressNote}
+SIGNALS: dict[str, type[BaseModel]] = {
+    "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
+}
 
 PHRASES: dict[str, dict[Locale, str]] = {
     "submitted": {EN: "{actor} submitted a {severity} {kind} ({category}, building {building})",
@@ -79,20 +86,20 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "record_callback": {EN: "{actor} recorded the callback: {result} — {note}",
                         ZH: "{actor} 记录回访结果：{result}——{note}"},
     "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},
-    "callback_reply": {EN: "The resident answered the callback by {channel}: {result}",
-                       ZH: "住户通过{channel}答复回访：{result}"},
+    "callback_reply": {EN: "The resident answered callback attempt {attempt} by {channel}: {result}",
+                       ZH: "住户通过{channel}答复第 {attempt} 次回访：{result}"},
+    "delivery_failed": {EN: "{channel} for callback attempt {attempt} did not get through ({status})",
+                        ZH: "第 {attempt} 次回访{channel}未送达（{status}）"},
     "deadline": {EN: "The {deadline} deadline ({at}) passed", ZH: "{deadline}时限（{at}）已到"},
     "timer": {EN: "Timer fired: {summary}", ZH: "计时到期：{summary}"},
     "message": {EN: "{channel} to {recipient}: {body}", ZH: "{channel}发送给 {recipient}：{body}"},
     "escalated": {EN: "Escalated to tier {tier} ({tier_name})", ZH: "已升级至第 {tier} 级（{tier_name}）"},
     "tier": {EN: "Handled at tier {tier} ({tier_name})", ZH: "处理层级调整为第 {tier} 级（{tier_name}）"},
     "status": {EN: "Status: {status}", ZH: "状态：{status}"},
-    "reopened": {EN: "Reopened: the resident was not satisfied ({status})",
-                 ZH: "住户不满意，已重新打开（{status}）"},
+    "reopened": {EN: "Reopened: the resident was not satisfied", ZH: "住户不满意，已重新打开"},
     "breached": {EN: "Marked breached: a deadline was missed", ZH: "已标记为超时"},
-    "owner": {EN: "First-contact owner: {owner}", ZH: "首问负责人：{owner}"},
-    "severity": {EN: "Severity is now {severity}", ZH: "紧急程度：{severity}"},
-    "closed": {EN: "Case closed", ZH: "已办结"},
+    "closed": {EN: "Case closed; callback result: {result}", ZH: "已办结，回访结果：{result}"},
+    "unreadable": {EN: "An event this version cannot read ({type})", ZH: "无法解读的事件（{type}）"},
     "ended": {EN: "The case workflow ended without closing ({outcome})", ZH: "工单流程异常结束（{outcome}）"},
 }
 
@@ -123,13 +130,15 @@ WORDS: dict[str, dict[str, dict[Locale, str]]] = {
         "resume": {EN: "automatic resume", ZH: "自动恢复"},
         "manual_callback": {EN: "manual callback", ZH: "人工回访"},
         "manual_callback_missed": {EN: "manual callback", ZH: "人工回访"},
-        "callback": {EN: "callback answer", ZH: "回访答复"},
+        "callback_reply": {EN: "callback answer", ZH: "回访答复"},
+        "quiet_hours": {EN: "quiet hours", ZH: "免打扰时段"},
     },
     "none": {"": {EN: "none given", ZH: "未填写"}},
 }
 
 _DEADLINE_SUMMARY = re.compile(r"^(?P<kind>[a-z_]+) due (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
-_REOPENED_FROM = {"resolved", "callback", "manual_callback"}
+_CALLING_BACK = {"callback", "manual_callback"}
+_STATUS_SHOWN = {"dispatched", *_CALLING_BACK}
 _ENDED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "failed",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "terminated",
@@ -229,7 +238,10 @@ class _Timeline:
             self._search_attributes(event, event.upsert_workflow_search_attributes_event_attributes
                                     .search_attributes)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-            self.add(event, "closed")
+            result = event.workflow_execution_completed_event_attributes.result
+            summary: CaseSummary = await self.decode(list(result.payloads), CaseSummary)
+            outcome = summary.callback.result if summary.callback else None
+            self.add(event, "closed", detail={"result": outcome}, result=self.word("result", outcome))
         elif kind in _ENDED:
             self.add(event, "ended", outcome=_ENDED[kind])
 
@@ -268,14 +280,16 @@ class _Timeline:
     async def _signal(self, event: HistoryEvent) -> None:
         attributes = event.workflow_execution_signaled_event_attributes
         name = attributes.signal_name
-        hint = SIGNALS.get(name)
-        payload = await self.decode(list(attributes.input.payloads), hint)
-        if hint is not None and isinstance(payload, BaseModel) and hasattr(payload, "actor"):
+        payload = await self.decode(list(attributes.input.payloads), SIGNALS.get(name))
+        if isinstance(payload, ProgressNote):
             self._action(event, name, payload)
-        elif isinstance(payload, dict) and "satisfied" in payload:
-            result = "satisfied" if payload["satisfied"] else "not_satisfied"
-            self.add(event, "callback_reply", actor=None, detail=payload,
-                     channel=self.word("channel", payload.get("channel")), result=self.word("result", result))
+        elif isinstance(payload, CallbackReply):
+            result = "satisfied" if payload.satisfied else "not_satisfied"
+            self.add(event, name, detail=_fields(payload), attempt=payload.attempt,
+                     channel=self.word("channel", payload.channel), result=self.word("result", result))
+        elif isinstance(payload, DeliveryFailed):
+            self.add(event, name, detail=_fields(payload), attempt=payload.attempt,
+                     channel=self.word("channel", payload.channel), status=payload.status)
         else:
             self.add(event, name, "signal", detail=_fields(payload), name=name, what=_brief(payload))
 
@@ -316,19 +330,21 @@ class _Timeline:
             if value == previous:
                 continue
             if key.name == search.STATUS.name:
-                reopened = previous in _REOPENED_FROM and value not in ("closed", *_REOPENED_FROM)
-                self.add(event, "reopened" if reopened else "status",
-                         detail={"status": value, "was": previous}, status=self.word("status", value))
+                self._status(event, value, previous)
             elif key.name == search.TIER.name:
                 escalated = previous is not None and value > previous
                 self.add(event, "escalated" if escalated else "tier", detail={"tier": value, "was": previous},
                          tier=value, tier_name=TIER.values.get(str(value), {}).get(self.locale, str(value)))
             elif key.name == search.BREACHED.name and value:
                 self.add(event, "breached")
-            elif key.name == search.OWNER.name and value:
-                self.add(event, "owner", detail={"owner": value}, owner=value)
-            elif key.name == search.SEVERITY.name:
-                self.add(event, "severity", detail={"severity": value}, severity=self.word("severity", value))
+
+    def _status(self, event: HistoryEvent, status: str, previous: str | None) -> None:
+        """Statuses no person's action already explains: dispatch, the callback, and reopening."""
+        if previous in _CALLING_BACK and status not in (*_CALLING_BACK, "closed"):
+            self.add(event, "reopened", detail={"status": status, "was": previous})
+        elif status in _STATUS_SHOWN:
+            self.add(event, "status", detail={"status": status, "was": previous},
+                     status=self.word("status", status))
 
 
 class _Words(dict):
@@ -369,7 +385,12 @@ async def timeline(history: WorkflowHistory, converter: DataConverter, sessions:
                    locale: Locale, timezone: str) -> list[HistoryEntry]:
     reader = _Timeline(converter, locale, timezone)
     for event in history.events:
-        await reader.read(event)
+        try:
+            await reader.read(event)
+        except Exception:  # noqa: BLE001 - a newer workflow's event must not break the whole history
+            log.warning("history of %s: cannot read event %s", history.workflow_id, event.event_id,
+                        exc_info=True)
+            reader.add(event, "unreadable", type=EventType.Name(event.event_type))
     await asyncio.to_thread(_join_deliveries, reader, sessions)
     return reader.entries
 
