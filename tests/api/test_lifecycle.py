@@ -1,0 +1,74 @@
+"""A repair from submission to closing, driven only by HTTP calls."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from tests.api.conftest import Api
+from tests.conftest import Database
+
+from workflows.contracts import Role
+
+
+async def new_resident_without_phone(api: Api) -> str:
+    """Through the admin API: a resident nobody can call, so the callback is a person's job."""
+    resident_id = f"RT{uuid.uuid4().hex[:6].upper()}"
+    response = await api.call("admin", "POST", "/residents", {
+        "id": resident_id, "household_id": "H-B1-104", "name": "Mr Tan", "phone": None, "locale": "en",
+        "preferred_channel": "voice",
+    })
+    assert response.status_code == 201, response.text
+    api.person("tan", Role.resident, resident_id)
+    return resident_id
+
+
+async def test_repair_goes_from_submission_to_closing_through_http_only(
+    running_api, dev_env, database: Database
+) -> None:
+    async with running_api(dev_env, database) as api:
+        resident_id = await new_resident_without_phone(api)
+        case_id = await api.submit("tan", unit="104")
+
+        state = await api.until(case_id, lambda s: s["status"] == "dispatched")
+        assert state["resident_id"] == resident_id
+        assert state["timeline"][0]["actor"] == {"id": resident_id, "role": "resident"}
+
+        device_time = (datetime.now(UTC) - timedelta(minutes=2)).isoformat()
+        acknowledged = await api.call("staff", "POST", f"/requests/{case_id}/acknowledge",
+                                      {"occurred_at": device_time})
+        assert acknowledged.status_code == 200, acknowledged.text
+        assert acknowledged.json()["owner_id"] == "S001"
+
+        noted = await api.call("staff", "POST", f"/requests/{case_id}/progress",
+                               {"note": "Valve ordered from the supplier."})
+        assert noted.status_code == 202
+        await api.until(case_id, lambda s: s["status"] == "in_progress")
+
+        paused = await api.call("staff", "POST", f"/requests/{case_id}/pause",
+                                {"reason": "awaiting parts: a replacement valve"})
+        assert paused.status_code == 200 and paused.json()["paused"] is True
+        resumed = await api.call("tan", "POST", f"/requests/{case_id}/resume")
+        assert resumed.status_code == 200 and resumed.json()["paused"] is False
+
+        resolved = await api.call("staff", "POST", f"/requests/{case_id}/resolve",
+                                  {"note": "Valve replaced; no more drips."})
+        assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+
+        await api.until(case_id, lambda s: s["status"] == "manual_callback")
+        recorded = await api.call("staff", "POST", f"/requests/{case_id}/callback",
+                                  {"result": "satisfied", "note": "Visited him; the tap is fine."})
+        assert recorded.status_code == 200, recorded.text
+
+        closed = await api.until(case_id, lambda s: s["status"] == "closed")
+        assert closed["callback"]["result"] == "satisfied"
+        assert closed["callback"]["recorded_by"] == {"id": "S001", "role": "staff"}
+        events = [entry["event"] for entry in closed["timeline"]]
+        assert events.index("acknowledged") < events.index("progress") < events.index("paused") \
+            < events.index("resumed") < events.index("resolved") < events.index("closed")
+        acknowledged_entry = next(e for e in closed["timeline"] if e["event"] == "acknowledged")
+        assert datetime.fromisoformat(acknowledged_entry["device_at"]) == datetime.fromisoformat(device_time)
+
+        after_close = await api.call("staff", "POST", f"/requests/{case_id}/pause", {"reason": "one more thing"})
+        assert after_close.status_code == 409
+        assert after_close.json()["error"]["code"] == "closed"
