@@ -1,0 +1,227 @@
+"""Sending one notice: an SMS, a call or an app notice, once per idempotency key, every attempt recorded.
+
+`Notifier.send` renders the notice's text, writes its `notifications` row (what was said, to whom,
+the Twilio SID, status and error code, times) and asks Twilio through the official client. Twilio's
+answer decides what the workflow sees: a SID; a non-retryable `InvalidNumber` or `OptedOut` (the
+resident's record says so from then on, so the callback step can switch channel or hand over to a
+person); or a retryable error for an outage, a rate limit or a timeout, which the activity's retry
+policy backs off from. A retried activity whose row already has a SID returns it without sending again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import aiohttp
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from activities.messages import TemplateError, render
+from steward.settings import Settings
+from steward.store.models import Notification, Resident
+from workflows.contracts import Channel, Notice, SendResult
+
+log = logging.getLogger(__name__)
+
+VOICE_PATH = "/webhooks/twilio/voice"
+STATUS_PATH = "/webhooks/twilio/status"
+TWILIO_TIMEOUT = 15.0
+
+# Twilio error codes that say the number cannot be reached on that channel (magic test numbers
+# included: 21211/21217 invalid, 21214/21612 unroutable, 21216 blocked, 21614 not a mobile, 30006
+# landline or unreachable carrier).
+INVALID_NUMBER = frozenset({21211, 21214, 21216, 21217, 21612, 21614, 30006})
+OPTED_OUT = 21610
+
+# The keypad menu a call offers when the notice does not say: a satisfaction answer or an acknowledgement.
+DEFAULT_GATHER = {"callback_request": "satisfaction", "dispatch": "ack", "escalation": "ack"}
+
+# An empty mapping would make the client read os.environ; this one gives it nothing (no TWILIO_*
+# credentials, region or edge can leak in from the process environment).
+_NO_ENVIRONMENT = {"TWILIO_REGION": "", "TWILIO_EDGE": ""}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def twilio_client(settings: Settings) -> Client:
+    """The official client on its async HTTP client, sending to `settings.twilio_base_url`."""
+    client = Client(
+        username=settings.twilio_account_sid,
+        password=settings.twilio_auth_token,
+        account_sid=settings.twilio_account_sid,
+        http_client=AsyncTwilioHttpClient(),
+        environment=_NO_ENVIRONMENT,
+    )
+    client.api.base_url = settings.twilio_base_url
+    return client
+
+
+def mark_bad_channel(session: Session, phone: str, channel: Channel) -> list[str]:
+    """Every resident with this phone cannot be reached on `channel`; returns their ids."""
+    residents = session.scalars(select(Resident).where(Resident.phone == phone)).all()
+    for resident in residents:
+        if channel.value not in resident.bad_channels:
+            resident.bad_channels = sorted({*resident.bad_channels, channel.value})
+    return [resident.id for resident in residents]
+
+
+def set_opted_out(session: Session, phone: str, opted_out: bool) -> list[str]:
+    """Every resident with this phone has (or no longer has) opted out of SMS; returns their ids."""
+    residents = session.scalars(select(Resident).where(Resident.phone == phone)).all()
+    for resident in residents:
+        resident.opted_out = opted_out
+    return [resident.id for resident in residents]
+
+
+def gather_of(notice: Notice) -> str | None:
+    if notice.channel != Channel.voice:
+        return None
+    return notice.gather or DEFAULT_GATHER.get(notice.template)
+
+
+class Notifier:
+    """The notify activity with what it needs: settings, a session factory and one Twilio client."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        """Made on first use: its aiohttp session must be born inside the worker's event loop."""
+        if self._client is None:
+            self._client = twilio_client(self._settings)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.http_client.close()
+            self._client = None
+
+    @activity.defn(name="notify.send")
+    async def send(self, notice: Notice) -> SendResult:
+        try:
+            body = render(notice.template, notice.locale, notice.params, channel=notice.channel,
+                          timezone=self._settings.timezone)
+        except TemplateError as error:
+            await self._write(notice, None, status="failed")
+            raise ApplicationError(str(error), type="TemplateError", non_retryable=True) from None
+
+        done = await self._write(notice, body, status="pending")
+        if done is not None:
+            return done
+        if notice.channel == Channel.app:
+            await self._update(notice.key, status="app")
+            return SendResult(sid=None, status="app")
+        if notice.channel == Channel.sms and await asyncio.to_thread(self._opted_out, notice.to):
+            await self._update(notice.key, status="failed", error_code=OPTED_OUT)
+            raise ApplicationError(f"{notice.to} has opted out of SMS", {"code": OPTED_OUT},
+                                   type="OptedOut", non_retryable=True)
+
+        try:
+            async with asyncio.timeout(TWILIO_TIMEOUT):
+                sid, status = await self._create(notice, body)
+        except (TwilioRestException, TwilioServiceException) as error:
+            raise await self._rejected(notice, error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            await self._update(notice.key, status="retrying")
+            raise ApplicationError(f"Twilio unreachable: {type(error).__name__} {error}",
+                                   type="TwilioUnavailable") from None
+        await self._update(notice.key, status=status, sid=sid)
+        return SendResult(sid=sid, status=status)
+
+    async def _create(self, notice: Notice, body: str) -> tuple[str, str]:
+        base = self._settings.webhook_base_url
+        if notice.channel == Channel.voice:
+            call = await self.client.calls.create_async(
+                to=notice.to, from_=self._settings.twilio_from_number,
+                url=f"{base}{VOICE_PATH}?key={quote(notice.key, safe='')}", method="POST",
+                status_callback=f"{base}{STATUS_PATH}", status_callback_method="POST",
+            )
+            return call.sid, call.status
+        message = await self.client.messages.create_async(
+            to=notice.to, from_=self._settings.twilio_from_number, body=body,
+            status_callback=f"{base}{STATUS_PATH}",
+        )
+        return message.sid, message.status
+
+    async def _rejected(
+        self, notice: Notice, error: TwilioRestException | TwilioServiceException
+    ) -> ApplicationError:
+        """Record Twilio's refusal and say what the workflow should see."""
+        code, http_status = error.code, error.status or 0
+        reason = getattr(error, "msg", None) or getattr(error, "title", "")
+        detail = {"code": code, "status": http_status, "to": notice.to, "channel": notice.channel.value}
+        message = f"Twilio refused the {notice.channel.value} to {notice.to}: {code} {reason}"
+        if code in INVALID_NUMBER:
+            await self._update(notice.key, status="failed", error_code=code,
+                               resident_change=lambda s: mark_bad_channel(s, notice.to, notice.channel))
+            return ApplicationError(message, detail, type="InvalidNumber", non_retryable=True)
+        if code == OPTED_OUT:
+            await self._update(notice.key, status="failed", error_code=code,
+                               resident_change=lambda s: set_opted_out(s, notice.to, True))
+            return ApplicationError(message, detail, type="OptedOut", non_retryable=True)
+        if http_status in (401, 403, 429) or http_status >= 500:
+            await self._update(notice.key, status="retrying", error_code=code)
+            return ApplicationError(message, detail, type="TwilioUnavailable")
+        await self._update(notice.key, status="failed", error_code=code)
+        return ApplicationError(message, detail, type="SendRejected", non_retryable=True)
+
+    # --- the notifications row --------------------------------------------------------------
+
+    async def _write(self, notice: Notice, body: str | None, status: str) -> SendResult | None:
+        """Create or refresh the row for this attempt; a result when the key was already sent."""
+        return await asyncio.to_thread(self._write_row, notice, body, status)
+
+    def _write_row(self, notice: Notice, body: str | None, status: str) -> SendResult | None:
+        for _ in range(2):
+            try:
+                with self._sessions.begin() as session:
+                    row = session.get(Notification, notice.key)
+                    if row is not None and (row.sid or row.status == "app"):
+                        return SendResult(sid=row.sid, status=row.status)
+                    if row is None:
+                        row = Notification(key=notice.key, created_at=now())
+                        session.add(row)
+                    row.case_id, row.to, row.channel = notice.case_id, notice.to, notice.channel.value
+                    row.template, row.locale, row.params = notice.template, notice.locale.value, notice.params
+                    row.body, row.gather, row.attempt = body, gather_of(notice), notice.attempt
+                    row.status, row.error_code, row.updated_at = status, None, now()
+                return None
+            except IntegrityError:
+                log.info("notification %s written concurrently; reading it again", notice.key)
+        raise RuntimeError(f"could not write notification {notice.key}")
+
+    async def _update(
+        self, key: str, *, status: str, sid: str | None = None, error_code: int | None = None,
+        resident_change: Callable[[Session], object] | None = None,
+    ) -> None:
+        def write() -> None:
+            with self._sessions.begin() as session:
+                row = session.get(Notification, key)
+                row.status, row.error_code, row.updated_at = status, error_code, now()
+                if sid is not None:
+                    row.sid = sid
+                if resident_change is not None:
+                    resident_change(session)
+
+        await asyncio.to_thread(write)
+
+    def _opted_out(self, phone: str) -> bool:
+        with self._sessions() as session:
+            return bool(session.scalar(
+                select(Resident.id).where(Resident.phone == phone, Resident.opted_out.is_(True)).limit(1)
+            ))
