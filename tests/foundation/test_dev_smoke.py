@@ -110,7 +110,7 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         assert roles.count("resident") >= 2
         admin = next(token for role, _, token in run.tokens() if role == "admin")
         staff = httpx.get(urls["api"] + "/staff", headers={"Authorization": f"Bearer {admin}"}, timeout=10)
-        assert {member["tier"] for member in staff.json()} >= {0, 1, 2, 3}
+        assert {member["tier"] for member in staff.json()["items"]} >= {0, 1, 2, 3}
         assert (tmp_path / "temporal.db").exists() and (tmp_path / "steward.db").exists()
         assert len(children) >= 4
     finally:
@@ -125,7 +125,7 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         admin = next(token for role, _, token in again.tokens() if role == "admin")
         residents = httpx.get(again.urls()["api"] + "/residents", headers={"Authorization": f"Bearer {admin}"},
                               timeout=10)
-        assert len(residents.json()) >= 20
+        assert len(residents.json()["items"]) >= 20
     finally:
         assert again.stop() == 0
 
