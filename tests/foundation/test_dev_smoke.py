@@ -16,6 +16,8 @@ import pytest
 
 STEWARD = str(Path(sys.executable).parent / "steward")
 START_TIMEOUT_S = 150
+LEAK = {"category": "plumbing", "title": "Kitchen tap leaking", "description": "Drips all night.",
+        "building_id": "B1", "unit": "101"}
 
 
 class DevRun:
@@ -113,6 +115,11 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         assert {member["tier"] for member in staff.json()["items"]} >= {0, 1, 2, 3}
         assert (tmp_path / "temporal.db").exists() and (tmp_path / "steward.db").exists()
         assert len(children) >= 4
+        resident = next(token for role, _, token in run.tokens() if role == "resident")
+        submitted = httpx.post(urls["api"] + "/requests", timeout=30, json=LEAK, headers={
+            "Authorization": f"Bearer {resident}", "Idempotency-Key": "smoke-leak-1"})
+        assert submitted.status_code == 201, submitted.text
+        case_id = submitted.json()["case_id"]
     finally:
         assert run.stop() == 0
     time.sleep(0.5)
@@ -126,6 +133,11 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         residents = httpx.get(again.urls()["api"] + "/residents", headers={"Authorization": f"Bearer {admin}"},
                               timeout=10)
         assert len(residents.json()["items"]) >= 20
+        resident = next(token for role, _, token in again.tokens() if role == "resident")
+        case = httpx.get(f"{again.urls()['api']}/requests/{case_id}", timeout=30,
+                         headers={"Authorization": f"Bearer {resident}"})
+        assert case.status_code == 200, case.text
+        assert case.json()["status"] != "closed" and case.json()["title"] == LEAK["title"]
     finally:
         assert again.stop() == 0
 
