@@ -52,16 +52,17 @@ log = logging.getLogger("steward.api")
 ZH, EN = Locale.zh_cn, Locale.en
 NOTIFY_ACTIVITY = "notify.send"
 
-UPDATES: dict[str, type[BaseModel]] = {
-    "acknowledge": Acknowledge,
-    "pause": Pause,
-    "resume": Resume,
-    "reassign": Reassign,
-    "change_severity": ChangeSeverity,
-    "extend": Extend,
-    "resolve": Resolve,
-    "withdraw": Withdraw,
-    "record_callback": RecordCallback,
+# update name → (its input, the event it is in the case's timeline)
+UPDATES: dict[str, tuple[type[BaseModel], str]] = {
+    "acknowledge": (Acknowledge, "acknowledged"),
+    "pause": (Pause, "paused"),
+    "resume": (Resume, "resumed"),
+    "reassign": (Reassign, "reassigned"),
+    "change_severity": (ChangeSeverity, "severity_changed"),
+    "extend": (Extend, "extended"),
+    "resolve": (Resolve, "resolved"),
+    "withdraw": (Withdraw, "withdrawn"),
+    "record_callback": (RecordCallback, "manual_callback_recorded"),
 }
 SIGNALS: dict[str, type[BaseModel]] = {
     "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
@@ -70,20 +71,20 @@ SIGNALS: dict[str, type[BaseModel]] = {
 PHRASES: dict[str, dict[Locale, str]] = {
     "submitted": {EN: "{actor} submitted a {severity} {kind} ({category}, building {building})",
                   ZH: "{actor} 提交了{severity}{kind}（{category}，{building} 栋）"},
-    "acknowledge": {EN: "{actor} acknowledged the case", ZH: "{actor} 确认接单"},
+    "acknowledged": {EN: "{actor} acknowledged the case", ZH: "{actor} 确认接单"},
     "progress": {EN: "{actor} reported progress: {note}", ZH: "{actor} 记录进展：{note}"},
-    "pause": {EN: "{actor} paused the resolution clock: {reason} (resumes {resume_at})",
+    "paused": {EN: "{actor} paused the resolution clock: {reason} (resume time: {resume_at})",
               ZH: "{actor} 暂停处理计时：{reason}（恢复时间：{resume_at}）"},
-    "resume": {EN: "{actor} resumed the work", ZH: "{actor} 恢复处理"},
-    "reassign": {EN: "{actor} reassigned the work to {handler_id}: {reason}",
+    "resumed": {EN: "{actor} resumed the work", ZH: "{actor} 恢复处理"},
+    "reassigned": {EN: "{actor} reassigned the work to {handler_id}: {reason}",
                  ZH: "{actor} 将工单转派给 {handler_id}：{reason}"},
-    "change_severity": {EN: "{actor} changed the severity to {severity} ({reason})",
+    "severity_changed": {EN: "{actor} changed the severity to {severity} ({reason})",
                         ZH: "{actor} 将紧急程度调整为{severity}（{reason}）"},
-    "extend": {EN: "{actor} moved the resolution deadline to {resolution_due}: {reason}",
+    "extended": {EN: "{actor} moved the resolution deadline to {resolution_due}: {reason}",
                ZH: "{actor} 将处理时限调整为 {resolution_due}：{reason}"},
-    "resolve": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
-    "withdraw": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
-    "record_callback": {EN: "{actor} recorded the callback: {result} — {note}",
+    "resolved": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
+    "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
+    "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",
                         ZH: "{actor} 记录回访结果：{result}——{note}"},
     "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},
     "callback_reply": {EN: "The resident answered callback attempt {attempt} by {channel}: {result}",
@@ -197,11 +198,11 @@ class _Timeline:
         """The sentence `name` in the reader's language; a word the event did not carry reads as '-'."""
         return PHRASES[name][self.locale].format_map(_Words(words))
 
-    def add(self, event: HistoryEvent, kind: str, phrase: str | None = None, *, actor: str | None = None,
+    def add(self, event: HistoryEvent, code: str, phrase: str | None = None, /, *, actor: str | None = None,
             device_at: datetime | None = None, detail: dict | None = None, **words: Any) -> HistoryEntry:
-        text = self.phrase(phrase or kind, actor=actor or "steward", **words)
+        text = self.phrase(phrase or code, actor=actor or "steward", **words)
         entry = HistoryEntry(
-            at=event.event_time.ToDatetime(tzinfo=UTC), device_at=device_at, event=kind, actor=actor,
+            at=event.event_time.ToDatetime(tzinfo=UTC), device_at=device_at, event=code, actor=actor,
             text=text, detail={k: _scalar(v) for k, v in (detail or {}).items()},
         )
         self.entries.append(entry)
@@ -259,12 +260,12 @@ class _Timeline:
     async def _update(self, event: HistoryEvent) -> None:
         request = event.workflow_execution_update_accepted_event_attributes.accepted_request
         name = request.input.name
-        hint = UPDATES.get(name)
+        hint, accepted = UPDATES.get(name, (None, name))
         action = await self.decode(list(request.input.args.payloads), hint)
         if hint is None or not isinstance(action, BaseModel):
             self.add(event, name, "signal", detail=_fields(action), name=name, what=_brief(action))
             return
-        self._action(event, name, action)
+        self._action(event, accepted, action)
 
     def _action(self, event: HistoryEvent, name: str, action: BaseModel) -> None:
         fields = _fields(action)
@@ -343,7 +344,7 @@ class _Timeline:
         if previous in _CALLING_BACK and status not in (*_CALLING_BACK, "closed"):
             self.add(event, "reopened", detail={"status": status, "was": previous})
         elif status in _STATUS_SHOWN:
-            self.add(event, "status", detail={"status": status, "was": previous},
+            self.add(event, status, "status", detail={"status": status, "was": previous},
                      status=self.word("status", status))
 
 
@@ -415,6 +416,7 @@ def _join_deliveries(reader: _Timeline, sessions: sessionmaker[Session]) -> None
                                    recipient=recipient, body=body)
         row = rows.get(notice.key)
         if row is not None:
-            entry.delivery = Delivery(status=row.status, error_code=row.error_code, updated_at=row.updated_at)
+            updated_at = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+            entry.delivery = Delivery(status=row.status, error_code=row.error_code, updated_at=updated_at)
         elif entry.delivery is None:
             entry.delivery = Delivery(status="pending")

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
-from tests.conftest import Database, make_settings
 
 from api.app import create_app
 from steward.settings import Settings
 from steward.tokens import create_token
+from tests.conftest import Database, make_settings
 from workflows.contracts import Role
 
 # name → (role, subject); "neighbour" is another resident of the same building.
@@ -88,9 +88,9 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def until(self, case_id: str, check: Callable[[dict], bool], timeout: float = PATIENCE_S) -> dict:
+    async def until(self, case_id: str, check: Callable[[dict], bool], within: float = PATIENCE_S) -> dict:
         """Poll `GET /requests/{id}` until `check(state)` holds."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             state = await self.state(case_id)
             if check(state):
@@ -98,6 +98,10 @@ class Api:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"condition not reached; state: {state}")
             await asyncio.sleep(0.1)
+
+    async def completed(self, case_id: str) -> None:
+        """Wait for the workflow itself to end (a closed case still finishes its notices first)."""
+        await asyncio.wait_for(self.env.client.get_workflow_handle(case_id).result(), PATIENCE_S)
 
     async def finish(self) -> None:
         for case_id in self.case_ids:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from tests.api.conftest import Api
 from tests.conftest import Database
-
 from workflows.contracts import Role
 
 
@@ -69,6 +68,7 @@ async def test_repair_goes_from_submission_to_closing_through_http_only(
         acknowledged_entry = next(e for e in closed["timeline"] if e["event"] == "acknowledged")
         assert datetime.fromisoformat(acknowledged_entry["device_at"]) == datetime.fromisoformat(device_time)
 
-        after_close = await api.call("staff", "POST", f"/requests/{case_id}/pause", {"reason": "one more thing"})
+        after_close = await api.call("staff", "POST", f"/requests/{case_id}/pause",
+                                     {"reason": "one more thing"})
         assert after_close.status_code == 409
         assert after_close.json()["error"]["code"] == "closed"

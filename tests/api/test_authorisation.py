@@ -1,0 +1,137 @@
+"""Every endpoint × every kind of caller: who gets in, who is refused, and how.
+
+Anonymous and revoked tokens get 401; a role the endpoint is not for gets 403; a resident asking
+about another resident's case gets 404, exactly as for a case that does not exist; everyone else
+gets past the door (what the workflow then says is for the other tests).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from steward.tokens import revoke_token
+from tests.api.conftest import REPAIR, Api
+from workflows.contracts import Role
+
+EVERYONE = {"resident", "neighbour", "staff", "supervisor", "admin"}
+STAFF = {"staff", "supervisor"}
+CALLERS = ["anonymous", "revoked", "resident", "neighbour", "staff", "supervisor", "admin"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    allowed: frozenset[str]
+    body: dict | None = None
+    public: bool = False
+
+    @property
+    def about_a_case(self) -> bool:
+        return "{id}" in self.path
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def later(hours: int) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+def fresh_id(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
+
+
+ENDPOINTS = [
+    Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR),
+    Endpoint("GET", "/requests", frozenset({"resident", "neighbour"} | STAFF)),
+    Endpoint("GET", "/requests/{id}", frozenset({"resident"} | STAFF)),
+    Endpoint("GET", "/requests/{id}/history", frozenset({"supervisor"})),
+    Endpoint("POST", "/requests/{id}/acknowledge", frozenset(STAFF), {}),
+    Endpoint("POST", "/requests/{id}/progress", frozenset(STAFF), {"note": "on the way"}),
+    Endpoint("POST", "/requests/{id}/pause", frozenset(STAFF), {"reason": "awaiting parts"}),
+    Endpoint("POST", "/requests/{id}/resume", frozenset({"resident"} | STAFF), {}),
+    Endpoint("POST", "/requests/{id}/reassign", frozenset(STAFF),
+             {"handler_id": "S003", "reason": "closer by"}),
+    Endpoint("POST", "/requests/{id}/severity", frozenset(STAFF),
+             {"severity": "urgent", "reason": "spreading"}),
+    Endpoint("POST", "/requests/{id}/extend", frozenset({"supervisor"}),
+             {"resolution_due": later(72), "reason": "contractor booked"}),
+    Endpoint("POST", "/requests/{id}/resolve", frozenset(STAFF), {"note": "fixed"}),
+    Endpoint("POST", "/requests/{id}/withdraw", frozenset({"resident"} | STAFF), {}),
+    Endpoint("POST", "/requests/{id}/callback", frozenset(STAFF), {"result": "satisfied", "note": "called"}),
+    Endpoint("GET", "/at-risk", frozenset(STAFF)),
+    Endpoint("GET", "/sla", frozenset(EVERYONE), public=True),
+    Endpoint("GET", "/healthz", frozenset(EVERYONE), public=True),
+    Endpoint("GET", "/readyz", frozenset(EVERYONE), public=True),
+    Endpoint("GET", "/buildings", frozenset({"admin"})),
+    Endpoint("POST", "/buildings", frozenset({"admin"}), {"id": "{new:BX}", "name": "Building X"}),
+    Endpoint("GET", "/households", frozenset({"admin"})),
+    Endpoint("POST", "/households", frozenset({"admin"}),
+             {"id": "{new:H-}", "building_id": "B1", "unit": "{new:U}"}),
+    Endpoint("GET", "/residents", frozenset({"admin"})),
+    Endpoint("POST", "/residents", frozenset({"admin"}),
+             {"id": "{new:R}", "household_id": "H-B1-101", "name": "A new neighbour"}),
+    Endpoint("GET", "/staff", frozenset({"admin"})),
+    Endpoint("POST", "/staff", frozenset({"admin"}), {"id": "{new:S}", "name": "A new plumber", "tier": 0}),
+]
+
+
+def expected(endpoint: Endpoint, caller: str) -> int | None:
+    """The status the door answers with, or None when the caller gets through."""
+    if endpoint.public:
+        return None
+    if caller in ("anonymous", "revoked"):
+        return 401
+    if caller not in endpoint.allowed and not (caller == "neighbour" and "resident" in endpoint.allowed):
+        return 403
+    if caller == "neighbour" and endpoint.about_a_case:
+        return 404
+    return None
+
+
+def filled(body: dict | None) -> dict | None:
+    """Directory bodies get fresh ids so each admin call creates something new."""
+    if body is None:
+        return None
+    return {key: fresh_id(value[5:-1]) if isinstance(value, str) and value.startswith("{new:") else value
+            for key, value in body.items()}
+
+
+def test_the_matrix_covers_every_route_of_the_app() -> None:
+    from api.app import create_app
+
+    paths = create_app().openapi()["paths"]
+    routes = {f"{method.upper()} {path}".replace("{case_id}", "{id}")
+              for path, operations in paths.items() if not path.startswith("/webhooks/")
+              for method in operations}
+    assert routes == {str(endpoint) for endpoint in ENDPOINTS}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
+    revoked = api.person("revoked", Role.staff, "S003")
+    assert revoke_token(api.database.sessions, revoked)
+    case_id = await api.submit("resident")
+    await api.until(case_id, lambda s: s["status"] == "dispatched")
+
+    wrong = []
+    for caller in CALLERS:
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        path = endpoint.path.replace("{id}", case_id)
+        response = await api.call(None if caller == "anonymous" else caller, endpoint.method, path,
+                                  filled(endpoint.body), headers=headers)
+        body = response.json()
+        if response.status_code >= 400:
+            assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+        if endpoint.method == "POST" and endpoint.path == "/requests" and response.status_code == 201:
+            api.case_ids.append(body["case_id"])
+        want = expected(endpoint, caller)
+        got = response.status_code
+        if got >= 500 or (want is None and got in (401, 403, 404)) or (want is not None and got != want):
+            wrong.append(f"{caller}: expected {want or 'through'}, got {got} {body}")
+    assert not wrong, "\n".join(wrong)
