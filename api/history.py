@@ -86,6 +86,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
     "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",
                         ZH: "{actor} 记录回访结果：{result}——{note}"},
+    "refused": {EN: "{actor} tried {name}, which failed: {reason}",
+                ZH: "{actor} 尝试 {name} 未成功：{reason}"},
     "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},
     "callback_reply": {EN: "The resident answered callback attempt {attempt} by {channel}: {result}",
                        ZH: "住户通过{channel}答复第 {attempt} 次回访：{result}"},
@@ -179,6 +181,7 @@ class _Timeline:
         self.zone = ZoneInfo(timezone)
         self.entries: list[HistoryEntry] = []
         self.notices: dict[int, tuple[HistoryEntry, Notice, str]] = {}
+        self._updates: dict[int, tuple[HistoryEntry, str]] = {}
         self._timers: dict[str, str] = {}
         self._attributes: dict[str, Any] = {}
 
@@ -221,6 +224,8 @@ class _Timeline:
             await self._started(event)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             await self._update(event)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            self._update_completed(event)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             await self._signal(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -263,11 +268,23 @@ class _Timeline:
         hint, accepted = UPDATES.get(name, (None, name))
         action = await self.decode(list(request.input.args.payloads), hint)
         if hint is None or not isinstance(action, BaseModel):
-            self.add(event, name, "signal", detail=_fields(action), name=name, what=_brief(action))
-            return
-        self._action(event, accepted, action)
+            entry = self.add(event, name, "signal", detail=_fields(action), name=name, what=_brief(action))
+        else:
+            entry = self._action(event, accepted, action)
+        self._updates[event.event_id] = (entry, name)
 
-    def _action(self, event: HistoryEvent, name: str, action: BaseModel) -> None:
+    def _update_completed(self, event: HistoryEvent) -> None:
+        """An update accepted but failed in its handler changed nothing: say so instead of what it asked."""
+        attributes = event.workflow_execution_update_completed_event_attributes
+        if not attributes.outcome.HasField("failure") or attributes.accepted_event_id not in self._updates:
+            return
+        entry, name = self._updates[attributes.accepted_event_id]
+        entry.event = "refused"
+        entry.detail["update"] = name
+        entry.text = self.phrase("refused", actor=entry.actor or "steward", name=name,
+                                 reason=attributes.outcome.failure.message)
+
+    def _action(self, event: HistoryEvent, name: str, action: BaseModel) -> HistoryEntry:
         fields = _fields(action)
         words = {
             key: self.when(value) if isinstance(value, datetime) else
@@ -275,8 +292,8 @@ class _Timeline:
                 "none", ""))
             for key, value in fields.items()
         }
-        self.add(event, name, actor=action.actor.id, device_at=getattr(action, "occurred_at", None),
-                 detail=fields, **words)
+        return self.add(event, name, actor=action.actor.id, device_at=getattr(action, "occurred_at", None),
+                        detail=fields, **words)
 
     async def _signal(self, event: HistoryEvent) -> None:
         attributes = event.workflow_execution_signaled_event_attributes

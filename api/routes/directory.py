@@ -93,7 +93,8 @@ def _page(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: 
     return Page[entry](items=rows, next_page_token=rows[-1].id if len(rows) == limit else None)
 
 
-def _require(session: Session, table: type[DeclarativeBase], key: str, what: str) -> None:
+def must_exist(session: Session, table: type[DeclarativeBase], key: str, what: str) -> None:
+    """422 unless the directory has `key` in `table` (named `what` in the message)."""
     if session.get(table, key) is None:
         raise ApiError(422, f"no {what} {key} in the directory")
 
@@ -104,7 +105,7 @@ def _add(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: B
         if session.get(table, entry.id) is not None:
             raise ApiError(409, f"{entry.id} already exists", "already_exists")
         for referenced, key, what in checks:
-            _require(session, referenced, key, what)
+            must_exist(session, referenced, key, what)
         session.add(table(**entry.model_dump(mode="json")))
         try:
             session.commit()

@@ -57,6 +57,7 @@ from api.models import (
     SubmitRequest,
     WithdrawBody,
 )
+from api.routes.directory import must_exist
 from steward.store.models import Building, Household, Resident, Staff
 from workflows import search
 from workflows.contracts import (
@@ -107,17 +108,15 @@ CASE_RESPONSES: dict[int | str, dict] = {
 def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) -> None:
     """The building, unit and people named must exist: 422 otherwise."""
     with sessions() as session:
-        if session.get(Building, request.building_id) is None:
-            raise ApiError(422, f"no building {request.building_id} in the directory")
+        must_exist(session, Building, request.building_id, "building")
         if request.unit is not None and session.scalar(
             select(Household.id).where(Household.building_id == request.building_id,
                                        Household.unit == request.unit)
         ) is None:
             raise ApiError(422, f"no unit {request.unit} in building {request.building_id}")
-        if session.get(Resident, request.resident_id) is None:
-            raise ApiError(422, f"no resident {request.resident_id} in the directory")
-        if request.subject_staff_id is not None and session.get(Staff, request.subject_staff_id) is None:
-            raise ApiError(422, f"no staff member {request.subject_staff_id} in the directory")
+        must_exist(session, Resident, request.resident_id, "resident")
+        if request.subject_staff_id is not None:
+            must_exist(session, Staff, request.subject_staff_id, "staff member")
 
 
 def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
@@ -276,10 +275,16 @@ async def resume(case_id: CaseId, caller: StaffOrResident, client: ClientDep,
     return await _act(client, case_id, caller, "resume", Resume, body)
 
 
+def _check_staff_member(sessions: sessionmaker[Session], staff_id: str) -> None:
+    with sessions() as session:
+        must_exist(session, Staff, staff_id, "staff member")
+
+
 @router.post("/{case_id}/reassign", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Hand the work to another staff member (the owner stays)")
-async def reassign(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def reassign(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                    body: ReassignInput) -> CaseState:
+    await run_in_threadpool(_check_staff_member, sessions, body.handler_id)
     return await _act(client, case_id, caller, "reassign", Reassign, body)
 
 
