@@ -17,10 +17,11 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.notify import Notifier
 from sandbox.app import SandboxConfig, create_app
-from steward.store.models import Resident
+from steward.store.models import Resident, Staff
 from tests.sandbox.twilio_harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
+    ReadModel,
     Receiver,
     Served,
     Steward,
@@ -82,7 +83,8 @@ def people(database) -> Iterator[Callable[..., Resident]]:
 
     def add(phone: str, locale: str = "zh-CN") -> Resident:
         resident = Resident(id=f"T{uuid.uuid4().hex[:8]}", household_id="H-B1-101", name="Test Resident",
-                            phone=phone, locale=locale, preferred_channel="sms", opted_out=False, bad_channels=[])
+                            phone=phone, locale=locale, preferred_channel="sms", opted_out=False,
+                            bad_channels=[])
         with database.sessions.begin() as session:
             session.add(resident)
         added.append(resident.id)
@@ -91,6 +93,46 @@ def people(database) -> Iterator[Callable[..., Resident]]:
     yield add
     with database.sessions.begin() as session:
         session.execute(delete(Resident).where(Resident.id.in_(added)))
+
+
+@pytest.fixture
+def read_model(database) -> Iterator[ReadModel]:
+    rows = ReadModel(database)
+    yield rows
+    rows.clear()
+
+
+@pytest.fixture
+def staff_member(database) -> Iterator[Callable[..., Staff]]:
+    """Add a staff member with a phone of their own for one test; removed afterwards."""
+    added: list[str] = []
+
+    def add(phone: str, locale: str = "zh-CN") -> Staff:
+        staff = Staff(id=f"T{uuid.uuid4().hex[:8]}", name="Test Handler", tier=0, skills=["plumbing"],
+                      buildings=["B1"], on_duty=False, phone=phone, locale=locale)
+        with database.sessions.begin() as session:
+            session.add(staff)
+        added.append(staff.id)
+        return staff
+
+    yield add
+    with database.sessions.begin() as session:
+        session.execute(delete(Staff).where(Staff.id.in_(added)))
+
+
+@pytest.fixture
+async def probe(dev_env, probe_queue: str) -> AsyncIterator[Callable]:
+    """`await probe(case_id)` starts a `CaseProbe` with that id; all are finished after the test."""
+    handles = []
+
+    async def start(case_id: str):
+        handle = await dev_env.client.start_workflow("CaseProbe", id=case_id, task_queue=probe_queue)
+        handles.append(handle)
+        return handle
+
+    yield start
+    for handle in handles:
+        await handle.signal("finish")
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +158,9 @@ async def steward(database, dev_env, steward_ports) -> AsyncIterator[Steward]:
     api_url, sandbox_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
     settings = settings_for(database, sandbox_url, api_url)
     api = Served(webhook_app(settings, database, dev_env.client), api_port).start()
-    sandbox = Served(create_app(SandboxConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                                              webhook_base_url=api_url, step_delay=0.05)), sandbox_port).start()
+    config = SandboxConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, webhook_base_url=api_url,
+                           step_delay=0.05)
+    sandbox = Served(create_app(config), sandbox_port).start()
     notifier = Notifier(settings, database.sessions)
     yield Steward(api_url, sandbox_url, settings, notifier)
     await notifier.close()

@@ -6,7 +6,6 @@ fetches and inbound SMS exactly as the sandbox sends them, and every one must ca
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -19,6 +18,7 @@ from tests.sandbox.twilio_harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     Received,
+    eventually,
     notification,
     resident,
     settings_for,
@@ -38,18 +38,6 @@ def notice(to: str, channel: Channel = Channel.sms, template: str = "case_closed
 
 def signed(request: Received) -> bool:
     return RequestValidator(AUTH_TOKEN).validate(request.url, request.form, request.signature or "")
-
-
-async def eventually(read, check, timeout: float = 10):
-    """Poll `read()` until `check(value)`; the sandbox works after it answers, as Twilio does."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if check(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met in {timeout}s: {value}")
-        await asyncio.sleep(0.03)
 
 
 async def get_json(http: httpx.AsyncClient, path: str, **params):
@@ -97,7 +85,9 @@ async def test_a_message_can_be_fetched_back_through_the_rest_api(notifier, rece
     assert fetched.sid == result.sid and fetched.date_sent is not None
 
 
-async def test_an_app_notice_is_recorded_for_the_staff_app_without_twilio(notifier, receiver, sandbox_http, database):
+async def test_an_app_notice_is_recorded_for_the_staff_app_without_twilio(
+    notifier, receiver, sandbox_http, database
+):
     phone = unique_phone()
     sent = notice(phone, Channel.app)
     result = await notifier.send(sent)
@@ -142,7 +132,9 @@ async def test_an_unsubscribed_number_is_opted_out_for_good(notifier, receiver, 
     assert notification(database, sent.key).error_code == 21610
 
 
-async def test_stop_from_a_phone_blocks_messages_to_it_until_start(notifier, receiver, sandbox_http, database, people):
+async def test_stop_from_a_phone_blocks_messages_to_it_until_start(
+    notifier, receiver, sandbox_http, database, people
+):
     phone = unique_phone()
     person = people(phone)
     stop = (await sandbox_http.post("/sandbox/reply", json={"from": phone, "body": "STOP"})).json()
@@ -248,12 +240,13 @@ async def test_the_sandbox_carries_on_when_steward_is_down():
                                                  webhook_base_url=down, step_delay=0.01))).start()
         try:
             async with httpx.AsyncClient(base_url=server.base_url) as http:
-                answer = (await http.post("/sandbox/reply", json={"from": "+8613800000001", "body": "hi"})).json()
+                phone = "+8613800000001"
+                answer = (await http.post("/sandbox/reply", json={"from": phone, "body": "hi"})).json()
                 assert answer["webhook_status"] is None and "ConnectError" in answer["webhook_error"]
                 sent = await http.post(MESSAGES, auth=(ACCOUNT_SID, AUTH_TOKEN), data={
-                    "To": "+8613800000001", "From": "+15005550006", "Body": "x", "StatusCallback": down + "/s"})
+                    "To": phone, "From": "+15005550006", "Body": "x", "StatusCallback": down + "/s"})
                 assert sent.status_code == 201
-                [message] = await eventually(lambda: get_json(http, "/sandbox/messages", to="+8613800000001"),
+                [message] = await eventually(lambda: get_json(http, "/sandbox/messages", to=phone),
                                              lambda ms: ms and len(ms[0]["callbacks"]) == 2)
                 assert message["status"] == "delivered"
                 assert [c["error"] is not None for c in message["callbacks"]] == [True, True]
@@ -295,7 +288,8 @@ async def test_an_answered_call_fetches_its_url_signed_and_records_the_menu(noti
         "CallSid": sid, "AccountSid": ACCOUNT_SID, "To": phone, "CallStatus": "in-progress",
         "Direction": "outbound-api"}
     assert call["status"] == "in-progress"
-    assert [(s["text"], s["language"]) for s in call["says"]] == [("Press 1 if satisfied, 2 if not.", "en-US")]
+    says = [(s["text"], s["language"]) for s in call["says"]]
+    assert says == [("Press 1 if satisfied, 2 if not.", "en-US")]
     [gather] = call["gathers"]
     assert (gather["action"], gather["num_digits"], gather["timeout"], gather["open"]) == (
         "/menu/answer", 1, 7, True)
@@ -313,14 +307,16 @@ async def test_a_keypress_posts_the_digits_to_the_gather_action_and_the_call_com
     [status] = await receiver.wait_for(lambda r: any(x.path == "/webhooks/twilio/status" for x in r)) and \
         receiver.at("/webhooks/twilio/status")
     assert signed(status) and status.form["CallStatus"] == "completed" and status.form["CallSid"] == sid
-    assert (await sandbox_http.post("/sandbox/press", json={"call_sid": sid, "digits": "1"})).status_code == 409
+    late = await sandbox_http.post("/sandbox/press", json={"call_sid": sid, "digits": "1"})
+    assert late.status_code == 409
 
 
 async def test_no_input_follows_the_twiml_after_the_gather_and_repeats_once(notifier, receiver, sandbox_http):
     sid, _ = await start_call(notifier, receiver, sandbox_http, unique_phone())
     call = (await sandbox_http.post("/sandbox/press", json={"call_sid": sid, "digits": ""})).json()
     assert len(receiver.at("/menu/repeat")) == 1 and receiver.at("/menu/answer") == []
-    assert call["gathering"] and [s["text"] for s in call["says"]][-2:] == ["We did not hear you.", "Press 1 or 2."]
+    assert call["gathering"]
+    assert [s["text"] for s in call["says"]][-2:] == ["We did not hear you.", "Press 1 or 2."]
 
     call = (await sandbox_http.post("/sandbox/press", json={"call_sid": sid, "digits": ""})).json()
     assert call["status"] == "completed" and call["says"][-1]["text"] == "Goodbye."

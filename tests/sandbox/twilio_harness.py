@@ -14,6 +14,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from sqlalchemy import delete
 
 from activities.notify import Notifier
 from api.routes.webhooks import router
@@ -37,7 +38,8 @@ class Served:
         self.app = app
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def start(self) -> Served:
@@ -90,18 +92,22 @@ class Receiver:
     def at(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
 
-    async def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
+    async def wait_for(
+        self, predicate: Callable[[list[Received]], bool], within: float = 10
+    ) -> list[Received]:
+        deadline = time.monotonic() + within
         while not predicate(self.requests):
             if time.monotonic() > deadline:
-                raise AssertionError(f"not received in {timeout}s; got {[(r.path, r.form) for r in self.requests]}")
+                got = [(r.path, r.form) for r in self.requests]
+                raise AssertionError(f"not received in {within}s; got {got}")
             await asyncio.sleep(0.02)
         return self.requests
 
 
 def settings_for(database, twilio_base_url: str, public_base_url: str) -> Settings:
     """Settings built explicitly, never from the developer's environment or .env."""
-    data_dir = Path(database.url.removeprefix("sqlite:///")).parent if database.backend == "sqlite" else Path("var")
+    sqlite = database.backend == "sqlite"
+    data_dir = Path(database.url.removeprefix("sqlite:///")).parent if sqlite else Path("var")
     return Settings(
         _env_file=None, data_dir=data_dir, database_url=database.url, twilio_account_sid=ACCOUNT_SID,
         twilio_auth_token=AUTH_TOKEN, twilio_api_base_url=twilio_base_url, public_base_url=public_base_url,
@@ -127,28 +133,44 @@ def inbound(database, sid: str) -> InboundMessage | None:
         return session.get(InboundMessage, sid)
 
 
-def add_case(database, case_id: str, status: str = "callback", acknowledged: bool = False) -> None:
-    now = datetime.now(UTC)
-    with database.sessions.begin() as session:
-        session.add(Case(
-            case_id=case_id, kind="repair", severity="normal", category="plumbing", building_id="B1",
-            unit="101", resident_id="R001", status=status, tier=0, submitted_at=now,
-            acknowledged_at=now if acknowledged else None, resolution_due=now + timedelta(hours=24),
-        ))
+@dataclass
+class ReadModel:
+    """Case and notification rows written the way the projection and notifier would; `clear` removes them."""
 
+    database: object
+    cases: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
 
-def add_notice(database, case_id: str, to: str, template: str, attempt: int | None = None,
-               sid: str | None = None, status: str = "queued", gather: str | None = None,
-               locale: str = "zh-CN", body: str = "text") -> str:
-    key = f"{case_id}:{uuid.uuid4().hex[:6]}"
-    now = datetime.now(UTC)
-    with database.sessions.begin() as session:
-        session.add(Notification(
-            key=key, case_id=case_id, to=to, channel="voice" if gather else "sms", template=template,
-            locale=locale, params={"code": case_id}, body=body, gather=gather, attempt=attempt, sid=sid,
-            status=status, created_at=now, updated_at=now,
-        ))
-    return key
+    def case(self, status: str = "callback", acknowledged: bool = False) -> str:
+        case_id = f"RP-{uuid.uuid4().hex[:6].upper()}"
+        now = datetime.now(UTC)
+        with self.database.sessions.begin() as session:
+            session.add(Case(
+                case_id=case_id, kind="repair", severity="normal", category="plumbing", building_id="B1",
+                unit="101", resident_id="R001", status=status, tier=0, submitted_at=now,
+                acknowledged_at=now if acknowledged else None, resolution_due=now + timedelta(hours=24),
+            ))
+        self.cases.append(case_id)
+        return case_id
+
+    def notice(self, case_id: str, to: str, template: str, attempt: int | None = None, sid: str | None = None,
+               status: str = "queued", gather: str | None = None, locale: str = "zh-CN") -> str:
+        key = f"{case_id}:{uuid.uuid4().hex[:6]}"
+        now = datetime.now(UTC)
+        with self.database.sessions.begin() as session:
+            session.add(Notification(
+                key=key, case_id=case_id, to=to, channel="voice" if gather else "sms", template=template,
+                locale=locale, params={"code": case_id}, body=f"{template} {case_id}", gather=gather,
+                attempt=attempt, sid=sid, status=status, created_at=now, updated_at=now,
+            ))
+        self.phones.append(to)
+        return key
+
+    def clear(self) -> None:
+        with self.database.sessions.begin() as session:
+            session.execute(delete(Notification).where(Notification.case_id.in_(self.cases)))
+            session.execute(delete(Case).where(Case.case_id.in_(self.cases)))
+            session.execute(delete(InboundMessage).where(InboundMessage.from_number.in_(self.phones)))
 
 
 def webhook_app(settings: Settings, database, client) -> FastAPI:
@@ -168,3 +190,15 @@ class Steward:
     sandbox: str
     settings: Settings
     notifier: Notifier
+
+
+async def eventually(read: Callable, check: Callable, within: float = 10):
+    """Poll `await read()` until `check(value)`: the sandbox works on after it answers, as Twilio does."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await read()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {within}s: {value}")
+        await asyncio.sleep(0.03)

@@ -1,0 +1,417 @@
+"""The Twilio webhook router: signatures first, then what an SMS, a keypress or a status does.
+
+Signature and SMS-handling tests reach the router in process behind a pretend TLS proxy (Steward's
+public address differs from the one the app sees). The flows run end to end over HTTP: the notifier
+sends through a sandbox, the sandbox calls the served router as Twilio would, and the router signals
+`CaseProbe` workflows on a real Temporal dev server, which tell what they received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from temporalio.exceptions import ApplicationError
+from twilio.request_validator import RequestValidator
+
+from tests.sandbox.case_probe import Received
+from tests.sandbox.twilio_harness import (
+    AUTH_TOKEN,
+    eventually,
+    inbound,
+    notification,
+    resident,
+    settings_for,
+    unique_phone,
+    webhook_app,
+)
+from workflows.contracts import Channel, Locale, Notice
+
+PUBLIC = "https://steward.example.com"
+INTERNAL = "http://10.0.0.5:8000"
+SMS = "/webhooks/twilio/sms"
+VOICE = "/webhooks/twilio/voice"
+STATUS = "/webhooks/twilio/status"
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
+
+
+def sms_form(phone: str, body: str, sid: str | None = None) -> dict[str, str]:
+    return {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "5" * 32, "From": phone,
+            "To": "+15005550006", "Body": body, "NumMedia": "0"}
+
+
+@pytest.fixture
+async def proxied(database):
+    """The router as it sits behind a TLS proxy: Twilio signs for PUBLIC, the app is reached at INTERNAL."""
+    app = webhook_app(settings_for(database, "http://127.0.0.1:9", PUBLIC), database, client=None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=INTERNAL) as http:
+        yield http
+
+
+async def send_sms(http: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
+    return await http.post(SMS, data=form, headers=sign(PUBLIC + SMS, form))
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+async def test_a_request_signed_for_the_public_url_is_accepted_behind_the_proxy(proxied, database):
+    form = sms_form(unique_phone(), "hello")
+    response = await send_sms(proxied, form)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    assert inbound(database, form["MessageSid"]).outcome == "unmatched"
+
+
+async def test_a_request_without_a_signature_is_refused_and_nothing_is_kept(proxied, database):
+    form = sms_form(unique_phone(), "hello")
+    response = await proxied.post(SMS, data=form)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "forbidden" and "X-Twilio-Signature" in error["message"]
+    assert inbound(database, form["MessageSid"]) is None
+
+
+async def test_a_request_signed_with_another_token_is_refused(proxied, database):
+    form = sms_form(unique_phone(), "hello")
+    response = await proxied.post(SMS, data=form, headers=sign(PUBLIC + SMS, form, token="not-our-token"))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    assert inbound(database, form["MessageSid"]) is None
+
+
+async def test_a_tampered_body_is_refused(proxied, database):
+    form = sms_form(unique_phone(), "1")
+    response = await proxied.post(SMS, data=form | {"Body": "2"}, headers=sign(PUBLIC + SMS, form))
+    assert response.status_code == 403
+    assert inbound(database, form["MessageSid"]) is None
+
+
+async def test_a_signature_for_the_address_the_app_sees_is_refused(proxied, database):
+    form = sms_form(unique_phone(), "hello")
+    response = await proxied.post(SMS, data=form, headers=sign(INTERNAL + SMS, form))
+    assert response.status_code == 403
+
+
+async def test_a_voice_request_is_signed_over_its_query_string(proxied, read_model):
+    case_id = read_model.case()
+    key = read_model.notice(case_id, unique_phone(), "case_closed", gather=None)
+    url = f"{VOICE}?key={key}"
+    ok = await proxied.get(url, headers=sign(PUBLIC + url, {}))
+    assert ok.status_code == 200 and "<Say" in ok.text and "<Hangup" in ok.text
+    other = await proxied.get(f"{VOICE}?key={key}x", headers=sign(PUBLIC + url, {}))
+    assert other.status_code == 403
+
+
+async def test_a_forged_status_callback_changes_nothing(proxied, read_model, database):
+    case_id = read_model.case()
+    sid = "SM" + uuid.uuid4().hex
+    key = read_model.notice(case_id, unique_phone(), "callback_request", attempt=1, sid=sid)
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    response = await proxied.post(STATUS, data=form, headers=sign(PUBLIC + STATUS, form, token="forged"))
+    assert response.status_code == 403
+    assert notification(database, key).status == "queued"
+
+
+# --- what an SMS does (no workflow needed) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", ["STOP", "stop", "Unsubscribe"])
+async def test_stop_opts_the_resident_out_and_start_opts_them_back_in(proxied, database, people, stop):
+    phone = unique_phone()
+    person = people(phone)
+    form = sms_form(phone, stop)
+    response = await send_sms(proxied, form)
+    assert "<Message" not in response.text
+    assert resident(database, person.id).opted_out
+    assert inbound(database, form["MessageSid"]).outcome == "opted_out"
+
+    form = sms_form(phone, "START")
+    await send_sms(proxied, form)
+    assert not resident(database, person.id).opted_out
+    assert inbound(database, form["MessageSid"]).outcome == "opted_in"
+
+
+async def test_tuiding_opts_out_and_is_confirmed_in_chinese(proxied, database, people):
+    phone = unique_phone()
+    person = people(phone)
+    response = await send_sms(proxied, sms_form(phone, "退订"))
+    assert resident(database, person.id).opted_out
+    assert "您已退订短信通知" in response.text
+
+
+async def test_a_message_with_nothing_waiting_is_kept_and_answered_politely_in_the_residents_language(
+    proxied, database, people
+):
+    phone = unique_phone()
+    people(phone, locale="en")
+    form = sms_form(phone, "1")
+    response = await send_sms(proxied, form)
+    assert "Thank you for your message" in response.text
+    kept = inbound(database, form["MessageSid"])
+    assert (kept.outcome, kept.body, kept.from_number, kept.case_id) == ("unmatched", "1", phone, None)
+
+
+async def test_the_same_message_sid_is_handled_once(proxied, database, people):
+    phone = unique_phone()
+    person = people(phone)
+    form = sms_form(phone, "STOP")
+    await send_sms(proxied, form)
+    await send_sms(proxied, sms_form(phone, "START"))
+    again = await send_sms(proxied, form)
+    assert again.status_code == 200 and not resident(database, person.id).opted_out
+
+
+async def test_several_waiting_callbacks_and_no_code_ask_for_the_code(proxied, database, read_model):
+    phone = unique_phone()
+    first, second = read_model.case(), read_model.case()
+    read_model.notice(first, phone, "callback_request", attempt=1)
+    read_model.notice(second, phone, "callback_request", attempt=2)
+    form = sms_form(phone, "满意")
+    response = await send_sms(proxied, form)
+    assert first in response.text and second in response.text and "事项编号" in response.text
+    assert inbound(database, form["MessageSid"]).outcome == "ambiguous"
+
+
+async def test_a_code_that_matches_no_waiting_callback_is_said_to_be_unavailable(
+    proxied, database, read_model
+):
+    phone = unique_phone()
+    read_model.notice(read_model.case(), phone, "callback_request", attempt=1)
+    form = sms_form(phone, "2 RP-NOSUCH")
+    response = await send_sms(proxied, form)
+    assert "RP-NOSUCH" in response.text and inbound(database, form["MessageSid"]).outcome == "unknown_code"
+
+
+async def test_a_case_no_longer_in_the_callback_step_is_not_answered(proxied, database, read_model):
+    phone = unique_phone()
+    read_model.notice(read_model.case(status="closed"), phone, "callback_request", attempt=1)
+    form = sms_form(phone, "1")
+    await send_sms(proxied, form)
+    assert inbound(database, form["MessageSid"]).outcome == "unmatched"
+
+
+# --- end to end: sandbox → router → Temporal ---------------------------------------------------
+
+
+async def what(handle) -> Received:
+    return await handle.query("what", result_type=Received)
+
+
+def callback_notice(
+    case_id: str, phone: str, channel: Channel, attempt: int, locale: Locale = Locale.en
+) -> Notice:
+    return Notice(case_id=case_id, key=f"{case_id}:cb{attempt}:{channel.value}", to=phone, channel=channel,
+                  locale=locale, template="callback_request", attempt=attempt,
+                  params={"code": case_id, "title": "Kitchen tap", "purpose": "resolved"},
+                  gather="satisfaction" if channel is Channel.voice else None)
+
+
+async def reply(steward, phone: str, body: str) -> dict:
+    async with httpx.AsyncClient(base_url=steward.sandbox, timeout=20) as http:
+        response = await http.post("/sandbox/reply", json={"from": phone, "body": body})
+        response.raise_for_status()
+        return response.json()
+
+
+async def test_a_residents_sms_answer_signals_callback_reply_for_the_pending_attempt(
+    steward, probe, read_model, database
+):
+    phone = unique_phone()
+    case_id = read_model.case()
+    read_model.phones.append(phone)
+    handle = await probe(case_id)
+    await steward.notifier.send(callback_notice(case_id, phone, Channel.sms, attempt=2))
+
+    answer = await reply(steward, phone, "2")
+    assert answer["webhook_status"] == 200 and answer["reply"] is None
+    [got] = (await what(handle)).replies
+    assert (got.attempt, got.satisfied, got.channel) == (2, False, Channel.sms)
+    kept = inbound(database, answer["message"]["sid"])
+    assert (kept.outcome, kept.case_id) == ("callback_reply", case_id)
+
+
+async def test_the_case_code_picks_the_case_when_several_wait(steward, probe, read_model):
+    phone = unique_phone()
+    read_model.phones.append(phone)
+    cases = [read_model.case(), read_model.case()]
+    handles = [await probe(case_id) for case_id in cases]
+    for case_id in cases:
+        await steward.notifier.send(callback_notice(case_id, phone, Channel.sms, attempt=1))
+
+    await reply(steward, phone, f"1 {cases[1].lower()}")
+    assert (await what(handles[0])).replies == []
+    [got] = (await what(handles[1])).replies
+    assert got.satisfied and got.attempt == 1
+
+
+async def test_an_answer_for_a_case_whose_workflow_is_gone_is_kept_and_answered(
+    steward, read_model, database
+):
+    phone = unique_phone()
+    read_model.phones.append(phone)
+    case_id = read_model.case()
+    read_model.notice(case_id, phone, "callback_request", attempt=1, locale="en")
+
+    answer = await reply(steward, phone, "1")
+    assert answer["webhook_status"] == 200 and case_id in answer["reply"]
+    assert inbound(database, answer["message"]["sid"]).outcome == "case_unavailable"
+
+
+async def test_a_staff_reply_1_acknowledges_through_the_update_once(steward, probe, read_model, staff_member,
+                                                                   database):
+    phone = unique_phone()
+    handler = staff_member(phone, locale="en")
+    case_id = read_model.case(status="dispatched")
+    read_model.notice(case_id, phone, "dispatch")
+    handle = await probe(case_id)
+
+    answer = await reply(steward, phone, "1")
+    assert answer["reply"] == f"Work order {case_id} is acknowledged."
+    [ack] = (await what(handle)).acknowledgements
+    assert (ack.actor.id, ack.actor.role.value) == (handler.id, "staff")
+    assert inbound(database, answer["message"]["sid"]).outcome == "acknowledged"
+
+    again = await reply(steward, phone, "1")
+    assert "could not be acknowledged: the case was already acknowledged" in again["reply"]
+    assert inbound(database, again["message"]["sid"]).outcome == "ack_refused"
+
+
+async def test_a_failed_callback_delivery_signals_delivery_failed_once(steward, probe, read_model, database):
+    phone = unique_phone()
+    case_id = read_model.case()
+    handle = await probe(case_id)
+    async with httpx.AsyncClient(base_url=steward.sandbox) as http:
+        await http.post("/sandbox/phones", json={"number": phone, "sms": "fail"})
+    sent = callback_notice(case_id, phone, Channel.sms, attempt=3)
+    result = await steward.notifier.send(sent)
+
+    received = await eventually(lambda: what(handle), lambda r: r.failures)
+    [failure] = received.failures
+    assert (failure.attempt, failure.channel, failure.status, failure.error_code) == (
+        3, Channel.sms, "undelivered", 30003)
+    row = notification(database, sent.key)
+    assert (row.status, row.error_code) == ("undelivered", 30003)
+
+    async with httpx.AsyncClient(base_url=steward.url) as http:
+        for status in ("undelivered", "sent"):
+            form = {"MessageSid": result.sid, "MessageStatus": status, "ErrorCode": "30003"}
+            response = await http.post(STATUS, data=form, headers=sign(steward.url + STATUS, form))
+            assert response.status_code == 204
+    await asyncio.sleep(0.3)
+    assert len((await what(handle)).failures) == 1
+    assert notification(database, sent.key).status == "undelivered"
+
+
+async def test_an_unanswered_callback_call_signals_delivery_failed(steward, probe, read_model):
+    phone = unique_phone()
+    case_id = read_model.case()
+    handle = await probe(case_id)
+    async with httpx.AsyncClient(base_url=steward.sandbox) as http:
+        await http.post("/sandbox/phones", json={"number": phone, "voice": "no-answer"})
+    await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1))
+    received = await eventually(lambda: what(handle), lambda r: r.failures)
+    assert [(f.channel, f.status) for f in received.failures] == [(Channel.voice, "no-answer")]
+
+
+async def call_waiting(steward, sid: str) -> dict:
+    async with httpx.AsyncClient(base_url=steward.sandbox) as http:
+        return await eventually(lambda: _json(http, f"/sandbox/calls/{sid}"),
+                                lambda call: call["gathering"] or call["status"] == "completed")
+
+
+async def _json(http: httpx.AsyncClient, path: str) -> dict:
+    return (await http.get(path)).json()
+
+
+async def press(steward, sid: str, digits: str) -> dict:
+    async with httpx.AsyncClient(base_url=steward.sandbox, timeout=20) as http:
+        response = await http.post("/sandbox/press", json={"call_sid": sid, "digits": digits})
+        response.raise_for_status()
+        return response.json()
+
+
+async def test_a_resident_answers_the_callback_call_with_the_keypad(steward, probe, read_model):
+    phone = unique_phone()
+    case_id = read_model.case()
+    handle = await probe(case_id)
+    result = await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1))
+
+    call = await call_waiting(steward, result.sid)
+    [menu] = call["says"]
+    assert menu["language"] == "en-US" and "press 1" in menu["text"] and "Kitchen tap" in menu["text"]
+    [gather] = call["gathers"]
+    assert gather["num_digits"] == 1 and "step=answer" in gather["action"]
+    assert gather["action"].startswith(steward.url + "/webhooks/twilio/voice?key=")
+
+    call = await press(steward, result.sid, "1")
+    assert call["status"] == "completed"
+    assert call["says"][-1]["text"].startswith("Thank you for your feedback")
+    [got] = (await what(handle)).replies
+    assert (got.attempt, got.satisfied, got.channel) == (1, True, Channel.voice)
+
+
+async def test_no_keypress_repeats_the_menu_once_then_says_goodbye(steward, probe, read_model):
+    phone = unique_phone()
+    case_id = read_model.case()
+    handle = await probe(case_id)
+    result = await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1,
+                                                         locale=Locale.zh_cn))
+    first = await call_waiting(steward, result.sid)
+
+    call = await press(steward, result.sid, "")
+    assert call["gathering"] and len(call["gathers"]) == 2
+    assert [s["text"] for s in call["says"]][1:] == ["我们没有收到您的按键。", first["says"][0]["text"]]
+    assert all(s["language"] == "zh-CN" for s in call["says"])
+
+    call = await press(steward, result.sid, "")
+    assert call["status"] == "completed" and call["says"][-1]["text"].startswith("感谢接听")
+    assert (await what(handle)).replies == []
+
+
+async def test_a_wrong_key_says_so_and_offers_the_menu_again(steward, probe, read_model):
+    phone = unique_phone()
+    case_id = read_model.case()
+    handle = await probe(case_id)
+    result = await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1))
+    await call_waiting(steward, result.sid)
+    call = await press(steward, result.sid, "7")
+    assert call["gathering"] and "That is not one of the choices." in [s["text"] for s in call["says"]]
+    call = await press(steward, result.sid, "2")
+    [got] = (await what(handle)).replies
+    assert not got.satisfied and call["status"] == "completed"
+
+
+async def test_a_handler_presses_1_on_the_dispatch_call_to_acknowledge(
+    steward, probe, read_model, staff_member
+):
+    phone = unique_phone()
+    handler = staff_member(phone)
+    case_id = read_model.case(status="dispatched")
+    handle = await probe(case_id)
+    result = await steward.notifier.send(Notice(
+        case_id=case_id, key=f"{case_id}:dispatch", to=phone, channel=Channel.voice, locale=Locale.zh_cn,
+        template="dispatch", gather="ack",
+        params={"code": case_id, "title": "水管漏水", "building": "B1", "unit": "101",
+                "response_due": "2026-11-26T10:30:00+08:00"},
+    ))
+    call = await call_waiting(steward, result.sid)
+    assert "确认接单请按1" in call["says"][0]["text"]
+
+    call = await press(steward, result.sid, "1")
+    assert "已确认接单" in call["says"][-1]["text"] and call["status"] == "completed"
+    [ack] = (await what(handle)).acknowledgements
+    assert ack.actor.id == handler.id
+
+
+async def test_notify_marks_the_resident_when_the_sandbox_says_stop(steward, people, database):
+    phone = unique_phone()
+    person = people(phone)
+    await reply(steward, phone, "STOP")
+    assert resident(database, person.id).opted_out
+    with pytest.raises(ApplicationError) as raised:
+        await steward.notifier.send(callback_notice("RP-STOPPED", phone, Channel.sms, attempt=1))
+    assert raised.value.type == "OptedOut"
