@@ -183,17 +183,29 @@ def visibility_query(*conditions: str) -> str:
     return " AND ".join((f"{search.KIND.name} IN ({kinds})", *conditions))
 
 
-def encode_page_token(token: bytes | None) -> str | None:
-    return base64.urlsafe_b64encode(token).decode() if token else None
+_CHECK_BYTES = 8
 
 
-def decode_page_token(token: str | None) -> bytes | None:
+def _page_check(query: str, token: bytes) -> bytes:
+    return hashlib.sha256(query.encode() + b"\0" + token).digest()[:_CHECK_BYTES]
+
+
+def encode_page_token(query: str, token: bytes | None) -> str | None:
+    """Temporal's cursor, tied to the query it continues, so a stray or edited token is refused here."""
+    return base64.urlsafe_b64encode(_page_check(query, token) + token).decode() if token else None
+
+
+def decode_page_token(query: str, token: str | None) -> bytes | None:
     if not token:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError) as error:
-        raise ApiError(422, "page_token is not a token this API gave out") from error
+        data = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        data = b""
+    check, cursor = data[:_CHECK_BYTES], data[_CHECK_BYTES:]
+    if not cursor or check != _page_check(query, cursor):
+        raise ApiError(422, "page_token is not one this API gave out for these filters")
+    return cursor
 
 
 def _list_item(execution: WorkflowExecution) -> CaseListItem:
@@ -217,12 +229,15 @@ def _list_item(execution: WorkflowExecution) -> CaseListItem:
 
 
 async def list_cases(client: Client, query: str, page_size: int,
-                     page_token: bytes | None) -> tuple[list[CaseListItem], bytes | None]:
+                     page_token: str | None) -> tuple[list[CaseListItem], str | None]:
+    """One page of cases matching the visibility `query`, and the token of the next page."""
+    cursor = decode_page_token(query, page_token)
     with temporal_answers():
-        pages = client.list_workflows(query, page_size=page_size, next_page_token=page_token,
+        pages = client.list_workflows(query, page_size=page_size, next_page_token=cursor,
                                       rpc_timeout=RPC_TIMEOUT)
         await pages.fetch_next_page()
-    return [_list_item(execution) for execution in pages.current_page or []], pages.next_page_token
+    items = [_list_item(execution) for execution in pages.current_page or []]
+    return items, encode_page_token(query, pages.next_page_token)
 
 
 async def open_case_ids(client: Client, query: str, limit: int) -> list[str]:

@@ -22,8 +22,6 @@ from api.cases import (
     RPC_TIMEOUT,
     case_id_for,
     case_state,
-    decode_page_token,
-    encode_page_token,
     find_case,
     find_open_case,
     list_cases,
@@ -181,9 +179,8 @@ async def list_requests(
         conditions.append(f"{search.TIER.name} = {tier}")
     if breached is not None:
         conditions.append(f"{search.BREACHED.name} = {str(breached).lower()}")
-    items, token = await list_cases(client, visibility_query(*conditions), page_size,
-                                    decode_page_token(page_token))
-    return Page[CaseListItem](items=items, next_page_token=encode_page_token(token))
+    items, token = await list_cases(client, visibility_query(*conditions), page_size, page_token)
+    return Page[CaseListItem](items=items, next_page_token=token)
 
 
 @router.get("/{case_id}", response_model=CaseState, summary="A case's live state (workflow query)",

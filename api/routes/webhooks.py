@@ -262,13 +262,16 @@ class Inbox:
         answer = read_answer(body)
         if answer is None:
             return "unmatched", None, render("reply.unmatched", locale)
-        if answer.word == ACK:
-            staff = await self.db(lambda s: staff_with_phone(s, phone))
-            waiting = await self.db(lambda s: awaiting_acknowledgement(s, phone)) if staff else []
+        staff = await self.db(lambda s: staff_with_phone(s, phone)) if answer.word == ACK else None
+        if staff is not None:
+            waiting = await self.db(lambda s: awaiting_acknowledgement(s, phone))
             if waiting:
                 chosen = _choose(waiting, answer.code)
                 return await self._acknowledge_by_sms(staff.id, chosen, waiting, locale)
-        return await self._callback_by_sms(phone, answer, locale)
+        outcome = await self._callback_by_sms(phone, answer, locale)
+        if staff is not None and outcome[0] == "unmatched":
+            return "unmatched", None, render("reply.nothing_to_acknowledge", locale)
+        return outcome
 
     async def _acknowledge_by_sms(
         self, staff_id: str, chosen: list[Pending], waiting: list[Pending], locale: Locale
