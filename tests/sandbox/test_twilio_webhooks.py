@@ -155,6 +155,15 @@ async def test_a_message_with_nothing_waiting_is_kept_and_answered_politely_in_t
     assert (kept.outcome, kept.body, kept.from_number, kept.case_id) == ("unmatched", "1", phone, None)
 
 
+async def test_a_staff_1_with_nothing_to_acknowledge_is_told_so(proxied, database, staff_member):
+    phone = unique_phone()
+    staff_member(phone, locale="en")
+    form = sms_form(phone, "1")
+    response = await send_sms(proxied, form)
+    assert "You have no work order waiting to be acknowledged." in response.text
+    assert inbound(database, form["MessageSid"]).outcome == "unmatched"
+
+
 async def test_the_same_message_sid_is_handled_once(proxied, database, people):
     phone = unique_phone()
     person = people(phone)
