@@ -24,7 +24,12 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -174,13 +179,26 @@ async def signal_case(client: Client, case_id: str, signal: str, payload: BaseMo
 # --- visibility --------------------------------------------------------------------------------
 
 
-def quoted(value: str) -> str:
+def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def equals(key: SearchAttributeKey, value: str | int | bool) -> str:
+    """One visibility condition. Names are back-quoted: the query language reads a bare `Status`
+    as a legacy alias of ExecutionStatus."""
+    if isinstance(value, bool):
+        literal = str(value).lower()
+    elif isinstance(value, int):
+        literal = str(int(value))
+    else:
+        literal = _quoted(str(value))
+    return f"`{key.name}` = {literal}"
+
+
 def visibility_query(*conditions: str) -> str:
-    kinds = ", ".join(quoted(kind.value) for kind in REQUEST_KINDS)
-    return " AND ".join((f"{search.KIND.name} IN ({kinds})", *conditions))
+    """Cases the API serves (repairs and complaints) that meet every condition."""
+    kinds = ", ".join(_quoted(kind.value) for kind in REQUEST_KINDS)
+    return " AND ".join((f"`{search.KIND.name}` IN ({kinds})", *conditions))
 
 
 _CHECK_BYTES = 8

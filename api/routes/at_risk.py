@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from temporalio.client import Client
 
 from api.auth import allow
-from api.cases import case_state, open_case_ids, quoted, visibility_query
+from api.cases import case_state, equals, open_case_ids, visibility_query
 from api.context import ClientDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.models import AtRiskCase, AtRiskList
@@ -49,7 +49,7 @@ async def at_risk(
     running deadline (paused without a resume time, awaiting the resident) are not listed."""
     conditions = ["ExecutionStatus = 'Running'"]
     if building is not None:
-        conditions.append(f"{search.BUILDING.name} = {quoted(building)}")
+        conditions.append(equals(search.BUILDING, building))
     ids = await open_case_ids(client, visibility_query(*conditions), OPEN_CASES_READ)
     now = datetime.now(UTC)
     racing = sorted((s for s in await _states(client, ids) if s.next_deadline is not None),

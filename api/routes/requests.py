@@ -22,10 +22,10 @@ from api.cases import (
     RPC_TIMEOUT,
     case_id_for,
     case_state,
+    equals,
     find_case,
     find_open_case,
     list_cases,
-    quoted,
     request_digest,
     signal_case,
     start_case,
@@ -172,13 +172,10 @@ async def list_requests(
     page_token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Page[CaseListItem]:
     """Staff and supervisors see every case; a resident sees only their own."""
-    equal = {search.KIND: kind, search.STATUS: status, search.SEVERITY: severity, search.BUILDING: building,
-             search.OWNER: owner, search.RESIDENT: caller.id if caller.role is Role.resident else None}
-    conditions = [f"{key.name} = {quoted(str(value))}" for key, value in equal.items() if value is not None]
-    if tier is not None:
-        conditions.append(f"{search.TIER.name} = {tier}")
-    if breached is not None:
-        conditions.append(f"{search.BREACHED.name} = {str(breached).lower()}")
+    filters = {search.KIND: kind, search.STATUS: status, search.SEVERITY: severity, search.BUILDING: building,
+               search.OWNER: owner, search.TIER: tier, search.BREACHED: breached,
+               search.RESIDENT: caller.id if caller.role is Role.resident else None}
+    conditions = [equals(key, value) for key, value in filters.items() if value is not None]
     items, token = await list_cases(client, visibility_query(*conditions), page_size, page_token)
     return Page[CaseListItem](items=items, next_page_token=token)
 

@@ -55,7 +55,8 @@ async def test_bad_input_is_422_in_the_error_shape(api: Api) -> None:
     assert_error(await api.call("staff", "GET", "/requests?tier=7"), 422, "validation_error")
     assert_error(await api.call("staff", "GET", "/requests?building=B1'%20OR%201=1"), 422, "validation_error")
     assert_error(await api.call("staff", "GET", "/requests?page_token=%%%"), 422, "validation_error")
-    assert_error(await api.call("staff", "GET", "/requests?page_token=bm90IGEgdG9rZW4="), 422, "validation_error")
+    assert_error(await api.call("staff", "GET", "/requests?page_token=bm90IGEgdG9rZW4="), 422,
+                 "validation_error")
     assert_error(await api.call("staff", "GET", "/requests/RP%20X"), 422, "validation_error")
 
 
