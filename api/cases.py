@@ -147,10 +147,10 @@ async def find_open_case(client: Client, case_id: str, caller: Actor) -> Workflo
     return description
 
 
-async def case_state(client: Client, case_id: str) -> CaseState:
+async def case_state(client: Client, case_id: str, rpc_timeout: timedelta = RPC_TIMEOUT) -> CaseState:
     with temporal_answers(case_id):
         return await client.get_workflow_handle(case_id).query(
-            "state", result_type=CaseState, rpc_timeout=RPC_TIMEOUT
+            "state", result_type=CaseState, rpc_timeout=rpc_timeout
         )
 
 

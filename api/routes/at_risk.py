@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -22,6 +22,7 @@ router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
 StaffMember = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor))]
 OPEN_CASES_READ = 500
 CONCURRENT_QUERIES = 16
+QUERY_TIMEOUT = timedelta(seconds=3)
 
 
 async def _states(client: Client, case_ids: list[str]) -> list[CaseState]:
@@ -31,7 +32,7 @@ async def _states(client: Client, case_ids: list[str]) -> list[CaseState]:
     async def read(case_id: str) -> CaseState | None:
         async with gate:
             try:
-                return await case_state(client, case_id)
+                return await case_state(client, case_id, QUERY_TIMEOUT)
             except ApiError:
                 return None
 
