@@ -234,12 +234,11 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 def worker_for():
     """`async with worker_for(env, settings, database) as worker:` runs the real Steward worker."""
-    from workers.worker import build_worker
+    from workers.worker import steward_worker
 
     @asynccontextmanager
     async def run(env: WorkflowEnvironment, settings: Settings, database: Database) -> AsyncIterator[Worker]:
-        worker = build_worker(env.client, settings, database.sessions, settings.task_queue)
-        async with worker:
+        async with steward_worker(env.client, settings, database.sessions, settings.task_queue) as worker:
             yield worker
 
     return run

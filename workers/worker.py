@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.directory import Directory
 from activities.notify import Notifier
 from activities.projection import Projection
-from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
-from temporalio.worker import Worker
-from workflows.repair import RepairWorkflow
-
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
+from workflows.repair import RepairWorkflow
 
 WORKFLOWS = [RepairWorkflow]
 
 
-def build_worker(
+@asynccontextmanager
+async def steward_worker(
     client: Client, settings: Settings, sessions: sessionmaker[Session], task_queue: str | None = None
-) -> Worker:
-    """One place lists what the worker runs; the tests build the same worker on their own queue."""
+) -> AsyncIterator[Worker]:
+    """One place lists what the worker runs; the tests run the same worker on their own queue.
+
+    The Twilio client lives as long as the worker and is closed with it.
+    """
     directory = Directory(sessions)
     projection = Projection(sessions)
     notifier = Notifier(settings, sessions)
-    return Worker(
+    worker = Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS,
@@ -41,14 +48,20 @@ def build_worker(
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),
     )
+    try:
+        async with worker:
+            yield worker
+    finally:
+        await notifier.close()
 
 
 async def run_worker(settings: Settings) -> None:
+    """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly."""
     client = await connect(settings.temporal_target, settings.temporal_namespace)
     sessions = session_factory(make_engine(settings.database))
-    worker = build_worker(client, settings, sessions)
-    await worker.run()
-
-
-def main() -> None:
-    asyncio.run(run_worker(Settings()))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with steward_worker(client, settings, sessions):
+        await stop.wait()
