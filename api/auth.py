@@ -42,3 +42,9 @@ def allow(*roles: Role) -> Callable[[Actor], Actor]:
         return actor
 
     return guard
+
+
+ResidentOrStaff = Annotated[Actor, Depends(allow(Role.resident, Role.staff, Role.supervisor))]
+StaffMember = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor))]
+Supervisor = Annotated[Actor, Depends(allow(Role.supervisor))]
+Admin = Annotated[Actor, Depends(allow(Role.admin))]

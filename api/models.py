@@ -29,6 +29,8 @@ from workflows.contracts import (
 )
 
 Item = TypeVar("Item", bound=BaseModel)
+DIRECTORY_ID = r"^[A-Za-z0-9_-]{1,32}$"
+"""Ids of buildings, households, people and units: safe in a visibility query and a URL."""
 
 
 def _without(contract: type[Contract], name: str, drop: set[str], doc: str | None = None,

@@ -6,20 +6,19 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from temporalio.client import Client
 
-from api.auth import allow
+from api.auth import StaffMember
 from api.cases import case_state, equals, open_case_ids, visibility_query
 from api.context import ClientDep
 from api.errors import ERROR_RESPONSES, ApiError
-from api.models import AtRiskCase, AtRiskList
+from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
 from workflows import search
-from workflows.contracts import Actor, CaseState, Role
+from workflows.contracts import CaseState
 
 router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
 
-StaffMember = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor))]
 OPEN_CASES_READ = 500
 CONCURRENT_QUERIES = 16
 QUERY_TIMEOUT = timedelta(seconds=3)
@@ -42,7 +41,7 @@ async def _states(client: Client, case_ids: list[str]) -> list[CaseState]:
 @router.get("/at-risk", response_model=AtRiskList, summary="Open cases by time left to their next deadline")
 async def at_risk(
     caller: StaffMember, client: ClientDep,
-    building: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
+    building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AtRiskList:
     """The deadline each case is racing (response, warning, resolution, callback…) comes from the

@@ -8,25 +8,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from api.auth import allow
+from api.auth import Admin
 from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import Page
+from api.models import DIRECTORY_ID, Page
 from steward.store.models import Building, Household, Resident, Staff
-from workflows.contracts import Actor, Contract, Locale, Role, ShortText, Tier
+from workflows.contracts import Contract, Locale, ShortText, Tier
 
 router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "An entry with this id already exists."},
 })
 
-Admin = Annotated[Actor, Depends(allow(Role.admin))]
-DirectoryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+DirectoryId = Annotated[str, StringConstraints(pattern=DIRECTORY_ID)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Skill = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 Row = TypeVar("Row", bound=BaseModel)
@@ -79,7 +78,7 @@ class StaffEntry(Contract):
     locale: Locale = Locale.zh_cn
 
 
-PageToken = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="The last id seen.")]
+PageToken = Annotated[str | None, Query(pattern=DIRECTORY_ID, description="The last id seen.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

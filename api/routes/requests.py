@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.auth import allow
+from api.auth import ResidentOrStaff, StaffMember, Supervisor
 from api.cases import (
     RPC_TIMEOUT,
     case_id_for,
@@ -38,6 +38,7 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import CASE_STATE_EXAMPLE, examples
 from api.history import preferred_locale, timeline
 from api.models import (
+    DIRECTORY_ID,
     Accepted,
     AcknowledgeBody,
     CallbackBody,
@@ -81,15 +82,8 @@ from workflows.contracts import (
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)
 
-Submitter = Annotated[Actor, Depends(allow(Role.resident, Role.staff, Role.supervisor))]
-Reader = Annotated[Actor, Depends(allow(Role.resident, Role.staff, Role.supervisor))]
-StaffMember = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor))]
-StaffOrResident = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor, Role.resident))]
-Supervisor = Annotated[Actor, Depends(allow(Role.supervisor))]
-
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$",
                              examples=["RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"])]
-Keyword = r"^[A-Za-z0-9_-]{1,32}$"
 
 CASE_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"application/json": {"example": CASE_STATE_EXAMPLE}}},
@@ -142,7 +136,8 @@ async def submit(
         description="Any string unique to this request on the caller's side (e.g. a UUID). Sending it "
         "again returns the same case and never starts a second one.",
     )],
-    caller: Submitter, client: ClientDep, sessions: SessionsDep, settings: SettingsDep, response: Response,
+    caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
+    response: Response,
 ) -> Submission:
     request = _for_whom(body, caller)
     case_id = case_id_for(request.kind, caller, idempotency_key)
@@ -160,14 +155,14 @@ async def submit(
 
 @router.get("", response_model=Page[CaseListItem], summary="List cases (Temporal visibility)")
 async def list_requests(
-    caller: Reader, client: ClientDep,
+    caller: ResidentOrStaff, client: ClientDep,
     kind: Kind | None = None,
     status: Status | None = None,
     severity: Severity | None = None,
-    building: Annotated[str | None, Query(pattern=Keyword)] = None,
+    building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
     breached: bool | None = None,
     tier: Annotated[int | None, Query(ge=0, le=3)] = None,
-    owner: Annotated[str | None, Query(pattern=Keyword, description="The first-contact owner.")] = None,
+    owner: Annotated[str | None, Query(pattern=DIRECTORY_ID, description="The first-contact owner.")] = None,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     page_token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Page[CaseListItem]:
@@ -182,7 +177,7 @@ async def list_requests(
 
 @router.get("/{case_id}", response_model=CaseState, summary="A case's live state (workflow query)",
             responses=CASE_RESPONSES)
-async def get_request(case_id: CaseId, caller: Reader, client: ClientDep) -> CaseState:
+async def get_request(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep) -> CaseState:
     await find_case(client, case_id, caller)
     return await case_state(client, case_id)
 
@@ -210,11 +205,16 @@ async def get_history(
 # --- acting --------------------------------------------------------------------------------------
 
 
+def _by(caller: Actor, action: type[Action], body: BaseModel | None) -> Action:
+    """The workflow's action contract: the body's fields, acted by the token's holder."""
+    fields = body.model_dump() if body is not None else {}
+    return action.model_validate({**fields, "actor": caller})
+
+
 async def _act(client: Client, case_id: str, caller: Actor, update: str, action: type[Action],
                body: BaseModel | None) -> CaseState:
     await find_open_case(client, case_id, caller)
-    fields = body.model_dump() if body is not None else {}
-    return await update_case(client, case_id, update, action.model_validate({**fields, "actor": caller}))
+    return await update_case(client, case_id, update, _by(caller, action, body))
 
 
 def _required(model: type[BaseModel], name: str) -> object:
@@ -250,8 +250,7 @@ async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep,
 async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep,
                    body: ProgressInput) -> Accepted:
     await find_open_case(client, case_id, caller)
-    note = ProgressNote.model_validate({**body.model_dump(), "actor": caller})
-    await signal_case(client, case_id, "progress", note)
+    await signal_case(client, case_id, "progress", _by(caller, ProgressNote, body))
     return Accepted(case_id=case_id)
 
 
@@ -264,7 +263,7 @@ async def pause(case_id: CaseId, caller: StaffMember, client: ClientDep,
 
 @router.post("/{case_id}/resume", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Resume the resolution clock (staff, or the resident of the case)")
-async def resume(case_id: CaseId, caller: StaffOrResident, client: ClientDep,
+async def resume(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep,
                  body: ResumeInput = None) -> CaseState:
     return await _act(client, case_id, caller, "resume", Resume, body)
 
@@ -305,7 +304,7 @@ async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep,
 
 @router.post("/{case_id}/withdraw", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Withdraw (the resident, or staff for them); a confirmation callback follows")
-async def withdraw(case_id: CaseId, caller: StaffOrResident, client: ClientDep,
+async def withdraw(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep,
                    body: WithdrawInput = None) -> CaseState:
     return await _act(client, case_id, caller, "withdraw", Withdraw, body)
 
