@@ -100,7 +100,7 @@ class Callbacks:
         self.manual = None
         contact = await host.messenger.resident(resident_id)
         channels = callback_channels(contact)
-        reason = "opted_out" if contact.opted_out else "no_phone" if not contact.phone else "no_channel"
+        reason = "opted_out" if contact.opted_out else "no_phone" if not contact.phone else "bad_channel"
         tries = 0
         while channels and tries < host.policy.callback.attempts and self.manual is None:
             channel = channels[tries % len(channels)]
@@ -112,7 +112,7 @@ class Callbacks:
             if reason == "opted_out":
                 break
         if self.manual is None:
-            host.manual_callback_needed(reason if reason in ("opted_out", "no_phone", "no_channel") else "unreachable")
+            host.manual_callback_needed(reason if reason in ("opted_out", "no_phone", "bad_channel") else "unreachable")
             await self._wait_for_manual_record(host)
         assert self.manual is not None
         self.deadline = None

@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from workflows.ladder import EscalationLadder, EscalationReason
-    from workflows.messenger import Messenger, local_time
+    from workflows.messenger import Messenger
 
 Detail = dict[str, str | int | bool | None]
 
@@ -147,8 +147,8 @@ class CaseWorkflow:
         self.note("submitted", {"origin": self.case.origin.value}, actor=self.case.submitted_by)
         self.tell_resident("case_received", {
             "title": self.case.title,
-            "response_due": local_time(self.clock.response_due, self.policy),
-            "resolution_due": local_time(self.clock.resolution_due, self.policy),
+            "response_due": self.clock.response_due.isoformat(),
+            "resolution_due": self.clock.resolution_due.isoformat(),
         })
 
     def dispatch_request(self) -> DispatchRequest:
@@ -177,7 +177,7 @@ class CaseWorkflow:
         self.messenger.tell_staff(
             [self.handler_id] if self.handler_id else [], self.staff_channel, "dispatch", {
                 "code": self.case_id, "title": self.case.title, "building": self.case.building_id,
-                "unit": self.case.unit or "", "response_due": local_time(self.clock.response_due, self.policy),
+                "unit": self.case.unit or "", "response_due": self.clock.response_due.isoformat(),
             },
             tier=(self.case.building_id, self.ladder.tier) if self.ladder.tier > Tier.handler else None,
             gather="ack",
@@ -220,7 +220,7 @@ class CaseWorkflow:
         self.note("reopened", {"reopen_count": self.reopen_count})
         self.ladder.escalate(EscalationReason.reopened)
         self.tell_owner("reopened")
-        self.tell_resident("case_reopened", {"resolution_due": local_time(self.clock.resolution_due, self.policy)})
+        self.tell_resident("case_reopened", {"resolution_due": self.clock.resolution_due.isoformat()})
 
     async def close(self, record: CallbackRecord) -> CaseSummary:
         """The only way a case ends: with the callback record that closes it."""
@@ -252,7 +252,7 @@ class CaseWorkflow:
             self.note("warned", {"resolution_due": self.clock.resolution_due.isoformat()})
             self.messenger.tell_staff(
                 [self.handler_id] if self.handler_id else [], self.staff_channel, "warning",
-                {"code": self.case_id, "resolution_due": local_time(self.clock.resolution_due, self.policy)},
+                {"code": self.case_id, "resolution_due": self.clock.resolution_due.isoformat()},
                 tier=(self.case.building_id, Tier.team_lead),
             )
         elif deadline.kind == "resolution":
@@ -270,7 +270,7 @@ class CaseWorkflow:
             tier=(self.case.building_id, tier),
         )
         if reason is not EscalationReason.reopened:
-            self.tell_owner(f"escalated_tier_{int(tier)}")
+            self.tell_owner("escalated")
 
     @property
     def staff_channel(self):
@@ -356,7 +356,7 @@ class CaseWorkflow:
     def _resume(self, actor: Actor, action: Action | None) -> None:
         paused_for = self.clock.resume(workflow.now())
         self.note("resumed", {"paused_minutes": int(paused_for.total_seconds() // 60)}, actor=actor, action=action)
-        self.tell_resident("case_resumed", {"resolution_due": local_time(self.clock.resolution_due, self.policy)})
+        self.tell_resident("case_resumed", {"resolution_due": self.clock.resolution_due.isoformat()})
 
     # --- updates: staff and resident actions ---------------------------------------------------
 
@@ -390,7 +390,7 @@ class CaseWorkflow:
                              "resume_at": action.resume_at.isoformat() if action.resume_at else None}, action=action)
         self.tell_resident("case_paused", {
             "reason": action.reason,
-            "resume_at": local_time(action.resume_at, self.policy) if action.resume_at else "",
+            "resume_at": action.resume_at.isoformat() if action.resume_at else "",
         })
         return self.state()
 
@@ -428,7 +428,7 @@ class CaseWorkflow:
         self.note("reassigned", {"from": previous, "to": contact.staff_id, "reason": action.reason}, action=action)
         self.messenger.tell_staff([contact.staff_id], self.staff_channel, "dispatch", {
             "code": self.case_id, "title": self.case.title, "building": self.case.building_id,
-            "unit": self.case.unit or "", "response_due": local_time(self.clock.response_due, self.policy),
+            "unit": self.case.unit or "", "response_due": self.clock.response_due.isoformat(),
         }, gather="ack")
         return self.state()
 
@@ -455,7 +455,7 @@ class CaseWorkflow:
             self._tell_escalation(EscalationReason.other)
         self.tell_resident("deadline_changed", {
             "reason": action.reason or f"severity {previous.value} -> {action.severity.value}",
-            "resolution_due": local_time(self.clock.resolution_due, self.policy),
+            "resolution_due": self.clock.resolution_due.isoformat(),
         })
         return self.state()
 
@@ -476,7 +476,7 @@ class CaseWorkflow:
         self.note("extended", {"from": previous.isoformat(), "to": self.clock.resolution_due.isoformat(),
                                "reason": action.reason}, action=action)
         self.tell_resident("deadline_changed", {
-            "reason": action.reason or "", "resolution_due": local_time(self.clock.resolution_due, self.policy),
+            "reason": action.reason or "", "resolution_due": self.clock.resolution_due.isoformat(),
         })
         return self.state()
 

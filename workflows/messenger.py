@@ -53,11 +53,6 @@ def quiet_hours_end(now: datetime, policy: SlaPolicy) -> datetime | None:
     return ends.astimezone(UTC)
 
 
-def local_time(moment: datetime, policy: SlaPolicy) -> str:
-    """A deadline as residents and staff read it: community time, to the minute."""
-    return moment.astimezone(ZoneInfo(policy.timezone)).strftime("%Y-%m-%d %H:%M")
-
-
 def failure_type(error: ActivityError) -> str | None:
     cause = error.cause
     return cause.type if isinstance(cause, ApplicationError) else None

@@ -1,0 +1,187 @@
+"""Repair cases under test: the real worker on its own task queue, the time-skipping server, and
+what was sent and projected, read back from the sandbox and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from steward.settings import Settings
+from steward.store.models import CaseEventRow, Notification
+from steward.store.models import Case as CaseRow
+from workflows.contracts import (
+    SYSTEM,
+    Actor,
+    CallbackReply,
+    CaseInput,
+    CaseState,
+    Channel,
+    Role,
+    Severity,
+)
+from workflows.repair import RepairWorkflow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+HISTORIES = Path(__file__).parent.parent / "histories"
+RESIDENT = Actor(id="R001", role=Role.resident)
+HANDLER = Actor(id="S001", role=Role.staff)
+COLLEAGUE = Actor(id="S003", role=Role.staff)
+SUPERVISOR = Actor(id="S201", role=Role.supervisor)
+
+
+@dataclass
+class Sent:
+    to: str
+    template: str
+    channel: str
+    attempt: int | None
+    params: dict
+
+
+@dataclass
+class RepairCases:
+    """Start repair cases, act on them, jump time, and read back what happened."""
+
+    env: WorkflowEnvironment
+    settings: Settings
+    database: object
+    task_queue: str
+    handles: list[WorkflowHandle] = field(default_factory=list)
+
+    async def now(self) -> datetime:
+        return (await self.env.get_current_time()).astimezone(UTC)
+
+    async def skip_to_local(self, hour: int, minute: int = 0) -> datetime:
+        """Jump to the next hh:mm community time (cases left from other tests are terminated)."""
+        now = (await self.now()).astimezone(SHANGHAI)
+        target = datetime.combine(now.date(), time(hour, minute), SHANGHAI)
+        if target <= now:
+            target += timedelta(days=1)
+        await self.sleep(target - now)
+        return await self.now()
+
+    async def start(
+        self, severity: Severity = Severity.normal, category: str = "plumbing", resident_id: str = "R001",
+        building_id: str = "B1",
+    ) -> WorkflowHandle:
+        case = CaseInput(
+            severity=severity, category=category, title="Kitchen tap leaking", description="Drips all night.",
+            building_id=building_id, unit="101", resident_id=resident_id, submitted_by=RESIDENT,
+            submitted_at=await self.now(), policy=self.settings.policy,
+        )
+        handle = await self.env.client.start_workflow(
+            RepairWorkflow.run, case, id=f"REP-{uuid.uuid4().hex[:10]}", task_queue=self.task_queue,
+        )
+        self.handles.append(handle)
+        await self.until(handle, lambda s: s.dispatched_at is not None)
+        return handle
+
+    async def state(self, handle: WorkflowHandle) -> CaseState:
+        return await handle.query(RepairWorkflow.state)
+
+    async def until(
+        self, handle: WorkflowHandle, check: Callable[[CaseState], bool], timeout: float = 10
+    ) -> CaseState:
+        """Poll the query until `check` holds (workflow and activities run in real time here)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            state = await self.state(handle)
+            if check(state):
+                return state
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"condition not reached; state: {state.model_dump_json(indent=1)}")
+            await asyncio.sleep(0.05)
+
+    async def sleep(self, duration: timedelta) -> None:
+        """Skip time in steps of at most an hour: one long skip over many timers can stall the test
+        server until its RPC times out."""
+        end = await self.now() + duration
+        while (left := end - await self.now()) > timedelta(0):
+            await self.env.sleep(min(left, timedelta(hours=1)))
+
+    async def sleep_until(self, moment: datetime) -> None:
+        await self.sleep(moment - await self.now())
+
+    async def reply(self, handle: WorkflowHandle, satisfied: bool, channel: Channel = Channel.sms) -> None:
+        state = await self.until(handle, lambda s: s.callback_attempt > 0 and s.next_deadline_kind == "callback_reply")
+        await handle.signal(RepairWorkflow.callback_reply, CallbackReply(
+            attempt=state.callback_attempt, satisfied=satisfied, channel=channel, received_at=await self.now(),
+        ))
+
+    async def result(self, handle: WorkflowHandle):
+        return await asyncio.wait_for(handle.result(), timeout=30)
+
+    def sent(self, case_id: str) -> list[Sent]:
+        with self.database.sessions() as session:
+            rows = session.scalars(
+                select(Notification).where(Notification.case_id == case_id).order_by(Notification.created_at)
+            )
+            return [Sent(r.to, r.template, r.channel, r.attempt, r.params or {}) for r in rows]
+
+    async def sent_eventually(
+        self, case_id: str, check: Callable[[list[Sent]], bool], timeout: float = 10
+    ) -> list[Sent]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            sent = self.sent(case_id)
+            if check(sent):
+                return sent
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"notices not as expected: {sent}")
+            await asyncio.sleep(0.05)
+
+    def projected(self, case_id: str) -> tuple[CaseRow | None, list[CaseEventRow]]:
+        with self.database.sessions() as session:
+            row = session.get(CaseRow, case_id)
+            events = list(session.scalars(
+                select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
+            ))
+            return row, events
+
+    async def projection_caught_up(self, handle: WorkflowHandle, timeout: float = 10) -> CaseRow:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            state = await self.state(handle)
+            row, events = self.projected(handle.id)
+            if row is not None and row.last_seq == len(state.timeline) == len(events):
+                return row
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"projection behind: {len(events)} events, {len(state.timeline)} in timeline")
+            await asyncio.sleep(0.05)
+
+    async def save_history(self, handle: WorkflowHandle, name: str) -> None:
+        """Keep this run's history for the replay test (once; `STEWARD_RECORD_HISTORIES=1` rewrites)."""
+        path = HISTORIES / f"{name}.json"
+        if self.database.backend != "sqlite" or (path.exists() and not os.environ.get("STEWARD_RECORD_HISTORIES")):
+            return
+        HISTORIES.mkdir(exist_ok=True)
+        path.write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
+
+    async def stop(self, handle: WorkflowHandle, timeout: float = 10) -> None:
+        """Terminate a case left running, once its activities finished: the test server stops skipping
+        time while any activity is outstanding, and a terminated workflow's never completes."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            description = await handle.describe()
+            if description.status is None or description.status.name != "RUNNING":
+                return
+            if not description.raw_description.pending_activities or asyncio.get_running_loop().time() > deadline:
+                await handle.terminate("test finished")
+                return
+            await asyncio.sleep(0.05)
+
+
+def near(moment: datetime, expected: datetime, within: timedelta = timedelta(seconds=1)) -> bool:
+    """Timers fire a few milliseconds after their due time, with the workflow task."""
+    return abs(moment - expected) <= within
