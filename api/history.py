@@ -69,8 +69,8 @@ SIGNALS: dict[str, type[BaseModel]] = {
 }
 
 PHRASES: dict[str, dict[Locale, str]] = {
-    "submitted": {EN: "{actor} submitted a {severity} {kind} ({category}, building {building})",
-                  ZH: "{actor} 提交了{severity}{kind}（{category}，{building} 栋）"},
+    "submitted": {EN: "{actor} submitted a {kind} ({severity}, {category}, building {building})",
+                  ZH: "{actor} 提交了{kind}（{severity}，{category}，{building} 栋）"},
     "acknowledged": {EN: "{actor} acknowledged the case", ZH: "{actor} 确认接单"},
     "progress": {EN: "{actor} reported progress: {note}", ZH: "{actor} 记录进展：{note}"},
     "paused": {EN: "{actor} paused the resolution clock: {reason} (resume time: {resume_at})",

@@ -110,9 +110,11 @@ async def test_history_shows_the_residents_answer_and_each_message_with_its_deli
     await api.completed(case_id)
 
     english = await history(api, case_id, "en")
+    assert entry(english, "submitted")["text"] == "R001 submitted a repair (normal, plumbing, building B1)"
     answer = entry(english, "callback_reply")
     assert answer["text"] == "The resident answered callback attempt 1 by SMS: satisfied"
     chinese = await history(api, case_id, "zh")
+    assert entry(chinese, "submitted")["text"] == "R001 提交了报修（一般，plumbing，B1 栋）"
     assert entry(chinese, "callback_reply")["text"] == "住户通过短信答复第 1 次回访：满意"
 
     messages = [e for e in english["entries"] if e["event"] == "message"]
