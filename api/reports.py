@@ -144,7 +144,8 @@ def _compliance(key: str, row: Any | None) -> Compliance:
     return Compliance(
         key=key, **counts,
         response_rate=_rate(counts["response_met"], counts["response_met"] + counts["response_missed"]),
-        resolution_rate=_rate(counts["resolution_met"], counts["resolution_met"] + counts["resolution_missed"]),
+        resolution_rate=_rate(counts["resolution_met"],
+                              counts["resolution_met"] + counts["resolution_missed"]),
     )
 
 
@@ -259,7 +260,8 @@ class Satisfaction(BaseModel):
 class SatisfactionReport(ReportBase):
     overall: Satisfaction
     by_category: list[Satisfaction]
-    by_staff: list[Satisfaction] = Field(description="By first-contact owner; cases nobody took are left out.")
+    by_staff: list[Satisfaction] = Field(
+        description="By first-contact owner; cases nobody took are left out.")
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         columns = list(Satisfaction.model_fields)
@@ -283,8 +285,8 @@ def satisfaction_report(session: Session, period: Period, building: str | None =
         scope.append(Case.building_id == building)
 
     def grouped(*keys: Any) -> Select:
-        return (select(*keys, *counts).select_from(CaseEventRow).join(Case, Case.case_id == CaseEventRow.case_id)
-                .where(*scope))
+        return (select(*keys, *counts).select_from(CaseEventRow)
+                .join(Case, Case.case_id == CaseEventRow.case_id).where(*scope))
 
     overall = session.execute(grouped()).one()
     categories = session.execute(grouped(Case.category).group_by(Case.category)
@@ -368,7 +370,7 @@ def staff_report(session: Session, period: Period, building: str | None = None) 
 def _names(session: Session, table: type[Building] | type[Staff], ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(table.id, table.name).where(table.id.in_(ids))).tuples())
+    return {key: name for key, name in session.execute(select(table.id, table.name).where(table.id.in_(ids)))}
 
 
 def _utc(moment: datetime) -> datetime:
