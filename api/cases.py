@@ -73,10 +73,14 @@ def workflow_for(kind: Kind) -> tuple[str, str]:
 
 
 def case_id_for(kind: Kind, caller: Actor, idempotency_key: str) -> str:
-    """The same caller with the same key always names the same case."""
+    """The same caller with the same key always names the same case.
+
+    Ten base-32 characters (50 bits) keep the code short enough for a resident to type into an SMS
+    reply; a collision can only ever answer 409 (a different body under the same id), never merge cases.
+    """
     _, prefix = workflow_for(kind)
     digest = hashlib.sha256(f"{caller.role.value}/{caller.id}\n{idempotency_key}".encode()).digest()
-    return f"{prefix}-{base64.b32encode(digest).decode().rstrip('=')[:26]}"
+    return f"{prefix}-{base64.b32encode(digest).decode().rstrip('=')[:10]}"
 
 
 def request_digest(body: BaseModel) -> str:

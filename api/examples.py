@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-CASE_ID = "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"
+CASE_ID = "RP-3MZQ7N2WK4"
 
 CASE_STATE_EXAMPLE: dict[str, Any] = {
     "case_id": CASE_ID, "kind": "repair", "status": "acknowledged", "severity": "urgent",

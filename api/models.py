@@ -73,8 +73,8 @@ def _examples(*examples: dict) -> ConfigDict:
 
 
 class Submission(BaseModel):
-    model_config = _examples({"case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "created": True,
-                              "url": "/requests/RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"})
+    model_config = _examples({"case_id": "RP-3MZQ7N2WK4", "created": True,
+                              "url": "/requests/RP-3MZQ7N2WK4"})
 
     case_id: str = Field(description="The workflow id; the same Idempotency-Key always gives the same one.")
     created: bool = Field(description="False when this key had already started the case.")
@@ -82,7 +82,7 @@ class Submission(BaseModel):
 
 
 class Accepted(BaseModel):
-    model_config = _examples({"case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "accepted": True})
+    model_config = _examples({"case_id": "RP-3MZQ7N2WK4", "accepted": True})
 
     case_id: str
     accepted: bool = True
@@ -92,7 +92,7 @@ class CaseListItem(BaseModel):
     """A case as Temporal visibility sees it (search attributes; no personal data)."""
 
     model_config = _examples({
-        "case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "kind": "repair", "status": "acknowledged",
+        "case_id": "RP-3MZQ7N2WK4", "kind": "repair", "status": "acknowledged",
         "severity": "urgent", "building_id": "B1", "resident_id": "R001", "tier": 1, "breached": False,
         "owner_id": "S001", "response_due": None, "resolution_due": "2026-11-26T22:00:00Z",
         "submitted_at": "2026-11-26T10:00:00Z", "closed_at": None, "running": True,
@@ -121,7 +121,7 @@ class Page(BaseModel, Generic[Item]):
 
 class AtRiskCase(BaseModel):
     model_config = _examples({
-        "case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "kind": "repair", "severity": "urgent",
+        "case_id": "RP-3MZQ7N2WK4", "kind": "repair", "severity": "urgent",
         "status": "dispatched", "building_id": "B1", "tier": 1, "handler_id": "S001", "owner_id": None,
         "next_deadline": "2026-11-26T10:15:00Z", "next_deadline_kind": "response", "seconds_left": -120,
         "breached": True,
@@ -164,8 +164,8 @@ class HistoryEntry(BaseModel):
 
 class CaseHistory(BaseModel):
     model_config = _examples({
-        "case_id": "RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE", "locale": "en",
-        "temporal_url": "http://127.0.0.1:8233/namespaces/default/workflows/RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE",
+        "case_id": "RP-3MZQ7N2WK4", "locale": "en",
+        "temporal_url": "http://127.0.0.1:8233/namespaces/default/workflows/RP-3MZQ7N2WK4",
         "entries": [{"at": "2026-11-26T10:03:00Z", "device_at": "2026-11-26T10:02:40+08:00",
                      "event": "acknowledged", "actor": "S001", "text": "S001 acknowledged the case",
                      "detail": {}, "delivery": None}],

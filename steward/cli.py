@@ -30,10 +30,14 @@ def _seed(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     from steward.store.database import make_engine, session_factory
-    from steward.tokens import create_token
+    from steward.tokens import UnknownSubject, create_token
     from workflows.contracts import Role
 
-    print(create_token(session_factory(make_engine(settings.database)), Role(args.role), args.subject))
+    try:
+        print(create_token(session_factory(make_engine(settings.database)), Role(args.role), args.subject))
+    except UnknownSubject as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -83,7 +83,7 @@ from workflows.contracts import (
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)
 
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$",
-                             examples=["RP-3MZQ7N2WK4XGJ5VHTB6YCDAFLE"])]
+                             examples=["RP-3MZQ7N2WK4"])]
 
 CASE_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"application/json": {"example": CASE_STATE_EXAMPLE}}},
