@@ -14,10 +14,18 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# The console's browser tests drive Debian's Chromium through Playwright, which never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
+
 dev: $(STAMP)
 	$(BIN)/steward dev
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
@@ -29,6 +37,13 @@ fuzz: $(STAMP)
 
 chaos: $(STAMP)
 	$(BIN)/pytest -q -m slow -k chaos
+
+# Benchmarks print figures and write bench/results/; they never fail on time and are not part of `make test`.
+bench: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) var

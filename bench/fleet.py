@@ -1,0 +1,115 @@
+"""Scenario 5: an idle fleet — many open cases waiting on their timers, held by one worker.
+
+Steward: open repairs submitted through `POST /requests` (a few at a time) to a freshly started
+worker with the SDK's default workflow cache (1,000); once the worker is quiet: its resident memory,
+bytes per cached case, and the CPU every process uses while nothing is due. Then the worker is
+restarted with a bounded cache and every case is read once (a query: the worker replays it into
+its cache), to show the memory a bounded cache keeps and what a cold read costs. The baseline does
+the same with workflows that are only a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bench.harness import Bench, gather_limited
+from bench.procs import rss_bytes
+from bench.stats import ratio
+from bench.storm import wait_idle
+
+IDLE_PROCESSES = ("temporal", "steward_worker", "api", "sandbox", "baseline_worker", "baseline_api")
+DEFAULT_CACHE = 1000
+
+
+async def _idle(bench: Bench, worker: str, idle_s: float) -> dict[str, Any]:
+    meter = bench.cpu().start()
+    await asyncio.sleep(idle_s)
+    used = meter.stop()
+    wall = used.pop("wall_s")
+    rss = rss_bytes(bench.stack.processes[worker].pid)
+    return {"idle_cpu_percent": {name: round(100 * used[name] / wall, 2) for name in IDLE_PROCESSES},
+            "worker_rss_mb": round(rss / 2**20, 1), "_rss": rss}
+
+
+async def _touch(bench: Bench, ids: list[str], query: str) -> float:
+    began = time.monotonic()
+    await gather_limited([bench.client.get_workflow_handle(i).query(query) for i in ids], 8)
+    return round(len(ids) / (time.monotonic() - began), 1)
+
+
+async def _fresh_worker(bench: Bench, worker: str, cache: int) -> int:
+    bench.stack.start_worker(worker, ["--max-cached", str(cache)])
+    await asyncio.sleep(2)
+    return rss_bytes(bench.stack.processes[worker].pid)
+
+
+def _per_case(rss: int, rss0: int, held: int) -> int | None:
+    return round((rss - rss0) / held) if held else None
+
+
+async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
+    worker = "steward_worker"
+    rss0 = await _fresh_worker(bench, worker, DEFAULT_CACHE)
+    began = time.monotonic()
+    ids = [case_id for case_id, _ in await gather_limited([bench.submit() for _ in range(n)], 8)]
+    accepted_s = time.monotonic() - began
+    settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
+    default = await _idle(bench, worker, idle_s)
+    default |= {"cache": DEFAULT_CACHE, "worker_rss_before_mb": round(rss0 / 2**20, 1),
+                "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE))}
+    print(f"  fleet steward: {n} cases, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
+          f"RSS {default['worker_rss_mb']} MB", flush=True)
+
+    rss0 = await _fresh_worker(bench, worker, bounded)
+    touch_rate = await _touch(bench, ids, "state")
+    await wait_idle(bench, (worker,), 120)
+    small = await _idle(bench, worker, idle_s)
+    small |= {"cache": bounded, "worker_rss_before_mb": round(rss0 / 2**20, 1),
+              "cold_reads_per_s": touch_rate,
+              "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(n, bounded))}
+    bench.stack.start_worker(worker, [])
+    return {"n": n, "accepted_per_s": round(n / accepted_s, 1), "settled_per_s": round(n / settled_s, 1),
+            "settled_s": round(settled_s, 1), "default_cache": default, "bounded_cache": small}
+
+
+async def baseline_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
+    worker = "baseline_worker"
+    rss0 = await _fresh_worker(bench, worker, DEFAULT_CACHE)
+    ids = [f"idle-{i:06d}-{time.time_ns()}" for i in range(n)]
+    began = time.monotonic()
+    await gather_limited([bench.client.start_workflow("BenchIdle", 24, id=i, task_queue="baseline-bench")
+                          for i in ids], 8)
+    accepted_s = time.monotonic() - began
+    settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
+    default = await _idle(bench, worker, idle_s)
+    default |= {"cache": DEFAULT_CACHE, "worker_rss_before_mb": round(rss0 / 2**20, 1),
+                "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE))}
+    print(f"  fleet baseline: {n} workflows, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
+          f"RSS {default['worker_rss_mb']} MB", flush=True)
+
+    rss0 = await _fresh_worker(bench, worker, bounded)
+    touch_rate = await _touch(bench, ids, "state")
+    await wait_idle(bench, (worker,), 120)
+    small = await _idle(bench, worker, idle_s)
+    small |= {"cache": bounded, "worker_rss_before_mb": round(rss0 / 2**20, 1),
+              "cold_reads_per_s": touch_rate,
+              "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(n, bounded))}
+    bench.stack.start_worker(worker, [])
+    return {"n": n, "accepted_per_s": round(n / accepted_s, 1), "settled_per_s": round(n / settled_s, 1),
+            "settled_s": round(settled_s, 1), "default_cache": default, "bounded_cache": small}
+
+
+async def idle_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
+    steward = await steward_fleet(bench, n, bounded, idle_s)
+    baseline = await baseline_fleet(bench, n, bounded, idle_s)
+    s, b = steward["default_cache"], baseline["default_cache"]
+    return {
+        "n": n, "bounded_cache": bounded, "idle_s": idle_s, "steward": steward, "baseline": baseline,
+        "ratio_rss": ratio(s["worker_rss_mb"], b["worker_rss_mb"]),
+        "ratio_bytes_per_case": ratio(s["bytes_per_cached_case"], b["bytes_per_cached_case"]),
+        "ratio_settled_rate": ratio(steward["settled_per_s"], baseline["settled_per_s"]),
+        "goal": "worker RSS <= 1 GB and ~0 % CPU while idle",
+        "met": s["worker_rss_mb"] <= 1024 and s["idle_cpu_percent"]["steward_worker"] < 2,
+    }
