@@ -1,0 +1,235 @@
+// The console's two languages: its own labels here, the domain's words (statuses, severities…) from
+// the server, the same the case history uses. Times are shown in the community's time zone.
+
+const LOCALE_KEY = "steward.console.locale";
+export const LOCALES = ["zh-CN", "en"];
+
+const TEXT = {
+  en: {
+    "nav.board": "Board", "nav.reports": "Reports", "nav.sign_out": "Sign out", "nav.language": "Language",
+    "login.title": "Supervisor sign-in",
+    "login.token": "Token",
+    "login.help": "Paste a supervisor token: `steward token create --role supervisor --subject <staff id>`, or the TOKEN supervisor line that `make dev` prints.",
+    "login.submit": "Sign in",
+    "login.refused": "Only supervisors can use the console. ({message})",
+    "login.unknown": "This token is unknown or has been revoked.",
+    "login.failed": "Cannot sign in: {message}",
+    "state.on_time": "On time", "state.warning": "Warning", "state.breached": "Breached", "state.paused": "Paused",
+    "board.title": "Open cases",
+    "board.at_risk": "At risk — a deadline is running, least time left first",
+    "board.others": "Other open cases — no deadline running",
+    "board.empty": "No open case matches.",
+    "board.updated": "Updated {time}",
+    "board.unreachable": "Cannot reach Steward: {message}",
+    "board.truncated": "Only the first 500 open cases are shown: narrow the filters.",
+    "filter.kind": "Kind", "filter.severity": "Severity", "filter.building": "Building", "filter.tier": "Tier",
+    "filter.owner": "Owner", "filter.any": "All", "filter.clear": "Clear filters",
+    "col.state": "State", "col.deadline": "Next deadline", "col.left": "Time left", "col.case": "Case",
+    "col.what": "What", "col.severity": "Severity", "col.place": "Where", "col.status": "Stage",
+    "col.tier": "Tier", "col.owner": "Owner", "col.handler": "Handler", "col.time": "Time",
+    "col.channel": "Channel", "col.to": "To", "col.text": "Text", "col.delivery": "Delivery",
+    "col.actor": "Who", "col.device": "On the device", "col.event": "What happened",
+    "col.week": "Week of", "col.category": "Category", "col.cases": "Cases",
+    "col.response_met": "Response met", "col.response_missed": "Response missed",
+    "col.response_rate": "Response on time", "col.resolution_met": "Resolution met",
+    "col.resolution_missed": "Resolution missed", "col.resolution_rate": "Resolution on time",
+    "col.level": "Level", "col.building": "Building", "col.unit": "Unit", "col.open": "Open",
+    "col.breached": "Breached", "col.reopened": "Reopened", "col.last": "Latest",
+    "col.callbacks": "Callbacks", "col.satisfied": "Satisfied", "col.not_satisfied": "Not satisfied",
+    "col.unreachable": "Unreachable", "col.rate": "Satisfaction", "col.staff": "Staff member",
+    "col.owned": "Owned", "col.resolved": "Resolved", "col.breaches": "Breaches",
+    "col.reopen_rate": "Reopen rate", "col.median_response": "Median response",
+    "time.overdue": "{time} overdue", "time.none": "—",
+    "case.back": "← Board", "case.loading": "Loading…", "case.temporal": "Open in the Temporal UI",
+    "case.facts": "Case", "case.deadlines": "Deadlines", "case.callback": "Callback",
+    "case.messages": "Messages and calls", "case.timeline": "Timeline", "case.actions": "Supervisor actions",
+    "case.closed": "The case is closed: nothing more can be changed.",
+    "case.no_messages": "No message or call yet.",
+    "fact.status": "Stage", "fact.severity": "Severity", "fact.kind": "Kind", "fact.category": "Category",
+    "fact.place": "Where", "fact.owner": "Owner (first contact)", "fact.handler": "Handler", "fact.tier": "Tier",
+    "fact.submitted": "Submitted", "fact.response_due": "Response due", "fact.resolution_due": "Resolution due",
+    "fact.next_deadline": "Next deadline", "fact.paused_total": "Time paused", "fact.reopened": "Reopened",
+    "fact.escalations": "Escalations", "fact.resident": "Resident",
+    "flag.met": "met", "flag.missed": "missed", "flag.warned": "warning sent", "flag.paused": "paused now",
+    "callback.none": "No callback outcome yet.",
+    "callback.attempt": "Callback attempt {attempt} is under way.",
+    "callback.outcome": "{result} — by {channel}, after {attempts} attempt(s); recorded by {by} at {at}",
+    "callback.note": "Note: {note}",
+    "action.reassign": "Reassign the work", "action.severity": "Change the severity",
+    "action.extend": "Extend the resolution deadline", "action.callback": "Record the callback",
+    "field.handler": "New handler", "field.reason": "Reason", "field.severity": "Severity",
+    "field.hours": "By (hours)", "field.result": "Result", "field.note": "Note",
+    "action.submit": "Apply", "action.done": "Done: {action}.", "action.working": "Sending…",
+    "action.callback_only": "Recording a callback is possible only while the case is in its callback.",
+    "reports.title": "Reports", "report.sla": "Deadline compliance", "report.hotspots": "Hotspots",
+    "report.satisfaction": "Satisfaction", "report.staff": "Staff",
+    "field.since": "From", "field.until": "To", "field.min_cases": "At least (cases)",
+    "field.building": "Building", "reports.show": "Show", "reports.csv": "Download CSV",
+    "reports.empty": "Nothing in this period.",
+    "reports.period": "{since} to {until} ({timezone})",
+    "sla.overall": "All cases", "sla.by_week": "By week", "sla.by_category": "By category",
+    "hotspots.list": "Repeated cases",
+    "satisfaction.overall": "All callbacks", "satisfaction.by_category": "By category",
+    "satisfaction.by_staff": "By owner",
+    "staff.list": "By owner (first contact)",
+    "chart.response": "Response on time", "chart.resolution": "Resolution on time",
+    "chart.cases": "Cases", "chart.median_minutes": "Median response (minutes)",
+    "level.building": "Building", "level.unit": "Unit", "level.category": "Category in building",
+    "unit.d": "d", "unit.h": "h", "unit.m": "m", "unit.s": "s",
+  },
+  "zh-CN": {
+    "nav.board": "看板", "nav.reports": "报表", "nav.sign_out": "退出", "nav.language": "语言",
+    "login.title": "主管登录",
+    "login.token": "令牌",
+    "login.help": "请粘贴主管令牌：`steward token create --role supervisor --subject <员工编号>`，或 `make dev` 输出的 TOKEN supervisor 一行。",
+    "login.submit": "登录",
+    "login.refused": "仅主管可以使用控制台。（{message}）",
+    "login.unknown": "令牌无效或已被撤销。",
+    "login.failed": "无法登录：{message}",
+    "state.on_time": "正常", "state.warning": "预警", "state.breached": "已超时", "state.paused": "已暂停",
+    "board.title": "在办工单",
+    "board.at_risk": "风险工单——时限计时中，剩余时间最少的在前",
+    "board.others": "其他在办工单——暂无计时",
+    "board.empty": "没有符合条件的在办工单。",
+    "board.updated": "更新于 {time}",
+    "board.unreachable": "无法连接 Steward：{message}",
+    "board.truncated": "仅显示前 500 件在办工单，请缩小筛选范围。",
+    "filter.kind": "类型", "filter.severity": "紧急程度", "filter.building": "楼栋", "filter.tier": "层级",
+    "filter.owner": "负责人", "filter.any": "全部", "filter.clear": "清除筛选",
+    "col.state": "状态", "col.deadline": "下一时限", "col.left": "剩余时间", "col.case": "工单",
+    "col.what": "事项", "col.severity": "紧急程度", "col.place": "位置", "col.status": "进度",
+    "col.tier": "层级", "col.owner": "负责人", "col.handler": "处理人", "col.time": "时间",
+    "col.channel": "方式", "col.to": "接收人", "col.text": "内容", "col.delivery": "送达状态",
+    "col.actor": "操作人", "col.device": "设备时间", "col.event": "经过",
+    "col.week": "周（起始日）", "col.category": "类别", "col.cases": "件数",
+    "col.response_met": "响应达标", "col.response_missed": "响应超时",
+    "col.response_rate": "响应达标率", "col.resolution_met": "处理达标",
+    "col.resolution_missed": "处理超时", "col.resolution_rate": "处理达标率",
+    "col.level": "范围", "col.building": "楼栋", "col.unit": "房号", "col.open": "未办结",
+    "col.breached": "超时", "col.reopened": "重开", "col.last": "最近提交",
+    "col.callbacks": "回访数", "col.satisfied": "满意", "col.not_satisfied": "不满意",
+    "col.unreachable": "联系不上", "col.rate": "满意率", "col.staff": "员工",
+    "col.owned": "首问件数", "col.resolved": "已处理", "col.breaches": "超时件数",
+    "col.reopen_rate": "重开率", "col.median_response": "响应时间中位数",
+    "time.overdue": "已超 {time}", "time.none": "—",
+    "case.back": "← 返回看板", "case.loading": "加载中…", "case.temporal": "在 Temporal UI 中查看",
+    "case.facts": "工单", "case.deadlines": "时限", "case.callback": "回访",
+    "case.messages": "短信与电话", "case.timeline": "处理记录", "case.actions": "主管操作",
+    "case.closed": "工单已办结，不能再修改。",
+    "case.no_messages": "暂无短信或电话。",
+    "fact.status": "进度", "fact.severity": "紧急程度", "fact.kind": "类型", "fact.category": "类别",
+    "fact.place": "位置", "fact.owner": "首问负责人", "fact.handler": "处理人", "fact.tier": "层级",
+    "fact.submitted": "提交时间", "fact.response_due": "响应时限", "fact.resolution_due": "处理时限",
+    "fact.next_deadline": "下一时限", "fact.paused_total": "累计暂停", "fact.reopened": "重开次数",
+    "fact.escalations": "升级次数", "fact.resident": "住户",
+    "flag.met": "已达标", "flag.missed": "已超时", "flag.warned": "已预警", "flag.paused": "暂停中",
+    "callback.none": "暂无回访结果。",
+    "callback.attempt": "正在进行第 {attempt} 次回访。",
+    "callback.outcome": "{result}——{channel}，共 {attempts} 次；{by} 于 {at} 记录",
+    "callback.note": "说明：{note}",
+    "action.reassign": "转派", "action.severity": "调整紧急程度",
+    "action.extend": "延长处理时限", "action.callback": "记录回访结果",
+    "field.handler": "新处理人", "field.reason": "原因", "field.severity": "紧急程度",
+    "field.hours": "延长（小时）", "field.result": "结果", "field.note": "说明",
+    "action.submit": "提交", "action.done": "已完成：{action}。", "action.working": "提交中…",
+    "action.callback_only": "只有在回访阶段才能记录回访结果。",
+    "reports.title": "报表", "report.sla": "时限达标", "report.hotspots": "高发问题",
+    "report.satisfaction": "满意度", "report.staff": "员工",
+    "field.since": "从", "field.until": "至", "field.min_cases": "至少（件）",
+    "field.building": "楼栋", "reports.show": "查询", "reports.csv": "下载 CSV",
+    "reports.empty": "该时段没有数据。",
+    "reports.period": "{since} 至 {until}（{timezone}）",
+    "sla.overall": "全部工单", "sla.by_week": "按周", "sla.by_category": "按类别",
+    "hotspots.list": "重复发生",
+    "satisfaction.overall": "全部回访", "satisfaction.by_category": "按类别",
+    "satisfaction.by_staff": "按负责人",
+    "staff.list": "按首问负责人",
+    "chart.response": "响应达标率", "chart.resolution": "处理达标率",
+    "chart.cases": "件数", "chart.median_minutes": "响应时间中位数（分钟）",
+    "level.building": "楼栋", "level.unit": "住户", "level.category": "楼栋内类别",
+    "unit.d": "天", "unit.h": "小时", "unit.m": "分", "unit.s": "秒",
+  },
+};
+
+let vocabulary = {};
+let timeZone = "Asia/Shanghai";
+
+export function locale() {
+  const chosen = localStorage.getItem(LOCALE_KEY);
+  if (LOCALES.includes(chosen)) return chosen;
+  return (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "zh-CN";
+}
+
+export function setLocale(value) {
+  localStorage.setItem(LOCALE_KEY, value);
+  document.documentElement.lang = value;
+}
+
+/** The words of the domain and the community's time zone, from /console/api/session. */
+export function setVocabulary(words, zone) {
+  vocabulary = words || {};
+  timeZone = zone || timeZone;
+}
+
+export function communityTimeZone() {
+  return timeZone;
+}
+
+/** A console label, with {name} filled from `params`. */
+export function t(key, params = {}) {
+  const text = TEXT[locale()][key] ?? TEXT.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? "—").toString());
+}
+
+/** A word of the domain (a status, severity, channel…), as the case history says it. */
+export function word(group, value) {
+  if (value === null || value === undefined || value === "") return t("time.none");
+  return vocabulary[group]?.[String(value)]?.[locale()] ?? String(value);
+}
+
+/** Fill every [data-i18n] element under `root` with its label. */
+export function translate(root = document) {
+  for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+}
+
+function formatter(options) {
+  return new Intl.DateTimeFormat(locale() === "en" ? "en-GB" : "zh-CN", { timeZone, hour12: false, ...options });
+}
+
+/** A moment in community time, e.g. 2026/11/26 10:03. */
+export function when(iso, { seconds = false } = {}) {
+  if (!iso) return t("time.none");
+  return formatter({
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    second: seconds ? "2-digit" : undefined,
+  }).format(new Date(iso));
+}
+
+/** A span of time, e.g. 3h 05m or 3小时05分; `null` reads as a dash. */
+export function span(totalSeconds) {
+  if (totalSeconds === null || totalSeconds === undefined) return t("time.none");
+  let left = Math.round(Math.abs(totalSeconds));
+  const days = Math.floor(left / 86400);
+  left -= days * 86400;
+  const hours = Math.floor(left / 3600);
+  left -= hours * 3600;
+  const minutes = Math.floor(left / 60);
+  const secs = left - minutes * 60;
+  const two = (n) => String(n).padStart(2, "0");
+  const [d, h, m, s] = ["unit.d", "unit.h", "unit.m", "unit.s"].map((key) => t(key));
+  const gap = locale() === "en" ? " " : "";
+  if (days) return `${days}${d}${gap}${hours}${h}`;
+  if (hours) return `${hours}${h}${gap}${two(minutes)}${m}`;
+  return `${minutes}${m}${gap}${two(secs)}${s}`;
+}
+
+/** Time left to a deadline; past it, how long overdue. */
+export function countdown(secondsLeft) {
+  if (secondsLeft === null || secondsLeft === undefined) return t("time.none");
+  return secondsLeft < 0 ? t("time.overdue", { time: span(secondsLeft) }) : span(secondsLeft);
+}
+
+export function percent(rate) {
+  if (rate === null || rate === undefined) return t("time.none");
+  return `${(rate * 100).toFixed(1)}%`;
+}

@@ -1,0 +1,219 @@
+"""The supervisor console: a page and its assets served by Steward itself, and the two reads it adds.
+
+Everything the console shows or does goes through the API a program would use (case state and
+history, the supervisor actions, `/reports/...`); it adds only what a browser page needs on top:
+who is signed in with the words and people to show (`/console/api/session`), and the board
+(`/console/api/board`), which is every open case with its live state from its workflow — the same
+workflow queries `/at-risk` makes, with the colour a supervisor reads it by.
+
+The page is plain HTML, CSS and JavaScript modules from `api/console/`, no build step and no
+third-party host: many deployments have no internet.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from activities.messages import TIER
+from api.auth import Supervisor
+from api.cases import equals, open_case_ids, visibility_query
+from api.context import ClientDep, SessionsDep, SettingsDep
+from api.errors import ERROR_RESPONSES, ApiError
+from api.history import WORDS
+from api.models import DIRECTORY_ID
+from api.routes.at_risk import _states as live_states
+from steward.store.models import Building, Staff
+from workflows import search
+from workflows.contracts import CaseSummary, Kind, Severity, Status
+
+router = APIRouter(tags=["console"], responses=ERROR_RESPONSES)
+
+ASSETS = Path(__file__).resolve().parent.parent / "console"
+BOARD_CASES = 500
+POLL_SECONDS = 2
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html"}
+
+
+def _asset(path: Path) -> Response:
+    media_type = _MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("+xml") else ""
+    return Response(path.read_bytes(), media_type=media_type + charset, headers=SECURITY_HEADERS)
+
+
+_FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+@router.get("/console", include_in_schema=False)
+async def console_root() -> RedirectResponse:
+    return RedirectResponse("/console/", status_code=307)
+
+
+@router.get("/console/", include_in_schema=False)
+async def console_page() -> Response:
+    return _asset(_FILES["index.html"])
+
+
+@router.get("/console/assets/{name}", include_in_schema=False)
+async def console_asset(name: str) -> Response:
+    if name not in _FILES or name == "index.html":
+        raise ApiError(404, f"no console asset {name}")
+    return _asset(_FILES[name])
+
+
+# --- who is signed in ----------------------------------------------------------------------------
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+    tier: int
+    skills: list[str]
+    buildings: list[str]
+    on_duty: bool
+
+
+class Place(BaseModel):
+    id: str
+    name: str
+
+
+class ConsoleSession(BaseModel):
+    staff_id: str
+    name: str | None
+    timezone: str = Field(description="Community time zone: the console shows every time in it.")
+    temporal_ui: str
+    poll_seconds: int
+    buildings: list[Place]
+    staff: list[Person] = Field(description="Everyone a case can be reassigned to (no phone numbers).")
+    words: dict[str, dict[str, dict[str, str]]] = Field(
+        description="group → value → locale → word: the names of statuses, severities, kinds, channels, "
+        "callback results, deadlines and tiers, the same words the case history uses.")
+
+
+def _directory(sessions: sessionmaker[Session]) -> tuple[list[Place], list[Person]]:
+    with sessions() as session:
+        places = [Place(id=b.id, name=b.name) for b in session.scalars(select(Building).order_by(Building.id))]
+        people = [Person(id=s.id, name=s.name, tier=s.tier, skills=s.skills, buildings=s.buildings,
+                         on_duty=s.on_duty) for s in session.scalars(select(Staff).order_by(Staff.tier, Staff.id))]
+    return places, people
+
+
+def _words() -> dict[str, dict[str, dict[str, str]]]:
+    groups = {group: values for group, values in WORDS.items() if group != "none"} | {"tier": TIER.values}
+    return {group: {value: {locale.value: word for locale, word in locales.items()}
+                    for value, locales in values.items()} for group, values in groups.items()}
+
+
+@router.get("/console/api/session", response_model=ConsoleSession,
+            summary="The signed-in supervisor, the directory and the words the console shows")
+async def console_session(caller: Supervisor, sessions: SessionsDep, settings: SettingsDep) -> ConsoleSession:
+    """Answers only a supervisor's token: the console's sign-in refuses staff, residents and admins."""
+    places, people = await run_in_threadpool(_directory, sessions)
+    me = next((person for person in people if person.id == caller.id), None)
+    return ConsoleSession(
+        staff_id=caller.id, name=me.name if me else None, timezone=settings.timezone,
+        temporal_ui=settings.temporal_ui, poll_seconds=POLL_SECONDS, buildings=places, staff=people,
+        words=_words(),
+    )
+
+
+# --- the board -----------------------------------------------------------------------------------
+
+BoardState = Literal["breached", "warning", "paused", "on_time"]
+_STATE_ORDER: dict[str, int] = {"breached": 0, "warning": 1, "paused": 2, "on_time": 3}
+
+
+class BoardCase(BaseModel):
+    case_id: str
+    kind: str
+    severity: str
+    category: str
+    title: str
+    building_id: str
+    unit: str | None
+    status: str
+    tier: int
+    owner_id: str | None
+    handler_id: str | None
+    submitted_at: datetime
+    response_due: datetime | None
+    resolution_due: datetime
+    next_deadline: datetime | None = Field(description="The next deadline someone is held to, if one runs.")
+    next_deadline_kind: str | None
+    seconds_left: int | None = Field(description="To the next deadline; negative once it has passed.")
+    state: BoardState = Field(description="breached: a deadline was missed; warning: 75 % of the resolution "
+                              "window has gone; paused: the resolution clock is stopped; on_time otherwise.")
+    at_risk: bool = Field(description="A deadline is running: the case is in the at-risk list.")
+    reopen_count: int
+
+
+class Board(BaseModel):
+    as_of: datetime = Field(description="Server time: count down from it, not from the browser's clock.")
+    items: list[BoardCase] = Field(description="At-risk cases first, by time left; then the others, "
+                                   "breached first.")
+    truncated: bool = Field(description=f"More than {BOARD_CASES} open cases matched; narrow the filters.")
+
+
+def _state(case: CaseSummary) -> BoardState:
+    if case.response_breached or case.resolution_breached:
+        return "breached"
+    if case.paused:
+        return "paused"
+    return "warning" if case.warned else "on_time"
+
+
+def _board_case(case: CaseSummary, now: datetime) -> BoardCase:
+    left = int((case.next_deadline - now).total_seconds()) if case.next_deadline else None
+    return BoardCase(
+        **case.model_dump(mode="json", include=set(BoardCase.model_fields)),
+        seconds_left=left, state=_state(case), at_risk=case.next_deadline is not None,
+    )
+
+
+def _board_order(case: BoardCase) -> tuple:
+    if case.next_deadline is not None:
+        return (0, case.next_deadline.timestamp(), case.case_id)
+    return (1, _STATE_ORDER[case.state], case.submitted_at.timestamp(), case.case_id)
+
+
+@router.get("/console/api/board", response_model=Board, summary="Every open case with its deadline state")
+async def board(
+    caller: Supervisor, client: ClientDep,
+    kind: Kind | None = None,
+    severity: Severity | None = None,
+    building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
+    tier: Annotated[int | None, Query(ge=0, le=3)] = None,
+    owner: Annotated[str | None, Query(pattern=DIRECTORY_ID, description="The first-contact owner.")] = None,
+) -> Board:
+    """Each open case's state is read from its workflow, so pauses, extensions and severity changes
+    are already counted; a case that cannot answer within 3 s is left out of this read."""
+    filters = {search.KIND: kind, search.SEVERITY: severity, search.BUILDING: building, search.TIER: tier,
+               search.OWNER: owner}
+    conditions = ["ExecutionStatus = 'Running'",
+                  *(equals(key, value) for key, value in filters.items() if value is not None)]
+    ids = await open_case_ids(client, visibility_query(*conditions), BOARD_CASES + 1)
+    now = datetime.now(UTC)
+    cases = [_board_case(state, now) for state in await live_states(client, ids[:BOARD_CASES])
+             if state.status is not Status.closed]
+    return Board(as_of=now, items=sorted(cases, key=_board_order), truncated=len(ids) > BOARD_CASES)
