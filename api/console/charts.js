@@ -5,7 +5,7 @@ import { svg } from "./dom.js";
 
 const BAR = 14;
 const GAP = 10;
-const LABEL_WIDTH = 190;
+const LABEL_WIDTH = 240;
 const WIDTH = 720;
 
 function legend(series, y = 12) {
@@ -20,7 +20,7 @@ function legend(series, y = 12) {
   });
 }
 
-function clip(text, length = 26) {
+function clip(text, length = 34) {
   const value = String(text);
   return value.length > length ? `${value.slice(0, length - 1)}…` : value;
 }

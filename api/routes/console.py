@@ -53,7 +53,7 @@ _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg
 
 
 def _asset(path: Path) -> Response:
-    media_type = _MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    media_type = _MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
     charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("+xml") else ""
     return Response(path.read_bytes(), media_type=media_type + charset, headers=SECURITY_HEADERS)
 
@@ -113,9 +113,11 @@ class ConsoleSession(BaseModel):
 
 def _directory(sessions: sessionmaker[Session]) -> tuple[list[Place], list[Person]]:
     with sessions() as session:
-        places = [Place(id=b.id, name=b.name) for b in session.scalars(select(Building).order_by(Building.id))]
+        buildings = session.scalars(select(Building).order_by(Building.id))
+        places = [Place(id=building.id, name=building.name) for building in buildings]
+        staff = session.scalars(select(Staff).order_by(Staff.tier, Staff.id))
         people = [Person(id=s.id, name=s.name, tier=s.tier, skills=s.skills, buildings=s.buildings,
-                         on_duty=s.on_duty) for s in session.scalars(select(Staff).order_by(Staff.tier, Staff.id))]
+                         on_duty=s.on_duty) for s in staff]
     return places, people
 
 

@@ -29,12 +29,19 @@ from steward.seed import seed_demo
 from steward.store.database import make_engine, session_factory, upgrade
 from steward.tokens import create_token
 from tests.api.conftest import PEOPLE, REPAIR, policy_file, quiet_hours_away_from
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, Database, ThreadedServer, free_port, make_settings
+from tests.conftest import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    Database,
+    ThreadedServer,
+    free_port,
+    make_settings,
+)
 from workflows.contracts import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
 # normal cases: warned after 9 s, breached after 12 s; the response window stays long so it is the
 # resolution clock the board shows turning.
@@ -85,15 +92,21 @@ class Console:
             await asyncio.sleep(0.1)
 
     async def resident_replies(self, phone: str, case_id: str, answer: str) -> None:
-        """Once the callback SMS for `case_id` has reached the resident's phone, answer it from that phone."""
+        """Once the callback SMS for `case_id` has reached the resident's phone, answer from that phone."""
         async with httpx.AsyncClient(base_url=self.sandbox_url) as sandbox:
             deadline = asyncio.get_running_loop().time() + PATIENCE_S
-            while not any(case_id in message["body"] and ("Reply 1" in message["body"] or "回复1" in message["body"])
-                          for message in (await sandbox.get("/sandbox/messages", params={"to": phone})).json()):
+            while not any(case_id in body and ("Reply 1" in body or "回复1" in body)
+                          for body in await self._messages_to(sandbox, phone)):
                 assert asyncio.get_running_loop().time() < deadline, f"no callback SMS reached {phone}"
                 await asyncio.sleep(0.1)
-            response = await sandbox.post("/sandbox/reply", json={"from": phone, "body": f"{answer} {case_id}"})
+            response = await sandbox.post("/sandbox/reply",
+                                          json={"from": phone, "body": f"{answer} {case_id}"})
             assert response.status_code == 200, response.text
+
+    @staticmethod
+    async def _messages_to(sandbox: httpx.AsyncClient, phone: str) -> list[str]:
+        return [message["body"] for message in
+                (await sandbox.get("/sandbox/messages", params={"to": phone})).json()]
 
     async def page(self, locale: str = "en") -> Page:
         context = await self.browser.new_context(
@@ -119,6 +132,12 @@ class Console:
                 await handle.terminate("console tests finished")
 
 
+def chromium() -> str:
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    return str(CHROMIUM)
+
+
 async def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -127,8 +146,7 @@ async def screenshot(page: Page, name: str) -> None:
 @pytest.fixture(scope="module")
 async def console(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
-    if not CHROMIUM.exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    browser_path = chromium()
     engine = make_engine(empty_database_url("sqlite"))
     upgrade(engine)
     database = Database("sqlite", str(engine.url), engine, session_factory(engine))
@@ -147,7 +165,7 @@ async def console(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
     async with worker_for(dev_env, settings, database):
         server = await asyncio.to_thread(ThreadedServer(create_app(settings), api_port).start)
         playwright = await async_playwright().start()
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
         try:
             async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
                 console = Console(server.base_url, sandbox.base_url, http, dev_env, database, browser)

@@ -22,7 +22,9 @@ from steward.store.models import Case, CaseEventRow
 from tests.console.conftest import PATIENCE_S, RESOLUTION, Console, Scenario, screenshot
 
 
-async def test_sign_in_admits_only_supervisors_and_the_page_needs_nothing_from_elsewhere(console: Console) -> None:
+async def test_sign_in_admits_only_supervisors_and_the_page_needs_nothing_from_elsewhere(
+    console: Console,
+) -> None:
     page = await console.page("en")
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
@@ -39,7 +41,8 @@ async def test_sign_in_admits_only_supervisors_and_the_page_needs_nothing_from_e
         assert await page.is_hidden("#nav")
     await page.fill("#token", "stw_not-a-token")
     await page.click("#sign-in button[type=submit]")
-    await page.wait_for_function("() => document.querySelector('#sign-in-error').textContent.includes('unknown')")
+    await page.wait_for_function(
+        "() => document.querySelector('#sign-in-error').textContent.includes('unknown')")
 
     await page.fill("#token", console.tokens["supervisor"])
     await page.click("#sign-in button[type=submit]")
@@ -118,7 +121,8 @@ async def test_case_page_shows_state_messages_and_timeline_and_reassigns_through
     assert f"({state['handler_id']})" in await fact(page, "handler")
     assert await fact(page, "status") == "in progress"
     assert await fact(page, "reopened") == "1"
-    assert (await page.get_attribute("#temporal-link", "href")).endswith(f"/namespaces/default/workflows/{case_id}")
+    temporal = await page.get_attribute("#temporal-link", "href")
+    assert temporal.endswith(f"/namespaces/default/workflows/{case_id}")
     events = await page.eval_on_selector_all("#timeline li", "items => items.map(item => item.dataset.event)")
     assert {"submitted", "acknowledged", "resolved", "callback_reply", "reopened"} <= set(events)
     callback_sms = page.locator('#messages tr[data-template="callback_request"]')
@@ -200,8 +204,9 @@ async def table(page: Page, table_id: str) -> dict[str, dict[str, str]]:
     """{row key: {column: figure}} of a report table, read from the cells' data attributes."""
     return await page.eval_on_selector_all(
         f"#{table_id} tbody tr",
-        "rows => Object.fromEntries(rows.map(row => [row.dataset.key, Object.fromEntries("
-        "[...row.cells].filter(cell => 'value' in cell.dataset).map(cell => [cell.dataset.col, cell.dataset.value]))]))",
+        """rows => Object.fromEntries(rows.map(row => [row.dataset.key, Object.fromEntries(
+            [...row.cells].filter(cell => 'value' in cell.dataset)
+                          .map(cell => [cell.dataset.col, cell.dataset.value]))]))""",
     )
 
 
@@ -247,9 +252,8 @@ async def test_reports_show_the_read_models_figures_and_download_as_csv(
 
     await open_report(page, "hotspots")
     expected = {}
-    for level, key in (("building", lambda c: f"building/{c.building_id}/"),
-                       ("unit", lambda c: f"unit/{c.building_id}/{c.unit}"),
-                       ("category", lambda c: f"category/{c.building_id}/{c.category}")):
+    for key in (lambda c: f"building/{c.building_id}/", lambda c: f"unit/{c.building_id}/{c.unit}",
+                lambda c: f"category/{c.building_id}/{c.category}"):
         expected |= {name: str(len(group)) for name, group in grouped(cases, key).items() if len(group) >= 2}
     shown = await table(page, "hotspots")
     assert {key: row["cases"] for key, row in shown.items()} == expected
@@ -273,7 +277,8 @@ async def test_reports_show_the_read_models_figures_and_download_as_csv(
     assert set(shown) == set(owned)
     for owner, members in owned.items():
         assert shown[owner]["owned"] == str(len(members))
-        assert shown[owner]["breaches"] == str(sum(c.response_breached or c.resolution_breached for c in members))
+        breaches = sum(c.response_breached or c.resolution_breached for c in members)
+        assert shown[owner]["breaches"] == str(breaches)
         assert shown[owner]["reopened"] == str(sum(c.reopen_count > 0 for c in members))
         waits = [(_utc(c.acknowledged_at) - _utc(c.submitted_at)).total_seconds() for c in members
                  if c.acknowledged_at]
@@ -287,7 +292,8 @@ async def test_reports_show_the_read_models_figures_and_download_as_csv(
     today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert download.suggested_filename.startswith("steward-sla-") and download.suggested_filename.endswith(
         f"-{today}.csv")
-    rows = list(csv.DictReader(io.StringIO(Path(await download.path()).read_text(encoding="utf-8"))))
+    text = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
     plumbing = next(row for row in rows if row["group"] == "category" and row["key"] == "plumbing")
     expected = compliance([case for case in cases if case.category == "plumbing"])
     assert {key: plumbing[key] for key in expected} == expected
