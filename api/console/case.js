@@ -165,11 +165,17 @@ function renderMessages(panel, entries) {
         h("td", {}, word("channel", entry.detail.channel)),
         h("td", {}, personName(entry.detail.recipient)),
         h("td", { class: "text" }, entry.text),
-        h("td", {}, h("span", { class: `delivery delivery-${delivery}` }, delivery,
+        h("td", {}, h("span", { class: `delivery delivery-${delivery}` }, deliveryLabel(delivery),
           entry.delivery?.error_code ? ` (${entry.delivery.error_code})` : "")),
       );
     })),
   ));
+}
+
+/** Twilio's status in the reader's language; a status Twilio adds later reads as Twilio says it. */
+function deliveryLabel(status) {
+  const label = t(`delivery.${status}`);
+  return label === `delivery.${status}` ? status : label;
 }
 
 function renderTimeline(panel, entries) {

@@ -76,6 +76,11 @@ const TEXT = {
     "chart.cases": "Cases", "chart.median_minutes": "Median response (minutes)",
     "level.building": "Building", "level.unit": "Unit", "level.category": "Category in building",
     "unit.d": "d", "unit.h": "h", "unit.m": "m", "unit.s": "s",
+    "delivery.pending": "pending", "delivery.queued": "queued", "delivery.sending": "sending",
+    "delivery.sent": "sent", "delivery.delivered": "delivered", "delivery.undelivered": "undelivered",
+    "delivery.failed": "failed", "delivery.ringing": "ringing", "delivery.in-progress": "on the line",
+    "delivery.completed": "answered", "delivery.busy": "busy", "delivery.no-answer": "no answer",
+    "delivery.canceled": "cancelled", "delivery.app": "in the app",
   },
   "zh-CN": {
     "nav.board": "看板", "nav.reports": "报表", "nav.sign_out": "退出", "nav.language": "语言",
@@ -148,6 +153,11 @@ const TEXT = {
     "chart.cases": "件数", "chart.median_minutes": "响应时间中位数（分钟）",
     "level.building": "楼栋", "level.unit": "住户", "level.category": "楼栋内类别",
     "unit.d": "天", "unit.h": "小时", "unit.m": "分", "unit.s": "秒",
+    "delivery.pending": "待发送", "delivery.queued": "排队中", "delivery.sending": "发送中",
+    "delivery.sent": "已发出", "delivery.delivered": "已送达", "delivery.undelivered": "未送达",
+    "delivery.failed": "失败", "delivery.ringing": "振铃中", "delivery.in-progress": "通话中",
+    "delivery.completed": "已接听", "delivery.busy": "占线", "delivery.no-answer": "无人接听",
+    "delivery.canceled": "已取消", "delivery.app": "应用内",
   },
 };
 

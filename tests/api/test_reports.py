@@ -65,19 +65,25 @@ def read_model(database: Database) -> ReadModel:
     return ReadModel(database)
 
 
+PEOPLE = {Role.supervisor: "S201", Role.staff: "S001", Role.resident: "R001", Role.admin: "admin"}
+
+
 @pytest.fixture
-async def http(dev_env: WorkflowEnvironment, database: Database, sandbox,
-               api_port) -> AsyncIterator[httpx.AsyncClient]:
+def tokens(database: Database) -> dict[Role, str]:
+    return {role: create_token(database.sessions, role, subject) for role, subject in PEOPLE.items()}
+
+
+@pytest.fixture
+async def http(dev_env: WorkflowEnvironment, database: Database, sandbox, api_port,
+               tokens: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API through ASGI, as the supervisor unless a request says otherwise."""
     settings = make_settings(database, sandbox, api_port)
     app = create_app(settings, client=dev_env.client, engine=database.engine)
-    people = ((Role.supervisor, "S201"), (Role.staff, "S001"), (Role.resident, "R001"), (Role.admin, "admin"))
-    tokens = {role: create_token(database.sessions, role, subject) for role, subject in people}
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://steward.test",
                           headers={"Authorization": f"Bearer {tokens[Role.supervisor]}"}) as client,
     ):
-        client.tokens = tokens  # type: ignore[attr-defined]
         yield client
 
 
@@ -223,8 +229,7 @@ async def test_each_report_downloads_as_csv_with_formulas_defused(
     assert next(row for row in sla if row["group"] == "all")["resolution_rate"] == ""
 
 
-async def test_reports_are_for_supervisors_only(http: httpx.AsyncClient) -> None:
-    tokens = http.tokens  # type: ignore[attr-defined]
+async def test_reports_are_for_supervisors_only(http: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
     for name in ("sla", "hotspots", "satisfaction", "staff"):
         assert (await http.get(f"/reports/{name}")).status_code == 200
         for role in (Role.staff, Role.resident, Role.admin):
