@@ -60,6 +60,7 @@ def _api(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _sandbox(_args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+
     from sandbox.app import SandboxConfig, create_app
 
     config = SandboxConfig(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,

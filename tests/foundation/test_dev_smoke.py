@@ -130,8 +130,8 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
     try:
         assert again.tokens() == run.tokens()
         admin = next(token for role, _, token in again.tokens() if role == "admin")
-        residents = httpx.get(again.urls()["api"] + "/residents", headers={"Authorization": f"Bearer {admin}"},
-                              timeout=10)
+        residents = httpx.get(again.urls()["api"] + "/residents", timeout=10,
+                              headers={"Authorization": f"Bearer {admin}"})
         assert len(residents.json()["items"]) >= 20
         resident = next(token for role, _, token in again.tokens() if role == "resident")
         case = httpx.get(f"{again.urls()['api']}/requests/{case_id}", timeout=30,
