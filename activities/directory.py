@@ -22,11 +22,20 @@ from workflows.contracts import (
 CUSTOMER_SERVICE = "customer_service"
 GENERAL = "general"
 SKILL_FOR_CATEGORY = {
-    "plumbing": "plumbing", "water": "plumbing", "leak": "plumbing", "drainage": "plumbing",
-    "electrical": "electrical", "power": "electrical", "lighting": "electrical",
-    "lift": "lift", "elevator": "lift",
-    "cleaning": "cleaning", "sanitation": "cleaning",
-    "security": "security", "door": "security", "access": "security",
+    "plumbing": "plumbing",
+    "water": "plumbing",
+    "leak": "plumbing",
+    "drainage": "plumbing",
+    "electrical": "electrical",
+    "power": "electrical",
+    "lighting": "electrical",
+    "lift": "lift",
+    "elevator": "lift",
+    "cleaning": "cleaning",
+    "sanitation": "cleaning",
+    "security": "security",
+    "door": "security",
+    "access": "security",
     "general": GENERAL,
 }
 
@@ -45,7 +54,11 @@ def covers(staff: Staff, building_id: str) -> bool:
 
 def contact_of(staff: Staff) -> StaffContact:
     return StaffContact(
-        staff_id=staff.id, name=staff.name, tier=Tier(staff.tier), phone=staff.phone, locale=Locale(staff.locale)
+        staff_id=staff.id,
+        name=staff.name,
+        tier=Tier(staff.tier),
+        phone=staff.phone,
+        locale=Locale(staff.locale),
     )
 
 
@@ -59,8 +72,12 @@ class Directory:
         skill = skill_for(request.kind, request.category)
         with self.sessions() as session:
             candidates = [
-                s for s in session.scalars(select(Staff).where(Staff.on_duty, Staff.tier == int(request.min_tier)))
-                if covers(s, request.building_id) and s.id not in request.exclude_staff_ids
+                s
+                for s in session.scalars(
+                    select(Staff).where(Staff.on_duty, Staff.tier == int(request.min_tier))
+                )
+                if covers(s, request.building_id)
+                and s.id not in request.exclude_staff_ids
                 and (skill in s.skills or request.min_tier > Tier.handler)
             ]
             if not candidates:
@@ -68,11 +85,13 @@ class Directory:
                     handler=None,
                     reason=f"nobody on duty with skill {skill} covers building {request.building_id}",
                 )
-            open_cases = dict(session.execute(
-                select(Case.handler_id, func.count())
-                .where(Case.handler_id.in_([s.id for s in candidates]), Case.status != "closed")
-                .group_by(Case.handler_id)
-            ).all())
+            open_cases = dict(
+                session.execute(
+                    select(Case.handler_id, func.count())
+                    .where(Case.handler_id.in_([s.id for s in candidates]), Case.status != "closed")
+                    .group_by(Case.handler_id)
+                ).all()
+            )
             chosen = min(candidates, key=lambda s: (open_cases.get(s.id, 0), s.id))
             return DispatchResult(
                 handler=contact_of(chosen),
@@ -94,12 +113,18 @@ class Directory:
             resident = session.get(Resident, resident_id)
             if resident is None:
                 return ResidentContact(
-                    resident_id=resident_id, phone=None, locale=Locale.zh_cn,
-                    preferred_channel=Channel.sms, opted_out=False,
+                    resident_id=resident_id,
+                    phone=None,
+                    locale=Locale.zh_cn,
+                    preferred_channel=Channel.sms,
+                    opted_out=False,
                 )
             return ResidentContact(
-                resident_id=resident.id, phone=resident.phone, locale=Locale(resident.locale),
-                preferred_channel=Channel(resident.preferred_channel), opted_out=resident.opted_out,
+                resident_id=resident.id,
+                phone=resident.phone,
+                locale=Locale(resident.locale),
+                preferred_channel=Channel(resident.preferred_channel),
+                opted_out=resident.opted_out,
                 bad_channels=[Channel(c) for c in resident.bad_channels or []],
             )
 

@@ -23,19 +23,33 @@ def utc(moment: datetime | None) -> datetime | None:
 
 def case_row(summary: CaseSummary, seq: int) -> dict:
     return {
-        "case_id": summary.case_id, "kind": summary.kind.value, "severity": summary.severity.value,
-        "category": summary.category, "building_id": summary.building_id, "unit": summary.unit,
-        "resident_id": summary.resident_id, "status": summary.status.value, "tier": int(summary.tier),
-        "owner_id": summary.owner_id, "handler_id": summary.handler_id,
-        "submitted_at": utc(summary.submitted_at), "dispatched_at": utc(summary.dispatched_at),
-        "acknowledged_at": utc(summary.acknowledged_at), "resolved_at": utc(summary.resolved_at),
-        "callback_at": utc(summary.callback_at), "closed_at": utc(summary.closed_at),
-        "response_due": utc(summary.response_due), "resolution_due": utc(summary.resolution_due),
-        "warned": summary.warned, "response_breached": summary.response_breached,
+        "case_id": summary.case_id,
+        "kind": summary.kind.value,
+        "severity": summary.severity.value,
+        "category": summary.category,
+        "building_id": summary.building_id,
+        "unit": summary.unit,
+        "resident_id": summary.resident_id,
+        "status": summary.status.value,
+        "tier": int(summary.tier),
+        "owner_id": summary.owner_id,
+        "handler_id": summary.handler_id,
+        "submitted_at": utc(summary.submitted_at),
+        "dispatched_at": utc(summary.dispatched_at),
+        "acknowledged_at": utc(summary.acknowledged_at),
+        "resolved_at": utc(summary.resolved_at),
+        "callback_at": utc(summary.callback_at),
+        "closed_at": utc(summary.closed_at),
+        "response_due": utc(summary.response_due),
+        "resolution_due": utc(summary.resolution_due),
+        "warned": summary.warned,
+        "response_breached": summary.response_breached,
         "resolution_breached": summary.resolution_breached,
-        "paused_seconds": int(summary.paused_total.total_seconds()), "reopen_count": summary.reopen_count,
+        "paused_seconds": int(summary.paused_total.total_seconds()),
+        "reopen_count": summary.reopen_count,
         "satisfaction": summary.callback.result.value if summary.callback else None,
-        "withdrawn": summary.withdrawn, "last_seq": seq,
+        "withdrawn": summary.withdrawn,
+        "last_seq": seq,
     }
 
 
@@ -48,15 +62,24 @@ class Projection:
         with self.sessions.begin() as session:
             insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             session.execute(
-                insert(CaseEventRow).values(
-                    case_id=event.case_id, seq=event.seq, event=event.event, at=utc(event.at),
-                    actor_id=event.actor_id, device_at=utc(event.device_at), detail=event.detail,
-                ).on_conflict_do_nothing(index_elements=["case_id", "seq"])
+                insert(CaseEventRow)
+                .values(
+                    case_id=event.case_id,
+                    seq=event.seq,
+                    event=event.event,
+                    at=utc(event.at),
+                    actor_id=event.actor_id,
+                    device_at=utc(event.device_at),
+                    detail=event.detail,
+                )
+                .on_conflict_do_nothing(index_elements=["case_id", "seq"])
             )
             row = case_row(event.state, event.seq)
             upsert = insert(Case).values(**row)
-            session.execute(upsert.on_conflict_do_update(
-                index_elements=["case_id"],
-                set_={column: upsert.excluded[column] for column in row if column != "case_id"},
-                where=Case.last_seq < upsert.excluded.last_seq,
-            ))
+            session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["case_id"],
+                    set_={column: upsert.excluded[column] for column in row if column != "case_id"},
+                    where=Case.last_seq < upsert.excluded.last_seq,
+                )
+            )

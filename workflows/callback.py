@@ -112,18 +112,29 @@ class Callbacks:
             if reason == "opted_out":
                 break
         if self.manual is None:
-            host.manual_callback_needed(reason if reason in ("opted_out", "no_phone", "bad_channel") else "unreachable")
+            host.manual_callback_needed(
+                reason if reason in ("opted_out", "no_phone", "bad_channel") else "unreachable"
+            )
             await self._wait_for_manual_record(host)
         assert self.manual is not None
         self.deadline = None
         return CallbackRecord(
-            result=self.manual.result, channel=None, attempts=tries, recorded_by=self.manual.actor,
-            at=workflow.now(), note=self.manual.note,
+            result=self.manual.result,
+            channel=None,
+            attempts=tries,
+            recorded_by=self.manual.actor,
+            at=workflow.now(),
+            note=self.manual.note,
         )
 
     async def _attempt(
-        self, host: CallbackHost, contact: ResidentContact, channel: Channel,
-        purpose: CallbackPurpose, params: dict[str, str], tries: int,
+        self,
+        host: CallbackHost,
+        contact: ResidentContact,
+        channel: Channel,
+        purpose: CallbackPurpose,
+        params: dict[str, str],
+        tries: int,
     ) -> CallbackRecord | str:
         """One try: a record if answered, else why it failed (`no_answer`, `failed`, `opted_out`)."""
         await self._wait_out_quiet_hours(host)
@@ -133,11 +144,19 @@ class Callbacks:
         attempt = self.attempt
         assert contact.phone is not None
         notice = Notice(
-            case_id=host.case_id, key=host.messenger.next_key(), to=contact.phone, channel=channel,
-            locale=contact.locale, template="callback_request", params=params | {"purpose": purpose.value},
-            attempt=attempt, gather="satisfaction" if channel is Channel.voice else None,
+            case_id=host.case_id,
+            key=host.messenger.next_key(),
+            to=contact.phone,
+            channel=channel,
+            locale=contact.locale,
+            template="callback_request",
+            params=params | {"purpose": purpose.value},
+            attempt=attempt,
+            gather="satisfaction" if channel is Channel.voice else None,
         )
-        host.note("callback_attempt", {"attempt": attempt, "channel": channel.value, "purpose": purpose.value})
+        host.note(
+            "callback_attempt", {"attempt": attempt, "channel": channel.value, "purpose": purpose.value}
+        )
         try:
             await host.messenger.send(notice)
         except ActivityError as error:
@@ -155,7 +174,9 @@ class Callbacks:
             reply = self.replies[attempt]
             return CallbackRecord(
                 result=CallbackResult.satisfied if reply.satisfied else CallbackResult.not_satisfied,
-                channel=reply.channel, attempts=tries, recorded_by=SYSTEM,
+                channel=reply.channel,
+                attempts=tries,
+                recorded_by=SYSTEM,
                 at=workflow.now(),
             )
         if self.manual is not None:
@@ -169,7 +190,9 @@ class Callbacks:
         if ends is None:
             return
         self.deadline = Deadline(ends, "quiet_hours")
-        await wait_for(lambda: self.manual is not None, lambda: self.deadline, "quiet hours to end before calling back")
+        await wait_for(
+            lambda: self.manual is not None, lambda: self.deadline, "quiet hours to end before calling back"
+        )
         self.deadline = None
 
     async def _wait_for_manual_record(self, host: CallbackHost) -> None:
@@ -178,7 +201,9 @@ class Callbacks:
         host.ladder.start_paging(workflow.now() + every, every, EscalationReason.manual_callback_missed)
         self._paging = host.ladder
         while (
-            await wait_for(lambda: self.manual is not None, host.ladder.page_deadline, "a manual callback record")
+            await wait_for(
+                lambda: self.manual is not None, host.ladder.page_deadline, "a manual callback record"
+            )
         ) is not None:
             host.ladder.page()
         host.ladder.stop_paging()

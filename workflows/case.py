@@ -85,7 +85,9 @@ class CaseWorkflow:
         self.status = Status.submitted
         self.submitted_at = min(case.submitted_at, workflow.now())
         self.clock = DeadlineClock(case.policy, case.severity, self.submitted_at)
-        self.ladder = EscalationLadder(self.policy.for_severity(case.severity).first_tier, self._tell_escalation)
+        self.ladder = EscalationLadder(
+            self.policy.for_severity(case.severity).first_tier, self._tell_escalation
+        )
         self.background = Background()
         self.messenger = Messenger(self.case_id, self.policy, self.background)
         self.callbacks = Callbacks()
@@ -111,19 +113,37 @@ class CaseWorkflow:
         now = workflow.now()
         ahead = self.deadline_ahead()
         return CaseSummary(
-            case_id=self.case_id, kind=self.case.kind, status=self.status, severity=self.severity,
-            category=self.case.category, title=self.case.title, building_id=self.case.building_id,
-            unit=self.case.unit, resident_id=self.case.resident_id, tier=self.ladder.tier,
-            handler_id=self.handler_id, owner_id=self.owner_id, submitted_at=self.submitted_at,
-            response_due=self.clock.response_due, resolution_due=self.clock.resolution_due_at(now),
-            warned=self.clock.warned, response_breached=self.response_breached,
-            resolution_breached=self.clock.resolution_breached, paused=self.clock.paused,
-            paused_total=self.clock.paused_total, reopen_count=self.reopen_count, withdrawn=self.withdrawn,
-            callback=self.callback_record, callback_attempt=self.callbacks.attempt,
-            next_deadline=ahead.at if ahead else None, next_deadline_kind=ahead.kind if ahead else None,
+            case_id=self.case_id,
+            kind=self.case.kind,
+            status=self.status,
+            severity=self.severity,
+            category=self.case.category,
+            title=self.case.title,
+            building_id=self.case.building_id,
+            unit=self.case.unit,
+            resident_id=self.case.resident_id,
+            tier=self.ladder.tier,
+            handler_id=self.handler_id,
+            owner_id=self.owner_id,
+            submitted_at=self.submitted_at,
+            response_due=self.clock.response_due,
+            resolution_due=self.clock.resolution_due_at(now),
+            warned=self.clock.warned,
+            response_breached=self.response_breached,
+            resolution_breached=self.clock.resolution_breached,
+            paused=self.clock.paused,
+            paused_total=self.clock.paused_total,
+            reopen_count=self.reopen_count,
+            withdrawn=self.withdrawn,
+            callback=self.callback_record,
+            callback_attempt=self.callbacks.attempt,
+            next_deadline=ahead.at if ahead else None,
+            next_deadline_kind=ahead.kind if ahead else None,
             escalations=self.ladder.escalations,
-            dispatched_at=self.times.get(Status.dispatched), acknowledged_at=self.times.get(Status.acknowledged),
-            resolved_at=self.times.get(Status.resolved), callback_at=self.times.get(Status.callback),
+            dispatched_at=self.times.get(Status.dispatched),
+            acknowledged_at=self.times.get(Status.acknowledged),
+            resolved_at=self.times.get(Status.resolved),
+            callback_at=self.times.get(Status.callback),
             closed_at=self.times.get(Status.closed),
         )
 
@@ -145,22 +165,31 @@ class CaseWorkflow:
 
     async def receive(self) -> None:
         self.note("submitted", {"origin": self.case.origin.value}, actor=self.case.submitted_by)
-        self.tell_resident("case_received", {
-            "title": self.case.title,
-            "response_due": self.clock.response_due.isoformat(),
-            "resolution_due": self.clock.resolution_due.isoformat(),
-        })
+        self.tell_resident(
+            "case_received",
+            {
+                "title": self.case.title,
+                "response_due": self.clock.response_due.isoformat(),
+                "resolution_due": self.clock.resolution_due.isoformat(),
+            },
+        )
 
     def dispatch_request(self) -> DispatchRequest:
         return DispatchRequest(
-            case_id=self.case_id, kind=self.case.kind, category=self.case.category, building_id=self.case.building_id
+            case_id=self.case_id,
+            kind=self.case.kind,
+            category=self.case.category,
+            building_id=self.case.building_id,
         )
 
     async def dispatch(self) -> None:
         """Choose the handler; with nobody fitting, the case starts at tier 1 and says so."""
         found = await workflow.execute_activity(
-            "directory.dispatch", self.dispatch_request(), result_type=DispatchResult,
-            start_to_close_timeout=DISPATCH_TIMEOUT, summary="choose a handler by skill, building and load",
+            "directory.dispatch",
+            self.dispatch_request(),
+            result_type=DispatchResult,
+            start_to_close_timeout=DISPATCH_TIMEOUT,
+            summary="choose a handler by skill, building and load",
         )
         first = self.policy.for_severity(self.severity).first_tier
         start = first if found.handler else max(first, Tier.team_lead)
@@ -170,14 +199,24 @@ class CaseWorkflow:
         if self.status is Status.submitted:
             self.status = Status.dispatched
         self.times[Status.dispatched] = workflow.now()
-        self.note("dispatched", {"handler": self.handler_id, "tier": int(self.ladder.tier), "reason": found.reason})
+        self.note(
+            "dispatched", {"handler": self.handler_id, "tier": int(self.ladder.tier), "reason": found.reason}
+        )
         if self.taken():
             return
-        self.ladder.start_paging(self.clock.response_due, self.clock.response_window, EscalationReason.response_missed)
+        self.ladder.start_paging(
+            self.clock.response_due, self.clock.response_window, EscalationReason.response_missed
+        )
         self.messenger.tell_staff(
-            [self.handler_id] if self.handler_id else [], self.staff_channel, "dispatch", {
-                "code": self.case_id, "title": self.case.title, "building": self.case.building_id,
-                "unit": self.case.unit or "", "response_due": self.clock.response_due.isoformat(),
+            [self.handler_id] if self.handler_id else [],
+            self.staff_channel,
+            "dispatch",
+            {
+                "code": self.case_id,
+                "title": self.case.title,
+                "building": self.case.building_id,
+                "unit": self.case.unit or "",
+                "response_due": self.clock.response_due.isoformat(),
             },
             tier=(self.case.building_id, self.ladder.tier) if self.ladder.tier > Tier.handler else None,
             gather="ack",
@@ -197,10 +236,16 @@ class CaseWorkflow:
             self, self.case.resident_id, purpose, {"code": self.case_id, "title": self.case.title}
         )
         self.callback_record = record
-        self.note("callback_recorded", {
-            "result": record.result.value, "channel": record.channel.value if record.channel else None,
-            "attempts": record.attempts, "by": record.recorded_by.id,
-        }, actor=record.recorded_by)
+        self.note(
+            "callback_recorded",
+            {
+                "result": record.result.value,
+                "channel": record.channel.value if record.channel else None,
+                "attempts": record.attempts,
+                "by": record.recorded_by.id,
+            },
+            actor=record.recorded_by,
+        )
         if record.recorded_by == SYSTEM:
             self.tell_resident("callback_thanks", {})
         self.tell_owner(f"callback_{record.result.value}")
@@ -237,8 +282,10 @@ class CaseWorkflow:
 
     def _next_deadline(self) -> Deadline | None:
         return earliest(
-            self.ladder.page_deadline(), self.clock.resume_deadline(),
-            self.clock.warning_deadline(), self.clock.breach_deadline(),
+            self.ladder.page_deadline(),
+            self.clock.resume_deadline(),
+            self.clock.warning_deadline(),
+            self.clock.breach_deadline(),
         )
 
     def _deadline_passed(self, deadline: Deadline) -> None:
@@ -251,21 +298,27 @@ class CaseWorkflow:
             self.clock.warning_sent = self.clock.warned = True
             self.note("warned", {"resolution_due": self.clock.resolution_due.isoformat()})
             self.messenger.tell_staff(
-                [self.handler_id] if self.handler_id else [], self.staff_channel, "warning",
+                [self.handler_id] if self.handler_id else [],
+                self.staff_channel,
+                "warning",
                 {"code": self.case_id, "resolution_due": self.clock.resolution_due.isoformat()},
                 tier=(self.case.building_id, Tier.team_lead),
             )
         elif deadline.kind == "resolution":
             self.clock.breach_sent = self.clock.resolution_breached = True
             self.note("breached", {"resolution_due": self.clock.resolution_due.isoformat()})
-            self.ladder.escalate(EscalationReason.resolution_breached)
+            self.ladder.escalate(EscalationReason.resolution_breached, deadline.at)
 
-    def _tell_escalation(self, reason: EscalationReason) -> None:
+    def _tell_escalation(self, reason: EscalationReason, due: datetime | None = None) -> None:
         """The ladder moved (or was asked to speak at the top): record it and page the tier."""
         tier = self.ladder.tier
-        self.note("escalated", {"tier": int(tier), "reason": reason.value})
+        self.note(
+            "escalated", {"tier": int(tier), "reason": reason.value, "due": due.isoformat() if due else None}
+        )
         self.messenger.tell_staff(
-            [], self.staff_channel, "escalation",
+            [],
+            self.staff_channel,
+            "escalation",
             {"code": self.case_id, "tier": str(int(tier)), "reason": reason.value},
             tier=(self.case.building_id, tier),
         )
@@ -283,7 +336,10 @@ class CaseWorkflow:
         self.note("manual_callback", {"reason": reason})
         to = self.owner_id or self.handler_id
         self.messenger.tell_staff(
-            [to] if to else [], self.staff_channel, "manual_callback_task", {"code": self.case_id, "reason": reason},
+            [to] if to else [],
+            self.staff_channel,
+            "manual_callback_task",
+            {"code": self.case_id, "reason": reason},
             tier=None if to else (self.case.building_id, max(self.ladder.tier, Tier.team_lead)),
         )
 
@@ -291,37 +347,55 @@ class CaseWorkflow:
 
     def tell_resident(self, template: str, params: dict[str, str]) -> None:
         self.messenger.tell_resident(
-            self.case.resident_id, template, {"code": self.case_id} | params,
+            self.case.resident_id,
+            template,
+            {"code": self.case_id} | params,
             urgent=self.severity is Severity.emergency,
         )
 
     def tell_owner(self, event: str) -> None:
         if self.owner_id:
-            self.messenger.tell_staff([self.owner_id], self.staff_channel, "owner_update",
-                                      {"code": self.case_id, "event": event})
+            self.messenger.tell_staff(
+                [self.owner_id], self.staff_channel, "owner_update", {"code": self.case_id, "event": event}
+            )
 
     # --- recording --------------------------------------------------------------------------
 
-    def note(self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM,
-             action: Action | None = None) -> None:
+    def note(
+        self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
+    ) -> None:
         """One transition: into the timeline, the search attributes and (in the background) SQL."""
         now = workflow.now()
         actor = action.actor if action else actor
         device_at = action.occurred_at if action else None
         self._seq += 1
-        self.timeline.append(TimelineEntry(at=now, device_at=device_at, actor=actor, event=event, detail=detail or {}))
+        self.timeline.append(
+            TimelineEntry(at=now, device_at=device_at, actor=actor, event=event, detail=detail or {})
+        )
         self._upsert_search_attributes()
         projected = CaseEvent(
-            case_id=self.case_id, seq=self._seq, event=event, at=now, actor_id=actor.id, device_at=device_at,
-            detail=detail or {}, state=self.summary(),
+            case_id=self.case_id,
+            seq=self._seq,
+            event=event,
+            at=now,
+            actor_id=actor.id,
+            device_at=device_at,
+            detail=detail or {},
+            state=self.summary(),
         )
-        self.background.start(workflow.start_activity(
-            "projection.project", projected, start_to_close_timeout=PROJECT_TIMEOUT, summary=f"project {event}",
-        ))
+        self.background.start(
+            workflow.start_activity(
+                "projection.project",
+                projected,
+                start_to_close_timeout=PROJECT_TIMEOUT,
+                summary=f"project {event}",
+            )
+        )
 
     def _upsert_search_attributes(self) -> None:
         values: dict[str, tuple[object, object]] = {
-            key.name: (key, value) for key, value in (
+            key.name: (key, value)
+            for key, value in (
                 (search.KIND, self.case.kind.value),
                 (search.SEVERITY, self.severity.value),
                 (search.STATUS, self.status.value),
@@ -355,7 +429,9 @@ class CaseWorkflow:
 
     def _resume(self, actor: Actor, action: Action | None) -> None:
         paused_for = self.clock.resume(workflow.now())
-        self.note("resumed", {"paused_minutes": int(paused_for.total_seconds() // 60)}, actor=actor, action=action)
+        self.note(
+            "resumed", {"paused_minutes": int(paused_for.total_seconds() // 60)}, actor=actor, action=action
+        )
         self.tell_resident("case_resumed", {"resolution_due": self.clock.resolution_due.isoformat()})
 
     # --- updates: staff and resident actions ---------------------------------------------------
@@ -386,12 +462,21 @@ class CaseWorkflow:
     @workflow.update
     def pause(self, action: Pause) -> CaseState:
         self.clock.pause(workflow.now(), action.resume_at)
-        self.note("paused", {"reason": action.reason,
-                             "resume_at": action.resume_at.isoformat() if action.resume_at else None}, action=action)
-        self.tell_resident("case_paused", {
-            "reason": action.reason,
-            "resume_at": action.resume_at.isoformat() if action.resume_at else "",
-        })
+        self.note(
+            "paused",
+            {
+                "reason": action.reason,
+                "resume_at": action.resume_at.isoformat() if action.resume_at else None,
+            },
+            action=action,
+        )
+        self.tell_resident(
+            "case_paused",
+            {
+                "reason": action.reason,
+                "resume_at": action.resume_at.isoformat() if action.resume_at else "",
+            },
+        )
         return self.state()
 
     @pause.validator
@@ -400,7 +485,9 @@ class CaseWorkflow:
         self._require_open()
         require(self.acknowledged, "acknowledge the case before pausing it")
         require(not self.clock.paused, "the case is already paused")
-        require(action.resume_at is None or action.resume_at > workflow.now(), "resume_at must be in the future")
+        require(
+            action.resume_at is None or action.resume_at > workflow.now(), "resume_at must be in the future"
+        )
 
     @workflow.update
     def resume(self, action: Resume) -> CaseState:
@@ -425,11 +512,22 @@ class CaseWorkflow:
             raise ApplicationError("the case was finished while reassigning", type="CaseFinished")
         previous = self.handler_id
         self.handler_id = contact.staff_id
-        self.note("reassigned", {"from": previous, "to": contact.staff_id, "reason": action.reason}, action=action)
-        self.messenger.tell_staff([contact.staff_id], self.staff_channel, "dispatch", {
-            "code": self.case_id, "title": self.case.title, "building": self.case.building_id,
-            "unit": self.case.unit or "", "response_due": self.clock.response_due.isoformat(),
-        }, gather="ack")
+        self.note(
+            "reassigned", {"from": previous, "to": contact.staff_id, "reason": action.reason}, action=action
+        )
+        self.messenger.tell_staff(
+            [contact.staff_id],
+            self.staff_channel,
+            "dispatch",
+            {
+                "code": self.case_id,
+                "title": self.case.title,
+                "building": self.case.building_id,
+                "unit": self.case.unit or "",
+                "response_due": self.clock.response_due.isoformat(),
+            },
+            gather="ack",
+        )
         return self.state()
 
     @reassign.validator
@@ -448,20 +546,28 @@ class CaseWorkflow:
             self.ladder.tighten_paging(self.clock.response_due, self.clock.response_window)
         else:
             self.clock.lower_severity(action.severity, now, self.acknowledged)
-        self.note("severity_changed", {"from": previous.value, "to": action.severity.value,
-                                       "reason": action.reason}, action=action)
+        self.note(
+            "severity_changed",
+            {"from": previous.value, "to": action.severity.value, "reason": action.reason},
+            action=action,
+        )
         first = self.policy.for_severity(action.severity).first_tier
         if self.ladder.climb_to(first):
             self._tell_escalation(EscalationReason.other)
-        self.tell_resident("deadline_changed", {
-            "reason": action.reason or f"severity {previous.value} -> {action.severity.value}",
-            "resolution_due": self.clock.resolution_due.isoformat(),
-        })
+        self.tell_resident(
+            "deadline_changed",
+            {
+                "reason": action.reason or f"severity {previous.value} -> {action.severity.value}",
+                "resolution_due": self.clock.resolution_due.isoformat(),
+            },
+        )
         return self.state()
 
     @change_severity.validator
     def _validate_change_severity(self, action: ChangeSeverity) -> None:
-        require(action.actor.role is not Role.resident, "residents cannot change a case's severity; ask staff")
+        require(
+            action.actor.role is not Role.resident, "residents cannot change a case's severity; ask staff"
+        )
         self._require_staff(action, "change severity")
         self._require_open()
         require(action.severity is not self.severity, f"the severity is already {self.severity.value}")
@@ -473,11 +579,22 @@ class CaseWorkflow:
     def extend(self, action: Extend) -> CaseState:
         previous = self.clock.resolution_due
         self.clock.extend(action.resolution_due, workflow.now())
-        self.note("extended", {"from": previous.isoformat(), "to": self.clock.resolution_due.isoformat(),
-                               "reason": action.reason}, action=action)
-        self.tell_resident("deadline_changed", {
-            "reason": action.reason or "", "resolution_due": self.clock.resolution_due.isoformat(),
-        })
+        self.note(
+            "extended",
+            {
+                "from": previous.isoformat(),
+                "to": self.clock.resolution_due.isoformat(),
+                "reason": action.reason,
+            },
+            action=action,
+        )
+        self.tell_resident(
+            "deadline_changed",
+            {
+                "reason": action.reason or "",
+                "resolution_due": self.clock.resolution_due.isoformat(),
+            },
+        )
         return self.state()
 
     @extend.validator
@@ -533,7 +650,9 @@ class CaseWorkflow:
     @record_callback.validator
     def _validate_record_callback(self, action: RecordCallback) -> None:
         self._require_staff(action, "record a callback")
-        require(self.status in CALLING_BACK, "there is no callback to record: the case is not in its callback")
+        require(
+            self.status in CALLING_BACK, "there is no callback to record: the case is not in its callback"
+        )
         require(self.callbacks.manual is None, "a callback outcome was already recorded")
 
     # --- signals: notes and callback answers ----------------------------------------------
@@ -549,11 +668,25 @@ class CaseWorkflow:
     @workflow.signal
     def callback_reply(self, reply: CallbackReply) -> None:
         accepted = self.callbacks.reply(reply)
-        self.note("callback_reply", {"attempt": reply.attempt, "satisfied": reply.satisfied,
-                                     "channel": reply.channel.value, "accepted": accepted})
+        self.note(
+            "callback_reply",
+            {
+                "attempt": reply.attempt,
+                "satisfied": reply.satisfied,
+                "channel": reply.channel.value,
+                "accepted": accepted,
+            },
+        )
 
     @workflow.signal
     def delivery_failed(self, failure: DeliveryFailed) -> None:
         accepted = self.callbacks.delivery_failed(failure)
-        self.note("delivery_failed", {"attempt": failure.attempt, "channel": failure.channel.value,
-                                      "status": failure.status, "accepted": accepted})
+        self.note(
+            "delivery_failed",
+            {
+                "attempt": failure.attempt,
+                "channel": failure.channel.value,
+                "status": failure.status,
+                "accepted": accepted,
+            },
+        )

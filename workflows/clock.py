@@ -62,7 +62,7 @@ async def wait_for(
         )
         try:
             await workflow.wait_condition(
-                lambda: done() or next_deadline() != deadline,
+                lambda deadline=deadline: done() or next_deadline() != deadline,
                 timeout=left,
                 timeout_summary=deadline.summary,
             )

@@ -34,7 +34,8 @@ class EscalationReason(StrEnum):
 
 TOP = Tier.general_manager
 
-Escalate = Callable[[EscalationReason], None]
+Escalate = Callable[[EscalationReason, datetime | None], None]
+"""Tell an escalation: why, and the deadline that passed (None when no deadline caused it)."""
 
 
 class EscalationLadder:
@@ -61,9 +62,9 @@ class EscalationLadder:
         self.escalations += 1
         return True
 
-    def escalate(self, reason: EscalationReason) -> None:
+    def escalate(self, reason: EscalationReason, due: datetime | None = None) -> None:
         self.climb()
-        self._escalate(reason)
+        self._escalate(reason, due)
 
     # --- paging: climb every window while unanswered ---------------------------------------
 
@@ -91,10 +92,10 @@ class EscalationLadder:
     def page(self) -> None:
         """The page deadline passed: climb and tell; the next page one window later, none above the top."""
         assert self._page_at is not None and self._page_every is not None and self._page_reason
-        reason = self._page_reason
+        reason, due = self._page_reason, self._page_at
         self.climb()
         if self.tier >= TOP:
             self.stop_paging()
         else:
             self._page_at += self._page_every
-        self._escalate(reason)
+        self._escalate(reason, due)

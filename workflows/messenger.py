@@ -76,22 +76,30 @@ class Messenger:
     async def resident(self, resident_id: str) -> ResidentContact:
         """The resident's contact as it is now (opt-outs and bad channels change over time)."""
         return await workflow.execute_activity(
-            "directory.resident_contact", resident_id, result_type=ResidentContact,
-            start_to_close_timeout=LOOKUP_TIMEOUT, summary="look up the resident's contact",
+            "directory.resident_contact",
+            resident_id,
+            result_type=ResidentContact,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
+            summary="look up the resident's contact",
         )
 
     async def staff(self, staff_id: str) -> StaffContact | None:
         if staff_id not in self._staff:
             self._staff[staff_id] = await workflow.execute_activity(
-                "directory.staff_contact", staff_id, result_type=StaffContact | None,
-                start_to_close_timeout=LOOKUP_TIMEOUT, summary="look up a staff contact",
+                "directory.staff_contact",
+                staff_id,
+                result_type=StaffContact | None,
+                start_to_close_timeout=LOOKUP_TIMEOUT,
+                summary="look up a staff contact",
             )
         return self._staff[staff_id]
 
     async def on_duty(self, building_id: str, tier: Tier) -> list[StaffContact]:
         return await workflow.execute_activity(
-            "directory.on_duty_for_tier", TierRequest(building_id=building_id, tier=tier),
-            result_type=list[StaffContact], start_to_close_timeout=LOOKUP_TIMEOUT,
+            "directory.on_duty_for_tier",
+            TierRequest(building_id=building_id, tier=tier),
+            result_type=list[StaffContact],
+            start_to_close_timeout=LOOKUP_TIMEOUT,
             summary=f"find tier {int(tier)} staff on duty",
         )
 
@@ -100,8 +108,12 @@ class Messenger:
     async def send(self, notice: Notice) -> SendResult:
         """One notice now; raises ActivityError when it cannot be delivered (see `failure_type`)."""
         return await workflow.execute_activity(
-            NOTIFY, notice, result_type=SendResult, start_to_close_timeout=SEND_TIMEOUT,
-            retry_policy=SEND_RETRY, summary=f"{notice.template} by {notice.channel.value}",
+            NOTIFY,
+            notice,
+            result_type=SendResult,
+            start_to_close_timeout=SEND_TIMEOUT,
+            retry_policy=SEND_RETRY,
+            summary=f"{notice.template} by {notice.channel.value}",
         )
 
     async def _send_logged(self, notice: Notice) -> None:
@@ -115,10 +127,16 @@ class Messenger:
         ends = quiet_hours_end(workflow.now(), self.policy)
         if ends is not None:
             workflow.set_current_details(f"Quiet hours: resident messages wait until {ends:%H:%M} UTC.")
-            await workflow.sleep(ends - workflow.now(), summary=f"quiet hours until {ends:%Y-%m-%d %H:%M} UTC")
+            await workflow.sleep(
+                ends - workflow.now(), summary=f"quiet hours until {ends:%Y-%m-%d %H:%M} UTC"
+            )
 
     def staff_notices(
-        self, staff: list[StaffContact], channel: Channel, template: str, params: dict[str, str],
+        self,
+        staff: list[StaffContact],
+        channel: Channel,
+        template: str,
+        params: dict[str, str],
         gather: str | None = None,
     ) -> list[Notice]:
         """One notice per person and channel; a voice-channel severity also sends an SMS."""
@@ -131,16 +149,28 @@ class Messenger:
                 continue
             seen.add(person.staff_id)
             for via in channels:
-                notices.append(Notice(
-                    case_id=self.case_id, key=f"{key}:{person.staff_id}:{via.value}", to=person.phone,
-                    channel=via, locale=person.locale, template=template, params=params,
-                    gather=gather if via is Channel.voice else None,
-                ))
+                notices.append(
+                    Notice(
+                        case_id=self.case_id,
+                        key=f"{key}:{person.staff_id}:{via.value}",
+                        to=person.phone,
+                        channel=via,
+                        locale=person.locale,
+                        template=template,
+                        params=params,
+                        gather=gather if via is Channel.voice else None,
+                    )
+                )
         return notices
 
     def tell_staff(
-        self, staff_ids: list[str], channel: Channel, template: str, params: dict[str, str],
-        tier: tuple[str, Tier] | None = None, gather: str | None = None,
+        self,
+        staff_ids: list[str],
+        channel: Channel,
+        template: str,
+        params: dict[str, str],
+        tier: tuple[str, Tier] | None = None,
+        gather: str | None = None,
     ) -> None:
         """In the background: these staff members, plus the on-duty staff of `(building, tier)`."""
 
@@ -167,10 +197,17 @@ class Messenger:
             if channel is None or not contact.phone:
                 self.failures.append(f"{template} to {key}: resident cannot be messaged")
                 return
-            await self._send_logged(Notice(
-                case_id=self.case_id, key=key, to=contact.phone, channel=channel,
-                locale=contact.locale, template=template, params=params,
-            ))
+            await self._send_logged(
+                Notice(
+                    case_id=self.case_id,
+                    key=key,
+                    to=contact.phone,
+                    channel=channel,
+                    locale=contact.locale,
+                    template=template,
+                    params=params,
+                )
+            )
 
         self.background.start(deliver())
 

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
-from tests.workflows.harness import RepairCases
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from steward.settings import Settings
+from tests.workflows.harness import RepairCases
+from workflows import search
 from workflows.repair import RepairWorkflow
+
+INDEXED = {
+    SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    SearchAttributeIndexedValueType.INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    SearchAttributeIndexedValueType.BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    SearchAttributeIndexedValueType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+def binary(name: str) -> str:
+    return shutil.which(name) or str(Path(sys.executable).parent / name)
 
 
 @asynccontextmanager
@@ -25,44 +44,44 @@ async def interim_worker(env, settings, database):
 
     directory, projection = Directory(database.sessions), Projection(database.sessions)
     async with Worker(
-        env.client, task_queue=settings.task_queue, workflows=[RepairWorkflow],
-        activities=[directory.dispatch, directory.on_duty_for_tier, directory.resident_contact,
-                    directory.staff_contact, projection.project, InterimNotifier(database.sessions).send],
+        env.client,
+        task_queue=settings.task_queue,
+        workflows=[RepairWorkflow],
+        activities=[
+            directory.dispatch,
+            directory.on_duty_for_tier,
+            directory.resident_contact,
+            directory.staff_contact,
+            projection.project,
+            InterimNotifier(database.sessions).send,
+        ],
         activity_executor=ThreadPoolExecutor(8),
     ) as worker:
         yield worker
 
 
 @pytest.fixture
-async def cases(ts_env: WorkflowEnvironment, settings: Settings, database) -> AsyncIterator[RepairCases]:
-    """A running worker on a fresh task queue at 10:00 community time; cases terminated afterwards."""
-    harness = RepairCases(ts_env, settings, database, settings.task_queue)
-    async with interim_worker(ts_env, settings, database):
-        await harness.skip_to_local(10)
-        yield harness
-        for handle in harness.handles:
-            await harness.stop(handle)
-
-
-
-@pytest.fixture(scope="session")
-async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Interim override: the test server has no ListSearchAttributes, so add ours directly."""
-    import shutil
-
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-    from temporalio.contrib.pydantic import pydantic_data_converter
-
-    from steward.temporal import _INDEXED
-    from workflows import search
-
+async def case_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server of the test's own. A shared one stalls now and then: once cases
+    of earlier tests were terminated, skipping time can hang until an RPC times out (30 s)."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server") or ".venv/bin/temporal-test-server",
+        test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace=env.client.namespace,
-        search_attributes={key.name: _INDEXED[key.indexed_value_type] for key in search.ALL},
-    ))
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={key.name: INDEXED[key.indexed_value_type] for key in search.ALL},
+        )
+    )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def cases(case_env: WorkflowEnvironment, settings: Settings, database) -> AsyncIterator[RepairCases]:
+    """A running worker on a fresh task queue at 10:00 community time."""
+    harness = RepairCases(case_env, settings, database, settings.task_queue)
+    async with interim_worker(case_env, settings, database):
+        await harness.skip_to_local(10)
+        yield harness

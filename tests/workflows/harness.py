@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,10 +17,9 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from steward.settings import Settings
-from steward.store.models import CaseEventRow, Notification
 from steward.store.models import Case as CaseRow
+from steward.store.models import CaseEventRow, Notification
 from workflows.contracts import (
-    SYSTEM,
     Actor,
     CallbackReply,
     CaseInput,
@@ -57,7 +55,6 @@ class RepairCases:
     settings: Settings
     database: object
     task_queue: str
-    handles: list[WorkflowHandle] = field(default_factory=list)
 
     async def now(self) -> datetime:
         return (await self.env.get_current_time()).astimezone(UTC)
@@ -72,18 +69,30 @@ class RepairCases:
         return await self.now()
 
     async def start(
-        self, severity: Severity = Severity.normal, category: str = "plumbing", resident_id: str = "R001",
+        self,
+        severity: Severity = Severity.normal,
+        category: str = "plumbing",
+        resident_id: str = "R001",
         building_id: str = "B1",
     ) -> WorkflowHandle:
         case = CaseInput(
-            severity=severity, category=category, title="Kitchen tap leaking", description="Drips all night.",
-            building_id=building_id, unit="101", resident_id=resident_id, submitted_by=RESIDENT,
-            submitted_at=await self.now(), policy=self.settings.policy,
+            severity=severity,
+            category=category,
+            title="Kitchen tap leaking",
+            description="Drips all night.",
+            building_id=building_id,
+            unit="101",
+            resident_id=resident_id,
+            submitted_by=RESIDENT,
+            submitted_at=await self.now(),
+            policy=self.settings.policy,
         )
         handle = await self.env.client.start_workflow(
-            RepairWorkflow.run, case, id=f"REP-{uuid.uuid4().hex[:10]}", task_queue=self.task_queue,
+            RepairWorkflow.run,
+            case,
+            id=f"REP-{uuid.uuid4().hex[:10]}",
+            task_queue=self.task_queue,
         )
-        self.handles.append(handle)
         await self.until(handle, lambda s: s.dispatched_at is not None)
         return handle
 
@@ -91,10 +100,10 @@ class RepairCases:
         return await handle.query(RepairWorkflow.state)
 
     async def until(
-        self, handle: WorkflowHandle, check: Callable[[CaseState], bool], timeout: float = 10
+        self, handle: WorkflowHandle, check: Callable[[CaseState], bool], within: float = 10
     ) -> CaseState:
         """Poll the query until `check` holds (workflow and activities run in real time here)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             state = await self.state(handle)
             if check(state):
@@ -104,20 +113,24 @@ class RepairCases:
             await asyncio.sleep(0.05)
 
     async def sleep(self, duration: timedelta) -> None:
-        """Skip time in steps of at most an hour: one long skip over many timers can stall the test
-        server until its RPC times out."""
-        end = await self.now() + duration
-        while (left := end - await self.now()) > timedelta(0):
-            await self.env.sleep(min(left, timedelta(hours=1)))
+        await self.env.sleep(duration)
 
     async def sleep_until(self, moment: datetime) -> None:
         await self.sleep(moment - await self.now())
 
     async def reply(self, handle: WorkflowHandle, satisfied: bool, channel: Channel = Channel.sms) -> None:
-        state = await self.until(handle, lambda s: s.callback_attempt > 0 and s.next_deadline_kind == "callback_reply")
-        await handle.signal(RepairWorkflow.callback_reply, CallbackReply(
-            attempt=state.callback_attempt, satisfied=satisfied, channel=channel, received_at=await self.now(),
-        ))
+        state = await self.until(
+            handle, lambda s: s.callback_attempt > 0 and s.next_deadline_kind == "callback_reply"
+        )
+        await handle.signal(
+            RepairWorkflow.callback_reply,
+            CallbackReply(
+                attempt=state.callback_attempt,
+                satisfied=satisfied,
+                channel=channel,
+                received_at=await self.now(),
+            ),
+        )
 
     async def result(self, handle: WorkflowHandle):
         return await asyncio.wait_for(handle.result(), timeout=30)
@@ -130,9 +143,9 @@ class RepairCases:
             return [Sent(r.to, r.template, r.channel, r.attempt, r.params or {}) for r in rows]
 
     async def sent_eventually(
-        self, case_id: str, check: Callable[[list[Sent]], bool], timeout: float = 10
+        self, case_id: str, check: Callable[[list[Sent]], bool], within: float = 10
     ) -> list[Sent]:
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             sent = self.sent(case_id)
             if check(sent):
@@ -144,42 +157,35 @@ class RepairCases:
     def projected(self, case_id: str) -> tuple[CaseRow | None, list[CaseEventRow]]:
         with self.database.sessions() as session:
             row = session.get(CaseRow, case_id)
-            events = list(session.scalars(
-                select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
-            ))
+            events = list(
+                session.scalars(
+                    select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
+                )
+            )
             return row, events
 
-    async def projection_caught_up(self, handle: WorkflowHandle, timeout: float = 10) -> CaseRow:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def projection_caught_up(self, handle: WorkflowHandle, within: float = 10) -> CaseRow:
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             state = await self.state(handle)
             row, events = self.projected(handle.id)
             if row is not None and row.last_seq == len(state.timeline) == len(events):
                 return row
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"projection behind: {len(events)} events, {len(state.timeline)} in timeline")
+                raise AssertionError(
+                    f"projection behind: {len(events)} events, {len(state.timeline)} in timeline"
+                )
             await asyncio.sleep(0.05)
 
     async def save_history(self, handle: WorkflowHandle, name: str) -> None:
         """Keep this run's history for the replay test (once; `STEWARD_RECORD_HISTORIES=1` rewrites)."""
         path = HISTORIES / f"{name}.json"
-        if self.database.backend != "sqlite" or (path.exists() and not os.environ.get("STEWARD_RECORD_HISTORIES")):
+        if self.database.backend != "sqlite" or (
+            path.exists() and not os.environ.get("STEWARD_RECORD_HISTORIES")
+        ):
             return
         HISTORIES.mkdir(exist_ok=True)
         path.write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
-
-    async def stop(self, handle: WorkflowHandle, timeout: float = 10) -> None:
-        """Terminate a case left running, once its activities finished: the test server stops skipping
-        time while any activity is outstanding, and a terminated workflow's never completes."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            description = await handle.describe()
-            if description.status is None or description.status.name != "RUNNING":
-                return
-            if not description.raw_description.pending_activities or asyncio.get_running_loop().time() > deadline:
-                await handle.terminate("test finished")
-                return
-            await asyncio.sleep(0.05)
 
 
 def near(moment: datetime, expected: datetime, within: timedelta = timedelta(seconds=1)) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import sqlite, postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -28,9 +28,23 @@ class InterimNotifier:
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
             insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            session.execute(insert(Notification).values(
-                key=notice.key, case_id=notice.case_id, to=notice.to, channel=notice.channel.value,
-                template=notice.template, locale=notice.locale.value, params=notice.params, gather=notice.gather,
-                attempt=notice.attempt, sid=None, status="sent", created_at=now, updated_at=now,
-            ).on_conflict_do_nothing(index_elements=["key"]))
+            session.execute(
+                insert(Notification)
+                .values(
+                    key=notice.key,
+                    case_id=notice.case_id,
+                    to=notice.to,
+                    channel=notice.channel.value,
+                    template=notice.template,
+                    locale=notice.locale.value,
+                    params=notice.params,
+                    gather=notice.gather,
+                    attempt=notice.attempt,
+                    sid=None,
+                    status="sent",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
         return SendResult(sid=None, status="sent")

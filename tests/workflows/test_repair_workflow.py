@@ -43,7 +43,11 @@ PLUMBER = "+8613900000001"
 
 
 def escalations(state) -> list[dict]:
-    return [e.detail for e in state.timeline if e.event == "escalated"]
+    return [
+        {"tier": e.detail["tier"], "reason": e.detail["reason"]}
+        for e in state.timeline
+        if e.event == "escalated"
+    ]
 
 
 async def acknowledged_case(cases: RepairCases, **start):
@@ -83,7 +87,10 @@ async def test_unacknowledged_repair_escalates_every_window_up_to_tier_3(cases: 
     sent = await cases.sent_eventually(
         handle.id, lambda s: sum(n.template == "escalation" for n in s) == len(TEAM_LEADS) + 2
     )
-    assert {n.to for n in sent if n.template == "escalation"} == TEAM_LEADS | {PROPERTY_MANAGER, GENERAL_MANAGER}
+    assert {n.to for n in sent if n.template == "escalation"} == TEAM_LEADS | {
+        PROPERTY_MANAGER,
+        GENERAL_MANAGER,
+    }
     description = await handle.describe()
     assert description.typed_search_attributes.get(search.TIER) == 3
     assert description.typed_search_attributes.get(search.BREACHED) is True
@@ -140,7 +147,12 @@ async def test_emergency_starts_at_tier_2_with_a_voice_call(cases: RepairCases) 
     assert state.resolution_due - state.submitted_at == 4 * HOUR
     sent = await cases.sent_eventually(handle.id, lambda s: sum(n.template == "dispatch" for n in s) == 4)
     dispatched = {(n.to, n.channel) for n in sent if n.template == "dispatch"}
-    assert dispatched == {(PLUMBER, "voice"), (PLUMBER, "sms"), (PROPERTY_MANAGER, "voice"), (PROPERTY_MANAGER, "sms")}
+    assert dispatched == {
+        (PLUMBER, "voice"),
+        (PLUMBER, "sms"),
+        (PROPERTY_MANAGER, "voice"),
+        (PROPERTY_MANAGER, "sms"),
+    }
     assert all(n.params.get("code") == handle.id for n in sent)
     await cases.sleep(6 * MINUTE)
     state = await cases.until(handle, lambda s: s.tier is Tier.general_manager)
@@ -160,9 +172,14 @@ async def test_severity_raise_tightens_the_deadlines(cases: RepairCases) -> None
     handle = await cases.start()
     submitted = (await cases.state(handle)).submitted_at
     await cases.sleep_until(submitted + 5 * MINUTE)
-    state = await handle.execute_update(RepairWorkflow.change_severity, ChangeSeverity(
-        actor=HANDLER, severity=Severity.urgent, reason="Water is coming through the ceiling below",
-    ))
+    state = await handle.execute_update(
+        RepairWorkflow.change_severity,
+        ChangeSeverity(
+            actor=HANDLER,
+            severity=Severity.urgent,
+            reason="Water is coming through the ceiling below",
+        ),
+    )
     assert state.severity is Severity.urgent
     assert near(state.response_due, submitted + 20 * MINUTE)
     assert near(state.resolution_due, submitted + 5 * MINUTE + 12 * HOUR)
@@ -170,16 +187,23 @@ async def test_severity_raise_tightens_the_deadlines(cases: RepairCases) -> None
     await cases.sleep_until(submitted + 21 * MINUTE)
     state = await cases.until(handle, lambda s: s.tier is Tier.property_manager)
     assert [e["reason"] for e in escalations(state)] == ["other", "response_missed"]
-    assert (await handle.describe()).typed_search_attributes.get(search.RESOLUTION_DUE) == state.resolution_due
+    assert (await handle.describe()).typed_search_attributes.get(
+        search.RESOLUTION_DUE
+    ) == state.resolution_due
 
 
 async def test_supervisor_extension_moves_the_deadline_with_its_reason(cases: RepairCases) -> None:
     handle = await acknowledged_case(cases)
     submitted = (await cases.state(handle)).submitted_at
     new_due = submitted + 48 * HOUR
-    state = await handle.execute_update(RepairWorkflow.extend, Extend(
-        actor=SUPERVISOR, resolution_due=new_due, reason="Replacement pump arrives on Friday",
-    ))
+    state = await handle.execute_update(
+        RepairWorkflow.extend,
+        Extend(
+            actor=SUPERVISOR,
+            resolution_due=new_due,
+            reason="Replacement pump arrives on Friday",
+        ),
+    )
     assert state.resolution_due == new_due
     extended = next(e for e in state.timeline if e.event == "extended")
     assert extended.detail["reason"] == "Replacement pump arrives on Friday" and extended.actor == SUPERVISOR
@@ -191,7 +215,9 @@ async def test_supervisor_extension_moves_the_deadline_with_its_reason(cases: Re
     assert changed.to == "+8613800000101" and changed.params["reason"] == "Replacement pump arrives on Friday"
 
 
-async def test_pause_3h_then_resume_shifts_the_deadline_even_after_a_severity_change(cases: RepairCases) -> None:
+async def test_pause_3h_then_resume_shifts_the_deadline_even_after_a_severity_change(
+    cases: RepairCases,
+) -> None:
     handle = await acknowledged_case(cases)
     submitted = (await cases.state(handle)).submitted_at
     await cases.sleep_until(submitted + HOUR)
@@ -201,22 +227,33 @@ async def test_pause_3h_then_resume_shifts_the_deadline_even_after_a_severity_ch
     state = await handle.execute_update(RepairWorkflow.resume, Resume(actor=HANDLER))
     assert not state.paused and near(submitted + state.paused_total, submitted + 3 * HOUR)
     assert near(state.resolution_due, submitted + 27 * HOUR)
-    state = await handle.execute_update(RepairWorkflow.change_severity, ChangeSeverity(
-        actor=SUPERVISOR, severity=Severity.low, reason="Cosmetic only after inspection",
-    ))
+    state = await handle.execute_update(
+        RepairWorkflow.change_severity,
+        ChangeSeverity(
+            actor=SUPERVISOR,
+            severity=Severity.low,
+            reason="Cosmetic only after inspection",
+        ),
+    )
     assert near(state.resolution_due, submitted + 75 * HOUR)
     row = await cases.projection_caught_up(handle)
     assert row.paused_seconds == int(state.paused_total.total_seconds())
     sent = await cases.sent_eventually(handle.id, lambda s: any(n.template == "case_resumed" for n in s))
     assert any(n.template == "case_paused" and n.params["reason"] == "Awaiting parts" for n in sent)
+    await cases.save_history(handle, "repair_paused")
 
 
 async def test_pause_resumes_by_itself_at_resume_at(cases: RepairCases) -> None:
     handle = await acknowledged_case(cases)
     submitted = (await cases.state(handle)).submitted_at
-    await handle.execute_update(RepairWorkflow.pause, Pause(
-        actor=HANDLER, reason="Resident not at home", resume_at=submitted + 2 * HOUR,
-    ))
+    await handle.execute_update(
+        RepairWorkflow.pause,
+        Pause(
+            actor=HANDLER,
+            reason="Resident not at home",
+            resume_at=submitted + 2 * HOUR,
+        ),
+    )
     await cases.sleep_until(submitted + 2 * HOUR + MINUTE)
     state = await cases.until(handle, lambda s: not s.paused)
     resumed = next(e for e in state.timeline if e.event == "resumed")
@@ -226,15 +263,21 @@ async def test_pause_resumes_by_itself_at_resume_at(cases: RepairCases) -> None:
 
 async def test_reassignment_keeps_the_owner(cases: RepairCases) -> None:
     handle = await acknowledged_case(cases)
-    state = await handle.execute_update(RepairWorkflow.reassign, Reassign(
-        actor=SUPERVISOR, handler_id="S003", reason="S001 is off sick",
-    ))
+    state = await handle.execute_update(
+        RepairWorkflow.reassign,
+        Reassign(
+            actor=SUPERVISOR,
+            handler_id="S003",
+            reason="S001 is off sick",
+        ),
+    )
     assert state.handler_id == "S003" and state.owner_id == "S001"
     sent = await cases.sent_eventually(handle.id, lambda s: sum(n.template == "dispatch" for n in s) == 2)
     assert [n.to for n in sent if n.template == "dispatch"] == [PLUMBER, "+8613900000003"]
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await handle.execute_update(RepairWorkflow.reassign, Reassign(actor=SUPERVISOR, handler_id="S999",
-                                                                      reason="nobody"))
+        await handle.execute_update(
+            RepairWorkflow.reassign, Reassign(actor=SUPERVISOR, handler_id="S999", reason="nobody")
+        )
     assert "no staff member S999" in str(failed.value.cause)
     row = await cases.projection_caught_up(handle)
     assert (row.owner_id, row.handler_id) == ("S001", "S003")
@@ -242,7 +285,9 @@ async def test_reassignment_keeps_the_owner(cases: RepairCases) -> None:
 
 async def test_resolve_without_acknowledge_makes_the_resolver_owner(cases: RepairCases) -> None:
     handle = await cases.start()
-    state = await handle.execute_update(RepairWorkflow.resolve, Resolve(actor=COLLEAGUE, note="Tightened it."))
+    state = await handle.execute_update(
+        RepairWorkflow.resolve, Resolve(actor=COLLEAGUE, note="Tightened it.")
+    )
     assert state.owner_id == "S003" and state.acknowledged_at is not None
     assert state.status in (Status.resolved, Status.callback)
     assert [e.event for e in state.timeline][-2:] == ["acknowledged", "resolved"]
@@ -277,14 +322,18 @@ async def test_unsatisfied_resident_reopens_one_tier_up_with_a_fresh_deadline_an
     reopened = next(e for e in state.timeline if e.event == "reopened")
     assert state.status is Status.in_progress and state.tier is Tier.team_lead
     assert near(state.resolution_due, reopened.at + 24 * HOUR) and state.callback is None
-    await handle.execute_update(RepairWorkflow.resolve, Resolve(actor=HANDLER, note="Replaced the whole tap."))
+    await handle.execute_update(
+        RepairWorkflow.resolve, Resolve(actor=HANDLER, note="Replaced the whole tap.")
+    )
     await cases.reply(handle, satisfied=True)
     summary = await cases.result(handle)
     assert summary.status is Status.closed and summary.callback_attempt == 2 and summary.reopen_count == 1
     sent = await cases.sent_eventually(handle.id, lambda s: any(n.template == "case_closed" for n in s))
     assert [n.attempt for n in sent if n.template == "callback_request"] == [1, 2]
     assert any(n.template == "case_reopened" for n in sent)
-    assert {n.to for n in sent if n.template == "escalation" and n.params["reason"] == "reopened"} == TEAM_LEADS
+    assert {
+        n.to for n in sent if n.template == "escalation" and n.params["reason"] == "reopened"
+    } == TEAM_LEADS
     events = sorted(n.params["event"] for n in sent if n.template == "owner_update")
     assert events == ["callback_not_satisfied", "callback_satisfied", "reopened"]
     await cases.save_history(handle, "repair_reopened")
@@ -306,9 +355,14 @@ async def test_three_unanswered_attempts_become_a_manual_callback_that_escalates
     await cases.sleep(31 * MINUTE)
     state = await cases.until(handle, lambda s: s.tier is Tier.team_lead)
     assert escalations(state)[-1] == {"tier": 1, "reason": "manual_callback_missed"}
-    await handle.execute_update(RepairWorkflow.record_callback, RecordCallback(
-        actor=HANDLER, result=CallbackResult.satisfied, note="Visited; resident happy with the new washer.",
-    ))
+    await handle.execute_update(
+        RepairWorkflow.record_callback,
+        RecordCallback(
+            actor=HANDLER,
+            result=CallbackResult.satisfied,
+            note="Visited; resident happy with the new washer.",
+        ),
+    )
     summary = await cases.result(handle)
     assert summary.status is Status.closed
     assert summary.callback.recorded_by == HANDLER and summary.callback.attempts == 3
@@ -322,16 +376,31 @@ async def test_three_unanswered_attempts_become_a_manual_callback_that_escalates
 async def test_opted_out_resident_gets_a_manual_callback(cases: RepairCases) -> None:
     resident_id = "R9" + handle_suffix()
     with cases.database.sessions.begin() as session:
-        session.add(Resident(id=resident_id, household_id="H-B1-102", name="Opted out", phone="+8613899990001",
-                             locale="zh-CN", preferred_channel="sms", opted_out=True, bad_channels=[]))
+        session.add(
+            Resident(
+                id=resident_id,
+                household_id="H-B1-102",
+                name="Opted out",
+                phone="+8613899990001",
+                locale="zh-CN",
+                preferred_channel="sms",
+                opted_out=True,
+                bad_channels=[],
+            )
+        )
     handle = await acknowledged_case(cases, resident_id=resident_id)
     await handle.execute_update(RepairWorkflow.resolve, Resolve(actor=HANDLER, note="Fixed."))
     state = await cases.until(handle, lambda s: s.status is Status.manual_callback)
     assert state.callback_attempt == 0
     assert next(e for e in state.timeline if e.event == "manual_callback").detail["reason"] == "opted_out"
-    await handle.execute_update(RepairWorkflow.record_callback, RecordCallback(
-        actor=HANDLER, result=CallbackResult.satisfied, note="Phoned from the office.",
-    ))
+    await handle.execute_update(
+        RepairWorkflow.record_callback,
+        RecordCallback(
+            actor=HANDLER,
+            result=CallbackResult.satisfied,
+            note="Phoned from the office.",
+        ),
+    )
     assert (await cases.result(handle)).status is Status.closed
     assert not [n for n in cases.sent(handle.id) if n.to == "+8613899990001"]
 
@@ -355,7 +424,9 @@ async def test_callback_due_at_23_00_goes_out_at_08_00(cases: RepairCases) -> No
 
 async def test_withdrawal_ends_through_a_confirmation_callback(cases: RepairCases) -> None:
     handle = await cases.start()
-    state = await handle.execute_update(RepairWorkflow.withdraw, Withdraw(actor=RESIDENT, reason="Fixed it myself"))
+    state = await handle.execute_update(
+        RepairWorkflow.withdraw, Withdraw(actor=RESIDENT, reason="Fixed it myself")
+    )
     assert state.withdrawn
     await cases.reply(handle, satisfied=True)
     summary = await cases.result(handle)
@@ -372,22 +443,43 @@ async def test_invalid_actions_are_rejected_by_validators_and_change_nothing(cas
     staff = Actor(id="S003", role=Role.staff)
     refused = [
         (RepairWorkflow.acknowledge, Acknowledge(actor=staff), "already acknowledged by S001"),
-        (RepairWorkflow.change_severity, ChangeSeverity(actor=RESIDENT, severity=Severity.low, reason="Not urgent"),
-         "residents cannot change"),
-        (RepairWorkflow.change_severity, ChangeSeverity(actor=staff, severity=Severity.low, reason="Not urgent"),
-         "only a supervisor can lower"),
-        (RepairWorkflow.change_severity, ChangeSeverity(actor=SUPERVISOR, severity=Severity.low),
-         "needs a reason"),
-        (RepairWorkflow.extend, Extend(actor=SUPERVISOR, resolution_due=(await cases.now()) + 48 * HOUR),
-         "needs a reason"),
-        (RepairWorkflow.extend, Extend(actor=SUPERVISOR, resolution_due=await cases.now(), reason="Earlier"),
-         "must be later than the current deadline"),
-        (RepairWorkflow.extend, Extend(actor=staff, resolution_due=(await cases.now()) + 48 * HOUR,
-                                       reason="More time"), "only a supervisor"),
+        (
+            RepairWorkflow.change_severity,
+            ChangeSeverity(actor=RESIDENT, severity=Severity.low, reason="Not urgent"),
+            "residents cannot change",
+        ),
+        (
+            RepairWorkflow.change_severity,
+            ChangeSeverity(actor=staff, severity=Severity.low, reason="Not urgent"),
+            "only a supervisor can lower",
+        ),
+        (
+            RepairWorkflow.change_severity,
+            ChangeSeverity(actor=SUPERVISOR, severity=Severity.low),
+            "needs a reason",
+        ),
+        (
+            RepairWorkflow.extend,
+            Extend(actor=SUPERVISOR, resolution_due=(await cases.now()) + 48 * HOUR),
+            "needs a reason",
+        ),
+        (
+            RepairWorkflow.extend,
+            Extend(actor=SUPERVISOR, resolution_due=await cases.now(), reason="Earlier"),
+            "must be later than the current deadline",
+        ),
+        (
+            RepairWorkflow.extend,
+            Extend(actor=staff, resolution_due=(await cases.now()) + 48 * HOUR, reason="More time"),
+            "only a supervisor",
+        ),
         (RepairWorkflow.resume, Resume(actor=HANDLER), "not paused"),
         (RepairWorkflow.resolve, Resolve(actor=RESIDENT, note="I fixed it"), "only staff"),
-        (RepairWorkflow.record_callback, RecordCallback(actor=HANDLER, result=CallbackResult.satisfied,
-                                                        note="Called"), "no callback to record"),
+        (
+            RepairWorkflow.record_callback,
+            RecordCallback(actor=HANDLER, result=CallbackResult.satisfied, note="Called"),
+            "no callback to record",
+        ),
         (RepairWorkflow.withdraw, Withdraw(actor=Actor(id="R002", role=Role.resident)), "only the resident"),
     ]
     for update, action, reason in refused:
@@ -407,7 +499,9 @@ async def test_invalid_actions_are_rejected_by_validators_and_change_nothing(cas
         await handle.execute_update(RepairWorkflow.resolve, Resolve(actor=HANDLER, note="Once more"))
     assert await cases.state(handle) == closed
     history = await handle.fetch_history()
-    accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    accepted = [
+        e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
     assert len(accepted) == 2
 
 
