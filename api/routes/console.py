@@ -4,7 +4,8 @@ Everything the console shows or does goes through the API a program would use (c
 history, the supervisor actions, `/reports/...`); it adds only what a browser page needs on top:
 who is signed in with the words and people to show (`/console/api/session`), and the board
 (`/console/api/board`), which is every open case with its live state from its workflow — the same
-workflow queries `/at-risk` makes, with the colour a supervisor reads it by.
+workflow queries `/at-risk` makes, with the colour a supervisor reads it by. These two belong to
+the page, not to the published API, so they are left out of the OpenAPI document.
 
 The page is plain HTML, CSS and JavaScript modules from `api/console/`, no build step and no
 third-party host: many deployments have no internet.
@@ -127,8 +128,7 @@ def _words() -> dict[str, dict[str, dict[str, str]]]:
                     for value, locales in values.items()} for group, values in groups.items()}
 
 
-@router.get("/console/api/session", response_model=ConsoleSession,
-            summary="The signed-in supervisor, the directory and the words the console shows")
+@router.get("/console/api/session", response_model=ConsoleSession, include_in_schema=False)
 async def console_session(caller: Supervisor, sessions: SessionsDep, settings: SettingsDep) -> ConsoleSession:
     """Answers only a supervisor's token: the console's sign-in refuses staff, residents and admins."""
     places, people = await run_in_threadpool(_directory, sessions)
@@ -199,7 +199,7 @@ def _board_order(case: BoardCase) -> tuple:
     return (1, _STATE_ORDER[case.state], case.submitted_at.timestamp(), case.case_id)
 
 
-@router.get("/console/api/board", response_model=Board, summary="Every open case with its deadline state")
+@router.get("/console/api/board", response_model=Board, include_in_schema=False)
 async def board(
     caller: Supervisor, client: ClientDep,
     kind: Kind | None = None,
