@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from temporalio.testing import WorkflowEnvironment
 from steward.settings import Settings
 from tests.workflows.harness import RepairCases
 from workflows import search
-from workflows.repair import RepairWorkflow
 
 INDEXED = {
     SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -30,34 +28,6 @@ INDEXED = {
 
 def binary(name: str) -> str:
     return shutil.which(name) or str(Path(sys.executable).parent / name)
-
-
-@asynccontextmanager
-async def interim_worker(env, settings, database):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from temporalio.worker import Worker
-
-    from activities.directory import Directory
-    from activities.projection import Projection
-    from tests.workflows.interim_notifier import InterimNotifier
-
-    directory, projection = Directory(database.sessions), Projection(database.sessions)
-    async with Worker(
-        env.client,
-        task_queue=settings.task_queue,
-        workflows=[RepairWorkflow],
-        activities=[
-            directory.dispatch,
-            directory.on_duty_for_tier,
-            directory.resident_contact,
-            directory.staff_contact,
-            projection.project,
-            InterimNotifier(database.sessions).send,
-        ],
-        activity_executor=ThreadPoolExecutor(8),
-    ) as worker:
-        yield worker
 
 
 @pytest.fixture
@@ -79,9 +49,12 @@ async def case_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def cases(case_env: WorkflowEnvironment, settings: Settings, database) -> AsyncIterator[RepairCases]:
-    """A running worker on a fresh task queue at 10:00 community time."""
-    harness = RepairCases(case_env, settings, database, settings.task_queue)
-    async with interim_worker(case_env, settings, database):
+async def cases(
+    case_env: WorkflowEnvironment, settings: Settings, database, sandbox, worker_for
+) -> AsyncIterator[RepairCases]:
+    """The real Steward worker (notices through the Twilio sandbox) on a fresh task queue, at 10:00
+    community time."""
+    harness = RepairCases(case_env, settings, database, settings.task_queue, sandbox.base_url)
+    async with worker_for(case_env, settings, database):
         await harness.skip_to_local(10)
         yield harness

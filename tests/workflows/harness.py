@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy import select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -45,6 +46,7 @@ class Sent:
     channel: str
     attempt: int | None
     params: dict
+    sid: str | None
 
 
 @dataclass
@@ -55,6 +57,7 @@ class RepairCases:
     settings: Settings
     database: object
     task_queue: str
+    sandbox_url: str
 
     async def now(self) -> datetime:
         return (await self.env.get_current_time()).astimezone(UTC)
@@ -140,7 +143,7 @@ class RepairCases:
             rows = session.scalars(
                 select(Notification).where(Notification.case_id == case_id).order_by(Notification.created_at)
             )
-            return [Sent(r.to, r.template, r.channel, r.attempt, r.params or {}) for r in rows]
+            return [Sent(r.to, r.template, r.channel, r.attempt, r.params or {}, r.sid) for r in rows]
 
     async def sent_eventually(
         self, case_id: str, check: Callable[[list[Sent]], bool], within: float = 10
@@ -153,6 +156,19 @@ class RepairCases:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"notices not as expected: {sent}")
             await asyncio.sleep(0.05)
+
+    async def sandbox_messages(self, to: str, code: str) -> list[dict]:
+        """What the Twilio sandbox recorded as sent to `to` about this case."""
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+            response = await http.get("/sandbox/messages", params={"to": to})
+            response.raise_for_status()
+            return [m for m in response.json() if code in m.get("body", "")]
+
+    async def sandbox_calls(self, to: str) -> list[dict]:
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+            response = await http.get("/sandbox/calls", params={"to": to})
+            response.raise_for_status()
+            return response.json()
 
     def projected(self, case_id: str) -> tuple[CaseRow | None, list[CaseEventRow]]:
         with self.database.sessions() as session:

@@ -154,6 +154,8 @@ async def test_emergency_starts_at_tier_2_with_a_voice_call(cases: RepairCases) 
         (PROPERTY_MANAGER, "sms"),
     }
     assert all(n.params.get("code") == handle.id for n in sent)
+    called = {c["sid"] for c in await cases.sandbox_calls(PROPERTY_MANAGER)}
+    assert next(n.sid for n in sent if (n.to, n.channel) == (PROPERTY_MANAGER, "voice")) in called
     await cases.sleep(6 * MINUTE)
     state = await cases.until(handle, lambda s: s.tier is Tier.general_manager)
     await cases.sleep(30 * MINUTE)
@@ -308,6 +310,9 @@ async def test_satisfied_resident_closes_the_case(cases: RepairCases) -> None:
     assert (request.to, request.channel, request.attempt) == ("+8613800000101", "sms", 1)
     assert request.params["purpose"] == "resolved"
     assert [n.params["event"] for n in sent if n.template == "owner_update"] == ["callback_satisfied"]
+    texts = [m["body"] for m in await cases.sandbox_messages("+8613800000101", handle.id)]
+    assert any("Reply 1 if you are satisfied" in text for text in texts), texts
+    assert any("is closed" in text for text in texts), texts
     await cases.save_history(handle, "repair_satisfied")
 
 
