@@ -227,14 +227,17 @@ class CaseWorkflow:
         while (passed := await wait_for(done, self._next_deadline, waiting_for)) is not None:
             self._deadline_passed(passed)
 
-    async def call_back(self) -> CallbackRecord:
+    def callback_request(self) -> tuple[CallbackPurpose, dict[str, str]]:
+        """Why the resident is called back and the `callback_request` params; kinds may say otherwise."""
         purpose = CallbackPurpose.withdrawn if self.withdrawn else CallbackPurpose.resolved
+        return purpose, {"code": self.case_id, "title": self.case.title}
+
+    async def call_back(self) -> CallbackRecord:
+        purpose, params = self.callback_request()
         self.status = Status.callback
         self.times[Status.callback] = workflow.now()
         self.note("callback_started", {"purpose": purpose.value})
-        record = await self.callbacks.call_back(
-            self, self.case.resident_id, purpose, {"code": self.case_id, "title": self.case.title}
-        )
+        record = await self.callbacks.call_back(self, self.case.resident_id, purpose, params)
         self.callback_record = record
         self.note(
             "callback_recorded",
@@ -446,6 +449,14 @@ class CaseWorkflow:
     def _require_staff(action: Action, doing: str) -> None:
         require(action.actor.role in STAFF, f"only staff can {doing}")
 
+    def barred(self, staff_id: str, tier: Tier | None = None) -> str | None:
+        """Why this staff member may not handle the case (a complaint about them), or None."""
+        return None
+
+    def _require_may_handle(self, staff_id: str) -> None:
+        reason = self.barred(staff_id)
+        require(reason is None, reason or "")
+
     @workflow.update
     def acknowledge(self, action: Acknowledge) -> CaseState:
         self._take(action)
@@ -458,6 +469,7 @@ class CaseWorkflow:
         self._require_staff(action, "acknowledge a case")
         require(not self.acknowledged, f"the case was already acknowledged by {self.owner_id}")
         self._require_open()
+        self._require_may_handle(action.actor.id)
 
     @workflow.update
     def pause(self, action: Pause) -> CaseState:
@@ -508,6 +520,8 @@ class CaseWorkflow:
         contact = await self.messenger.staff(action.handler_id)
         if contact is None:
             raise ApplicationError(f"there is no staff member {action.handler_id}", type="UnknownStaff")
+        if barred := self.barred(contact.staff_id, contact.tier):
+            raise ApplicationError(barred, type="Barred")
         if self.work_done():
             raise ApplicationError("the case was finished while reassigning", type="CaseFinished")
         previous = self.handler_id
@@ -535,6 +549,7 @@ class CaseWorkflow:
         self._require_staff(action, "reassign a case")
         self._require_open()
         require(action.handler_id != self.handler_id, f"{action.handler_id} already handles the case")
+        self._require_may_handle(action.handler_id)
 
     @workflow.update
     def change_severity(self, action: ChangeSeverity) -> CaseState:
@@ -623,6 +638,7 @@ class CaseWorkflow:
     def _validate_resolve(self, action: Resolve) -> None:
         self._require_staff(action, "resolve a case")
         self._require_open()
+        self._require_may_handle(action.actor.id)
 
     @workflow.update
     def withdraw(self, action: Withdraw) -> CaseState:

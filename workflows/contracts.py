@@ -26,6 +26,17 @@ class Kind(StrEnum):
     drill = "drill"
 
 
+class ComplaintCategory(StrEnum):
+    """What a complaint is about; `CaseInput.category` of a complaint is one of these."""
+
+    noise = "noise"
+    sanitation = "sanitation"
+    security = "security"
+    staff_conduct = "staff_conduct"
+    fees = "fees"
+    other = "other"
+
+
 class Severity(StrEnum):
     emergency = "emergency"
     urgent = "urgent"
@@ -218,6 +229,14 @@ class Extend(Action):
     reason: Reason | None = Field(
         default=None, description="Required; optional here so the workflow can refuse it with a clear reason."
     )
+
+
+class AgreePlan(Action):
+    """A longer resolution plan a supervisor agreed with the resident of a complaint."""
+
+    resolution_due: AwareDatetime
+    reason: Reason
+    plan: LongText = Field(description="What was agreed with the resident: the steps and who does them.")
 
 
 class Resolve(Action):

@@ -29,6 +29,7 @@ class EscalationReason(StrEnum):
     resolution_breached = "resolution_breached"
     reopened = "reopened"
     manual_callback_missed = "manual_callback_missed"
+    answer_missed = "answer_missed"
     other = "other"
 
 
