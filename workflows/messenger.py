@@ -59,13 +59,17 @@ def failure_type(error: ActivityError) -> str | None:
 
 
 class Messenger:
-    def __init__(self, case_id: str, policy: SlaPolicy, background: Background) -> None:
+    def __init__(self, case_id: str, policy: SlaPolicy, background: Background, sent: int = 0) -> None:
         self.case_id = case_id
         self.policy = policy
         self.background = background
-        self._sent = 0
+        self._sent = sent
         self._staff: dict[str, StaffContact | None] = {}
-        self.failures: list[str] = []
+
+    @property
+    def sent(self) -> int:
+        """Keys handed out so far; a workflow that continues as new passes it on (`sent=`)."""
+        return self._sent
 
     def next_key(self) -> str:
         self._sent += 1
@@ -120,7 +124,12 @@ class Messenger:
         try:
             await self.send(notice)
         except ActivityError as error:
-            self.failures.append(f"{notice.template} to {notice.key}: {failure_type(error) or 'failed'}")
+            workflow.logger.warning(
+                "notice %s (%s) not delivered: %s",
+                notice.key,
+                notice.template,
+                failure_type(error) or "failed",
+            )
 
     async def until_quiet_hours_end(self) -> None:
         """Durable sleep while the community is in quiet hours; returns at once outside them."""
@@ -195,7 +204,7 @@ class Messenger:
             contact = await self.resident(resident_id)
             channel = resident_channel(contact)
             if channel is None or not contact.phone:
-                self.failures.append(f"{template} to {key}: resident cannot be messaged")
+                workflow.logger.info("notice %s (%s) skipped: the resident cannot be messaged", key, template)
                 return
             await self._send_logged(
                 Notice(
