@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from steward.store.models import Case, Resident, Staff
+from steward.store.models import Case, Household, Resident, Staff
 from workflows.contracts import (
     Channel,
     DispatchRequest,
@@ -18,6 +18,7 @@ from workflows.contracts import (
     Tier,
     TierRequest,
 )
+from workflows.hearing_contracts import ResidentPages, ResidentRange
 
 CUSTOMER_SERVICE = "customer_service"
 GENERAL = "general"
@@ -50,6 +51,17 @@ def skill_for(kind: Kind, category: str) -> str:
 def covers(staff: Staff, building_id: str) -> bool:
     """Staff with no building list cover the whole community (managers)."""
     return not staff.buildings or building_id in staff.buildings
+
+
+def resident_contact_of(resident: Resident) -> ResidentContact:
+    return ResidentContact(
+        resident_id=resident.id,
+        phone=resident.phone,
+        locale=Locale(resident.locale),
+        preferred_channel=Channel(resident.preferred_channel),
+        opted_out=resident.opted_out,
+        bad_channels=[Channel(c) for c in resident.bad_channels or []],
+    )
 
 
 def contact_of(staff: Staff) -> StaffContact:
@@ -119,17 +131,36 @@ class Directory:
                     preferred_channel=Channel.sms,
                     opted_out=False,
                 )
-            return ResidentContact(
-                resident_id=resident.id,
-                phone=resident.phone,
-                locale=Locale(resident.locale),
-                preferred_channel=Channel(resident.preferred_channel),
-                opted_out=resident.opted_out,
-                bad_channels=[Channel(c) for c in resident.bad_channels or []],
-            )
+            return resident_contact_of(resident)
 
     @activity.defn(name="directory.staff_contact")
     def staff_contact(self, staff_id: str) -> StaffContact | None:
         with self.sessions() as session:
             staff = session.get(Staff, staff_id)
             return contact_of(staff) if staff else None
+
+    # --- every household of some buildings, page by page (hearing notices) ----------------
+
+    @activity.defn(name="directory.resident_pages")
+    def resident_pages(self, request: ResidentPages) -> list[ResidentRange]:
+        """The residents of these buildings cut into ranges of `size` by id, the last one open-ended."""
+        with self.sessions() as session:
+            ids = list(session.scalars(
+                select(Resident.id).join(Household, Household.id == Resident.household_id)
+                .where(Household.building_id.in_(request.building_ids)).order_by(Resident.id)
+            ))
+        ends: list[str | None] = [*ids[request.size - 1:-1:request.size], None]
+        starts = [None, *ends[:-1]]
+        return [ResidentRange(building_ids=request.building_ids, after=after, through=through)
+                for after, through in zip(starts, ends, strict=True)]
+
+    @activity.defn(name="directory.residents_in")
+    def residents_in(self, request: ResidentRange) -> list[ResidentContact]:
+        with self.sessions() as session:
+            query = (select(Resident).join(Household, Household.id == Resident.household_id)
+                     .where(Household.building_id.in_(request.building_ids)).order_by(Resident.id))
+            if request.after is not None:
+                query = query.where(Resident.id > request.after)
+            if request.through is not None:
+                query = query.where(Resident.id <= request.through)
+            return [resident_contact_of(resident) for resident in session.scalars(query)]
