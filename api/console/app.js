@@ -80,7 +80,7 @@ function showSignIn(message = "") {
 }
 
 function refusal(failure) {
-  if (failure instanceof ApiError && failure.status === 403) return t("login.refused", { message: failure.message });
+  if (failure instanceof ApiError && failure.status === 403) return t("login.refused");
   if (failure instanceof ApiError && failure.status === 401) return t("login.unknown");
   return t("login.failed", { message: failure.message });
 }

@@ -39,6 +39,7 @@ async def test_sign_in_admits_only_supervisors_and_the_page_needs_nothing_from_e
         await page.wait_for_function(
             "text => document.querySelector('#sign-in-error').textContent.includes(text)", arg=expected)
         assert await page.is_hidden("#nav")
+    await screenshot(page, "sign-in-refused")
     await page.fill("#token", "stw_not-a-token")
     await page.click("#sign-in button[type=submit]")
     await page.wait_for_function(
