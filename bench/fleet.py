@@ -33,10 +33,8 @@ async def _idle(bench: Bench, worker: str, idle_s: float) -> dict[str, Any]:
             "worker_rss_mb": round(rss / 2**20, 1), "_rss": rss}
 
 
-async def _touch(bench: Bench, ids: list[str], query: str) -> float:
-    began = time.monotonic()
+async def _touch(bench: Bench, ids: list[str], query: str) -> None:
     await gather_limited([bench.client.get_workflow_handle(i).query(query) for i in ids], 8)
-    return round(len(ids) / (time.monotonic() - began), 1)
 
 
 async def _fresh_worker(bench: Bench, worker: str, cache: int) -> int:
@@ -45,60 +43,78 @@ async def _fresh_worker(bench: Bench, worker: str, cache: int) -> int:
     return rss_bytes(bench.stack.processes[worker].pid)
 
 
+def _busy(used: dict[str, float]) -> dict[str, float]:
+    wall = used.pop("wall_s")
+    return {name: round(100 * seconds / wall, 1) for name, seconds in used.items()}
+
+
 def _per_case(rss: int, rss0: int, held: int) -> int | None:
     return round((rss - rss0) / held) if held else None
+
+
+async def _bounded(bench: Bench, worker: str, ids: list[str], bounded: int, idle_s: float) -> dict[str, Any]:
+    """A fresh worker with a cache of `bounded`; every case read once. Bytes per cached case is the
+    slope between the cache half full and full, so the worker's one-off start-up growth is left out."""
+    rss0 = await _fresh_worker(bench, worker, bounded)
+    half = min(bounded, len(ids)) // 2
+    began = time.monotonic()
+    await _touch(bench, ids[:half], "state")
+    rss_half = rss_bytes(bench.stack.processes[worker].pid)
+    await _touch(bench, ids[half:bounded], "state")
+    rss_full = rss_bytes(bench.stack.processes[worker].pid)
+    await _touch(bench, ids[bounded:], "state")
+    touch_rate = round(len(ids) / (time.monotonic() - began), 1)
+    await wait_idle(bench, (worker,), 120)
+    small = await _idle(bench, worker, idle_s)
+    cached = min(bounded, len(ids)) - half
+    return small | {"cache": bounded, "worker_rss_before_mb": round(rss0 / 2**20, 1),
+                    "cold_reads_per_s": touch_rate,
+                    "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(len(ids), bounded)),
+                    "bytes_per_cached_case_slope": _per_case(rss_full, rss_half, cached)}
 
 
 async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
     worker = "steward_worker"
     rss0 = await _fresh_worker(bench, worker, DEFAULT_CACHE)
+    meter = bench.cpu().start()
     began = time.monotonic()
     ids = [case_id for case_id, _ in await gather_limited([bench.submit() for _ in range(n)], 8)]
     accepted_s = time.monotonic() - began
     settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
+    start_cpu = _busy(meter.stop())
     default = await _idle(bench, worker, idle_s)
     default |= {"cache": DEFAULT_CACHE, "worker_rss_before_mb": round(rss0 / 2**20, 1),
                 "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE))}
     print(f"  fleet steward: {n} cases, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
           f"RSS {default['worker_rss_mb']} MB", flush=True)
 
-    rss0 = await _fresh_worker(bench, worker, bounded)
-    touch_rate = await _touch(bench, ids, "state")
-    await wait_idle(bench, (worker,), 120)
-    small = await _idle(bench, worker, idle_s)
-    small |= {"cache": bounded, "worker_rss_before_mb": round(rss0 / 2**20, 1),
-              "cold_reads_per_s": touch_rate,
-              "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(n, bounded))}
-    bench.stack.start_worker(worker, [])
+    small = await _bounded(bench, worker, ids, bounded, idle_s)
     return {"n": n, "accepted_per_s": round(n / accepted_s, 1), "settled_per_s": round(n / settled_s, 1),
-            "settled_s": round(settled_s, 1), "default_cache": default, "bounded_cache": small}
+            "settled_s": round(settled_s, 1), "cpu_percent_while_starting": start_cpu,
+            "default_cache": default, "bounded_cache": small}
 
 
 async def baseline_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
     worker = "baseline_worker"
     rss0 = await _fresh_worker(bench, worker, DEFAULT_CACHE)
     ids = [f"idle-{i:06d}-{time.time_ns()}" for i in range(n)]
+    meter = bench.cpu().start()
     began = time.monotonic()
     await gather_limited([bench.client.start_workflow("BenchIdle", 24, id=i, task_queue="baseline-bench")
                           for i in ids], 8)
     accepted_s = time.monotonic() - began
     settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
+    start_cpu = _busy(meter.stop())
     default = await _idle(bench, worker, idle_s)
     default |= {"cache": DEFAULT_CACHE, "worker_rss_before_mb": round(rss0 / 2**20, 1),
                 "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE))}
     print(f"  fleet baseline: {n} workflows, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
           f"RSS {default['worker_rss_mb']} MB", flush=True)
 
-    rss0 = await _fresh_worker(bench, worker, bounded)
-    touch_rate = await _touch(bench, ids, "state")
-    await wait_idle(bench, (worker,), 120)
-    small = await _idle(bench, worker, idle_s)
-    small |= {"cache": bounded, "worker_rss_before_mb": round(rss0 / 2**20, 1),
-              "cold_reads_per_s": touch_rate,
-              "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(n, bounded))}
-    bench.stack.start_worker(worker, [])
+    small = await _bounded(bench, worker, ids, bounded, idle_s)
     return {"n": n, "accepted_per_s": round(n / accepted_s, 1), "settled_per_s": round(n / settled_s, 1),
-            "settled_s": round(settled_s, 1), "default_cache": default, "bounded_cache": small}
+            "settled_s": round(settled_s, 1), "cpu_percent_while_starting": start_cpu,
+            "default_cache": default, "bounded_cache": small}
 
 
 async def idle_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:

@@ -9,6 +9,7 @@ twilio, uvicorn/starlette/fastapi, httpx, asyncio) — and the functions with th
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -37,15 +38,29 @@ def py_spy() -> str | None:
     return found if Path(found).exists() else None
 
 
-def start(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
+def start(pid: int, seconds: float | None, out: Path) -> subprocess.Popen | None:
+    """Sample `pid` for `seconds`, or until `stop()` when None."""
     binary = py_spy()
     if binary is None:
         return None
+    duration = ["--duration", str(int(seconds))] if seconds else []
     return subprocess.Popen(
-        [binary, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "100",
-         "--format", "raw", "--nonblocking", "--output", str(out)],
+        [binary, "record", "--pid", str(pid), *duration, "--rate", "100", "--format", "raw", "--nonblocking",
+         "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+
+
+def stop(spy: subprocess.Popen | None) -> None:
+    """End an open-ended recording; py-spy writes its file on SIGINT."""
+    if spy is None:
+        return
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait()
 
 
 def summarise(path: Path, top: int = 12) -> dict:

@@ -72,6 +72,7 @@ class Process:
 class Stack:
     data_dir: Path
     keep: bool = False
+    experiments: tuple[str, ...] = ()
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
     worker_args: dict[str, list[str]] = field(default_factory=dict)
@@ -103,8 +104,9 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """Steward's settings for every process, all explicit (no developer .env is read: cwd is ours)."""
+        path = [str(ROOT / "bench" / "experiments")] if "sqlite-normal" in self.experiments else []
         return os.environ | {
-            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join([*path, str(ROOT)]), "PYTHONUNBUFFERED": "1",
             "STEWARD_DATA_DIR": str(self.data_dir), "STEWARD_DATABASE_URL": self.database_url,
             "STEWARD_TEMPORAL_ADDRESS": self.temporal, "STEWARD_TEMPORAL_NAMESPACE": "default",
             "STEWARD_TASK_QUEUE": STEWARD_QUEUE, "STEWARD_API_HOST": "127.0.0.1",
@@ -215,5 +217,5 @@ class Stack:
         raise RuntimeError(f"{name} did not answer at {url}")
 
 
-def new_stack(keep: bool = False) -> Stack:
-    return Stack(Path(tempfile.mkdtemp(prefix="steward-bench-")), keep=keep)
+def new_stack(keep: bool = False, experiments: tuple[str, ...] = ()) -> Stack:
+    return Stack(Path(tempfile.mkdtemp(prefix="steward-bench-")), keep=keep, experiments=experiments)

@@ -79,7 +79,7 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
     settings = bench.stack.settings()
     policy = settings.policy
     response = policy.for_severity(Severity.normal).response
-    lead = 20 + n * per_case_s
+    lead = 10 + n * per_case_s
     at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
     submitted_at = at - response
     codes = [f"RP-STORM{uuid.uuid4().hex[:8].upper()}{i:05d}" for i in range(n)]
@@ -107,7 +107,7 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
 
 
 async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, Any]:
-    lead = 15 + n * per_case_s
+    lead = 8 + n * per_case_s
     at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
     codes = [f"BS-{uuid.uuid4().hex[:8].upper()}{i:05d}" for i in range(n)]
     began = time.monotonic()
@@ -131,7 +131,7 @@ async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, A
 
 
 async def deadline_storm(bench: Bench, n: int) -> dict[str, Any]:
-    steward = await steward_storm(bench, n, per_case_s=0.12)
+    steward = await steward_storm(bench, n, per_case_s=0.25)
     print(f"  storm steward: p50 {steward['first_s']['median']} s, p99 {steward['first_s']['p99']} s", flush=True)
     await bench.terminate_running()
     baseline = await baseline_storm(bench, n, per_case_s=0.03)
