@@ -67,6 +67,7 @@ ESCALATION_REASON = Choice({
     "resolution_breached": {ZH: "已超过处理时限", EN: "has passed its resolution deadline"},
     "reopened": {ZH: "住户回访不满意，已重新打开", EN: "was reopened: the resident is not satisfied"},
     "manual_callback_missed": {ZH: "人工回访超时未完成", EN: "manual callback was not recorded in time"},
+    "answer_missed": {ZH: "超时未书面答复", EN: "was not answered in time"},
     "other": {ZH: "需要您关注", EN: "needs your attention"},
 })
 
@@ -87,7 +88,14 @@ OWNER_EVENT = Choice({
     "callback_unreachable": {ZH: "回访结果：联系不上", EN: "callback result: resident unreachable"},
     "closed": {ZH: "已办结", EN: "was closed"},
     "withdrawn": {ZH: "已被住户撤销", EN: "was withdrawn by the resident"},
+    "plan_agreed": {ZH: "已与住户商定处理方案", EN: "has a resolution plan agreed with the resident"},
 }, open=True)
+
+OUTCOME = Choice({
+    "approved": {ZH: "通过", EN: "approved"},
+    "rejected": {ZH: "未通过", EN: "rejected"},
+    "revised": {ZH: "修改后通过", EN: "approved as revised"},
+})
 
 NOTICES: dict[str, Template] = {
     # --- to residents ---
@@ -147,7 +155,69 @@ NOTICES: dict[str, Template] = {
         ZH: "【物业服务中心】您的事项 {code} 已办结，感谢您的支持。",
         EN: "[Property Service Centre] Your case {code} is closed. Thank you.",
     }),
+    "complaint_plan_agreed": Template({
+        ZH: "【物业服务中心】关于您的投诉 {code}，我们与您商定的处理方案：{plan}。"
+            "处理时限调整为 {resolution_due}，原因：{reason}。",
+        EN: "[Property Service Centre] The plan agreed with you for your complaint {code}: {plan}. "
+            "It will be resolved by {resolution_due}. Reason: {reason}.",
+    }),
+    "hearing_notice": Template(
+        text={
+            ZH: "【物业服务中心】听证会通知 {code}「{title}」将于 {hearing_at} 在{place}举行。"
+                "费用明细：{costs}；合计 {total} 元。"
+                "如有异议或疑问，请回复“{code} 您的意见”，我们将在24小时内书面答复。",
+            EN: "[Property Service Centre] Public hearing {code} \"{title}\" on {hearing_at} at {place}. "
+                "Costs: {costs}; total {total} yuan. To object or ask a question, reply "
+                "\"{code} your message\"; we answer in writing within 24 hours.",
+        },
+        voice={
+            ZH: "您好，这里是物业服务中心。听证会通知：{title}，将于 {hearing_at} 在{place}举行，"
+                "费用合计 {total} 元。如有异议或疑问，请发送短信，以听证编号 {code} 开头。",
+            EN: "Hello, this is the property service centre. A public hearing on {title} is held on "
+                "{hearing_at} at {place}; the costs total {total} yuan. To object or ask a question, "
+                "send us a text message starting with the hearing code {code}.",
+        },
+    ),
+    "hearing_reminder": Template({
+        ZH: "【物业服务中心】提醒：听证会 {code}「{title}」将于明天 {hearing_at} 在{place}举行，"
+            "欢迎参加。",
+        EN: "[Property Service Centre] Reminder: hearing {code} \"{title}\" is tomorrow, {hearing_at}, "
+            "at {place}. You are welcome to attend.",
+    }),
+    "hearing_decision": Template(
+        {
+            ZH: "【物业服务中心】听证会 {code}「{title}」决定：{outcome}，费用合计 {total} 元。"
+                "理由：{reason}。",
+            EN: "[Property Service Centre] Decision on hearing {code} \"{title}\": {outcome}; costs total "
+                "{total} yuan. Reason: {reason}.",
+        },
+        choices={"outcome": OUTCOME},
+    ),
+    "objection_received": Template({
+        ZH: "【物业服务中心】已收到您对听证会 {code} 的第 {number} 号意见，"
+            "我们将于 {answer_due} 前书面答复。",
+        EN: "[Property Service Centre] We have received your comment no. {number} on hearing {code}; "
+            "we will answer in writing by {answer_due}.",
+    }),
+    "objection_answer": Template({
+        ZH: "【物业服务中心】听证会 {code} 第 {number} 号意见的答复：{answer}",
+        EN: "[Property Service Centre] Our answer to your comment no. {number} on hearing {code}: {answer}",
+    }),
     # --- to staff ---
+    "objection_task": Template({
+        ZH: "【听证意见】听证会 {code} 收到 {building} 住户第 {number} 号意见，"
+            "请于 {answer_due} 前书面答复。",
+        EN: "[Hearing comment] Hearing {code}: comment no. {number} from building {building}. "
+            "Answer in writing by {answer_due}.",
+    }),
+    "objection_escalation": Template(
+        {
+            ZH: "【升级·{tier}】听证会 {code} 第 {number} 号意见未在 {answer_due} 前答复，请立即答复。",
+            EN: "[Escalation, {tier}] Hearing {code}: comment no. {number} was not answered by "
+                "{answer_due}. Please answer now.",
+        },
+        choices={"tier": TIER},
+    ),
     "dispatch": Template(
         text={
             ZH: "【工单】{code}「{title}」，{building} {unit}，请于 {response_due} 前确认。回复1确认接单。",
@@ -241,6 +311,10 @@ PROMPTS: dict[str, Template] = {
     }),
     "reply.nothing_to_acknowledge": Template({
         ZH: "您目前没有待确认的工单。", EN: "You have no work order waiting to be acknowledged.",
+    }),
+    "reply.objection_refused": Template({
+        ZH: "【物业服务中心】听证会 {code} 未能登记您的意见：{reason}",
+        EN: "[Property Service Centre] Hearing {code} could not take your comment: {reason}",
     }),
     "reply.opted_out": Template({
         ZH: "【物业服务中心】您已退订短信通知，回访将改为电话联系。回复START可恢复。",
