@@ -11,6 +11,9 @@ SAMPLE = {
     "response_due": "2026-11-26T02:30:00+00:00", "resolution_due": "2026-11-27T02:00:00+00:00",
     "resume_at": "2026-11-28T01:00:00+00:00", "reason": "awaiting parts", "purpose": "resolved",
     "tier": "2", "event": "escalated", "codes": "RP-ABC123, RP-DEF456", "example": "RP-ABC123",
+    "plan": "a noise survey on Friday", "hearing_at": "2026-12-05T02:00:00+00:00", "place": "the club house",
+    "costs": "roof 300,000.00", "total": "300,000.00", "outcome": "approved", "number": "2",
+    "answer_due": "2026-11-27T02:00:00+00:00", "answer": "the fund pays half",
 }
 ESCALATION = {"reason": "response_missed"}
 
