@@ -41,7 +41,7 @@ from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
 RPC_TIMEOUT = timedelta(seconds=10)
 REQUEST_DIGEST = "request_sha256"
 REQUEST_KINDS = (Kind.repair, Kind.complaint)
-_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP")}
+_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP")}
 
 
 @contextmanager
@@ -79,6 +79,10 @@ def case_id_for(kind: Kind, caller: Actor, idempotency_key: str) -> str:
     reply; a collision can only ever answer 409 (a different body under the same id), never merge cases.
     """
     _, prefix = workflow_for(kind)
+    return code_for(prefix, caller, idempotency_key)
+
+
+def code_for(prefix: str, caller: Actor, idempotency_key: str) -> str:
     digest = hashlib.sha256(f"{caller.role.value}/{caller.id}\n{idempotency_key}".encode()).digest()
     return f"{prefix}-{base64.b32encode(digest).decode().rstrip('=')[:10]}"
 

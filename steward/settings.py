@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     quiet_hours: str = "22:00-08:00"
     sla_policy: Path | None = None
     temporal_ui_url: str | None = None
+    hearing_notice_period: str = "7d"
 
     @field_validator("timezone")
     @classmethod
@@ -94,6 +95,17 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError("quiet hours look like 22:00-08:00")
         return value
+
+    @field_validator("hearing_notice_period")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def notice_period(self) -> timedelta:
+        """How far ahead a hearing must be announced: a hearing closer than this is refused."""
+        return parse_duration(self.hearing_notice_period)
 
     @property
     def database(self) -> str:

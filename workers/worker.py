@@ -12,15 +12,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.broadcast import Broadcaster
 from activities.directory import Directory
 from activities.notify import Notifier
 from activities.projection import Projection
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
+from workflows.complaint import ComplaintWorkflow
+from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow, NoticeBatchWorkflow
 from workflows.repair import RepairWorkflow
 
-WORKFLOWS = [RepairWorkflow]
+WORKFLOWS = [RepairWorkflow, ComplaintWorkflow, HearingWorkflow, NoticeBatchWorkflow, HearingCallbackWorkflow]
 
 
 @asynccontextmanager
@@ -34,6 +37,7 @@ async def steward_worker(
     directory = Directory(sessions)
     projection = Projection(sessions)
     notifier = Notifier(settings, sessions)
+    broadcaster = Broadcaster(notifier)
     worker = Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -43,8 +47,11 @@ async def steward_worker(
             directory.on_duty_for_tier,
             directory.resident_contact,
             directory.staff_contact,
+            directory.resident_pages,
+            directory.residents_in,
             projection.project,
             notifier.send,
+            broadcaster.send_many,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),
     )

@@ -80,7 +80,9 @@ class HearingPlan(Contract):
     building_ids: Annotated[list[DirectoryId], AfterValidator(_distinct)] = Field(
         min_length=1, max_length=200, description="The buildings whose households are affected."
     )
-    hearing_at: AwareDatetime = Field(description="When the hearing is held; at least the notice period ahead.")
+    hearing_at: AwareDatetime = Field(
+        description="When the hearing is held; at least the notice period ahead."
+    )
     place: ShortText
 
 
@@ -209,7 +211,9 @@ class HearingInput(HearingPlan):
     answer_within: PositiveDuration = timedelta(hours=24)
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 250
     history_limit: Annotated[int, Field(ge=100)] = 10_000
-    carried: HearingProgress | None = Field(default=None, description="Set when the hearing continues as new.")
+    carried: HearingProgress | None = Field(
+        default=None, description="Set when the hearing continues as new."
+    )
 
 
 class HearingState(Contract):

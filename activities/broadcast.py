@@ -1,0 +1,49 @@
+"""Many notices in one activity: how a hearing reaches thousands of households without one activity
+(and a handful of history events) per household.
+
+Each notice goes through `Notifier.send` exactly as a single one would (its own idempotency key, its
+own `notifications` row), a few at a time. A notice Twilio refuses for good (invalid number, opted
+out) is reported back and not retried; if any failed for a passing reason (an outage, a rate limit)
+the activity fails after the rest were sent, and its retry sends only those: the others' keys
+already have a SID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.notify import Notifier
+from workflows.contracts import Notice
+from workflows.hearing_contracts import SendManyResult
+
+AT_ONCE = 8
+
+
+class Broadcaster:
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    @activity.defn(name="notify.send_many")
+    async def send_many(self, notices: list[Notice]) -> SendManyResult:
+        slots = asyncio.Semaphore(AT_ONCE)
+        failed: list[str] = []
+        passing: list[str] = []
+
+        async def one(notice: Notice) -> None:
+            async with slots:
+                try:
+                    await self.notifier.send(notice)
+                except ApplicationError as error:
+                    (passing if not error.non_retryable else failed).append(f"{notice.key}: {error.type}")
+                activity.heartbeat()
+
+        await asyncio.gather(*(one(notice) for notice in notices))
+        if passing:
+            raise ApplicationError(
+                f"{len(passing)} of {len(notices)} notices not sent yet: {', '.join(passing[:5])}",
+                type="TwilioUnavailable",
+            )
+        return SendManyResult(sent=len(notices) - len(failed), failed=failed)

@@ -1,0 +1,114 @@
+"""A resident's complaint (SPEC §3): the repair's lifecycle and clocks, routed to customer service.
+
+A complaint about a named staff member is handled at least one tier above that person and never by
+them: dispatch looks above their tier and leaves them out, and nobody at or below their tier (nor they)
+may take, be handed or resolve it. A supervisor may agree a longer resolution plan with the resident:
+a new deadline with its reason and the plan itself, recorded and told to the resident.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.case import SUPERVISORS, CaseWorkflow, require
+    from workflows.contracts import (
+        AgreePlan,
+        CaseInput,
+        CaseState,
+        CaseSummary,
+        DispatchRequest,
+        Extend,
+        Tier,
+    )
+    from workflows.ladder import TOP
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class ComplaintWorkflow(CaseWorkflow):
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseSummary:
+        await self.receive()
+        await self.find_subject()
+        await self.dispatch()
+        await self.keep_deadlines_until(self.taken, "acknowledgement")
+        while True:
+            await self.keep_deadlines_until(self.work_done, "the complaint to be resolved")
+            record = await self.call_back()
+            if not self.needs_reopening(record):
+                return await self.close(record)
+            self.reopen()
+
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        super().__init__(case)
+        self.subject_tier: Tier | None = None
+
+    # --- a complaint about a staff member ---------------------------------------------------
+
+    async def find_subject(self) -> None:
+        """The tier of the person complained about; the case starts at least one tier above them."""
+        if self.case.subject_staff_id is None:
+            return
+        subject = await self.messenger.staff(self.case.subject_staff_id)
+        self.subject_tier = subject.tier if subject else Tier.handler
+        self.ladder.tier = max(self.ladder.tier, self.handling_tier)
+        self.note(
+            "subject_found", {"subject": self.case.subject_staff_id, "above_tier": int(self.subject_tier)}
+        )
+
+    @property
+    def handling_tier(self) -> Tier:
+        return Tier(min(self.subject_tier + 1, TOP)) if self.subject_tier is not None else Tier.handler
+
+    def dispatch_request(self) -> DispatchRequest:
+        request = super().dispatch_request()
+        if self.case.subject_staff_id is None:
+            return request
+        return request.model_copy(
+            update={"exclude_staff_ids": [self.case.subject_staff_id], "min_tier": self.handling_tier}
+        )
+
+    def barred(self, staff_id: str, tier: Tier | None = None) -> str | None:
+        subject = self.case.subject_staff_id
+        if subject is None:
+            return None
+        if staff_id == subject:
+            return f"this complaint is about {subject}, who may not handle it"
+        if tier is not None and self.subject_tier is not None and tier < self.handling_tier:
+            return f"a complaint about {subject} is handled at tier {int(self.handling_tier)} or above"
+        return None
+
+    # --- a longer plan agreed with the resident ------------------------------------------------
+
+    @workflow.update
+    def agree_plan(self, action: AgreePlan) -> CaseState:
+        previous = self.clock.resolution_due
+        self.clock.extend(action.resolution_due, workflow.now())
+        self.note(
+            "plan_agreed",
+            {
+                "from": previous.isoformat(),
+                "to": self.clock.resolution_due.isoformat(),
+                "reason": action.reason,
+                "plan": action.plan,
+            },
+            action=action,
+        )
+        self.tell_resident(
+            "complaint_plan_agreed",
+            {
+                "plan": action.plan,
+                "reason": action.reason,
+                "resolution_due": self.clock.resolution_due.isoformat(),
+            },
+        )
+        self.tell_owner("plan_agreed")
+        return self.state()
+
+    @agree_plan.validator
+    def _validate_agree_plan(self, action: AgreePlan) -> None:
+        require(action.actor.role in SUPERVISORS, "only a supervisor can agree a resolution plan")
+        self._validate_extend(
+            Extend(actor=action.actor, resolution_due=action.resolution_due, reason=action.reason)
+        )
