@@ -66,13 +66,15 @@ PROJECT_TIMEOUT = timedelta(seconds=30)
 DISPATCH_TIMEOUT = timedelta(seconds=30)
 
 
-class Rejected(ValueError):
-    """An update refused by its validator; the message is shown to the person who tried."""
+REJECTED = "Rejected"
+CASE_CLOSED = "CaseClosed"
 
 
-def require(condition: bool, reason: str) -> None:
+def require(condition: bool, reason: str, kind: str = REJECTED) -> None:
+    """Refuse an update from its validator: `reason` is shown to the person; `kind` is the failure type
+    (`CaseClosed` for any action on a closed case, so the API can answer "closed")."""
     if not condition:
-        raise Rejected(reason)
+        raise ApplicationError(reason, type=kind, non_retryable=True)
 
 
 class CaseWorkflow:
@@ -440,7 +442,7 @@ class CaseWorkflow:
     # --- updates: staff and resident actions ---------------------------------------------------
 
     def _require_open(self) -> None:
-        require(self.status is not Status.closed, "the case is closed")
+        require(self.status is not Status.closed, "the case is closed", CASE_CLOSED)
         require(self.status not in CALLING_BACK, "the case is in its callback; record the callback instead")
         require(self.status is not Status.resolved, "the case is already resolved")
         require(not self.withdrawn, "the case was withdrawn")

@@ -492,6 +492,7 @@ async def test_invalid_actions_are_rejected_by_validators_and_change_nothing(cas
         with pytest.raises(WorkflowUpdateFailedError) as rejected:
             await handle.execute_update(update, action)
         assert reason in str(rejected.value.cause), (update, rejected.value.cause)
+        assert rejected.value.cause.type == "Rejected"
         assert await cases.state(handle) == before
     await handle.execute_update(RepairWorkflow.resolve, Resolve(actor=HANDLER, note="Fixed."))
     with pytest.raises(WorkflowUpdateFailedError) as rejected:
