@@ -30,7 +30,7 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
@@ -176,7 +176,8 @@ async def update_case(client: Client, case_id: str, update: str, action: BaseMod
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = getattr(cause, "message", None) or str(cause or error)
-        raise ApiError(409, reason, "refused") from error
+        closed = isinstance(cause, ApplicationError) and cause.type == "CaseClosed"
+        raise ApiError(409, reason, "closed" if closed else "refused") from error
 
 
 async def signal_case(client: Client, case_id: str, signal: str, payload: BaseModel) -> None:
