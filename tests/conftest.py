@@ -209,9 +209,11 @@ async def sandbox_reset(sandbox: ThreadedServer) -> ThreadedServer:
 # --- Temporal --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: 24-hour timers complete in a fraction of a second."""
+    """A time-skipping test server of the test's own (about 0.5 s to start): 24-hour timers complete
+    in a fraction of a second. A shared one stalls now and then: once cases of earlier tests were
+    terminated, skipping time can hang until an RPC times out (30 s)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
     )
