@@ -8,18 +8,22 @@ timer, never skipped. Opted out, no phone or every attempt failed → a manual c
 owner with its own response deadline, paged up the ladder until staff record the outcome.
 
 `Callbacks` is the workflow's callback desk: attempt numbers are unique per workflow, so one desk
-serves a case with one resident as well as a hearing with many objectors.
+serves a case with one resident as well as a hearing with many objectors. `ask` is the automatic part
+on its own (no manual task): a drill's survey asks a whole batch of residents at once on one desk, each
+attempt waiting on its own deadline, and counts whoever does not answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.clock import Deadline, wait_for
+    from workflows.clock import Deadline, earliest, wait_for
     from workflows.contracts import (
         SYSTEM,
         CallbackPurpose,
@@ -37,19 +41,34 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messenger import Messenger, failure_type, quiet_hours_end
 
 Detail = dict[str, str | int | bool | None]
+CALLBACK_TEMPLATE = "callback_request"
+UNREACHABLE = frozenset({"opted_out", "no_phone", "bad_channel"})
 
 
-class CallbackHost(Protocol):
-    """What a workflow offers the callback step."""
+class AskingHost(Protocol):
+    """What a workflow offers the automatic attempts."""
 
     case_id: str
     policy: SlaPolicy
     messenger: Messenger
-    ladder: EscalationLadder
 
     def note(self, event: str, detail: Detail | None = None) -> None: ...
 
+
+class CallbackHost(AskingHost, Protocol):
+    """What a workflow offers the whole callback step, manual task included."""
+
+    ladder: EscalationLadder
+
     def manual_callback_needed(self, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """Every automatic attempt failed: why the last one did (`UNREACHABLE` when none could be made)."""
+
+    reason: str
+    tries: int
 
 
 def callback_channels(contact: ResidentContact) -> list[Channel]:
@@ -67,12 +86,13 @@ class Callbacks:
         self.replies: dict[int, CallbackReply] = {}
         self.failures: dict[int, DeliveryFailed] = {}
         self.manual: RecordCallback | None = None
-        self.deadline: Deadline | None = None
+        self._waits: dict[int, Deadline] = {}
+        self._waited = 0
         self._paging: EscalationLadder | None = None
 
     def next_deadline(self) -> Deadline | None:
         """What the running callback waits for: an answer, quiet hours, or the manual task's page."""
-        return self._paging.page_deadline() if self._paging else self.deadline
+        return self._paging.page_deadline() if self._paging else earliest(*self._waits.values())
 
     # --- fed by the workflow's handlers ---------------------------------------------------
 
@@ -95,46 +115,63 @@ class Callbacks:
     # --- the step -------------------------------------------------------------------------
 
     async def call_back(
-        self, host: CallbackHost, resident_id: str, purpose: CallbackPurpose, params: dict[str, str]
+        self,
+        host: CallbackHost,
+        resident_id: str,
+        purpose: CallbackPurpose,
+        params: dict[str, str],
+        template: str = CALLBACK_TEMPLATE,
     ) -> CallbackRecord:
         self.manual = None
         contact = await host.messenger.resident(resident_id)
+        asked = await self.ask(host, contact, purpose, params, template)
+        if isinstance(asked, CallbackRecord):
+            return asked
+        if self.manual is None:
+            host.manual_callback_needed(asked.reason if asked.reason in UNREACHABLE else "unreachable")
+            await self._wait_for_manual_record(host)
+        assert self.manual is not None
+        return CallbackRecord(
+            result=self.manual.result,
+            channel=None,
+            attempts=asked.tries,
+            recorded_by=self.manual.actor,
+            at=workflow.now(),
+            note=self.manual.note,
+        )
+
+    async def ask(
+        self,
+        host: AskingHost,
+        contact: ResidentContact,
+        purpose: CallbackPurpose,
+        params: dict[str, str],
+        template: str = CALLBACK_TEMPLATE,
+    ) -> CallbackRecord | Unanswered:
+        """The automatic attempts for one resident: the answer, or why there is none."""
         channels = callback_channels(contact)
         reason = "opted_out" if contact.opted_out else "no_phone" if not contact.phone else "bad_channel"
         tries = 0
         while channels and tries < host.policy.callback.attempts and self.manual is None:
             channel = channels[tries % len(channels)]
             tries += 1
-            result = await self._attempt(host, contact, channel, purpose, params, tries)
+            result = await self._attempt(host, contact, channel, purpose, params, tries, template)
             if isinstance(result, CallbackRecord):
                 return result
             reason = result
             if reason == "opted_out":
                 break
-        if self.manual is None:
-            host.manual_callback_needed(
-                reason if reason in ("opted_out", "no_phone", "bad_channel") else "unreachable"
-            )
-            await self._wait_for_manual_record(host)
-        assert self.manual is not None
-        self.deadline = None
-        return CallbackRecord(
-            result=self.manual.result,
-            channel=None,
-            attempts=tries,
-            recorded_by=self.manual.actor,
-            at=workflow.now(),
-            note=self.manual.note,
-        )
+        return Unanswered(reason, tries)
 
     async def _attempt(
         self,
-        host: CallbackHost,
+        host: AskingHost,
         contact: ResidentContact,
         channel: Channel,
         purpose: CallbackPurpose,
         params: dict[str, str],
         tries: int,
+        template: str,
     ) -> CallbackRecord | str:
         """One try: a record if answered, else why it failed (`no_answer`, `failed`, `opted_out`)."""
         await self._wait_out_quiet_hours(host)
@@ -149,7 +186,7 @@ class Callbacks:
             to=contact.phone,
             channel=channel,
             locale=contact.locale,
-            template="callback_request",
+            template=template,
             params=params | {"purpose": purpose.value},
             attempt=attempt,
             gather="satisfaction" if channel is Channel.voice else None,
@@ -163,13 +200,11 @@ class Callbacks:
             kind = failure_type(error) or "failed"
             host.note("callback_failed", {"attempt": attempt, "channel": channel.value, "error": kind})
             return "opted_out" if kind == "OptedOut" else "failed"
-        self.deadline = Deadline(workflow.now() + host.policy.callback.wait, "callback_reply")
-        passed = await wait_for(
+        passed = await self._wait(
             lambda: attempt in self.replies or attempt in self.failures or self.manual is not None,
-            lambda: self.deadline,
+            Deadline(workflow.now() + host.policy.callback.wait, "callback_reply"),
             "the resident's answer to the callback",
         )
-        self.deadline = None
         if attempt in self.replies:
             reply = self.replies[attempt]
             return CallbackRecord(
@@ -185,15 +220,25 @@ class Callbacks:
         host.note("callback_failed", {"attempt": attempt, "channel": channel.value, "error": why})
         return why
 
-    async def _wait_out_quiet_hours(self, host: CallbackHost) -> None:
+    async def _wait_out_quiet_hours(self, host: AskingHost) -> None:
         ends = quiet_hours_end(workflow.now(), host.policy)
         if ends is None:
             return
-        self.deadline = Deadline(ends, "quiet_hours")
-        await wait_for(
-            lambda: self.manual is not None, lambda: self.deadline, "quiet hours to end before calling back"
+        await self._wait(
+            lambda: self.manual is not None,
+            Deadline(ends, "quiet_hours"),
+            "quiet hours to end before calling back",
         )
-        self.deadline = None
+
+    async def _wait(self, done: Callable[[], bool], deadline: Deadline, waiting_for: str) -> Deadline | None:
+        """`wait_for` one fixed deadline, listed in `next_deadline` while it runs (several may at once)."""
+        self._waited += 1
+        key = self._waited
+        self._waits[key] = deadline
+        try:
+            return await wait_for(done, lambda: deadline, waiting_for)
+        finally:
+            del self._waits[key]
 
     async def _wait_for_manual_record(self, host: CallbackHost) -> None:
         """The manual task pages up the ladder every `manual_response` window until it is recorded."""
