@@ -6,6 +6,7 @@ HTTP ones (404, 409, 503, 504).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -160,6 +161,24 @@ async def case_state(client: Client, case_id: str, rpc_timeout: timedelta = RPC_
         return await client.get_workflow_handle(case_id).query(
             "state", result_type=CaseState, rpc_timeout=rpc_timeout
         )
+
+
+LIVE_QUERY_TIMEOUT = timedelta(seconds=3)
+CONCURRENT_QUERIES = 16
+
+
+async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
+    """Each case's live state; a case that cannot answer now (closing, no worker) is left out."""
+    gate = asyncio.Semaphore(CONCURRENT_QUERIES)
+
+    async def read(case_id: str) -> CaseState | None:
+        async with gate:
+            try:
+                return await case_state(client, case_id, LIVE_QUERY_TIMEOUT)
+            except ApiError:
+                return None
+
+    return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
 
 
 async def update_case(client: Client, case_id: str, update: str, action: BaseModel) -> CaseState:

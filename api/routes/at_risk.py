@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from temporalio.client import Client
 
 from api.auth import StaffMember
-from api.cases import case_state, equals, open_case_ids, visibility_query
+from api.cases import equals, live_states, open_case_ids, visibility_query
 from api.context import ClientDep
-from api.errors import ERROR_RESPONSES, ApiError
+from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
 from workflows import search
-from workflows.contracts import CaseState
 
 router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
 
 OPEN_CASES_READ = 500
-CONCURRENT_QUERIES = 16
-QUERY_TIMEOUT = timedelta(seconds=3)
-
-
-async def _states(client: Client, case_ids: list[str]) -> list[CaseState]:
-    """Each case's live state; a case that cannot answer now (closing, no worker) is left out."""
-    gate = asyncio.Semaphore(CONCURRENT_QUERIES)
-
-    async def read(case_id: str) -> CaseState | None:
-        async with gate:
-            try:
-                return await case_state(client, case_id, QUERY_TIMEOUT)
-            except ApiError:
-                return None
-
-    return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
 
 
 @router.get("/at-risk", response_model=AtRiskList, summary="Open cases by time left to their next deadline")
@@ -52,7 +33,7 @@ async def at_risk(
         conditions.append(equals(search.BUILDING, building))
     ids = await open_case_ids(client, visibility_query(*conditions), OPEN_CASES_READ)
     now = datetime.now(UTC)
-    racing = sorted((s for s in await _states(client, ids) if s.next_deadline is not None),
+    racing = sorted((s for s in await live_states(client, ids) if s.next_deadline is not None),
                     key=lambda s: s.next_deadline)
     items = [
         AtRiskCase(

@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activities.messages import TIER
 from api.auth import Supervisor
-from api.cases import equals, open_case_ids, visibility_query
+from api.cases import equals, live_states, open_case_ids, visibility_query
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.history import WORDS
 from api.models import DIRECTORY_ID
-from api.routes.at_risk import _states as live_states
 from steward.store.models import Building, Staff
 from workflows import search
 from workflows.contracts import CaseSummary, Kind, Severity, Status
