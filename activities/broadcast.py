@@ -16,8 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notify import Notifier
-from workflows.contracts import Notice
-from workflows.hearing_contracts import SendManyResult
+from workflows.contracts import Notice, SendManyResult
 
 AT_ONCE = 8
 

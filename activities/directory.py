@@ -14,11 +14,12 @@ from workflows.contracts import (
     Kind,
     Locale,
     ResidentContact,
+    ResidentPages,
+    ResidentRange,
     StaffContact,
     Tier,
     TierRequest,
 )
-from workflows.hearing_contracts import ResidentPages, ResidentRange
 
 CUSTOMER_SERVICE = "customer_service"
 GENERAL = "general"

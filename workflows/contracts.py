@@ -419,3 +419,40 @@ class CaseEvent(Contract):
     device_at: datetime | None = None
     detail: dict[str, str | int | bool | None] = {}
     state: CaseSummary
+
+
+# --- every household of some buildings, in batches (hearing notices, drill notices and surveys) ---
+
+
+class ResidentPages(Contract):
+    building_ids: list[str]
+    size: Annotated[int, Field(ge=1)]
+
+
+class ResidentRange(Contract):
+    """Residents of these buildings with `after` < id ≤ `through` (either end open when None)."""
+
+    building_ids: list[str]
+    after: str | None = None
+    through: str | None = None
+
+
+class NoticeBatch(Contract):
+    """One message (`template`, `params`) to a batch of residents on behalf of case `case_id`."""
+
+    case_id: str
+    template: str
+    residents: ResidentRange
+    params: dict[str, str]
+    policy: SlaPolicy
+
+
+class BatchResult(Contract):
+    residents: int
+    sent: int
+    unreachable: int
+
+
+class SendManyResult(Contract):
+    sent: int
+    failed: list[str] = Field(default=[], description="Keys that could not be delivered, with why.")

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
@@ -38,15 +37,13 @@ with workflow.unsafe.imports_passed_through():
         CaseSummary,
         Channel,
         Kind,
-        Notice,
-        ResidentContact,
+        NoticeBatch,
         Role,
         Tier,
         TimelineEntry,
     )
     from workflows.hearing_contracts import (
         AnswerObjection,
-        BatchResult,
         Broadcast,
         CostItem,
         Decide,
@@ -56,25 +53,17 @@ with workflow.unsafe.imports_passed_through():
         HearingState,
         HearingStatus,
         HeldRecord,
-        NoticeBatch,
         Objection,
         ObjectionReceipt,
         ObjectionRecord,
         ObjectorCallback,
         Phase,
         RecordHearing,
-        ResidentPages,
-        ResidentRange,
-        SendManyResult,
     )
+    from workflows.households import NoticeBatchWorkflow, resident_ranges
     from workflows.ladder import EscalationLadder, EscalationReason
-    from workflows.messenger import Messenger, resident_channel
+    from workflows.messenger import Messenger
 
-DIRECTORY_TIMEOUT = timedelta(minutes=1)
-SEND_MANY_TIMEOUT = timedelta(minutes=5)
-SEND_MANY_HEARTBEAT = timedelta(minutes=1)
-SEND_MANY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
-NOTICES_PER_ACTIVITY = 50
 REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
 CALLBACK_SUFFIX = "-CB-"
@@ -153,13 +142,7 @@ class HearingWorkflow:
 
     async def announce(self, phase: Phase) -> None:
         """Tell every resident of the affected buildings, a batch of residents per child workflow."""
-        ranges = await workflow.execute_activity(
-            "directory.resident_pages",
-            ResidentPages(building_ids=self.hearing.building_ids, size=self.hearing.batch_size),
-            result_type=list[ResidentRange],
-            start_to_close_timeout=DIRECTORY_TIMEOUT,
-            summary="cut the affected households into batches",
-        )
+        ranges = await resident_ranges(self.hearing.building_ids, self.hearing.batch_size)
         broadcast = Broadcast(phase=phase, batches=len(ranges), started_at=workflow.now())
         self.progress.broadcasts.append(broadcast)
         self.note(f"{phase.name}_started", {"batches": len(ranges)})
@@ -169,8 +152,8 @@ class HearingWorkflow:
                 workflow.execute_child_workflow(
                     NoticeBatchWorkflow.run,
                     NoticeBatch(
-                        hearing_id=self.hearing_id,
-                        phase=phase,
+                        case_id=self.hearing_id,
+                        template=phase.value,
                         residents=residents,
                         params=self.params_for(phase),
                         policy=self.hearing.policy,
@@ -548,57 +531,6 @@ class HearingWorkflow:
 
 
 # --- the children ----------------------------------------------------------------------------------
-
-
-@workflow.defn(name="NoticeBatchWorkflow")
-class NoticeBatchWorkflow:
-    """One hearing message to a batch of residents: after quiet hours, on each one's own channel and
-    in their language, `NOTICES_PER_ACTIVITY` to an activity; keyed by hearing, phase and resident so
-    nobody is told twice."""
-
-    @workflow.run
-    async def run(self, batch: NoticeBatch) -> BatchResult:
-        messenger = Messenger(batch.hearing_id, batch.policy, Background())
-        await messenger.until_quiet_hours_end()
-        residents = await workflow.execute_activity(
-            "directory.residents_in",
-            batch.residents,
-            result_type=list[ResidentContact],
-            start_to_close_timeout=DIRECTORY_TIMEOUT,
-            summary="the residents of this batch",
-        )
-        notices = [n for n in (self.notice_for(batch, contact) for contact in residents) if n is not None]
-        results = await asyncio.gather(
-            *(
-                workflow.execute_activity(
-                    "notify.send_many",
-                    notices[start : start + NOTICES_PER_ACTIVITY],
-                    result_type=SendManyResult,
-                    start_to_close_timeout=SEND_MANY_TIMEOUT,
-                    heartbeat_timeout=SEND_MANY_HEARTBEAT,
-                    retry_policy=SEND_MANY_RETRY,
-                    summary=f"{batch.phase.name} to residents {start + 1}-{start + NOTICES_PER_ACTIVITY}",
-                )
-                for start in range(0, len(notices), NOTICES_PER_ACTIVITY)
-            )
-        )
-        sent = sum(result.sent for result in results)
-        return BatchResult(residents=len(residents), sent=sent, unreachable=len(residents) - sent)
-
-    @staticmethod
-    def notice_for(batch: NoticeBatch, contact: ResidentContact) -> Notice | None:
-        channel = resident_channel(contact)
-        if channel is None or contact.phone is None:
-            return None
-        return Notice(
-            case_id=batch.hearing_id,
-            key=f"{batch.hearing_id}:{batch.phase.name}:{contact.resident_id}",
-            to=contact.phone,
-            channel=channel,
-            locale=contact.locale,
-            template=batch.phase.value,
-            params=batch.params,
-        )
 
 
 @workflow.defn(name="HearingCallbackWorkflow")

@@ -1,5 +1,5 @@
 """The contracts of a public hearing (SPEC §3): what a supervisor schedules, what residents send, what
-the hearing records and answers with, and what its notice batches and objector callbacks exchange.
+the hearing records and answers with, and what its objector callbacks exchange.
 
 Like `workflows.contracts` (whose building blocks these reuse) nothing here does I/O.
 """
@@ -240,38 +240,3 @@ class HearingState(Contract):
     next_deadline_kind: str | None
     runs: int = Field(description="Runs of the workflow so far (it continues as new on a long history).")
     timeline: list[TimelineEntry]
-
-
-# --- batches and callbacks ---------------------------------------------------------------------
-
-
-class ResidentPages(Contract):
-    building_ids: list[str]
-    size: Annotated[int, Field(ge=1)]
-
-
-class ResidentRange(Contract):
-    """Residents of these buildings with `after` < id ≤ `through` (either end open when None)."""
-
-    building_ids: list[str]
-    after: str | None = None
-    through: str | None = None
-
-
-class NoticeBatch(Contract):
-    hearing_id: str
-    phase: Phase
-    residents: ResidentRange
-    params: dict[str, str]
-    policy: SlaPolicy
-
-
-class BatchResult(Contract):
-    residents: int
-    sent: int
-    unreachable: int
-
-
-class SendManyResult(Contract):
-    sent: int
-    failed: list[str] = Field(default=[], description="Keys that could not be delivered, with why.")

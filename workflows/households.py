@@ -1,0 +1,99 @@
+"""Every household of some buildings at once, without one giant history.
+
+A hearing or a drill speaks to hundreds of households. The parent cuts the residents into ranges
+(`directory.resident_pages`) and runs one child workflow per range, so its own history holds only the
+batches' starts and results:
+
+- `NoticeBatchWorkflow` sends one message to each resident of its range: after quiet hours, on each
+  one's own channel and in their language, `NOTICES_PER_ACTIVITY` to an activity, keyed by case,
+  template and resident so nobody is told twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.background import Background
+    from workflows.contracts import (
+        BatchResult,
+        Notice,
+        NoticeBatch,
+        ResidentContact,
+        ResidentPages,
+        ResidentRange,
+        SendManyResult,
+    )
+    from workflows.messenger import Messenger, resident_channel
+
+DIRECTORY_TIMEOUT = timedelta(minutes=1)
+SEND_MANY_TIMEOUT = timedelta(minutes=5)
+SEND_MANY_HEARTBEAT = timedelta(minutes=1)
+SEND_MANY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
+NOTICES_PER_ACTIVITY = 50
+
+
+async def resident_ranges(building_ids: list[str], size: int) -> list[ResidentRange]:
+    """The residents of these buildings, cut into ranges of `size` (one child workflow each)."""
+    return await workflow.execute_activity(
+        "directory.resident_pages",
+        ResidentPages(building_ids=building_ids, size=size),
+        result_type=list[ResidentRange],
+        start_to_close_timeout=DIRECTORY_TIMEOUT,
+        summary="cut the affected households into batches",
+    )
+
+
+async def residents_in(residents: ResidentRange) -> list[ResidentContact]:
+    return await workflow.execute_activity(
+        "directory.residents_in",
+        residents,
+        result_type=list[ResidentContact],
+        start_to_close_timeout=DIRECTORY_TIMEOUT,
+        summary="the residents of this batch",
+    )
+
+
+@workflow.defn(name="NoticeBatchWorkflow")
+class NoticeBatchWorkflow:
+    @workflow.run
+    async def run(self, batch: NoticeBatch) -> BatchResult:
+        messenger = Messenger(batch.case_id, batch.policy, Background())
+        await messenger.until_quiet_hours_end()
+        residents = await residents_in(batch.residents)
+        notices = [n for n in (self.notice_for(batch, contact) for contact in residents) if n is not None]
+        results = await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    "notify.send_many",
+                    notices[start : start + NOTICES_PER_ACTIVITY],
+                    result_type=SendManyResult,
+                    start_to_close_timeout=SEND_MANY_TIMEOUT,
+                    heartbeat_timeout=SEND_MANY_HEARTBEAT,
+                    retry_policy=SEND_MANY_RETRY,
+                    summary=f"{batch.template} to residents {start + 1}-{start + NOTICES_PER_ACTIVITY}",
+                )
+                for start in range(0, len(notices), NOTICES_PER_ACTIVITY)
+            )
+        )
+        sent = sum(result.sent for result in results)
+        return BatchResult(residents=len(residents), sent=sent, unreachable=len(residents) - sent)
+
+    @staticmethod
+    def notice_for(batch: NoticeBatch, contact: ResidentContact) -> Notice | None:
+        channel = resident_channel(contact)
+        if channel is None or contact.phone is None:
+            return None
+        return Notice(
+            case_id=batch.case_id,
+            key=f"{batch.case_id}:{batch.template}:{contact.resident_id}",
+            to=contact.phone,
+            channel=channel,
+            locale=contact.locale,
+            template=batch.template,
+            params=batch.params,
+        )
