@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -40,6 +41,7 @@ from workflows import search
 from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
 
 RPC_TIMEOUT = timedelta(seconds=10)
+Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
 REQUEST_KINDS = (Kind.repair, Kind.complaint)
 _WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP")}
@@ -181,12 +183,13 @@ async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
     return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
 
 
-async def update_case(client: Client, case_id: str, update: str, action: BaseModel) -> CaseState:
+async def update_case(client: Client, case_id: str, update: str, action: BaseModel,
+                      result_type: type[Answer] = CaseState) -> Answer:
     """Send a validated update; the workflow's refusal becomes 409 with its reason."""
     try:
         with temporal_answers(case_id):
             return await client.get_workflow_handle(case_id).execute_update(
-                update, action, result_type=CaseState, rpc_timeout=RPC_TIMEOUT
+                update, action, result_type=result_type, rpc_timeout=RPC_TIMEOUT
             )
     except ApiError as error:
         if error.status == 404:
