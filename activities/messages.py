@@ -68,7 +68,20 @@ ESCALATION_REASON = Choice({
     "reopened": {ZH: "住户回访不满意，已重新打开", EN: "was reopened: the resident is not satisfied"},
     "manual_callback_missed": {ZH: "人工回访超时未完成", EN: "manual callback was not recorded in time"},
     "answer_missed": {ZH: "超时未书面答复", EN: "was not answered in time"},
+    "start_missed": {ZH: "未按时开始", EN: "was not started on time"},
+    "report_missed": {ZH: "未按时提交报告", EN: "has no report yet"},
     "other": {ZH: "需要您关注", EN: "needs your attention"},
+})
+
+DRILL_TYPE = Choice({
+    "fire": {ZH: "消防", EN: "fire"},
+    "flood": {ZH: "防汛", EN: "flood"},
+    "security": {ZH: "安防", EN: "security"},
+})
+
+DRILL_OVERDUE = Choice({
+    "start": {ZH: "未按时开始", EN: "was not started on time"},
+    "report": {ZH: "未按时提交报告", EN: "has no report yet"},
 })
 
 MANUAL_CALLBACK_REASON = Choice({
@@ -203,7 +216,60 @@ NOTICES: dict[str, Template] = {
         ZH: "【物业服务中心】听证会 {code} 第 {number} 号意见的答复：{answer}",
         EN: "[Property Service Centre] Our answer to your comment no. {number} on hearing {code}: {answer}",
     }),
+    "drill_announcement": Template(
+        {
+            ZH: "【物业服务中心】{building} 定于 {scheduled_at} 进行{drill_type}演练（{code}），"
+                "届时警报将会响起，请按工作人员指引配合。",
+            EN: "[Property Service Centre] A {drill_type} drill ({code}) is planned in building {building} "
+                "on {scheduled_at}. The alarm will sound; please follow the staff's directions.",
+        },
+        choices={"drill_type": DRILL_TYPE},
+    ),
+    "drill_reminder": Template(
+        {
+            ZH: "【物业服务中心】提醒：{building} 的{drill_type}演练（{code}）将于明天 {scheduled_at} 进行。",
+            EN: "[Property Service Centre] Reminder: the {drill_type} drill ({code}) in building {building} "
+                "is tomorrow, {scheduled_at}.",
+        },
+        choices={"drill_type": DRILL_TYPE},
+    ),
+    "drill_survey": Template(
+        text={
+            ZH: "【物业服务中心】{building} 的{drill_type}演练（{code}）已结束。演练时您听到警报了吗？"
+                "听到请回复1，没听到请回复2（请于 {closes_at} 前回复）。",
+            EN: "[Property Service Centre] The {drill_type} drill ({code}) in building {building} is over. "
+                "Did you hear the alarm? Reply 1 for yes or 2 for no (by {closes_at}).",
+        },
+        voice={
+            ZH: "您好，这里是物业服务中心。{building} 的{drill_type}演练已结束，演练编号 {code}。"
+                "演练时您听到警报了吗？听到请按1，没听到请按2。",
+            EN: "Hello, this is the property service centre. The {drill_type} drill {code} in building "
+                "{building} is over. Did you hear the alarm? Press 1 for yes, or 2 for no.",
+        },
+        choices={"drill_type": DRILL_TYPE},
+    ),
     # --- to staff ---
+    "drill_planned": Template(
+        {
+            ZH: "【演练】{building} {drill_type}演练 {code} 定于 {scheduled_at}，"
+                "请于 {start_due} 前在工作台开始演练。",
+            EN: "[Drill] {drill_type} drill {code} in building {building} on {scheduled_at}. "
+                "Start it in the staff app by {start_due}.",
+        },
+        choices={"drill_type": DRILL_TYPE},
+    ),
+    "drill_report_due": Template({
+        ZH: "【演练】演练 {code} 已完成，请于 {report_due} 前提交演练报告。",
+        EN: "[Drill] Drill {code} is complete. File its report by {report_due}.",
+    }),
+    "drill_escalation": Template(
+        {
+            ZH: "【升级·{tier}】{building} {drill_type}演练 {code} {overdue}，请立即处理。",
+            EN: "[Escalation, {tier}] The {drill_type} drill {code} in building {building} {overdue}. "
+                "Please act now.",
+        },
+        choices={"tier": TIER, "drill_type": DRILL_TYPE, "overdue": DRILL_OVERDUE},
+    ),
     "objection_task": Template({
         ZH: "【听证意见】听证会 {code} 收到 {building} 住户第 {number} 号意见，"
             "请于 {answer_due} 前书面答复。",

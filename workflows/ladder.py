@@ -30,6 +30,8 @@ class EscalationReason(StrEnum):
     reopened = "reopened"
     manual_callback_missed = "manual_callback_missed"
     answer_missed = "answer_missed"
+    start_missed = "start_missed"
+    report_missed = "report_missed"
     other = "other"
 
 

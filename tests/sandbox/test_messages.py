@@ -14,6 +14,9 @@ SAMPLE = {
     "plan": "a noise survey on Friday", "hearing_at": "2026-12-05T02:00:00+00:00", "place": "the club house",
     "costs": "roof 300,000.00", "total": "300,000.00", "outcome": "approved", "number": "2",
     "answer_due": "2026-11-27T02:00:00+00:00", "answer": "the fund pays half",
+    "drill_type": "fire", "scheduled_at": "2026-11-30T02:00:00+00:00", "overdue": "start",
+    "start_due": "2026-11-30T02:30:00+00:00", "report_due": "2026-12-01T04:00:00+00:00",
+    "closes_at": "2026-12-01T04:00:00+00:00",
 }
 ESCALATION = {"reason": "response_missed"}
 
