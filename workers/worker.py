@@ -20,11 +20,20 @@ from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
 from workflows.complaint import ComplaintWorkflow
+from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
 from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
 from workflows.households import NoticeBatchWorkflow
 from workflows.repair import RepairWorkflow
 
-WORKFLOWS = [RepairWorkflow, ComplaintWorkflow, HearingWorkflow, NoticeBatchWorkflow, HearingCallbackWorkflow]
+WORKFLOWS = [
+    RepairWorkflow,
+    ComplaintWorkflow,
+    HearingWorkflow,
+    NoticeBatchWorkflow,
+    HearingCallbackWorkflow,
+    DrillWorkflow,
+    DrillSurveyWorkflow,
+]
 
 
 @asynccontextmanager
