@@ -20,6 +20,7 @@ from workflows.contracts import (
     SeverityPolicy,
     SlaPolicy,
 )
+from workflows.drill_contracts import DrillRules
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     sla_policy: Path | None = None
     temporal_ui_url: str | None = None
     hearing_notice_period: str = "7d"
+    drill_notice_period: str = "3d"
 
     @field_validator("timezone")
     @classmethod
@@ -96,7 +98,7 @@ class Settings(BaseSettings):
             raise ValueError("quiet hours look like 22:00-08:00")
         return value
 
-    @field_validator("hearing_notice_period")
+    @field_validator("hearing_notice_period", "drill_notice_period")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -106,6 +108,11 @@ class Settings(BaseSettings):
     def notice_period(self) -> timedelta:
         """How far ahead a hearing must be announced: a hearing closer than this is refused."""
         return parse_duration(self.hearing_notice_period)
+
+    @property
+    def drill_rules(self) -> DrillRules:
+        """A drill's deadlines; residents are told of a drill at least `drill_notice_period` ahead."""
+        return DrillRules(notice_period=parse_duration(self.drill_notice_period))
 
     @property
     def database(self) -> str:
