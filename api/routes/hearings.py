@@ -1,0 +1,263 @@
+"""Public hearings: schedule one, register objections, answer them, record the hearing and its decision,
+record an objector's callback, read it.
+
+Like requests, every change is a Temporal update the hearing's workflow validates (a refusal is 409
+with its reason). A hearing is announced at least `STEWARD_HEARING_NOTICE_PERIOD` ahead: a closer
+date is refused here (422) before anything starts. Residents see a hearing only if it affects their
+building, and only their own objections and callback in it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.auth import ResidentOrStaff, StaffMember, Supervisor, allow
+from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, temporal_answers, update_case
+from api.context import ClientDep, SessionsDep, SettingsDep
+from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.models import DIRECTORY_ID, action_body
+from steward.store.models import Building, Household, Resident
+from workflows import search
+from workflows.contracts import Actor, AwareDatetime, CaseState, Contract, Kind, RecordCallback, Role
+from workflows.hearing import callback_case_id
+from workflows.hearing_contracts import (
+    AnswerObjection,
+    Decide,
+    HearingInput,
+    HearingPlan,
+    HearingState,
+    HearingStatus,
+    MessageText,
+    Objection,
+    ObjectionReceipt,
+    ObjectionRecord,
+    RecordHearing,
+)
+
+router = APIRouter(prefix="/hearings", tags=["hearings"], responses=ERROR_RESPONSES | {
+    409: {"model": ErrorBody, "description": "The hearing refused the action (the reason says why), or it "
+          "is closed."},
+    503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
+})
+
+PREFIX = "HR"
+HearingId = Annotated[str, Path(pattern=r"^HR-[A-Z0-9]{1,40}$", examples=["HR-4QZ7N2WK4M"])]
+ResidentOnly = Annotated[Actor, Depends(allow(Role.resident))]
+
+
+class HearingCreated(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"hearing_id": "HR-4QZ7N2WK4M", "created": True, "url": "/hearings/HR-4QZ7N2WK4M"}]})
+
+    hearing_id: str = Field(description="The workflow id; residents quote it to object by SMS.")
+    created: bool = Field(description="False when this Idempotency-Key had already scheduled it.")
+    url: str
+
+
+class ObjectionBody(Contract):
+    """An objection or question; the building and unit are the resident's own, from the directory."""
+
+    text: MessageText
+    occurred_at: AwareDatetime | None = None
+
+
+HeldBody = action_body(RecordHearing)
+DecisionBody = action_body(Decide)
+CallbackBody = action_body(RecordCallback)
+
+
+class AnswerText(Contract):
+    """A written answer to objection `number` (in the path)."""
+
+    answer: MessageText
+    occurred_at: AwareDatetime | None = None
+
+
+# --- scheduling ----------------------------------------------------------------------------------
+
+
+def _check_buildings(sessions: sessionmaker[Session], building_ids: list[str]) -> None:
+    with sessions() as session:
+        known = set(session.scalars(select(Building.id).where(Building.id.in_(building_ids))))
+    unknown = [b for b in building_ids if b not in known]
+    if unknown:
+        raise ApiError(422, f"no building {', '.join(unknown)}")
+
+
+@router.post(
+    "", status_code=201, response_model=HearingCreated, summary="Schedule a hearing (supervisor)",
+    responses={200: {"model": HearingCreated, "description": "This Idempotency-Key already scheduled it."}},
+)
+async def schedule(
+    body: HearingPlan, caller: Supervisor, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+        description="Optional: the same key schedules the same hearing, never a second one.",
+    )] = None,
+) -> HearingCreated:
+    """Every household of the affected buildings is sent the notice with the cost breakdown at once
+    (after quiet hours), and a reminder the day before."""
+    now = datetime.now(UTC)
+    earliest = now + settings.notice_period
+    if body.hearing_at < earliest:
+        raise ApiError(422, f"hearing_at is inside the notice period of {settings.hearing_notice_period}: "
+                       f"the earliest date is {earliest.isoformat(timespec='minutes')}")
+    await run_in_threadpool(_check_buildings, sessions, body.building_ids)
+    hearing_id = code_for(PREFIX, caller, idempotency_key or uuid.uuid4().hex)
+    hearing = HearingInput(**body.model_dump(), created_by=caller, created_at=now, policy=settings.policy)
+    created = await _start(client, settings.task_queue, hearing_id, hearing, request_digest(body))
+    if not created:
+        response.status_code = 200
+    return HearingCreated(hearing_id=hearing_id, created=created, url=f"/hearings/{hearing_id}")
+
+
+async def _start(client: Client, task_queue: str, hearing_id: str, hearing: HearingInput,
+                 digest: str) -> bool:
+    with temporal_answers(hearing_id):
+        try:
+            await client.start_workflow(
+                "HearingWorkflow", hearing, id=hearing_id, task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                memo={REQUEST_DIGEST: digest},
+                search_attributes=TypedSearchAttributes([
+                    SearchAttributePair(search.KIND, Kind.hearing.value),
+                    SearchAttributePair(search.STATUS, HearingStatus.scheduled.value),
+                ]),
+                static_summary=f"hearing · {len(hearing.building_ids)} building(s)",
+                rpc_timeout=RPC_TIMEOUT,
+            )
+            return True
+        except WorkflowAlreadyStartedError:
+            description = await client.get_workflow_handle(hearing_id).describe(rpc_timeout=RPC_TIMEOUT)
+    if await description.memo_value(REQUEST_DIGEST, default=None) != digest:
+        raise ApiError(409, "this Idempotency-Key was already used for a different hearing",
+                       "idempotency_conflict")
+    return False
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _home(sessions: sessionmaker[Session], resident_id: str) -> tuple[str, str] | None:
+    """The resident's (building, unit), or None when the directory does not know them."""
+    with sessions() as session:
+        row = session.execute(
+            select(Household.building_id, Household.unit)
+            .join(Resident, Resident.household_id == Household.id).where(Resident.id == resident_id)
+        ).first()
+    return (row.building_id, row.unit) if row else None
+
+
+async def _hearing(client: Client, hearing_id: str) -> tuple[HearingState, bool]:
+    """The hearing's live state and whether it is still running; 404 for anything not a hearing."""
+    handle = client.get_workflow_handle(hearing_id)
+    with temporal_answers(hearing_id):
+        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
+        if description.typed_search_attributes.get(search.KIND) != Kind.hearing.value:
+            raise ApiError(404, f"no hearing {hearing_id}")
+        state = await handle.query("state", result_type=HearingState, rpc_timeout=RPC_TIMEOUT)
+    return state, description.status == WorkflowExecutionStatus.RUNNING
+
+
+async def _visible(client: Client, sessions: sessionmaker[Session], hearing_id: str,
+                   caller: Actor) -> tuple[HearingState, bool]:
+    state, running = await _hearing(client, hearing_id)
+    if caller.role is Role.resident:
+        home = await run_in_threadpool(_home, sessions, caller.id)
+        if home is None or home[0] not in state.building_ids:
+            raise ApiError(404, f"no hearing {hearing_id}")
+        state = state.model_copy(update={
+            "objections": [o for o in state.objections if o.resident_id == caller.id],
+            "callbacks": [c for c in state.callbacks if c.resident_id == caller.id],
+            "timeline": [],
+        })
+    return state, running
+
+
+async def _open(client: Client, sessions: sessionmaker[Session], hearing_id: str, caller: Actor) -> None:
+    _, running = await _visible(client, sessions, hearing_id, caller)
+    if not running:
+        raise ApiError(409, f"hearing {hearing_id} is closed", "closed")
+
+
+@router.get("/{hearing_id}", response_model=HearingState, summary="A hearing's live state")
+async def get_hearing(hearing_id: HearingId, caller: ResidentOrStaff, client: ClientDep,
+                      sessions: SessionsDep) -> HearingState:
+    """Staff see everything; a resident of an affected building sees the hearing with only their own
+    objections and callback."""
+    state, _ = await _visible(client, sessions, hearing_id, caller)
+    return state
+
+
+# --- acting -------------------------------------------------------------------------------------
+
+
+@router.post("/{hearing_id}/objections", status_code=201, response_model=ObjectionReceipt,
+             summary="Object or ask a question (a resident of an affected building)")
+async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client: ClientDep,
+                             sessions: SessionsDep, body: ObjectionBody) -> ObjectionReceipt:
+    """Staff answer in writing within 24 hours, or it escalates up the ladder. Residents without the app
+    send the same by SMS: the hearing code, then the text."""
+    await _open(client, sessions, hearing_id, caller)
+    home = await run_in_threadpool(_home, sessions, caller.id)
+    assert home is not None
+    objection = Objection(actor=caller, building_id=home[0], unit=home[1], text=body.text,
+                          occurred_at=body.occurred_at)
+    return await update_case(client, hearing_id, "register_objection", objection, ObjectionReceipt)
+
+
+@router.post("/{hearing_id}/objections/{number}/answer", response_model=ObjectionRecord,
+             summary="Answer an objection in writing (staff); the resident is sent the answer")
+async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge=1, le=100_000)],
+                           caller: StaffMember, client: ClientDep, sessions: SessionsDep,
+                           body: Annotated[AnswerText, Body()]) -> ObjectionRecord:
+    await _open(client, sessions, hearing_id, caller)
+    action = AnswerObjection(actor=caller, number=number, answer=body.answer, occurred_at=body.occurred_at)
+    return await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
+
+
+@router.post("/{hearing_id}/held", response_model=HearingState,
+             summary="Record the hearing: minutes, attendance, vote tally (supervisor)")
+async def record_hearing(hearing_id: HearingId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
+                         body: HeldBody) -> HearingState:
+    await _open(client, sessions, hearing_id, caller)
+    action = RecordHearing.model_validate({**body.model_dump(), "actor": caller})
+    return await update_case(client, hearing_id, "record_hearing", action, HearingState)
+
+
+@router.post("/{hearing_id}/decision", response_model=HearingState,
+             summary="Decide: approved, rejected or revised, with the reason (supervisor)")
+async def decide(hearing_id: HearingId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
+                 body: DecisionBody) -> HearingState:
+    """Every objection must have been answered. The decision goes to every affected household, then every
+    objector is called back; the hearing closes when each objector's callback is recorded."""
+    await _open(client, sessions, hearing_id, caller)
+    action = Decide.model_validate({**body.model_dump(), "actor": caller})
+    return await update_case(client, hearing_id, "decide", action, HearingState)
+
+
+@router.post("/{hearing_id}/callbacks/{resident_id}", response_model=CaseState,
+             summary="Record an objector's callback made by phone or visit (staff)")
+async def record_callback(hearing_id: HearingId, resident_id: Annotated[str, Path(pattern=DIRECTORY_ID)],
+                          caller: StaffMember, client: ClientDep, sessions: SessionsDep,
+                          body: CallbackBody) -> CaseState:
+    state, _ = await _visible(client, sessions, hearing_id, caller)
+    callback = next((c for c in state.callbacks if c.resident_id == resident_id), None)
+    if callback is None:
+        raise ApiError(404, f"hearing {hearing_id} has no callback to {resident_id}")
+    if callback.result is not None:
+        raise ApiError(409, f"the callback to {resident_id} was already recorded", "refused")
+    action = RecordCallback.model_validate({**body.model_dump(), "actor": caller})
+    return await update_case(client, callback_case_id(hearing_id, resident_id), "record_callback", action)
