@@ -53,6 +53,11 @@ _BODIES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
         "resolution_due": "2026-11-29T18:00:00+08:00",
         "reason": "the pipe is inside the wall; contractor booked",
     })},
+    "plan": {"survey": ("A longer plan agreed with the resident of a complaint (supervisor)", {
+        "resolution_due": "2026-12-03T18:00:00+08:00",
+        "reason": "the noise comes from the lift motor room; a survey is needed",
+        "plan": "Noise survey on Monday night; the lift contractor adjusts the motor by Wednesday.",
+    })},
     "resolve": {"done": ("Resolved on site", {"note": "Replaced the kitchen valve; water is back."})},
     "withdraw": {"fixed": ("The resident no longer needs it", {"reason": "fixed it myself"})},
     "callback": {"satisfied": ("Called the resident back by phone", {

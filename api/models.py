@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from workflows.contracts import (
     Acknowledge,
     Action,
+    AgreePlan,
     CaseInput,
     ChangeSeverity,
     Contract,
@@ -63,6 +64,7 @@ ResumeBody = action_body(Resume)
 ReassignBody = action_body(Reassign)
 SeverityBody = action_body(ChangeSeverity)
 ExtendBody = action_body(Extend)
+PlanBody = action_body(AgreePlan)
 ResolveBody = action_body(Resolve)
 WithdrawBody = action_body(Withdraw)
 CallbackBody = action_body(RecordCallback)

@@ -47,6 +47,7 @@ from api.models import (
     ExtendBody,
     Page,
     PauseBody,
+    PlanBody,
     ProgressBody,
     ReassignBody,
     ResolveBody,
@@ -63,9 +64,11 @@ from workflows.contracts import (
     Acknowledge,
     Action,
     Actor,
+    AgreePlan,
     CaseInput,
     CaseState,
     ChangeSeverity,
+    ComplaintCategory,
     Extend,
     Kind,
     Pause,
@@ -111,6 +114,14 @@ def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) ->
             must_exist(session, Staff, request.subject_staff_id, "staff member")
 
 
+def _check_kind(request: SubmitRequest) -> None:
+    """A complaint's category is one of the published ones; only a complaint names a staff member."""
+    if request.kind is Kind.complaint and request.category not in set(ComplaintCategory):
+        raise ApiError(422, f"category: a complaint is about one of {', '.join(ComplaintCategory)}")
+    if request.kind is not Kind.complaint and request.subject_staff_id is not None:
+        raise ApiError(422, "subject_staff_id: only a complaint names a staff member")
+
+
 def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
     if caller.role is Role.resident:
         if body.resident_id not in (None, caller.id):
@@ -140,6 +151,7 @@ async def submit(
     response: Response,
 ) -> Submission:
     request = _for_whom(body, caller)
+    _check_kind(request)
     case_id = case_id_for(request.kind, caller, idempotency_key)
     await run_in_threadpool(_check_directory, sessions, request)
     case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
@@ -233,6 +245,7 @@ ResumeInput = _optional(ResumeBody, "resume")
 ReassignInput = _required(ReassignBody, "reassign")
 SeverityInput = _required(SeverityBody, "severity")
 ExtendInput = _required(ExtendBody, "extend")
+PlanInput = _required(PlanBody, "plan")
 ResolveInput = _required(ResolveBody, "resolve")
 WithdrawInput = _optional(WithdrawBody, "withdraw")
 CallbackInput = _required(CallbackBody, "callback")
@@ -293,6 +306,18 @@ async def change_severity(case_id: CaseId, caller: StaffMember, client: ClientDe
 async def extend(case_id: CaseId, caller: Supervisor, client: ClientDep,
                  body: ExtendInput) -> CaseState:
     return await _act(client, case_id, caller, "extend", Extend, body)
+
+
+@router.post("/{case_id}/plan", response_model=CaseState, responses=CASE_RESPONSES,
+             summary="Agree a longer resolution plan with the resident of a complaint (supervisor)")
+async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep,
+                     body: PlanInput) -> CaseState:
+    """An extension agreed with the resident: the new deadline, its reason and the plan itself are
+    recorded in the case and sent to the resident. Only complaints have one (repairs use `/extend`)."""
+    description = await find_open_case(client, case_id, caller)
+    if description.typed_search_attributes.get(search.KIND) != Kind.complaint.value:
+        raise ApiError(409, "only a complaint has an agreed plan; use /extend for a repair", "refused")
+    return await update_case(client, case_id, "agree_plan", _by(caller, AgreePlan, body))
 
 
 @router.post("/{case_id}/resolve", response_model=CaseState, responses=CASE_RESPONSES,
