@@ -106,9 +106,16 @@ async def test_the_building_unit_and_resident_must_exist(api: Api) -> None:
         assert words in body["error"]["message"]
 
 
-async def test_complaints_are_not_yet_available_and_hearings_are_not_requests(api: Api) -> None:
+async def test_complaints_have_a_published_category_and_hearings_are_not_requests(api: Api) -> None:
     status, body = await post(api, "resident", uuid.uuid4().hex, REPAIR | {"kind": "complaint"})
-    assert status == 422 and "not yet available" in body["error"]["message"]
+    categories = "noise, sanitation, security, staff_conduct, fees, other"
+    assert status == 422 and categories in body["error"]["message"]
+    status, body = await post(api, "resident", uuid.uuid4().hex, REPAIR | {"subject_staff_id": "S005"})
+    assert status == 422 and "only a complaint" in body["error"]["message"]
+    complaint = REPAIR | {"kind": "complaint", "category": "noise"}
+    status, body = await post(api, "resident", uuid.uuid4().hex, complaint)
+    assert status == 201 and body["case_id"].startswith("CP-"), body
+    api.case_ids.append(body["case_id"])
     status, body = await post(api, "resident", uuid.uuid4().hex, REPAIR | {"kind": "hearing"})
     assert status == 422 and "/hearings" in body["error"]["message"]
 
