@@ -256,7 +256,7 @@ async def record_callback(hearing_id: HearingId, resident_id: Annotated[str, Pat
     state, _ = await _visible(client, sessions, hearing_id, caller)
     callback = next((c for c in state.callbacks if c.resident_id == resident_id), None)
     if callback is None:
-        raise ApiError(404, f"hearing {hearing_id} has no callback to {resident_id}")
+        raise ApiError(409, f"hearing {hearing_id} has no callback to {resident_id} (yet)", "refused")
     if callback.result is not None:
         raise ApiError(409, f"the callback to {resident_id} was already recorded", "refused")
     action = RecordCallback.model_validate({**body.model_dump(), "actor": caller})
