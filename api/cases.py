@@ -113,25 +113,32 @@ def _summary(case: CaseInput) -> str:
 
 
 async def start_case(client: Client, task_queue: str, case_id: str, case: CaseInput, digest: str) -> bool:
-    """Start the case unless this id already exists; True when it was started now.
-
-    A closed case keeps its id too (REJECT_DUPLICATE), so a key never makes a second workflow; the
-    same key with a different body is refused with 409.
-    """
+    """Start the case unless this id already exists; True when it was started now."""
     workflow, _ = workflow_for(case.kind)
-    with temporal_answers(case_id):
+    return await start_once(client, workflow, case, case_id, task_queue, digest,
+                            _initial_search_attributes(case), _summary(case))
+
+
+async def start_once(client: Client, workflow: str, arg: BaseModel, workflow_id: str, task_queue: str,
+                     digest: str, search_attributes: TypedSearchAttributes, summary: str) -> bool:
+    """Start the workflow unless this id already exists; True when it was started now.
+
+    A closed workflow keeps its id too (REJECT_DUPLICATE), so an Idempotency-Key never makes a second
+    one; the same key with a different body (`digest`) is refused with 409.
+    """
+    with temporal_answers(workflow_id):
         try:
             await client.start_workflow(
-                workflow, case, id=case_id, task_queue=task_queue,
+                workflow, arg, id=workflow_id, task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 memo={REQUEST_DIGEST: digest},
-                search_attributes=_initial_search_attributes(case),
-                static_summary=_summary(case),
+                search_attributes=search_attributes,
+                static_summary=summary,
                 rpc_timeout=RPC_TIMEOUT,
             )
             return True
         except WorkflowAlreadyStartedError:
-            description = await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
+            description = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=RPC_TIMEOUT)
     if await description.memo_value(REQUEST_DIGEST, default=None) != digest:
         raise ApiError(409, "this Idempotency-Key was already used for a different request",
                        "idempotency_conflict")
