@@ -33,8 +33,9 @@ from twilio.twiml.voice_response import VoiceResponse
 from activities.messages import locale_of, render, voice_language
 from activities.notify import VOICE_PATH, set_opted_out
 from steward.settings import Settings
-from steward.store.models import Case, InboundMessage, Notification, Resident, Staff
+from steward.store.models import Case, Household, InboundMessage, Notification, Resident, Staff
 from workflows.contracts import Acknowledge, Actor, CallbackReply, Channel, DeliveryFailed, Locale, Role
+from workflows.hearing_contracts import Objection
 
 log = logging.getLogger("steward.webhooks")
 
@@ -49,6 +50,7 @@ ANSWERS = {"1": True, "2": False, "满意": True, "不满意": False}
 ACK = "1"
 _TOKENS = re.compile(r"[\s,，;；:：.。!！]+")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,99}$")
+_OBJECTION = re.compile(r"^(HR-[A-Za-z0-9]{4,40})[\s,，:：]+(\S.*)$", re.DOTALL | re.IGNORECASE)
 
 AWAITING_ACK = ("submitted", "dispatched")
 FAILED_DELIVERY = frozenset({"failed", "undelivered", "no-answer", "busy", "canceled"})
@@ -123,6 +125,12 @@ def read_answer(body: str) -> Answer | None:
     return Answer(words[0], codes[0] if codes else None)
 
 
+def read_objection(body: str) -> tuple[str, str] | None:
+    """(hearing code, text) for "HR-XXXXXXXXXX why so much?", else None."""
+    match = _OBJECTION.match(body.strip())
+    return (match.group(1).upper(), match.group(2).strip()) if match else None
+
+
 @dataclass(frozen=True)
 class Pending:
     """A case waiting for this phone: its callback attempt, or a notice waiting for acknowledgement."""
@@ -175,6 +183,16 @@ def awaiting_acknowledgement(session: Session, phone: str) -> list[Pending]:
     return list(found.values())
 
 
+def resident_home(session: Session, phone: str) -> tuple[str, str, str] | None:
+    """(resident, building, unit) of the first resident with this phone."""
+    row = session.execute(
+        select(Resident.id, Household.building_id, Household.unit)
+        .join(Household, Household.id == Resident.household_id)
+        .where(Resident.phone == phone).order_by(Resident.id).limit(1)
+    ).first()
+    return (row.id, row.building_id, row.unit) if row else None
+
+
 def staff_with_phone(session: Session, phone: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.phone == phone).order_by(Staff.id).limit(1)).first()
 
@@ -206,12 +224,16 @@ class Cases:
     async def acknowledge(self, case_id: str, staff_id: str) -> str | None:
         """None when the workflow accepted the acknowledgement, else its reason for refusing."""
         action = Acknowledge(actor=Actor(id=staff_id, role=Role.staff))
+        return await self.update(case_id, "acknowledge", action)
+
+    async def update(self, case_id: str, name: str, payload: Any) -> str | None:
+        """None when the workflow accepted the update, else its reason for refusing."""
         try:
-            await self._client.get_workflow_handle(case_id).execute_update("acknowledge", action)
+            await self._client.get_workflow_handle(case_id).execute_update(name, payload)
         except WorkflowUpdateFailedError as error:
             return str(error.cause.message if error.cause else error)
         except RPCError as error:
-            log.warning("acknowledge of %s not delivered: %s", case_id, error)
+            log.warning("%s of %s not delivered: %s", name, case_id, error)
             return f"case unavailable: {error.message}"
         return None
 
@@ -261,6 +283,9 @@ class Inbox:
             return "opted_in", None, None
         answer = read_answer(body)
         if answer is None:
+            objection = read_objection(body)
+            if objection is not None:
+                return await self._objection_by_sms(phone, *objection, locale)
             return "unmatched", None, render("reply.unmatched", locale)
         staff = await self.db(lambda s: staff_with_phone(s, phone)) if answer.word == ACK else None
         if staff is not None:
@@ -305,6 +330,21 @@ class Inbox:
             text = render("reply.case_unavailable", locale, {"code": case.code})
             return "case_unavailable", case.case_id, text
         return "callback_reply", case.case_id, None
+
+    async def _objection_by_sms(self, phone: str, code: str, text: str, locale: Locale) -> SmsOutcome:
+        """"<hearing code> <text>": an objection or question of the resident with this phone; the
+        hearing answers with its receipt (or the reply says why it refused)."""
+        home = await self.db(lambda s: resident_home(s, phone))
+        if home is None:
+            return "unmatched", None, render("reply.unmatched", locale)
+        resident_id, building_id, unit = home
+        objection = Objection(actor=Actor(id=resident_id, role=Role.resident), building_id=building_id,
+                              unit=unit, text=text[:1000], channel=Channel.sms, occurred_at=None)
+        refused = await self.cases.update(code, "register_objection", objection)
+        if refused:
+            return "objection_refused", code, render("reply.objection_refused", locale,
+                                                     {"code": code, "reason": refused})
+        return "objection", code, None
 
     # --- voice ---------------------------------------------------------------------------------
 
