@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -29,7 +29,16 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, action_body
 from steward.store.models import Building, Household, Resident
 from workflows import search
-from workflows.contracts import Actor, AwareDatetime, CaseState, Contract, Kind, RecordCallback, Role
+from workflows.contracts import (
+    Action,
+    Actor,
+    AwareDatetime,
+    CaseState,
+    Contract,
+    Kind,
+    RecordCallback,
+    Role,
+)
 from workflows.hearing import callback_case_id
 from workflows.hearing_contracts import (
     AnswerObjection,
@@ -52,6 +61,7 @@ router = APIRouter(prefix="/hearings", tags=["hearings"], responses=ERROR_RESPON
 })
 
 PREFIX = "HR"
+Act = TypeVar("Act", bound=Action)
 HearingId = Annotated[str, Path(pattern=r"^HR-[A-Z0-9]{1,40}$", examples=["HR-4QZ7N2WK4M"])]
 ResidentOnly = Annotated[Actor, Depends(allow(Role.resident))]
 
@@ -204,6 +214,15 @@ async def get_hearing(hearing_id: HearingId, caller: ResidentOrStaff, client: Cl
 # --- acting -------------------------------------------------------------------------------------
 
 
+def _by(caller: Actor, action: type[Act], body: BaseModel) -> Act:
+    """The workflow's action from the body, acted by the token's holder; rules across fields
+    (revised costs only with a revised outcome) answer 422 like any other bad input."""
+    try:
+        return action.model_validate({**body.model_dump(), "actor": caller})
+    except ValidationError as error:
+        raise ApiError(422, "; ".join(item["msg"] for item in error.errors())) from None
+
+
 @router.post("/{hearing_id}/objections", status_code=201, response_model=ObjectionReceipt,
              summary="Object or ask a question (a resident of an affected building)")
 async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client: ClientDep,
@@ -233,7 +252,7 @@ async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge
 async def record_hearing(hearing_id: HearingId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                          body: HeldBody) -> HearingState:
     await _open(client, sessions, hearing_id, caller)
-    action = RecordHearing.model_validate({**body.model_dump(), "actor": caller})
+    action = _by(caller, RecordHearing, body)
     return await update_case(client, hearing_id, "record_hearing", action, HearingState)
 
 
@@ -244,7 +263,7 @@ async def decide(hearing_id: HearingId, caller: Supervisor, client: ClientDep, s
     """Every objection must have been answered. The decision goes to every affected household, then every
     objector is called back; the hearing closes when each objector's callback is recorded."""
     await _open(client, sessions, hearing_id, caller)
-    action = Decide.model_validate({**body.model_dump(), "actor": caller})
+    action = _by(caller, Decide, body)
     return await update_case(client, hearing_id, "decide", action, HearingState)
 
 
@@ -259,5 +278,5 @@ async def record_callback(hearing_id: HearingId, resident_id: Annotated[str, Pat
         raise ApiError(409, f"hearing {hearing_id} has no callback to {resident_id} (yet)", "refused")
     if callback.result is not None:
         raise ApiError(409, f"the callback to {resident_id} was already recorded", "refused")
-    action = RecordCallback.model_validate({**body.model_dump(), "actor": caller})
+    action = _by(caller, RecordCallback, body)
     return await update_case(client, callback_case_id(hearing_id, resident_id), "record_callback", action)
