@@ -3,9 +3,10 @@
 The resident's preferred channel first — SMS ("reply 1 / 2") or a voice call with a keypad menu —
 waiting up to `policy.callback.wait` for the `callback_reply` of that attempt; up to
 `policy.callback.attempts` tries, switching channel after each failure (no answer in time, a
-`delivery_failed` signal, or a number the notifier rejects). Quiet hours are waited out on a durable
-timer, never skipped. Opted out, no phone or every attempt failed → a manual callback task for the
-owner with its own response deadline, paged up the ladder until staff record the outcome.
+`delivery_failed` signal, or a number the notifier rejects); a channel whose number Twilio calls
+invalid is not tried again. Quiet hours are waited out on a durable timer, never skipped. Opted out,
+no phone, no channel left or every attempt failed → a manual callback task for the owner with its own
+response deadline, paged up the ladder until staff record the outcome.
 
 `Callbacks` is the workflow's callback desk: attempt numbers are unique per workflow, so one desk
 serves a case with one resident as well as a hearing with many objectors. `ask` is the automatic part
@@ -43,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
 Detail = dict[str, str | int | bool | None]
 CALLBACK_TEMPLATE = "callback_request"
 UNREACHABLE = frozenset({"opted_out", "no_phone", "bad_channel"})
+# Cases started before this change tried an invalid number's channel again; they replay as they ran.
+DROP_INVALID_CHANNEL = "callback-drops-invalid-channel"
 
 
 class AskingHost(Protocol):
@@ -161,6 +164,8 @@ class Callbacks:
             reason = result
             if reason == "opted_out":
                 break
+            if reason == "bad_channel":
+                channels.remove(channel)
         return Unanswered(reason, tries)
 
     async def _attempt(
@@ -173,7 +178,8 @@ class Callbacks:
         tries: int,
         template: str,
     ) -> CallbackRecord | str:
-        """One try: a record if answered, else why it failed (`no_answer`, `failed`, `opted_out`)."""
+        """One try: a record if answered, else why it failed (`no_answer`, `failed`, `opted_out`,
+        `bad_channel`)."""
         await self._wait_out_quiet_hours(host)
         if self.manual is not None:
             return "recorded"
@@ -199,7 +205,11 @@ class Callbacks:
         except ActivityError as error:
             kind = failure_type(error) or "failed"
             host.note("callback_failed", {"attempt": attempt, "channel": channel.value, "error": kind})
-            return "opted_out" if kind == "OptedOut" else "failed"
+            if kind == "OptedOut":
+                return "opted_out"
+            if kind == "InvalidNumber" and workflow.patched(DROP_INVALID_CHANNEL):
+                return "bad_channel"
+            return "failed"
         passed = await self._wait(
             lambda: attempt in self.replies or attempt in self.failures or self.manual is not None,
             Deadline(workflow.now() + host.policy.callback.wait, "callback_reply"),
