@@ -179,8 +179,12 @@ def sla_report(session: Session, period: Period, building: str | None = None) ->
     )
 
 
+REQUESTS = Case.kind.in_(("repair", "complaint"))
+"""Reports are about residents' requests; a hearing objector's callback case is not one."""
+
+
 def _cases_in(period: Period, building: str | None) -> list[ColumnElement[bool]]:
-    scope = [period.covers(Case.submitted_at)]
+    scope = [period.covers(Case.submitted_at), REQUESTS]
     if building is not None:
         scope.append(Case.building_id == building)
     return scope
@@ -280,7 +284,7 @@ def satisfaction_report(session: Session, period: Period, building: str | None =
         _count(result == "unreachable").label("unreachable"),
     )
     scope = [CaseEventRow.event == "callback_recorded", period.covers(CaseEventRow.at),
-             Case.withdrawn.is_(False)]
+             Case.withdrawn.is_(False), REQUESTS]
     if building is not None:
         scope.append(Case.building_id == building)
 

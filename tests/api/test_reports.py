@@ -261,3 +261,19 @@ async def test_the_default_period_ends_today_in_community_time(http: httpx.Async
     assert sla.json()["until"] == hotspots.json()["until"] == today.isoformat()
     assert sla.json()["since"] == (today - timedelta(days=89)).isoformat()
     assert hotspots.json()["since"] == (today - timedelta(days=29)).isoformat()
+
+
+async def test_complaints_feed_the_hotspots_and_a_hearing_objectors_callback_does_not(
+    read_model: ReadModel, http: httpx.AsyncClient
+) -> None:
+    for n in range(2):
+        read_model.case(f"noise{n}", local(10 + n, 22), kind="complaint", category="noise", unit="102")
+    read_model.case("objector", local(12, 9), "callback_recorded", at=local(12, 10),
+                    detail={"result": "satisfied"}, kind="hearing", category="hearing", unit="102")
+
+    body = await report(http, "hotspots", read_model.building)
+
+    found = {(item["level"], item["unit"], item["category"]): item["cases"] for item in body["items"]}
+    assert found == {("building", None, None): 2, ("unit", "102", None): 2, ("category", None, "noise"): 2}
+    satisfaction = await report(http, "satisfaction", read_model.building)
+    assert satisfaction["overall"]["callbacks"] == 0, satisfaction["overall"]
