@@ -87,6 +87,7 @@ class Callbacks:
     def __init__(self) -> None:
         self.attempt = 0
         self.replies: dict[int, CallbackReply] = {}
+        self.asked: dict[int, str] = {}
         self.failures: dict[int, DeliveryFailed] = {}
         self.manual: RecordCallback | None = None
         self._waits: dict[int, Deadline] = {}
@@ -185,6 +186,7 @@ class Callbacks:
             return "recorded"
         self.attempt += 1
         attempt = self.attempt
+        self.asked[attempt] = contact.resident_id
         assert contact.phone is not None
         notice = Notice(
             case_id=host.case_id,
