@@ -31,6 +31,7 @@ from steward.store.models import Notification, Resident, Staff
 from workflows import search
 from workflows.contracts import (
     Acknowledge,
+    AgreePlan,
     CallbackReply,
     CaseInput,
     CaseSummary,
@@ -60,6 +61,7 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
     "reassign": (Reassign, "reassigned"),
     "change_severity": (ChangeSeverity, "severity_changed"),
     "extend": (Extend, "extended"),
+    "agree_plan": (AgreePlan, "plan_agreed"),
     "resolve": (Resolve, "resolved"),
     "withdraw": (Withdraw, "withdrawn"),
     "record_callback": (RecordCallback, "manual_callback_recorded"),
@@ -82,6 +84,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
                         ZH: "{actor} 将紧急程度调整为{severity}（{reason}）"},
     "extended": {EN: "{actor} moved the resolution deadline to {resolution_due}: {reason}",
                ZH: "{actor} 将处理时限调整为 {resolution_due}：{reason}"},
+    "plan_agreed": {EN: "{actor} agreed a plan with the resident, due {resolution_due} ({reason}): {plan}",
+                    ZH: "{actor} 与住户商定处理方案，时限 {resolution_due}（{reason}）：{plan}"},
     "resolved": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
     "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",

@@ -123,6 +123,12 @@ async def test_complaint_about_staff_is_routed_above_them_and_its_plan_is_agreed
     assert datetime.fromisoformat(response.json()["resolution_due"]) == due
     assert any(e["event"] == "plan_agreed" for e in response.json()["timeline"])
 
+    history = await api.call(
+        "supervisor", "GET", f"/requests/{case_id}/history", headers={"Accept-Language": "en"}
+    )
+    agreed = next(e for e in history.json()["entries"] if e["event"] == "plan_agreed")
+    assert agreed["actor"] == "S201" and plan["plan"] in agreed["text"], agreed
+
     repair = await api.submit("resident")
     assert_error(
         await api.call("supervisor", "POST", f"/requests/{repair}/plan", plan),
