@@ -26,6 +26,11 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name="ComplaintWorkflow")
 class ComplaintWorkflow(CaseWorkflow):
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        super().__init__(case)
+        self.subject_tier: Tier | None = None
+
     @workflow.run
     async def run(self, case: CaseInput) -> CaseSummary:
         await self.receive()
@@ -38,11 +43,6 @@ class ComplaintWorkflow(CaseWorkflow):
             if not self.needs_reopening(record):
                 return await self.close(record)
             self.reopen()
-
-    @workflow.init
-    def __init__(self, case: CaseInput) -> None:
-        super().__init__(case)
-        self.subject_tier: Tier | None = None
 
     # --- a complaint about a staff member ---------------------------------------------------
 
