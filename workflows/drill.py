@@ -18,8 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
@@ -38,9 +37,7 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         BatchResult,
         CallbackPurpose,
-        CallbackRecord,
         CallbackReply,
-        CallbackResult,
         CaseInput,
         DeliveryFailed,
         Kind,
@@ -62,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         StepRecord,
         SurveyBatch,
         SurveyTally,
+        community_time,
     )
     from workflows.households import NoticeBatchWorkflow, resident_ranges, residents_in
     from workflows.ladder import EscalationLadder, EscalationReason
@@ -82,16 +80,6 @@ def finding_case_id(code: str, number: int) -> str:
     return f"RP-{code}-F{number}"
 
 
-def drill_time(fired: datetime, timezone: str, lead_days: int) -> datetime:
-    """The drill a schedule's action is for: `lead_days` later at the same community-local time."""
-    local = fired.astimezone(ZoneInfo(timezone))
-    return (local + timedelta(days=lead_days)).astimezone(UTC)
-
-
-def local(moment: datetime, timezone: str) -> str:
-    return f"{moment.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} ({timezone})"
-
-
 @workflow.defn(name="DrillWorkflow")
 class DrillWorkflow:
     @workflow.init
@@ -102,9 +90,7 @@ class DrillWorkflow:
         self.drill_id = info.workflow_id
         self.code = drill_code(self.drill_id)
         fired = info.typed_search_attributes.get(SCHEDULED_START) or info.start_time
-        self.scheduled_at = drill.scheduled_at or drill_time(
-            fired, drill.policy.timezone, self.rules.lead_days
-        )
+        self.scheduled_at = drill.scheduled_at or self.rules.drill_at(fired, drill.policy.timezone)
         self.start_due = self.scheduled_at + self.rules.start_within
         self.reminder_at = self.scheduled_at - self.rules.reminder_before
         self.status = DrillStatus.planned
@@ -190,7 +176,9 @@ class DrillWorkflow:
         if self.times["announced"] >= self.reminder_at:
             self.note("reminder_skipped", {"reason": "the announcement went out less than a day before"})
             return
-        workflow.set_current_details(f"Waiting to remind households at {local(self.reminder_at, self.tz)}.")
+        workflow.set_current_details(
+            f"Waiting to remind households at {community_time(self.reminder_at, self.tz)}."
+        )
         await workflow.sleep(
             self.reminder_at - workflow.now(), summary=f"reminder due {self.reminder_at:%Y-%m-%d %H:%M} UTC"
         )
@@ -455,7 +443,7 @@ class DrillWorkflow:
         self._require_staff(action, "start a drill")
         require(not self.started(), f"the drill was already started by {self.owner_id}")
         opens = self.scheduled_at - self.rules.start_within
-        require(workflow.now() >= opens, f"the drill can be started from {local(opens, self.tz)}")
+        require(workflow.now() >= opens, f"the drill can be started from {community_time(opens, self.tz)}")
 
     @workflow.signal
     def step_done(self, step: StepDone) -> None:
@@ -520,7 +508,8 @@ class DrillWorkflow:
 class DrillSurveyWorkflow:
     """One batch of the alarm survey: every resident of the range is asked at once with the callback
     step's automatic attempts (preferred channel first, the other after a failure, quiet hours waited
-    out) until the survey window closes; whoever has not answered by then counts as no answer."""
+    out). It stays open until the survey window closes, so a late answer to any attempt still counts;
+    whoever has not answered by then counts as no answer."""
 
     @workflow.init
     def __init__(self, batch: SurveyBatch) -> None:
@@ -541,19 +530,33 @@ class DrillSurveyWorkflow:
         ]
         left = batch.closes_at - workflow.now()
         if left > timedelta(0):
-            try:
-                await workflow.wait_condition(
-                    lambda: all(question.done() for question in asking),
-                    timeout=left,
-                    timeout_summary=f"survey closes {batch.closes_at:%Y-%m-%d %H:%M} UTC",
-                )
-            except TimeoutError:
-                self.note("survey_window_closed", {"unanswered": sum(not q.done() for q in asking)})
+            workflow.set_current_details(f"Asking {len(residents)} residents until the survey closes.")
+            await workflow.sleep(left, summary=f"survey closes {batch.closes_at:%Y-%m-%d %H:%M} UTC")
         for question in asking:
             question.cancel()
-        answers = await asyncio.gather(*asking, return_exceptions=True)
+        asked = await asyncio.gather(*asking, return_exceptions=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return tally(residents, answers)
+        return self.tally(residents, asked)
+
+    def tally(self, residents: list[ResidentContact], asked: list[object]) -> SurveyTally:
+        """1 (heard) or 2 (not heard), the latest answer of each resident to any of their attempts;
+        no working phone is unreachable; anything else, no answer."""
+        answers = {
+            self.callbacks.asked[n]: reply.satisfied for n, reply in sorted(self.callbacks.replies.items())
+        }
+        counts = SurveyTally(asked=len(residents))
+        for contact, outcome in zip(residents, asked, strict=True):
+            heard = answers.get(contact.resident_id)
+            if heard is True:
+                counts.heard += 1
+            elif heard is False:
+                counts.not_heard += 1
+                counts.not_heard_by.append(contact.resident_id)
+            elif isinstance(outcome, Unanswered) and outcome.reason in UNREACHABLE:
+                counts.unreachable += 1
+            else:
+                counts.no_answer += 1
+        return counts
 
     def note(self, event: str, detail: Detail | None = None) -> None:
         self.timeline.append(TimelineEntry(at=workflow.now(), actor=SYSTEM, event=event, detail=detail or {}))
@@ -575,19 +578,3 @@ class DrillSurveyWorkflow:
         self.note(
             "delivery_failed", {"attempt": failure.attempt, "status": failure.status, "accepted": accepted}
         )
-
-
-def tally(residents: list[ResidentContact], answers: list[object]) -> SurveyTally:
-    """Yes (1) heard, no (2) not heard; unreachable without a working phone; everything else no answer."""
-    counts = SurveyTally(asked=len(residents))
-    for contact, answer in zip(residents, answers, strict=True):
-        if isinstance(answer, CallbackRecord) and answer.result is CallbackResult.satisfied:
-            counts.heard += 1
-        elif isinstance(answer, CallbackRecord):
-            counts.not_heard += 1
-            counts.not_heard_by.append(contact.resident_id)
-        elif isinstance(answer, Unanswered) and answer.reason in UNREACHABLE:
-            counts.unreachable += 1
-        else:
-            counts.no_answer += 1
-    return counts

@@ -7,9 +7,10 @@ Like `workflows.contracts` (whose building blocks these reuse) nothing here does
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -30,6 +31,11 @@ from workflows.contracts import (
 )
 
 DAY = timedelta(days=1)
+
+
+def community_time(moment: datetime, timezone: str) -> str:
+    """A moment as people in the community read it, e.g. `2026-11-30 10:00 (Asia/Shanghai)`."""
+    return f"{moment.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} ({timezone})"
 
 
 class DrillType(StrEnum):
@@ -94,6 +100,17 @@ class DrillRules(Contract):
     def lead_days(self) -> int:
         """Whole days between a schedule's action and its drill: the notice period, rounded up."""
         return max(1, math.ceil(self.notice_period / DAY))
+
+    def drill_at(self, fired: datetime, timezone: str) -> datetime:
+        """The drill a schedule's action is for: `lead_days` later, at the same community-local time
+        (a change of clocks in between moves it in UTC, not on the wall)."""
+        local = fired.astimezone(ZoneInfo(timezone))
+        return (local + timedelta(days=self.lead_days)).astimezone(UTC)
+
+    def fires_at(self, drill_at: datetime, timezone: str) -> datetime:
+        """When a schedule acts for the drill at `drill_at`: the inverse of `drill_at`."""
+        local = drill_at.astimezone(ZoneInfo(timezone))
+        return (local - timedelta(days=self.lead_days)).astimezone(UTC)
 
 
 class DrillInput(Contract):
