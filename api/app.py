@@ -15,7 +15,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import error_response, install_error_handlers
-from api.routes import at_risk, console, directory, health, hearings, reports, requests, sla, webhooks
+from api.routes import (
+    at_risk,
+    console,
+    directory,
+    drill_schedules,
+    drills,
+    health,
+    hearings,
+    reports,
+    requests,
+    sla,
+    webhooks,
+)
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
@@ -88,7 +100,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
 
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (requests, hearings, at_risk, sla, directory, health, webhooks, reports, console):
+    for module in (requests, hearings, drills, drill_schedules, at_risk, sla, directory, health, webhooks,
+                   reports, console):
         app.include_router(module.router)
     app.add_middleware(BodyLimit)
     return app

@@ -5,6 +5,7 @@ on its own task queue, httpx through ASGI, and a bearer token for each kind of p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -62,6 +64,7 @@ class Api:
     database: Database
     tokens: dict[str, str] = field(default_factory=dict)
     case_ids: list[str] = field(default_factory=list)
+    schedule_ids: list[str] = field(default_factory=list)
 
     def person(self, name: str, role: Role, subject: str) -> str:
         self.tokens[name] = create_token(self.database.sessions, role, subject)
@@ -108,6 +111,9 @@ class Api:
             handle = self.env.client.get_workflow_handle(case_id)
             if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
                 await handle.terminate("test finished")
+        for schedule_id in self.schedule_ids:
+            with contextlib.suppress(RPCError):
+                await self.env.client.get_schedule_handle(schedule_id).delete()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ gets past the door (what the workflow then says is for the other tests).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,7 @@ class Endpoint:
 
     @property
     def about_a_case(self) -> bool:
-        return "{id}" in self.path and not self.about_a_hearing
+        return "{id}" in self.path and self.path.startswith("/requests/")
 
     @property
     def about_a_hearing(self) -> bool:
@@ -56,6 +57,11 @@ HEARING = {
     "costs": [{"item": "New lift", "amount": "680000.00"}], "hearing_at": later(24 * 8),
     "place": "Club house",
 }
+
+DRILL = {"drill_type": "fire", "building_id": "B1", "scheduled_at": later(24 * 4)}
+# No drill of this schedule starts during the tests: its first is in 2099.
+DRILL_SCHEDULE = {"building_id": "B2", "drill_type": "security", "starts_on": "2099-01-01",
+                  "calendar": {"days_of_month": [20], "hour": 3}}
 
 ENDPOINTS = [
     Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR),
@@ -88,6 +94,18 @@ ENDPOINTS = [
              {"outcome": "approved", "reason": "most agreed"}),
     Endpoint("POST", "/hearings/{id}/callbacks/{resident_id}", frozenset(STAFF),
              {"result": "satisfied", "note": "called"}),
+    Endpoint("POST", "/drills", frozenset({"supervisor"}), DRILL),
+    Endpoint("GET", "/drills/{id}", frozenset(STAFF)),
+    Endpoint("POST", "/drills/{id}/start", frozenset(STAFF), {}),
+    Endpoint("POST", "/drills/{id}/step", frozenset(STAFF), {"number": 1}),
+    Endpoint("POST", "/drills/{id}/complete", frozenset(STAFF), {"participation": 3}),
+    Endpoint("POST", "/drills/{id}/report", frozenset(STAFF), {"summary": "All out in 5 minutes."}),
+    Endpoint("POST", "/drill-schedules", frozenset({"supervisor"}), DRILL_SCHEDULE),
+    Endpoint("GET", "/drill-schedules", frozenset({"supervisor"})),
+    Endpoint("GET", "/drill-schedules/{id}", frozenset({"supervisor"})),
+    Endpoint("POST", "/drill-schedules/{id}/pause", frozenset({"supervisor"}), {}),
+    Endpoint("POST", "/drill-schedules/{id}/resume", frozenset({"supervisor"}), {}),
+    Endpoint("DELETE", "/drill-schedules/{id}", frozenset({"supervisor"})),
     Endpoint("GET", "/at-risk", frozenset(STAFF)),
     Endpoint("GET", "/reports/sla", frozenset({"supervisor"})),
     Endpoint("GET", "/reports/hotspots", frozenset({"supervisor"})),
@@ -134,7 +152,7 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
     from api.app import create_app
 
     paths = create_app().openapi()["paths"]
-    routes = {f"{method.upper()} {path}".replace("{case_id}", "{id}").replace("{hearing_id}", "{id}")
+    routes = {re.sub(r"\{(case|hearing|drill|schedule)_id\}", "{id}", f"{method.upper()} {path}")
               for path, operations in paths.items() if not path.startswith("/webhooks/")
               for method in operations}
     assert routes == {str(endpoint) for endpoint in ENDPOINTS}
@@ -149,6 +167,16 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
         assert response.status_code == 201, response.text
         case_id = response.json()["hearing_id"]
         api.case_ids.append(case_id)
+    elif endpoint.path.startswith("/drills/"):
+        response = await api.call("supervisor", "POST", "/drills", DRILL)
+        assert response.status_code == 201, response.text
+        case_id = response.json()["drill_id"]
+        api.case_ids.append(case_id)
+    elif endpoint.path.startswith("/drill-schedules"):
+        response = await api.call("supervisor", "POST", "/drill-schedules", DRILL_SCHEDULE)
+        assert response.status_code in (200, 201), response.text
+        case_id = response.json()["schedule_id"]
+        api.schedule_ids.append(case_id)
     else:
         case_id = await api.submit("resident")
         await api.until(case_id, lambda s: s["status"] == "dispatched")
@@ -160,11 +188,12 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
         path = path.replace("{resident_id}", "R001")
         response = await api.call(None if caller == "anonymous" else caller, endpoint.method, path,
                                   filled(endpoint.body), headers=headers)
-        body = response.json()
+        body = response.json() if response.content else {}
         if response.status_code >= 400:
             assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
-        if endpoint.method == "POST" and endpoint.path in ("/requests", "/hearings") and response.is_success:
-            api.case_ids.append(body.get("case_id") or body["hearing_id"])
+        if endpoint.method == "POST" and endpoint.path in ("/requests", "/hearings", "/drills") \
+                and response.is_success:
+            api.case_ids.append(body.get("case_id") or body.get("hearing_id") or body["drill_id"])
         want = expected(endpoint, caller)
         got = response.status_code
         if got >= 500 or (want is None and got in (401, 403, 404)) or (want is not None and got != want):
