@@ -58,6 +58,25 @@ _BODIES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
         "reason": "the noise comes from the lift motor room; a survey is needed",
         "plan": "Noise survey on Monday night; the lift contractor adjusts the motor by Wednesday.",
     })},
+    "hearing": {"lift": ("A lift renewal paid from the maintenance fund (supervisor)", {
+        "title": "Lift renewal, Building 1",
+        "reason": "The lift is 25 years old and failed its annual inspection.",
+        "costs": [{"item": "New lift", "amount": "680000.00"},
+                  {"item": "Installation", "amount": "45000.00"}],
+        "building_ids": ["B1"], "hearing_at": "2026-12-10T19:00:00+08:00", "place": "Community club house",
+    })},
+    "objection": {"question": ("A resident's question", {"text": "Why not repair the old lift instead?"})},
+    "answer": {"written": ("A written answer (staff)", {
+        "answer": "Repair quotes were 80% of a new lift; the inspection report is on the notice board."})},
+    "held": {"tally": ("The hearing as it was held (supervisor)", {
+        "minutes": "The auditor presented the tender; twelve residents spoke.", "attendance": 46,
+        "votes_for": 31, "votes_against": 11, "abstentions": 4})},
+    "decision": {
+        "approved": ("Approved (supervisor)", {"outcome": "approved", "reason": "two thirds voted for"}),
+        "revised": ("Approved with revised costs (supervisor)", {
+            "outcome": "revised", "reason": "a cheaper model meets the inspection",
+            "revised_costs": [{"item": "New lift", "amount": "600000.00"}]}),
+    },
     "resolve": {"done": ("Resolved on site", {"note": "Replaced the kitchen valve; water is back."})},
     "withdraw": {"fixed": ("The resident no longer needs it", {"reason": "fixed it myself"})},
     "callback": {"satisfied": ("Called the resident back by phone", {

@@ -26,6 +26,7 @@ from api.auth import ResidentOrStaff, StaffMember, Supervisor, allow
 from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, temporal_answers, update_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.examples import examples
 from api.models import DIRECTORY_ID, action_body
 from steward.store.models import Building, Household, Resident
 from workflows import search
@@ -110,7 +111,8 @@ def _check_buildings(sessions: sessionmaker[Session], building_ids: list[str]) -
     responses={200: {"model": HearingCreated, "description": "This Idempotency-Key already scheduled it."}},
 )
 async def schedule(
-    body: HearingPlan, caller: Supervisor, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
+    body: Annotated[HearingPlan, Body(openapi_examples=examples("hearing"))], caller: Supervisor,
+    client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
@@ -226,7 +228,9 @@ def _by(caller: Actor, action: type[Act], body: BaseModel) -> Act:
 @router.post("/{hearing_id}/objections", status_code=201, response_model=ObjectionReceipt,
              summary="Object or ask a question (a resident of an affected building)")
 async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client: ClientDep,
-                             sessions: SessionsDep, body: ObjectionBody) -> ObjectionReceipt:
+                             sessions: SessionsDep,
+                             body: Annotated[ObjectionBody, Body(openapi_examples=examples("objection"))],
+                             ) -> ObjectionReceipt:
     """Staff answer in writing within 24 hours, or it escalates up the ladder. Residents without the app
     send the same by SMS: the hearing code, then the text."""
     await _open(client, sessions, hearing_id, caller)
@@ -241,7 +245,8 @@ async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client
              summary="Answer an objection in writing (staff); the resident is sent the answer")
 async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge=1, le=100_000)],
                            caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                           body: Annotated[AnswerText, Body()]) -> ObjectionRecord:
+                           body: Annotated[AnswerText, Body(openapi_examples=examples("answer"))],
+                           ) -> ObjectionRecord:
     await _open(client, sessions, hearing_id, caller)
     action = AnswerObjection(actor=caller, number=number, answer=body.answer, occurred_at=body.occurred_at)
     return await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
@@ -250,7 +255,7 @@ async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge
 @router.post("/{hearing_id}/held", response_model=HearingState,
              summary="Record the hearing: minutes, attendance, vote tally (supervisor)")
 async def record_hearing(hearing_id: HearingId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
-                         body: HeldBody) -> HearingState:
+                         body: Annotated[HeldBody, Body(openapi_examples=examples("held"))]) -> HearingState:
     await _open(client, sessions, hearing_id, caller)
     action = _by(caller, RecordHearing, body)
     return await update_case(client, hearing_id, "record_hearing", action, HearingState)
@@ -259,7 +264,7 @@ async def record_hearing(hearing_id: HearingId, caller: Supervisor, client: Clie
 @router.post("/{hearing_id}/decision", response_model=HearingState,
              summary="Decide: approved, rejected or revised, with the reason (supervisor)")
 async def decide(hearing_id: HearingId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
-                 body: DecisionBody) -> HearingState:
+                 body: Annotated[DecisionBody, Body(openapi_examples=examples("decision"))]) -> HearingState:
     """Every objection must have been answered. The decision goes to every affected household, then every
     objector is called back; the hearing closes when each objector's callback is recorded."""
     await _open(client, sessions, hearing_id, caller)
@@ -271,7 +276,8 @@ async def decide(hearing_id: HearingId, caller: Supervisor, client: ClientDep, s
              summary="Record an objector's callback made by phone or visit (staff)")
 async def record_callback(hearing_id: HearingId, resident_id: Annotated[str, Path(pattern=DIRECTORY_ID)],
                           caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                          body: CallbackBody) -> CaseState:
+                          body: Annotated[CallbackBody, Body(openapi_examples=examples("callback"))],
+                          ) -> CaseState:
     state, _ = await _visible(client, sessions, hearing_id, caller)
     callback = next((c for c in state.callbacks if c.resident_id == resident_id), None)
     if callback is None:

@@ -16,6 +16,7 @@ from api.models import (
     CallbackBody,
     ExtendBody,
     PauseBody,
+    PlanBody,
     ProgressBody,
     ReassignBody,
     ResolveBody,
@@ -24,9 +25,11 @@ from api.models import (
     SubmitRequest,
     WithdrawBody,
 )
+from api.routes.hearings import AnswerText, DecisionBody, HeldBody, ObjectionBody
 from steward.store.database import make_engine
 from tests.api.conftest import REPAIR, Api
 from workflows.contracts import CaseState, SlaPolicy
+from workflows.hearing_contracts import HearingPlan
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict:
@@ -137,6 +140,8 @@ def test_every_operation_is_documented_with_responses_and_examples() -> None:
     ("submit", SubmitRequest), ("acknowledge", AcknowledgeBody), ("progress", ProgressBody),
     ("pause", PauseBody), ("resume", ResumeBody), ("reassign", ReassignBody), ("severity", SeverityBody),
     ("extend", ExtendBody), ("resolve", ResolveBody), ("withdraw", WithdrawBody), ("callback", CallbackBody),
+    ("plan", PlanBody), ("hearing", HearingPlan), ("objection", ObjectionBody), ("answer", AnswerText),
+    ("held", HeldBody), ("decision", DecisionBody),
 ])
 def test_the_documented_examples_are_valid_requests(name: str, model: type) -> None:
     for _summary, value in _BODIES[name].values():
