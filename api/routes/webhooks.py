@@ -155,16 +155,18 @@ def _codes(pending: list[Pending]) -> str:
 
 
 def pending_callbacks(session: Session, phone: str) -> list[Pending]:
-    """Cases in the callback step whose `callback_request` went to this phone; the latest attempt each."""
-    rows = session.execute(
-        select(Notification.case_id, Notification.attempt, Notification.params)
-        .join(Case, Case.case_id == Notification.case_id)
-        .where(Notification.to == phone, Notification.template == "callback_request",
-               Notification.attempt.is_not(None), Case.status == "callback")
-        .order_by(Notification.case_id, Notification.attempt)
-    ).all()
+    """Cases in the callback step whose `callback_request` went to this phone, and drill surveys that
+    asked it and are still open (until their `closes_at`); the latest attempt each."""
+    asked = select(Notification.case_id, Notification.attempt, Notification.params).where(
+        Notification.to == phone, Notification.attempt.is_not(None))
+    rows = [
+        *session.execute(asked.join(Case, Case.case_id == Notification.case_id).where(
+            Notification.template == "callback_request", Case.status == "callback")),
+        *session.execute(asked.where(Notification.template == "drill_survey",
+                                     Notification.params["closes_at"].as_string() > now().isoformat())),
+    ]
     latest = {case_id: Pending(case_id, (params or {}).get("code", case_id), attempt)
-              for case_id, attempt, params in rows}
+              for case_id, attempt, params in sorted(rows, key=lambda row: (row[0], row[1]))}
     return list(latest.values())
 
 
