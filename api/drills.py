@@ -308,6 +308,8 @@ def _view(sid: str, stored: StoredSchedule, paused: bool, note: str | None, next
           recent: list[ScheduleActionResult]) -> DrillScheduleView:
     rules = DrillRules(notice_period=timedelta(days=stored.lead_days))
     request = stored.request
+    if paused:
+        next_actions = []  # the server still lists the spec's times; none of them will act
     return DrillScheduleView(
         schedule_id=sid, building_id=request.building_id, drill_type=request.drill_type,
         calendar=request.calendar, interval=request.interval, starts_on=request.starts_on,
