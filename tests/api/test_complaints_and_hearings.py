@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
+from steward.store.models import Case, Notification
 from tests.api.conftest import PATIENCE_S, Api
 from tests.conftest import TEST_AUTH_TOKEN, Database
 from workflows.contracts import Role
@@ -96,6 +98,25 @@ async def sms_from(api: Api, phone: str, body: str) -> str:
     )
     assert response.status_code == 200, response.text
     return response.text
+
+
+async def callback_sent(api: Api, case_id: str) -> None:
+    """The callback case has asked its resident (so a reply by SMS finds it)."""
+    deadline = asyncio.get_running_loop().time() + PATIENCE_S
+    while True:
+        with api.database.sessions() as session:
+            asked = session.scalar(
+                select(Notification.key).where(
+                    Notification.case_id == case_id,
+                    Notification.template == "callback_request",
+                    Notification.sid.is_not(None),
+                )
+            )
+            row = session.get(Case, case_id)
+        if asked and row is not None and row.status == "callback":
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{case_id} never asked"
+        await asyncio.sleep(0.2)
 
 
 async def test_complaint_about_staff_is_routed_above_them_and_its_plan_is_agreed(api: Api) -> None:
@@ -256,14 +277,16 @@ async def test_a_hearing_from_notice_to_close_through_http(short_notice: Api) ->
     state = await hearing_until(api, hearing_id, lambda s: len(s["callbacks"]) == 2)
     assert state["status"] == "callback"
 
-    for resident in ("R001", "R002"):
-        response = await api.call(
-            "staff",
-            "POST",
-            f"/hearings/{hearing_id}/callbacks/{resident}",
-            {"result": "satisfied", "note": "Explained the revised cost by phone."},
-        )
-        assert response.status_code == 200, response.text
+    await callback_sent(api, f"{hearing_id}-CB-R001")
+    assert await sms_from(api, "+8613800000101", f"1 {hearing_id}")
+    await hearing_until(api, hearing_id, lambda s: any(c["result"] for c in s["callbacks"]))
+    response = await api.call(
+        "staff",
+        "POST",
+        f"/hearings/{hearing_id}/callbacks/R002",
+        {"result": "satisfied", "note": "Explained the revised cost by phone."},
+    )
+    assert response.status_code == 200, response.text
     state = await hearing_until(api, hearing_id, lambda s: s["status"] == "closed")
     assert {c["resident_id"]: c["result"] for c in state["callbacks"]} == {
         "R001": "satisfied",
