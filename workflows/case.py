@@ -147,6 +147,7 @@ class CaseWorkflow:
             resolved_at=self.times.get(Status.resolved),
             callback_at=self.times.get(Status.callback),
             closed_at=self.times.get(Status.closed),
+            parent_case_id=parent.workflow_id if (parent := workflow.info().parent) else None,
         )
 
     def deadline_ahead(self) -> Deadline | None:

@@ -342,6 +342,9 @@ class CaseSummary(Contract):
     resolved_at: datetime | None = None
     callback_at: datetime | None = None
     closed_at: datetime | None = None
+    parent_case_id: str | None = Field(
+        default=None, description="The case this one was opened by, e.g. the drill whose finding it is."
+    )
 
 
 class CaseState(CaseSummary):

@@ -386,11 +386,8 @@ async def test_a_drill_run_through_the_api_opens_repair_cases_and_counts_survey_
             lambda: api.call("staff", "GET", f"/requests/{case_id}"), lambda r: r.status_code == 200
         )
     ).json()
-    assert (repair["kind"], repair["title"], repair["building_id"]) == (
-        "repair",
-        finding["title"],
-        building_id,
-    )
+    assert (repair["kind"], repair["title"]) == ("repair", finding["title"])
+    assert (repair["building_id"], repair["parent_case_id"]) == (building_id, drill_id), "linked both ways"
 
     asked = await eventually(lambda: _survey_notices(api, drill_id), lambda n: len(n) == 2)
     phone, batch_id = asked[0].to, asked[0].case_id

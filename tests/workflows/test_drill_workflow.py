@@ -151,6 +151,7 @@ async def test_findings_start_repair_cases_that_keep_running_after_the_drill_clo
     assert (exit_case.title, exit_case.severity) == (BLOCKED_EXIT.title, Severity.urgent)
     assert exit_case.unit == "301"
     assert exit_case.building_id == place.building_id and exit_case.kind is Kind.repair
+    assert exit_case.parent_case_id == handle.id, "linked both ways"
 
     await handle.execute_update(DrillWorkflow.file_report, FileReport(actor=place.staff[1], summary="Good."))
     await drills.sleep_until(completed.survey_closes_at + MINUTE)
