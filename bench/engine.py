@@ -92,9 +92,12 @@ class Lifecycle:
 
     async def _work(self, phase: Phase, sms: tuple[str, str] | None = None) -> None:
         count = phase.activities - (1 if sms else 0)
-        await asyncio.gather(*[
-            workflow.execute_activity(NOOP, i, start_to_close_timeout=ACTIVITY_TIMEOUT) for i in range(count)
-        ])
+        await asyncio.gather(
+            *[
+                workflow.execute_activity(NOOP, i, start_to_close_timeout=ACTIVITY_TIMEOUT)
+                for i in range(count)
+            ]
+        )
         if sms:
             await workflow.execute_activity(SEND_SMS, args=list(sms), start_to_close_timeout=ACTIVITY_TIMEOUT)
 

@@ -24,6 +24,8 @@ class EngineActivities:
     async def send_sms(self, to: str, body: str) -> str:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=30)
-        response = await self._http.post(self._url, data={"To": to, "From": FROM, "Body": body}, auth=self._auth)
+        response = await self._http.post(
+            self._url, data={"To": to, "From": FROM, "Body": body}, auth=self._auth
+        )
         response.raise_for_status()
         return response.json()["sid"]

@@ -23,8 +23,9 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.client = await Client.connect(os.environ["BENCH_TEMPORAL"], namespace="default",
-                                                data_converter=pydantic_data_converter)
+        app.state.client = await Client.connect(
+            os.environ["BENCH_TEMPORAL"], namespace="default", data_converter=pydantic_data_converter
+        )
         yield
 
     app = FastAPI(title="bench baseline", lifespan=lifespan)
@@ -52,8 +53,9 @@ def create_app() -> FastAPI:
     @app.post("/lifecycles", status_code=201)
     async def lifecycle(shape: Shape, phone: str, request: Request) -> dict:
         workflow_id = f"lifecycle-{uuid.uuid4().hex}"
-        await client(request).start_workflow(Lifecycle.run, args=[shape, phone], id=workflow_id,
-                                             task_queue=task_queue)
+        await client(request).start_workflow(
+            Lifecycle.run, args=[shape, phone], id=workflow_id, task_queue=task_queue
+        )
         return {"id": workflow_id}
 
     @app.get("/lifecycles/{workflow_id}")
@@ -81,8 +83,13 @@ def create_app() -> FastAPI:
 def main() -> None:
     import uvicorn
 
-    uvicorn.run("bench.engine_api:create_app", factory=True, host="127.0.0.1",
-                port=int(os.environ["BENCH_PORT"]), log_level="info")
+    uvicorn.run(
+        "bench.engine_api:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=int(os.environ["BENCH_PORT"]),
+        log_level="info",
+    )
 
 
 if __name__ == "__main__":

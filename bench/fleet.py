@@ -29,8 +29,11 @@ async def _idle(bench: Bench, worker: str, idle_s: float) -> dict[str, Any]:
     used = meter.stop()
     wall = used.pop("wall_s")
     rss = rss_bytes(bench.stack.processes[worker].pid)
-    return {"idle_cpu_percent": {name: round(100 * used[name] / wall, 2) for name in IDLE_PROCESSES},
-            "worker_rss_mb": round(rss / 2**20, 1), "_rss": rss}
+    return {
+        "idle_cpu_percent": {name: round(100 * used[name] / wall, 2) for name in IDLE_PROCESSES},
+        "worker_rss_mb": round(rss / 2**20, 1),
+        "_rss": rss,
+    }
 
 
 async def _touch(bench: Bench, ids: list[str], query: str) -> None:
@@ -67,10 +70,13 @@ async def _bounded(bench: Bench, worker: str, ids: list[str], bounded: int, idle
     await wait_idle(bench, (worker,), 120)
     small = await _idle(bench, worker, idle_s)
     cached = min(bounded, len(ids)) - half
-    return small | {"cache": bounded, "worker_rss_before_mb": round(rss0 / 2**20, 1),
-                    "cold_reads_per_s": touch_rate,
-                    "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(len(ids), bounded)),
-                    "bytes_per_cached_case_slope": _per_case(rss_full, rss_half, cached)}
+    return small | {
+        "cache": bounded,
+        "worker_rss_before_mb": round(rss0 / 2**20, 1),
+        "cold_reads_per_s": touch_rate,
+        "bytes_per_cached_case": _per_case(small.pop("_rss"), rss0, min(len(ids), bounded)),
+        "bytes_per_cached_case_slope": _per_case(rss_full, rss_half, cached),
+    }
 
 
 async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
@@ -83,15 +89,27 @@ async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> di
     settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
     start_cpu = _busy(meter.stop())
     default = await _idle(bench, worker, idle_s)
-    default |= {"cache": DEFAULT_CACHE, "worker_rss_before_mb": round(rss0 / 2**20, 1),
-                "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE))}
-    print(f"  fleet steward: {n} cases, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
-          f"RSS {default['worker_rss_mb']} MB", flush=True)
+    default |= {
+        "cache": DEFAULT_CACHE,
+        "worker_rss_before_mb": round(rss0 / 2**20, 1),
+        "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE)),
+    }
+    print(
+        f"  fleet steward: {n} cases, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
+        f"RSS {default['worker_rss_mb']} MB",
+        flush=True,
+    )
 
     small = await _bounded(bench, worker, ids, bounded, idle_s)
-    return {"n": n, "accepted_per_s": round(n / accepted_s, 1), "settled_per_s": round(n / settled_s, 1),
-            "settled_s": round(settled_s, 1), "cpu_percent_while_starting": start_cpu,
-            "default_cache": default, "bounded_cache": small}
+    return {
+        "n": n,
+        "accepted_per_s": round(n / accepted_s, 1),
+        "settled_per_s": round(n / settled_s, 1),
+        "settled_s": round(settled_s, 1),
+        "cpu_percent_while_starting": start_cpu,
+        "default_cache": default,
+        "bounded_cache": small,
+    }
 
 
 async def baseline_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
@@ -100,21 +118,34 @@ async def baseline_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> d
     ids = [f"idle-{i:06d}-{time.time_ns()}" for i in range(n)]
     meter = bench.cpu().start()
     began = time.monotonic()
-    await gather_limited([bench.client.start_workflow("BenchIdle", 24, id=i, task_queue="baseline-bench")
-                          for i in ids], 8)
+    await gather_limited(
+        [bench.client.start_workflow("BenchIdle", 24, id=i, task_queue="baseline-bench") for i in ids], 8
+    )
     accepted_s = time.monotonic() - began
     settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
     start_cpu = _busy(meter.stop())
     default = await _idle(bench, worker, idle_s)
-    default |= {"cache": DEFAULT_CACHE, "worker_rss_before_mb": round(rss0 / 2**20, 1),
-                "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE))}
-    print(f"  fleet baseline: {n} workflows, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
-          f"RSS {default['worker_rss_mb']} MB", flush=True)
+    default |= {
+        "cache": DEFAULT_CACHE,
+        "worker_rss_before_mb": round(rss0 / 2**20, 1),
+        "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE)),
+    }
+    print(
+        f"  fleet baseline: {n} workflows, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
+        f"RSS {default['worker_rss_mb']} MB",
+        flush=True,
+    )
 
     small = await _bounded(bench, worker, ids, bounded, idle_s)
-    return {"n": n, "accepted_per_s": round(n / accepted_s, 1), "settled_per_s": round(n / settled_s, 1),
-            "settled_s": round(settled_s, 1), "cpu_percent_while_starting": start_cpu,
-            "default_cache": default, "bounded_cache": small}
+    return {
+        "n": n,
+        "accepted_per_s": round(n / accepted_s, 1),
+        "settled_per_s": round(n / settled_s, 1),
+        "settled_s": round(settled_s, 1),
+        "cpu_percent_while_starting": start_cpu,
+        "default_cache": default,
+        "bounded_cache": small,
+    }
 
 
 async def idle_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
@@ -122,7 +153,11 @@ async def idle_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[
     baseline = await baseline_fleet(bench, n, bounded, idle_s)
     s, b = steward["default_cache"], baseline["default_cache"]
     return {
-        "n": n, "bounded_cache": bounded, "idle_s": idle_s, "steward": steward, "baseline": baseline,
+        "n": n,
+        "bounded_cache": bounded,
+        "idle_s": idle_s,
+        "steward": steward,
+        "baseline": baseline,
         "ratio_rss": ratio(s["worker_rss_mb"], b["worker_rss_mb"]),
         "ratio_bytes_per_case": ratio(s["bytes_per_cached_case"], b["bytes_per_cached_case"]),
         "ratio_settled_rate": ratio(steward["settled_per_s"], baseline["settled_per_s"]),

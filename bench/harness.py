@@ -21,8 +21,13 @@ from bench.procs import CpuMeter
 from bench.stack import Stack
 
 REPAIR = {
-    "kind": "repair", "severity": "normal", "category": "plumbing", "title": "Kitchen tap leaking",
-    "description": "It drips all night.", "building_id": "B1", "unit": "101",
+    "kind": "repair",
+    "severity": "normal",
+    "category": "plumbing",
+    "title": "Kitchen tap leaking",
+    "description": "It drips all night.",
+    "building_id": "B1",
+    "unit": "101",
 }
 POLL_S = 0.05
 
@@ -67,8 +72,11 @@ class Bench:
 
         engine = make_engine(self.stack.database_url)
         sessions = session_factory(engine)
-        for name, role, subject in [("admin", Role.admin, "admin"), ("staff", Role.staff, "S001"),
-                                    ("resident", Role.resident, "R001")]:
+        for name, role, subject in [
+            ("admin", Role.admin, "admin"),
+            ("staff", Role.staff, "S001"),
+            ("resident", Role.resident, "R001"),
+        ]:
             self.tokens[name] = create_token(sessions, role, subject)
         self._sessions = sessions
 
@@ -89,10 +97,18 @@ class Bench:
         for index in range(start, start + count):
             resident_id = f"RB{index:04d}"
             phone = f"+8613700{index:06d}"
-            response = await self.api.post("/residents", headers=self.auth("admin"), json={
-                "id": resident_id, "household_id": "H-B1-101", "name": f"Bench resident {index}",
-                "phone": phone, "locale": "en", "preferred_channel": "sms",
-            })
+            response = await self.api.post(
+                "/residents",
+                headers=self.auth("admin"),
+                json={
+                    "id": resident_id,
+                    "household_id": "H-B1-101",
+                    "name": f"Bench resident {index}",
+                    "phone": phone,
+                    "locale": "en",
+                    "preferred_channel": "sms",
+                },
+            )
             response.raise_for_status()
             token = await asyncio.to_thread(create_token, self._sessions, Role.resident, resident_id)
             self.residents.append(Resident(resident_id, phone, token))
@@ -104,9 +120,14 @@ class Bench:
         """POST /requests; (case id, seconds)."""
         token = resident.token if resident else self.tokens["resident"]
         began = time.perf_counter()
-        response = await self.api.post("/requests", json=REPAIR | fields, headers={
-            "Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex,
-        })
+        response = await self.api.post(
+            "/requests",
+            json=REPAIR | fields,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+        )
         elapsed = time.perf_counter() - began
         if response.status_code != 201:
             raise RuntimeError(f"submit answered {response.status_code}: {response.text}")
@@ -168,8 +189,12 @@ class Bench:
         await self.callback_sms(case_id, resident.phone)
         await self.reply(resident.phone, f"1 {case_id}")
         await self.client.get_workflow_handle(case_id).result()
-        return case_id, {"submit": submit, "acknowledge": ack, "resolve": resolve,
-                         "total": time.perf_counter() - began}
+        return case_id, {
+            "submit": submit,
+            "acknowledge": ack,
+            "resolve": resolve,
+            "total": time.perf_counter() - began,
+        }
 
     # --- the baseline, through its bare endpoints ---------------------------------------------------
 
@@ -191,8 +216,9 @@ class Bench:
         """The same steps on the minimal workflow: start, ack update, resolve update, wait for the
         callback SMS in the sandbox, reply signal."""
         began = time.perf_counter()
-        started, submit = await self.baseline_post(f"/lifecycles?phone={resident.phone.replace('+', '%2B')}",
-                                                   _shape_json(shape))
+        started, submit = await self.baseline_post(
+            f"/lifecycles?phone={resident.phone.replace('+', '%2B')}", _shape_json(shape)
+        )
         workflow_id = started["id"]
         await self.baseline_until(workflow_id, "dispatched")
         _, ack = await self.baseline_post(f"/lifecycles/{workflow_id}/acknowledge")
@@ -200,8 +226,12 @@ class Bench:
         await self.callback_sms(workflow_id, resident.phone)
         await self.baseline_post(f"/lifecycles/{workflow_id}/reply")
         await self.client.get_workflow_handle(workflow_id).result()
-        return workflow_id, {"submit": submit, "acknowledge": ack, "resolve": resolve,
-                             "total": time.perf_counter() - began}
+        return workflow_id, {
+            "submit": submit,
+            "acknowledge": ack,
+            "resolve": resolve,
+            "total": time.perf_counter() - began,
+        }
 
     # --- housekeeping -----------------------------------------------------------------------------
 
@@ -270,10 +300,16 @@ async def history_profile(client: Client, workflow_id: str) -> dict[str, Any]:
         elif kind == "activity_task_completed":
             act_run += at - started[event.activity_task_completed_event_attributes.started_event_id]
     return {
-        "workflow_tasks": kinds["workflow_task_completed"], "activities": kinds["activity_task_scheduled"],
-        "timers": kinds["timer_started"], "updates": kinds["workflow_execution_update_accepted"],
-        "signals": kinds["workflow_execution_signaled"], "events": len(history.events),
-        "wft_wait_s": wft_queue, "wft_run_s": wft_run, "activity_wait_s": act_queue, "activity_run_s": act_run,
+        "workflow_tasks": kinds["workflow_task_completed"],
+        "activities": kinds["activity_task_scheduled"],
+        "timers": kinds["timer_started"],
+        "updates": kinds["workflow_execution_update_accepted"],
+        "signals": kinds["workflow_execution_signaled"],
+        "events": len(history.events),
+        "wft_wait_s": wft_queue,
+        "wft_run_s": wft_run,
+        "activity_wait_s": act_queue,
+        "activity_run_s": act_run,
         "span_s": (last - first) if first is not None else 0.0,
     }
 
@@ -285,8 +321,10 @@ async def lifecycle_shape(client: Client, workflow_id: str) -> Shape:
     index = 0
     for event in history.events:
         kind = event.WhichOneof("attributes")
-        if kind in ("workflow_execution_update_accepted_event_attributes",
-                    "workflow_execution_signaled_event_attributes"):
+        if kind in (
+            "workflow_execution_update_accepted_event_attributes",
+            "workflow_execution_signaled_event_attributes",
+        ):
             index = min(index + 1, 3)
         elif kind == "activity_task_scheduled_event_attributes":
             phases[index].activities += 1

@@ -21,9 +21,13 @@ def _result(steward: list[float], baseline: list[float], goal: str) -> dict:
     s = summary([x * 1000 for x in steward[WARMUP:]])
     b = summary([x * 1000 for x in baseline[WARMUP:]])
     return {
-        "unit": "ms", "steward": s, "baseline": b,
-        "ratio_median": ratio(s["median"], b["median"]), "ratio_p99": ratio(s["p99"], b["p99"]),
-        "goal": goal, "met": (ratio(s["median"], b["median"]) or 99) <= 1.3,
+        "unit": "ms",
+        "steward": s,
+        "baseline": b,
+        "ratio_median": ratio(s["median"], b["median"]),
+        "ratio_p99": ratio(s["p99"], b["p99"]),
+        "goal": goal,
+        "met": (ratio(s["median"], b["median"]) or 99) <= 1.3,
     }
 
 
@@ -31,9 +35,17 @@ class Spies:
     """py-spy on both API processes for the measured part of a scenario (when asked to profile)."""
 
     def __init__(self, bench: Bench, enabled: bool, label: str) -> None:
-        self.paths = {name: bench.stack.data_dir / f"py-spy-{label}-{name}.txt" for name in ("api", "baseline_api")}
-        self.spies = {name: py_spy.start(bench.stack.processes[name].pid, None, path)
-                      for name, path in self.paths.items()} if enabled else {}
+        self.paths = {
+            name: bench.stack.data_dir / f"py-spy-{label}-{name}.txt" for name in ("api", "baseline_api")
+        }
+        self.spies = (
+            {
+                name: py_spy.start(bench.stack.processes[name].pid, None, path)
+                for name, path in self.paths.items()
+            }
+            if enabled
+            else {}
+        )
 
     async def results(self) -> dict:
         for spy in self.spies.values():
@@ -58,8 +70,12 @@ async def submit_latency(bench: Bench, count: int, gap_s: float, profile: bool =
     profiles = await spies.results()
     split = await _direct_starts(bench, count // 3 + WARMUP, gap_s)
     return _result(steward, baseline, "median ratio <= 1.3") | {
-        "count": count, "gap_s": gap_s, "direct_temporal_calls_ms": split,
-        "ratio_direct_start_median": ratio(split["steward_start_case"]["median"], split["empty_start"]["median"]),
+        "count": count,
+        "gap_s": gap_s,
+        "direct_temporal_calls_ms": split,
+        "ratio_direct_start_median": ratio(
+            split["steward_start_case"]["median"], split["empty_start"]["median"]
+        ),
         "py_spy": profiles,
     }
 
@@ -77,14 +93,29 @@ async def _direct_starts(bench: Bench, count: int, gap_s: float) -> dict:
     actor = Actor(id="R001", role=Role.resident)
     split: dict[str, list[float]] = {"steward_start_case": [], "empty_start": []}
     for _ in range(count):
-        case = CaseInput(**request.model_dump(), submitted_by=actor, submitted_at=datetime.now(UTC),
-                         policy=settings.policy)
+        case = CaseInput(
+            **request.model_dump(), submitted_by=actor, submitted_at=datetime.now(UTC), policy=settings.policy
+        )
         case_id = case_id_for(request.kind, actor, uuid.uuid4().hex)
-        split["steward_start_case"].append((await timed(lambda c=case, i=case_id: start_case(
-            bench.client, settings.task_queue, i, c, request_digest(request))))[1])
+        split["steward_start_case"].append(
+            (
+                await timed(
+                    lambda c=case, i=case_id: start_case(
+                        bench.client, settings.task_queue, i, c, request_digest(request)
+                    )
+                )
+            )[1]
+        )
         await asyncio.sleep(gap_s)
-        split["empty_start"].append((await timed(lambda: bench.client.start_workflow(
-            "BenchEmpty", id=f"empty-{uuid.uuid4().hex}", task_queue="baseline-bench")))[1])
+        split["empty_start"].append(
+            (
+                await timed(
+                    lambda: bench.client.start_workflow(
+                        "BenchEmpty", id=f"empty-{uuid.uuid4().hex}", task_queue="baseline-bench"
+                    )
+                )
+            )[1]
+        )
         await asyncio.sleep(gap_s)
     return {name: summary([x * 1000 for x in values[WARMUP:]]) for name, values in split.items()}
 
@@ -96,7 +127,9 @@ async def action_latency(bench: Bench, count: int, gap_s: float, profile: bool =
     the `describe` the API makes first is timed alone, to split Steward's time into API and workflow.
     """
     total, direct = count + WARMUP, count // 2 + WARMUP
-    cases = [case_id for case_id, _ in await gather_limited([bench.submit() for _ in range(total + direct)], 4)]
+    cases = [
+        case_id for case_id, _ in await gather_limited([bench.submit() for _ in range(total + direct)], 4)
+    ]
     await gather_limited([bench.steward_until(case_id, {"dispatched"}) for case_id in cases], 4)
     targets = [(await bench.baseline_post("/targets"))[0]["id"] for _ in range(total + direct)]
     await asyncio.sleep(2)  # let the submissions' notices and projections finish
@@ -116,16 +149,22 @@ async def action_latency(bench: Bench, count: int, gap_s: float, profile: bool =
         handle = bench.client.get_workflow_handle(case_id)
         split["describe"].append((await timed(handle.describe))[1])
         await asyncio.sleep(gap_s)
-        split["steward_update"].append((await timed(lambda h=handle: h.execute_update("acknowledge", action)))[1])
+        split["steward_update"].append(
+            (await timed(lambda h=handle: h.execute_update("acknowledge", action)))[1]
+        )
         await asyncio.sleep(gap_s)
         other = bench.client.get_workflow_handle(target)
-        split["baseline_update"].append((await timed(lambda o=other: o.execute_update("acknowledge", "S001")))[1])
+        split["baseline_update"].append(
+            (await timed(lambda o=other: o.execute_update("acknowledge", "S001")))[1]
+        )
         await asyncio.sleep(gap_s)
     decomposition = {name: summary([x * 1000 for x in values[WARMUP:]]) for name, values in split.items()}
     return _result(steward, baseline, "median ratio <= 1.3") | {
-        "count": count, "gap_s": gap_s,
+        "count": count,
+        "gap_s": gap_s,
         "direct_temporal_calls_ms": decomposition,
-        "ratio_direct_update_median": ratio(decomposition["steward_update"]["median"],
-                                            decomposition["baseline_update"]["median"]),
+        "ratio_direct_update_median": ratio(
+            decomposition["steward_update"]["median"], decomposition["baseline_update"]["median"]
+        ),
         "py_spy": profiles,
     }

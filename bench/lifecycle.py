@@ -34,12 +34,19 @@ BASELINE_PROCESSES = ("baseline_api", "temporal", "baseline_worker", "bench_driv
 
 
 async def run_block(
-    users: int, block_s: float, one: Callable[[int], Awaitable[tuple[str, dict[str, float]]]], bench: Bench,
+    users: int,
+    block_s: float,
+    one: Callable[[int], Awaitable[tuple[str, dict[str, float]]]],
+    bench: Bench,
     profile: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    spies = {name: (out := bench.stack.data_dir / f"py-spy-{name}.txt",
-                    py_spy.start(bench.stack.processes[name].pid, max(block_s - 2, 1), out))
-             for name in profile}
+    spies = {
+        name: (
+            out := bench.stack.data_dir / f"py-spy-{name}.txt",
+            py_spy.start(bench.stack.processes[name].pid, max(block_s - 2, 1), out),
+        )
+        for name in profile
+    }
     meter = bench.cpu().start()
     began = time.monotonic()
     end = began + block_s
@@ -65,8 +72,13 @@ async def run_block(
         if spy is not None:
             await asyncio.to_thread(spy.wait)
         profiles[name] = py_spy.summarise(out)
-    return {"finished": finished, "failures": failures, "cpu": cpu, "throughput": len(finished) / block_s,
-            "profiles": profiles}
+    return {
+        "finished": finished,
+        "failures": failures,
+        "cpu": cpu,
+        "throughput": len(finished) / block_s,
+        "profiles": profiles,
+    }
 
 
 async def metrics(port: int) -> dict[str, float]:
@@ -99,7 +111,9 @@ async def profile_sample(bench: Bench, ids: list[str]) -> dict[str, float]:
     if not profiles:
         return {}
     keys = profiles[0].keys()
-    return {key: round(sum(p[key] for p in profiles) / len(profiles), 4) for key in keys} | {"sampled": len(profiles)}
+    return {key: round(sum(p[key] for p in profiles) / len(profiles), 4) for key in keys} | {
+        "sampled": len(profiles)
+    }
 
 
 def block_summary(blocks: list[dict], processes: tuple[str, ...]) -> dict[str, Any]:
@@ -111,19 +125,25 @@ def block_summary(blocks: list[dict], processes: tuple[str, ...]) -> dict[str, A
         "throughput_median": round(percentile([b["throughput"] for b in blocks], 50) or 0, 2),
         "lifecycles": completed,
         "lifecycle_ms": summary([s["total"] * 1000 for s in finished], 0),
-        "steps_ms": {step: summary([s[step] * 1000 for s in finished], 1)
-                     for step in ("submit", "acknowledge", "resolve")},
-        "cpu_s_per_lifecycle": {name: round(seconds / completed, 4) if completed else None
-                                for name, seconds in cpu.items()},
-        "cpu_busy_percent": {name: round(100 * seconds / sum(b["cpu"]["wall_s"] for b in blocks), 1)
-                             for name, seconds in cpu.items()},
+        "steps_ms": {
+            step: summary([s[step] * 1000 for s in finished], 1)
+            for step in ("submit", "acknowledge", "resolve")
+        },
+        "cpu_s_per_lifecycle": {
+            name: round(seconds / completed, 4) if completed else None for name, seconds in cpu.items()
+        },
+        "cpu_busy_percent": {
+            name: round(100 * seconds / sum(b["cpu"]["wall_s"] for b in blocks), 1)
+            for name, seconds in cpu.items()
+        },
         "failures": [f for block in blocks for f in block["failures"]][:10],
         "failure_count": sum(len(block["failures"]) for block in blocks),
     }
 
 
-async def lifecycle_throughput(bench: Bench, users: int, block_s: float, rounds: int,
-                               runners: list[str], profile: bool = False) -> dict[str, Any]:
+async def lifecycle_throughput(
+    bench: Bench, users: int, block_s: float, rounds: int, runners: list[str], profile: bool = False
+) -> dict[str, Any]:
     residents = await bench.add_residents(users * RESIDENTS_PER_USER)
     pools: list[cycle[Resident]] = [cycle(residents[i::users]) for i in range(users)]
 
@@ -140,22 +160,35 @@ async def lifecycle_throughput(bench: Bench, users: int, block_s: float, rounds:
 
     steward_blocks: list[dict] = []
     baseline_blocks: list[dict] = []
-    before_metrics = {"steward": await metrics(bench.stack.ports["steward_metrics"]),
-                      "baseline": await metrics(bench.stack.ports["baseline_metrics"])}
+    before_metrics = {
+        "steward": await metrics(bench.stack.ports["steward_metrics"]),
+        "baseline": await metrics(bench.stack.ports["baseline_metrics"]),
+    }
     for round_index in range(rounds):
         order = [("steward", steward), ("baseline", baseline)]
         for side, one in order if round_index % 2 == 0 else reversed(order):
             spied: tuple[str, ...] = ()
             if profile and round_index == 0:
-                spied = ("api", "steward_worker", "sandbox") if side == "steward" else \
-                    ("baseline_api", "baseline_worker")
+                spied = (
+                    ("api", "steward_worker", "sandbox")
+                    if side == "steward"
+                    else ("baseline_api", "baseline_worker")
+                )
             block = await run_block(users, block_s, one, bench, spied)
             (steward_blocks if side == "steward" else baseline_blocks).append(block)
-            print(f"  lifecycle round {round_index + 1} {side}: {block['throughput']:.2f}/s "
-                  f"({len(block['finished'])} done, {len(block['failures'])} failed)", flush=True)
-    sdk = {"steward": metric_delta(before_metrics["steward"], await metrics(bench.stack.ports["steward_metrics"])),
-           "baseline": metric_delta(before_metrics["baseline"],
-                                    await metrics(bench.stack.ports["baseline_metrics"]))}
+            print(
+                f"  lifecycle round {round_index + 1} {side}: {block['throughput']:.2f}/s "
+                f"({len(block['finished'])} done, {len(block['failures'])} failed)",
+                flush=True,
+            )
+    sdk = {
+        "steward": metric_delta(
+            before_metrics["steward"], await metrics(bench.stack.ports["steward_metrics"])
+        ),
+        "baseline": metric_delta(
+            before_metrics["baseline"], await metrics(bench.stack.ports["baseline_metrics"])
+        ),
+    }
 
     s = block_summary(steward_blocks, STEWARD_PROCESSES)
     b = block_summary(baseline_blocks, BASELINE_PROCESSES)
@@ -163,17 +196,24 @@ async def lifecycle_throughput(bench: Bench, users: int, block_s: float, rounds:
     b["per_case"] = await profile_sample(bench, [i for blk in baseline_blocks for i, _ in blk["finished"]])
     throughput_ratio = ratio(s["throughput_median"], b["throughput_median"])
     result = {
-        "users": users, "block_s": block_s, "rounds": rounds, "shape": _shape(shape),
-        "steward": s, "baseline": b,
+        "users": users,
+        "block_s": block_s,
+        "rounds": rounds,
+        "shape": _shape(shape),
+        "steward": s,
+        "baseline": b,
         "ratio_throughput": throughput_ratio,
         "ratio_lifecycle_median": ratio(s["lifecycle_ms"]["median"], b["lifecycle_ms"]["median"]),
         "ratio_lifecycle_p99": ratio(s["lifecycle_ms"]["p99"], b["lifecycle_ms"]["p99"]),
-        "goal": "throughput ratio >= 0.8", "met": (throughput_ratio or 0) >= 0.8,
+        "goal": "throughput ratio >= 0.8",
+        "met": (throughput_ratio or 0) >= 0.8,
         "sdk_metrics": sdk,
     }
     result["where_the_time_goes"] = await where_the_time_goes(bench, users, block_s, runners, result, steward)
     result["where_the_time_goes"]["py_spy"] = {
-        name: summary for block in steward_blocks + baseline_blocks for name, summary in block["profiles"].items()
+        name: summary
+        for block in steward_blocks + baseline_blocks
+        for name, summary in block["profiles"].items()
     }
     return result
 
@@ -182,8 +222,9 @@ def _shape(shape: Shape) -> list[dict[str, int]]:
     return [{"activities": p.activities, "timers": p.timers} for p in shape.phases]
 
 
-async def where_the_time_goes(bench: Bench, users: int, block_s: float, runners: list[str],
-                              measured: dict[str, Any], steward) -> dict[str, Any]:
+async def where_the_time_goes(
+    bench: Bench, users: int, block_s: float, runners: list[str], measured: dict[str, Any], steward
+) -> dict[str, Any]:
     """Scenario 6: CPU per process per lifecycle, Temporal's task timings, and the same Steward block
     with the workflow sandbox's modules passed through (and, if asked, without the sandbox)."""
     s, b = measured["steward"], measured["baseline"]
@@ -198,11 +239,13 @@ async def where_the_time_goes(bench: Bench, users: int, block_s: float, runners:
         }
         for side, data in (("steward", s), ("baseline", b))
     }
-    variants: dict[str, Any] = {"sandbox": {
-        "throughput_per_s": s["throughput_median"],
-        "worker_cpu_s_per_lifecycle": s["cpu_s_per_lifecycle"]["steward_worker"],
-        "workflow_task_run_ms": _per_task(s["per_case"]),
-    }}
+    variants: dict[str, Any] = {
+        "sandbox": {
+            "throughput_per_s": s["throughput_median"],
+            "worker_cpu_s_per_lifecycle": s["cpu_s_per_lifecycle"]["steward_worker"],
+            "workflow_task_run_ms": _per_task(s["per_case"]),
+        }
+    }
     for runner in runners:
         bench.stack.start_worker("steward_worker", ["--runner", runner])
         await bench.steward_lifecycle(bench.residents[0])  # warm the new worker

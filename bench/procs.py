@@ -60,8 +60,9 @@ def machine() -> dict[str, object]:
     model = "unknown"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
-                         model)
+            model = next(
+                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), model
+            )
     except OSError:
         pass
     memory = 0
@@ -71,6 +72,9 @@ def machine() -> dict[str, object]:
     except (OSError, StopIteration):
         pass
     return {
-        "cpus": os.cpu_count(), "cpu_model": model, "memory_gb": round(memory / 2**30, 1),
-        "kernel": platform.release(), "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": round(memory / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
     }

@@ -16,20 +16,39 @@ from collections import Counter
 from pathlib import Path
 
 AREAS = [
-    ("ours: workflows/", "(workflows/"), ("ours: activities/", "(activities/"), ("ours: api/", "(api/"),
-    ("ours: steward/", "(steward/"), ("ours: sandbox/", "(sandbox/"), ("bench/", "(bench/"),
-    ("temporalio sandbox", "(temporalio/worker/workflow_sandbox/"), ("temporalio", "(temporalio/"),
-    ("sqlalchemy", "(sqlalchemy/"), ("pydantic", "(pydantic"), ("twilio", "(twilio/"),
-    ("aiohttp", "(aiohttp/"), ("httpx/httpcore/h11", "(httpx/"), ("httpx/httpcore/h11", "(httpcore/"),
-    ("httpx/httpcore/h11", "(h11/"), ("fastapi/starlette", "(starlette/"), ("fastapi/starlette", "(fastapi/"),
-    ("uvicorn", "(uvicorn/"), ("logging", "(logging/"), ("asyncio", "(asyncio/"),
+    ("ours: workflows/", "(workflows/"),
+    ("ours: activities/", "(activities/"),
+    ("ours: api/", "(api/"),
+    ("ours: steward/", "(steward/"),
+    ("ours: sandbox/", "(sandbox/"),
+    ("bench/", "(bench/"),
+    ("temporalio sandbox", "(temporalio/worker/workflow_sandbox/"),
+    ("temporalio", "(temporalio/"),
+    ("sqlalchemy", "(sqlalchemy/"),
+    ("pydantic", "(pydantic"),
+    ("twilio", "(twilio/"),
+    ("aiohttp", "(aiohttp/"),
+    ("httpx/httpcore/h11", "(httpx/"),
+    ("httpx/httpcore/h11", "(httpcore/"),
+    ("httpx/httpcore/h11", "(h11/"),
+    ("fastapi/starlette", "(starlette/"),
+    ("fastapi/starlette", "(fastapi/"),
+    ("uvicorn", "(uvicorn/"),
+    ("logging", "(logging/"),
+    ("asyncio", "(asyncio/"),
     ("sqlite commit", "do_commit (sqlalchemy/"),
 ]
 
 
 # Leaf frames where a thread waits rather than works.
-IDLE = ("EpollSelector.select", "select (", "Condition.wait (threading", "_worker (concurrent",
-        "wait (threading", "_run_once (asyncio")
+IDLE = (
+    "EpollSelector.select",
+    "select (",
+    "Condition.wait (threading",
+    "_worker (concurrent",
+    "wait (threading",
+    "_run_once (asyncio",
+)
 OURS = ("(workflows/", "(activities/", "(api/", "(steward/", "(sandbox/")
 
 
@@ -45,9 +64,22 @@ def start(pid: int, seconds: float | None, out: Path) -> subprocess.Popen | None
         return None
     duration = ["--duration", str(int(seconds))] if seconds else []
     return subprocess.Popen(
-        [binary, "record", "--pid", str(pid), *duration, "--rate", "100", "--format", "raw", "--nonblocking",
-         "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "record",
+            "--pid",
+            str(pid),
+            *duration,
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -89,7 +121,8 @@ def summarise(path: Path, top: int = 12) -> dict:
             ours[mine[-1]] += count
     share = {name: round(100 * n / total, 1) for name, n in areas.most_common()} if total else {}
     return {
-        "busy_samples": total, "percent_of_busy_samples_by_area": share,
+        "busy_samples": total,
+        "percent_of_busy_samples_by_area": share,
         "hottest_leaf_frames": [[frame, round(100 * n / total, 1)] for frame, n in leaves.most_common(top)],
         "hottest_frames_of_ours": [[frame, round(100 * n / total, 1)] for frame, n in ours.most_common(top)],
     }

@@ -106,15 +106,24 @@ class Stack:
         """Steward's settings for every process, all explicit (no developer .env is read: cwd is ours)."""
         path = [str(ROOT / "bench" / "experiments")] if "sqlite-normal" in self.experiments else []
         return os.environ | {
-            "PYTHONPATH": os.pathsep.join([*path, str(ROOT)]), "PYTHONUNBUFFERED": "1",
-            "STEWARD_DATA_DIR": str(self.data_dir), "STEWARD_DATABASE_URL": self.database_url,
-            "STEWARD_TEMPORAL_ADDRESS": self.temporal, "STEWARD_TEMPORAL_NAMESPACE": "default",
-            "STEWARD_TASK_QUEUE": STEWARD_QUEUE, "STEWARD_API_HOST": "127.0.0.1",
-            "STEWARD_API_PORT": str(self.ports["api"]), "STEWARD_SANDBOX_PORT": str(self.ports["sandbox"]),
-            "STEWARD_PUBLIC_BASE_URL": self.api_url, "STEWARD_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "STEWARD_TWILIO_AUTH_TOKEN": AUTH_TOKEN, "STEWARD_TWILIO_API_BASE_URL": self.sandbox_url,
-            "STEWARD_QUIET_HOURS": quiet_hours_away(), "STEWARD_TIMEZONE": "Asia/Shanghai",
-            "BENCH_TEMPORAL": self.temporal, "BENCH_TASK_QUEUE": BASELINE_QUEUE,
+            "PYTHONPATH": os.pathsep.join([*path, str(ROOT)]),
+            "PYTHONUNBUFFERED": "1",
+            "STEWARD_DATA_DIR": str(self.data_dir),
+            "STEWARD_DATABASE_URL": self.database_url,
+            "STEWARD_TEMPORAL_ADDRESS": self.temporal,
+            "STEWARD_TEMPORAL_NAMESPACE": "default",
+            "STEWARD_TASK_QUEUE": STEWARD_QUEUE,
+            "STEWARD_API_HOST": "127.0.0.1",
+            "STEWARD_API_PORT": str(self.ports["api"]),
+            "STEWARD_SANDBOX_PORT": str(self.ports["sandbox"]),
+            "STEWARD_PUBLIC_BASE_URL": self.api_url,
+            "STEWARD_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "STEWARD_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "STEWARD_TWILIO_API_BASE_URL": self.sandbox_url,
+            "STEWARD_QUIET_HOURS": quiet_hours_away(),
+            "STEWARD_TIMEZONE": "Asia/Shanghai",
+            "BENCH_TEMPORAL": self.temporal,
+            "BENCH_TASK_QUEUE": BASELINE_QUEUE,
             "BENCH_PORT": str(self.ports["baseline_api"]),
         }
 
@@ -130,26 +139,58 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str]) -> Process:
         log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child's stdout for its life
-        popen = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env(), cwd=self.data_dir,
-                                 start_new_session=True)
+        popen = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env(),
+            cwd=self.data_dir,
+            start_new_session=True,
+        )
         process = Process(name, popen)
         self.processes[name] = process
         return process
 
-    def start(self, steward_worker: list[str] | None = None, baseline_worker: list[str] | None = None) -> Stack:
+    def start(
+        self, steward_worker: list[str] | None = None, baseline_worker: list[str] | None = None
+    ) -> Stack:
         from steward.seed import seed_demo
         from steward.store.database import make_engine, session_factory, upgrade
         from steward.temporal import dev_server_flags
 
-        for name in ("temporal", "temporal_http", "temporal_metrics", "api", "sandbox", "baseline_api",
-                     "steward_metrics", "baseline_metrics"):
+        for name in (
+            "temporal",
+            "temporal_http",
+            "temporal_metrics",
+            "api",
+            "sandbox",
+            "baseline_api",
+            "steward_metrics",
+            "baseline_metrics",
+        ):
             self.ports[name] = free_port()
-        self._spawn("temporal", [
-            str(BIN / "temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-            "--port", str(self.ports["temporal"]), "--http-port", str(self.ports["temporal_http"]),
-            "--metrics-port", str(self.ports["temporal_metrics"]),
-            "--db-filename", str(self.data_dir / "temporal.db"), "--log-level", "warn", *dev_server_flags(),
-        ])
+        self._spawn(
+            "temporal",
+            [
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.ports["temporal"]),
+                "--http-port",
+                str(self.ports["temporal_http"]),
+                "--metrics-port",
+                str(self.ports["temporal_metrics"]),
+                "--db-filename",
+                str(self.data_dir / "temporal.db"),
+                "--log-level",
+                "warn",
+                *dev_server_flags(),
+            ],
+        )
         self._wait_port("temporal", self.ports["temporal"])
         engine = make_engine(self.database_url)
         upgrade(engine)
@@ -171,11 +212,25 @@ class Stack:
         if name in self.processes:
             self.processes.pop(name).stop()
         kind = "steward" if name == "steward_worker" else "baseline"
-        argv = [sys.executable, "-m", "bench.worker", kind, "--temporal", self.temporal,
-                "--task-queue", STEWARD_QUEUE if kind == "steward" else BASELINE_QUEUE,
-                "--metrics-port", str(self.ports[f"{kind}_metrics"]),
-                "--sandbox-url", self.sandbox_url, "--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN,
-                *options]
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.worker",
+            kind,
+            "--temporal",
+            self.temporal,
+            "--task-queue",
+            STEWARD_QUEUE if kind == "steward" else BASELINE_QUEUE,
+            "--metrics-port",
+            str(self.ports[f"{kind}_metrics"]),
+            "--sandbox-url",
+            self.sandbox_url,
+            "--account-sid",
+            ACCOUNT_SID,
+            "--auth-token",
+            AUTH_TOKEN,
+            *options,
+        ]
         self.worker_args[name] = options
         process = self._spawn(name, argv)
         self._wait_http(name, f"http://127.0.0.1:{self.ports[f'{kind}_metrics']}/metrics")

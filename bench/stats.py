@@ -21,8 +21,11 @@ def summary(values: Sequence[float], digits: int = 2) -> dict[str, float | int |
         return None if x is None else round(x, digits)
 
     return {
-        "n": len(values), "median": r(percentile(values, 50)), "p99": r(percentile(values, 99)),
-        "max": r(max(values) if values else None), "mean": r(sum(values) / len(values) if values else None),
+        "n": len(values),
+        "median": r(percentile(values, 50)),
+        "p99": r(percentile(values, 99)),
+        "max": r(max(values) if values else None),
+        "mean": r(sum(values) / len(values) if values else None),
     }
 
 

@@ -41,7 +41,9 @@ async def messages_to(bench: Bench, phone: str) -> list[dict]:
     return (await bench.sandbox.get("/sandbox/messages", params={"to": phone})).json()
 
 
-async def collect(bench: Bench, phones: tuple[str, ...], expected: int, within: float) -> dict[str, list[dict]]:
+async def collect(
+    bench: Bench, phones: tuple[str, ...], expected: int, within: float
+) -> dict[str, list[dict]]:
     """Poll the sandbox (rarely: lateness is read from its own timestamps) until every message arrived."""
     deadline = time.monotonic() + within
     while True:
@@ -65,8 +67,10 @@ def lateness(found: dict[str, list[dict]], at: datetime, codes: list[str]) -> di
             first[code] = min(first.get(code, late), late)
             last[code] = max(last.get(code, late), late)
     return {
-        "first_s": summary(list(first.values()), 3), "all_told_s": summary(list(last.values()), 3),
-        "cases_escalated": len(first), "missing": len(codes) - len(first),
+        "first_s": summary(list(first.values()), 3),
+        "all_told_s": summary(list(last.values()), 3),
+        "cases_escalated": len(first),
+        "missing": len(codes) - len(first),
         "early": sum(1 for v in first.values() if v < 0),
     }
 
@@ -83,15 +87,32 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
     at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
     submitted_at = at - response
     codes = [f"RP-STORM{uuid.uuid4().hex[:8].upper()}{i:05d}" for i in range(n)]
-    request = SubmitRequest.model_validate({
-        "kind": "repair", "severity": "normal", "category": "plumbing", "title": "Kitchen tap leaking",
-        "description": "It drips all night.", "building_id": "B1", "unit": "101", "resident_id": "R001",
-    })
-    case = CaseInput(**request.model_dump(), submitted_by=Actor(id="R001", role=Role.resident),
-                     submitted_at=submitted_at, policy=policy)
+    request = SubmitRequest.model_validate(
+        {
+            "kind": "repair",
+            "severity": "normal",
+            "category": "plumbing",
+            "title": "Kitchen tap leaking",
+            "description": "It drips all night.",
+            "building_id": "B1",
+            "unit": "101",
+            "resident_id": "R001",
+        }
+    )
+    case = CaseInput(
+        **request.model_dump(),
+        submitted_by=Actor(id="R001", role=Role.resident),
+        submitted_at=submitted_at,
+        policy=policy,
+    )
     began = time.monotonic()
-    await gather_limited([start_case(bench.client, settings.task_queue, code, case, request_digest(request))
-                          for code in codes], 16)
+    await gather_limited(
+        [
+            start_case(bench.client, settings.task_queue, code, case, request_digest(request))
+            for code in codes
+        ],
+        16,
+    )
     started_s = time.monotonic() - began
     settled_s = started_s + await wait_idle(bench, ("steward_worker",), lead)
     await bench.reset_sandbox()
@@ -100,8 +121,12 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
     found = await collect(bench, TEAM_LEADS, n, max(left, 0) + 60 + n * 0.5)
     cpu = meter.stop()
     return {
-        "n": n, "deadline": at.isoformat(), "start_rate_per_s": round(n / started_s, 1),
-        "settled_before_deadline": settled_s < lead, "settled_s": round(settled_s, 1), "lead_s": lead,
+        "n": n,
+        "deadline": at.isoformat(),
+        "start_rate_per_s": round(n / started_s, 1),
+        "settled_before_deadline": settled_s < lead,
+        "settled_s": round(settled_s, 1),
+        "lead_s": lead,
         "cpu_s": cpu,
     } | lateness(found, at, codes)
 
@@ -111,11 +136,18 @@ async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, A
     at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
     codes = [f"BS-{uuid.uuid4().hex[:8].upper()}{i:05d}" for i in range(n)]
     began = time.monotonic()
-    await gather_limited([
-        bench.client.start_workflow("BenchTimerThenSms", args=[at, TEAM_LEADS[0], f"[Escalation] {code}"],
-                                    id=code, task_queue="baseline-bench")
-        for code in codes
-    ], 16)
+    await gather_limited(
+        [
+            bench.client.start_workflow(
+                "BenchTimerThenSms",
+                args=[at, TEAM_LEADS[0], f"[Escalation] {code}"],
+                id=code,
+                task_queue="baseline-bench",
+            )
+            for code in codes
+        ],
+        16,
+    )
     started_s = time.monotonic() - began
     settled_s = started_s + await wait_idle(bench, ("baseline_worker",), lead)
     await bench.reset_sandbox()
@@ -124,21 +156,32 @@ async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, A
     found = await collect(bench, TEAM_LEADS[:1], n, max(left, 0) + 60 + n * 0.5)
     cpu = meter.stop()
     return {
-        "n": n, "deadline": at.isoformat(), "start_rate_per_s": round(n / started_s, 1),
-        "settled_before_deadline": settled_s < lead, "settled_s": round(settled_s, 1), "lead_s": lead,
+        "n": n,
+        "deadline": at.isoformat(),
+        "start_rate_per_s": round(n / started_s, 1),
+        "settled_before_deadline": settled_s < lead,
+        "settled_s": round(settled_s, 1),
+        "lead_s": lead,
         "cpu_s": cpu,
     } | lateness(found, at, codes)
 
 
 async def deadline_storm(bench: Bench, n: int) -> dict[str, Any]:
     steward = await steward_storm(bench, n, per_case_s=0.25)
-    print(f"  storm steward: p50 {steward['first_s']['median']} s, p99 {steward['first_s']['p99']} s", flush=True)
+    print(
+        f"  storm steward: p50 {steward['first_s']['median']} s, p99 {steward['first_s']['p99']} s",
+        flush=True,
+    )
     await bench.terminate_running()
     baseline = await baseline_storm(bench, n, per_case_s=0.03)
-    print(f"  storm baseline: p50 {baseline['first_s']['median']} s, p99 {baseline['first_s']['p99']} s",
-          flush=True)
+    print(
+        f"  storm baseline: p50 {baseline['first_s']['median']} s, p99 {baseline['first_s']['p99']} s",
+        flush=True,
+    )
     return {
-        "n": n, "steward": steward, "baseline": baseline,
+        "n": n,
+        "steward": steward,
+        "baseline": baseline,
         "ratio_median": ratio(steward["first_s"]["median"], baseline["first_s"]["median"]),
         "ratio_p99": ratio(steward["first_s"]["p99"], baseline["first_s"]["p99"]),
         "ratio_max": ratio(steward["first_s"]["max"], baseline["first_s"]["max"]),

@@ -1,10 +1,11 @@
 """A worker process for the benchmark: Steward's own worker, or the baseline's.
 
 `python -m bench.worker steward` runs Steward's worker from `workers.worker` — the worker
-`steward worker` runs, with the same workflows, activities and executor — connected through a client whose runtime
-exports Temporal's SDK metrics (Prometheus) and, for the cache and sandbox scenarios, with the one
-`Worker` option changed that the scenario is about. `python -m bench.worker baseline` runs the
-baseline's minimal workflows and activities with the same options.
+`steward worker` runs, with the same workflows, activities and executor — connected through a
+client whose runtime exports Temporal's SDK metrics (Prometheus) and, for the cache and sandbox
+scenarios, with the one `Worker` option changed that the scenario is about.
+`python -m bench.worker baseline` runs the baseline's minimal workflows and activities with the
+same options.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ def worker_options(args: argparse.Namespace) -> dict:
 
 
 async def connect(args: argparse.Namespace) -> Client:
-    runtime = Runtime(telemetry=TelemetryConfig(
-        metrics=PrometheusConfig(bind_address=f"127.0.0.1:{args.metrics_port}") if args.metrics_port else None
-    ))
-    return await Client.connect(args.temporal, namespace="default", data_converter=pydantic_data_converter,
-                                runtime=runtime)
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{args.metrics_port}")
+            if args.metrics_port
+            else None
+        )
+    )
+    return await Client.connect(
+        args.temporal, namespace="default", data_converter=pydantic_data_converter, runtime=runtime
+    )
 
 
 async def run_steward(args: argparse.Namespace) -> None:
@@ -70,9 +76,12 @@ async def run_baseline(args: argparse.Namespace) -> None:
     client = await connect(args)
     activities = EngineActivities(args.sandbox_url, args.account_sid, args.auth_token)
     worker = Worker(
-        client, task_queue=args.task_queue, workflows=engine.WORKFLOWS,
+        client,
+        task_queue=args.task_queue,
+        workflows=engine.WORKFLOWS,
         activities=[activities.noop, activities.send_sms],
-        activity_executor=ThreadPoolExecutor(max_workers=32), **worker_options(args),
+        activity_executor=ThreadPoolExecutor(max_workers=32),
+        **worker_options(args),
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
