@@ -2,7 +2,8 @@
 
 `receiver` records every request a sandbox makes (status callbacks, TwiML fetches, inbound SMS) and
 answers with TwiML a test scripts, so the sandbox can be tested apart from Steward. `steward` serves
-the real webhook router with a sandbox of its own pointed at it, for the flows end to end.
+the real webhook router with a sandbox of its own pointed at it, for what the router does over HTTP
+without a case workflow (tests/e2e runs the flows through the real one).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 import pytest
 from sqlalchemy import delete
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.notify import Notifier
 from sandbox.app import SandboxConfig, create_app
@@ -118,32 +118,6 @@ def staff_member(database) -> Iterator[Callable[..., Staff]]:
     yield add
     with database.sessions.begin() as session:
         session.execute(delete(Staff).where(Staff.id.in_(added)))
-
-
-@pytest.fixture
-async def probe(dev_env, probe_queue: str) -> AsyncIterator[Callable]:
-    """`await probe(case_id)` starts a `CaseProbe` with that id; all are finished after the test."""
-    handles = []
-
-    async def start(case_id: str):
-        handle = await dev_env.client.start_workflow("CaseProbe", id=case_id, task_queue=probe_queue)
-        handles.append(handle)
-        return handle
-
-    yield start
-    for handle in handles:
-        await handle.signal("finish")
-
-
-@pytest.fixture(scope="session")
-async def probe_queue(dev_env) -> AsyncIterator[str]:
-    """A worker running `CaseProbe`, the stand-in case workflow that records what the webhooks send."""
-    from tests.sandbox.case_probe import CaseProbe
-
-    queue = f"probe-{uuid.uuid4().hex[:8]}"
-    async with Worker(dev_env.client, task_queue=queue, workflows=[CaseProbe],
-                      workflow_runner=UnsandboxedWorkflowRunner()):
-        yield queue
 
 
 @pytest.fixture(scope="session")

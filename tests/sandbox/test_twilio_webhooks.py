@@ -1,14 +1,12 @@
 """The Twilio webhook router: signatures first, then what an SMS, a keypress or a status does.
 
 Signature and SMS-handling tests reach the router in process behind a pretend TLS proxy (Steward's
-public address differs from the one the app sees). The flows run end to end over HTTP: the notifier
-sends through a sandbox, the sandbox calls the served router as Twilio would, and the router signals
-`CaseProbe` workflows on a real Temporal dev server, which tell what they received.
+public address differs from the one the app sees); the last ones reach it over HTTP from a sandbox.
+What the webhooks do to a real case workflow is tested end to end in tests/e2e/test_channels.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -16,10 +14,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from twilio.request_validator import RequestValidator
 
-from tests.sandbox.case_probe import Received
 from tests.sandbox.twilio_harness import (
     AUTH_TOKEN,
-    eventually,
     inbound,
     notification,
     resident,
@@ -203,11 +199,9 @@ async def test_a_case_no_longer_in_the_callback_step_is_not_answered(proxied, da
     assert inbound(database, form["MessageSid"]).outcome == "unmatched"
 
 
-# --- end to end: sandbox → router → Temporal ---------------------------------------------------
-
-
-async def what(handle) -> Received:
-    return await handle.query("what", result_type=Received)
+# --- over HTTP: sandbox → router ----------------------------------------------------------------
+# The flows through a real case workflow (replies, keypresses, delivery status, acknowledgements)
+# are tests/e2e/test_channels.py; what is left here needs no workflow.
 
 
 def callback_notice(
@@ -226,37 +220,6 @@ async def reply(steward, phone: str, body: str) -> dict:
         return response.json()
 
 
-async def test_a_residents_sms_answer_signals_callback_reply_for_the_pending_attempt(
-    steward, probe, read_model, database
-):
-    phone = unique_phone()
-    case_id = read_model.case()
-    read_model.phones.append(phone)
-    handle = await probe(case_id)
-    await steward.notifier.send(callback_notice(case_id, phone, Channel.sms, attempt=2))
-
-    answer = await reply(steward, phone, "2")
-    assert answer["webhook_status"] == 200 and answer["reply"] is None
-    [got] = (await what(handle)).replies
-    assert (got.attempt, got.satisfied, got.channel) == (2, False, Channel.sms)
-    kept = inbound(database, answer["message"]["sid"])
-    assert (kept.outcome, kept.case_id) == ("callback_reply", case_id)
-
-
-async def test_the_case_code_picks_the_case_when_several_wait(steward, probe, read_model):
-    phone = unique_phone()
-    read_model.phones.append(phone)
-    cases = [read_model.case(), read_model.case()]
-    handles = [await probe(case_id) for case_id in cases]
-    for case_id in cases:
-        await steward.notifier.send(callback_notice(case_id, phone, Channel.sms, attempt=1))
-
-    await reply(steward, phone, f"1 {cases[1].lower()}")
-    assert (await what(handles[0])).replies == []
-    [got] = (await what(handles[1])).replies
-    assert got.satisfied and got.attempt == 1
-
-
 async def test_an_answer_for_a_case_whose_workflow_is_gone_is_kept_and_answered(
     steward, read_model, database
 ):
@@ -268,152 +231,6 @@ async def test_an_answer_for_a_case_whose_workflow_is_gone_is_kept_and_answered(
     answer = await reply(steward, phone, "1")
     assert answer["webhook_status"] == 200 and case_id in answer["reply"]
     assert inbound(database, answer["message"]["sid"]).outcome == "case_unavailable"
-
-
-async def test_a_staff_reply_1_acknowledges_through_the_update_once(steward, probe, read_model, staff_member,
-                                                                   database):
-    phone = unique_phone()
-    handler = staff_member(phone, locale="en")
-    case_id = read_model.case(status="dispatched")
-    read_model.notice(case_id, phone, "dispatch")
-    handle = await probe(case_id)
-
-    answer = await reply(steward, phone, "1")
-    assert answer["reply"] == f"Work order {case_id} is acknowledged."
-    [ack] = (await what(handle)).acknowledgements
-    assert (ack.actor.id, ack.actor.role.value) == (handler.id, "staff")
-    assert inbound(database, answer["message"]["sid"]).outcome == "acknowledged"
-
-    again = await reply(steward, phone, "1")
-    assert "could not be acknowledged: the case was already acknowledged" in again["reply"]
-    assert inbound(database, again["message"]["sid"]).outcome == "ack_refused"
-
-
-async def test_a_failed_callback_delivery_signals_delivery_failed_once(steward, probe, read_model, database):
-    phone = unique_phone()
-    case_id = read_model.case()
-    handle = await probe(case_id)
-    async with httpx.AsyncClient(base_url=steward.sandbox) as http:
-        await http.post("/sandbox/phones", json={"number": phone, "sms": "fail"})
-    sent = callback_notice(case_id, phone, Channel.sms, attempt=3)
-    result = await steward.notifier.send(sent)
-
-    received = await eventually(lambda: what(handle), lambda r: r.failures)
-    [failure] = received.failures
-    assert (failure.attempt, failure.channel, failure.status, failure.error_code) == (
-        3, Channel.sms, "undelivered", 30003)
-    row = notification(database, sent.key)
-    assert (row.status, row.error_code) == ("undelivered", 30003)
-
-    async with httpx.AsyncClient(base_url=steward.url) as http:
-        for status in ("undelivered", "sent"):
-            form = {"MessageSid": result.sid, "MessageStatus": status, "ErrorCode": "30003"}
-            response = await http.post(STATUS, data=form, headers=sign(steward.url + STATUS, form))
-            assert response.status_code == 204
-    await asyncio.sleep(0.3)
-    assert len((await what(handle)).failures) == 1
-    assert notification(database, sent.key).status == "undelivered"
-
-
-async def test_an_unanswered_callback_call_signals_delivery_failed(steward, probe, read_model):
-    phone = unique_phone()
-    case_id = read_model.case()
-    handle = await probe(case_id)
-    async with httpx.AsyncClient(base_url=steward.sandbox) as http:
-        await http.post("/sandbox/phones", json={"number": phone, "voice": "no-answer"})
-    await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1))
-    received = await eventually(lambda: what(handle), lambda r: r.failures)
-    assert [(f.channel, f.status) for f in received.failures] == [(Channel.voice, "no-answer")]
-
-
-async def call_waiting(steward, sid: str) -> dict:
-    async with httpx.AsyncClient(base_url=steward.sandbox) as http:
-        return await eventually(lambda: _json(http, f"/sandbox/calls/{sid}"),
-                                lambda call: call["gathering"] or call["status"] == "completed")
-
-
-async def _json(http: httpx.AsyncClient, path: str) -> dict:
-    return (await http.get(path)).json()
-
-
-async def press(steward, sid: str, digits: str) -> dict:
-    async with httpx.AsyncClient(base_url=steward.sandbox, timeout=20) as http:
-        response = await http.post("/sandbox/press", json={"call_sid": sid, "digits": digits})
-        response.raise_for_status()
-        return response.json()
-
-
-async def test_a_resident_answers_the_callback_call_with_the_keypad(steward, probe, read_model):
-    phone = unique_phone()
-    case_id = read_model.case()
-    handle = await probe(case_id)
-    result = await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1))
-
-    call = await call_waiting(steward, result.sid)
-    [menu] = call["says"]
-    assert menu["language"] == "en-US" and "press 1" in menu["text"] and "Kitchen tap" in menu["text"]
-    [gather] = call["gathers"]
-    assert gather["num_digits"] == 1 and "step=answer" in gather["action"]
-    assert gather["action"].startswith(steward.url + "/webhooks/twilio/voice?key=")
-
-    call = await press(steward, result.sid, "1")
-    assert call["status"] == "completed"
-    assert call["says"][-1]["text"].startswith("Thank you for your feedback")
-    [got] = (await what(handle)).replies
-    assert (got.attempt, got.satisfied, got.channel) == (1, True, Channel.voice)
-
-
-async def test_no_keypress_repeats_the_menu_once_then_says_goodbye(steward, probe, read_model):
-    phone = unique_phone()
-    case_id = read_model.case()
-    handle = await probe(case_id)
-    result = await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1,
-                                                         locale=Locale.zh_cn))
-    first = await call_waiting(steward, result.sid)
-
-    call = await press(steward, result.sid, "")
-    assert call["gathering"] and len(call["gathers"]) == 2
-    assert [s["text"] for s in call["says"]][1:] == ["我们没有收到您的按键。", first["says"][0]["text"]]
-    assert all(s["language"] == "zh-CN" for s in call["says"])
-
-    call = await press(steward, result.sid, "")
-    assert call["status"] == "completed" and call["says"][-1]["text"].startswith("感谢接听")
-    assert (await what(handle)).replies == []
-
-
-async def test_a_wrong_key_says_so_and_offers_the_menu_again(steward, probe, read_model):
-    phone = unique_phone()
-    case_id = read_model.case()
-    handle = await probe(case_id)
-    result = await steward.notifier.send(callback_notice(case_id, phone, Channel.voice, attempt=1))
-    await call_waiting(steward, result.sid)
-    call = await press(steward, result.sid, "7")
-    assert call["gathering"] and "That is not one of the choices." in [s["text"] for s in call["says"]]
-    call = await press(steward, result.sid, "2")
-    [got] = (await what(handle)).replies
-    assert not got.satisfied and call["status"] == "completed"
-
-
-async def test_a_handler_presses_1_on_the_dispatch_call_to_acknowledge(
-    steward, probe, read_model, staff_member
-):
-    phone = unique_phone()
-    handler = staff_member(phone)
-    case_id = read_model.case(status="dispatched")
-    handle = await probe(case_id)
-    result = await steward.notifier.send(Notice(
-        case_id=case_id, key=f"{case_id}:dispatch", to=phone, channel=Channel.voice, locale=Locale.zh_cn,
-        template="dispatch", gather="ack",
-        params={"code": case_id, "title": "水管漏水", "building": "B1", "unit": "101",
-                "response_due": "2026-11-26T10:30:00+08:00"},
-    ))
-    call = await call_waiting(steward, result.sid)
-    assert "确认接单请按1" in call["says"][0]["text"]
-
-    call = await press(steward, result.sid, "1")
-    assert "已确认接单" in call["says"][-1]["text"] and call["status"] == "completed"
-    [ack] = (await what(handle)).acknowledgements
-    assert ack.actor.id == handler.id
 
 
 async def test_notify_marks_the_resident_when_the_sandbox_says_stop(steward, people, database):
