@@ -41,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         CaseInput,
         DeliveryFailed,
         Kind,
-        NoticeBatch,
         ResidentContact,
         ResidentRange,
         TimelineEntry,
@@ -53,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
         DrillStatus,
         FileReport,
         FindingRecord,
-        NoticeTally,
         StartDrill,
         StepDone,
         StepRecord,
@@ -61,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
         SurveyTally,
         community_time,
     )
-    from workflows.households import NoticeBatchWorkflow, resident_ranges, residents_in
+    from workflows.households import resident_ranges, residents_in, tell_every_household
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.repair import RepairWorkflow
@@ -106,8 +104,8 @@ class DrillWorkflow:
         self.report: str | None = None
         self.start_missed = False
         self.report_missed = False
-        self.announcement = NoticeTally()
-        self.reminder = NoticeTally()
+        self.announcement: BatchResult | None = None
+        self.reminder: BatchResult | None = None
         self.survey = SurveyTally()
         self.survey_batches = 0
         self.survey_batches_done = 0
@@ -169,7 +167,7 @@ class DrillWorkflow:
         self.set_status(DrillStatus.announced)
         self.announcement = await self.tell_households("drill_announcement")
         self.times["announced"] = workflow.now()
-        self.note("announced", dict(self.announcement))
+        self.note("announced", self.announcement.model_dump())
 
     async def remind(self) -> None:
         """The day before; skipped when the announcement itself went out later than that."""
@@ -185,7 +183,7 @@ class DrillWorkflow:
         self.tell_staff("drill_planned", tier=True)
         self.reminder = await self.tell_households("drill_reminder")
         self.times["reminded"] = workflow.now()
-        self.note("reminded", dict(self.reminder))
+        self.note("reminded", self.reminder.model_dump())
 
     def page_unless(
         self, done: Callable[[], bool], due: datetime, every: timedelta, reason: EscalationReason
@@ -281,30 +279,10 @@ class DrillWorkflow:
             tier=(self.drill.building_id, self.ladder.tier) if tier else None,
         )
 
-    async def tell_households(self, template: str) -> NoticeTally:
-        ranges = await resident_ranges([self.drill.building_id], self.rules.batch_size)
-        workflow.set_current_details(f"Sending the {template} to {len(ranges)} batches of households.")
-        results: list[BatchResult] = await asyncio.gather(
-            *(
-                workflow.execute_child_workflow(
-                    NoticeBatchWorkflow.run,
-                    NoticeBatch(
-                        case_id=self.drill_id,
-                        template=template,
-                        residents=residents,
-                        params=self.params(),
-                        policy=self.drill.policy,
-                    ),
-                    id=f"{self.drill_id}/{template}-{number}",
-                    static_summary=f"{template} of {self.code}: batch {number} of {len(ranges)}",
-                )
-                for number, residents in enumerate(ranges, 1)
-            )
-        )
-        return NoticeTally(
-            residents=sum(r.residents for r in results),
-            sent=sum(r.sent for r in results),
-            unreachable=sum(r.unreachable for r in results),
+    async def tell_households(self, template: str) -> BatchResult:
+        return await tell_every_household(
+            self.drill_id, [self.drill.building_id], self.rules.batch_size, template, self.params(),
+            self.drill.policy,
         )
 
     # --- the children -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from workflows.contracts import (
     Action,
     Actor,
     AwareDatetime,
+    BatchResult,
     Channel,
     Contract,
     LongText,
@@ -185,12 +186,6 @@ class FindingRecord(Finding):
     case_id: str = Field(description="The repair case it became (a child workflow that outlives the drill).")
 
 
-class NoticeTally(Contract):
-    residents: int = 0
-    sent: int = 0
-    unreachable: int = 0
-
-
 class SurveyTally(Contract):
     """Answers to "did you hear the alarm?"; residents who said no are listed by id."""
 
@@ -247,8 +242,8 @@ class DrillState(Contract):
     escalations: int
     start_missed: bool
     report_missed: bool
-    announcement: NoticeTally
-    reminder: NoticeTally
+    announcement: BatchResult | None = Field(description="Households told of the drill; null until sent.")
+    reminder: BatchResult | None = Field(description="Households reminded the day before; null until then.")
     survey: SurveyTally
     survey_closes_at: datetime | None
     survey_batches: int

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ResidentPages,
         ResidentRange,
         SendManyResult,
+        SlaPolicy,
     )
     from workflows.messenger import Messenger, resident_channel
 
@@ -45,6 +46,32 @@ async def resident_ranges(building_ids: list[str], size: int) -> list[ResidentRa
         result_type=list[ResidentRange],
         start_to_close_timeout=DIRECTORY_TIMEOUT,
         summary="cut the affected households into batches",
+    )
+
+
+async def tell_every_household(
+    case_id: str, building_ids: list[str], size: int, template: str, params: dict[str, str], policy: SlaPolicy
+) -> BatchResult:
+    """One message to every resident of these buildings, `size` to a `NoticeBatchWorkflow` child."""
+    ranges = await resident_ranges(building_ids, size)
+    workflow.set_current_details(f"Sending the {template} to {len(ranges)} batches of households.")
+    results = await asyncio.gather(
+        *(
+            workflow.execute_child_workflow(
+                NoticeBatchWorkflow.run,
+                NoticeBatch(
+                    case_id=case_id, template=template, residents=residents, params=params, policy=policy
+                ),
+                id=f"{case_id}/{template}-{number}",
+                static_summary=f"{template} of {case_id}: batch {number} of {len(ranges)}",
+            )
+            for number, residents in enumerate(ranges, 1)
+        )
+    )
+    return BatchResult(
+        residents=sum(r.residents for r in results),
+        sent=sum(r.sent for r in results),
+        unreachable=sum(r.unreachable for r in results),
     )
 
 
