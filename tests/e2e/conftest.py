@@ -1,10 +1,12 @@
 """Steward end to end, the way a resident and a handler meet it: the API served by uvicorn on
 `api_port` (its own Temporal client and engine, as in production), the real worker running the real
 `RepairWorkflow` on the dev server, and the session's Twilio sandbox, whose signed webhooks reach that
-port. Tests act only through HTTP: the API as residents, staff and the admin, and the sandbox's JSON
-API as the phones.
+port. Cases are driven only through HTTP: the API as residents, staff and the admin, and the sandbox's
+JSON API as the phones. Tokens are made as `steward token create` makes them; otherwise the database
+is only read, to see what Steward kept of a phone's SMS, and written once, to change a resident's
+phone (the directory API adds people but does not edit them).
 
-The database is this module's own. Each test builds a small community of its own through the admin
+The database is this module's own; each test builds a small community of its own through the admin
 directory API (a building nobody else uses, its handler and manager, residents with fresh phone
 numbers), so replies from a phone and dispatches to a handler can only match that test's cases.
 The callback waits a few seconds for an answer, so no answer and channel switches happen while the
@@ -52,19 +54,16 @@ class Person:
     unit: str | None = None
 
 
-class Eventually:
-    """Polls until a value passes its check; the sandbox and the worker carry on after they answer."""
-
-    @staticmethod
-    async def until(read: Callable, check: Callable, what: str, within: float = PATIENCE_S):
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            value = await read()
-            if check(value):
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{what}: not reached in {within:.0f}s; last seen: {value}")
-            await asyncio.sleep(POLL_S)
+async def eventually(read: Callable, check: Callable, what: str, within: float = PATIENCE_S):
+    """Poll `await read()` until `check(value)`: the sandbox and the worker carry on after they answer."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await read()
+        if check(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what}: not reached in {within:.0f}s; last seen: {value}")
+        await asyncio.sleep(POLL_S)
 
 
 @dataclass
@@ -90,7 +89,7 @@ class Phones:
             return [m for m in await self.messages(to) if m["direction"] == "outbound-api"
                     and m["status"] == "delivered" and all(text in m["body"] for text in containing)]
 
-        found = await Eventually.until(delivered, lambda ms: len(ms) >= count,
+        found = await eventually(delivered, lambda ms: len(ms) >= count,
                                        f"SMS no. {count} with {containing} to {to}")
         return found[count - 1]
 
@@ -101,7 +100,7 @@ class Phones:
             return [c for c in await self.calls(to)
                     if all(any(text in s["text"] for s in c["says"]) for text in containing)]
 
-        calls = await Eventually.until(answered, lambda cs: len(cs) >= count and cs[count - 1]["gathering"],
+        calls = await eventually(answered, lambda cs: len(cs) >= count and cs[count - 1]["gathering"],
                                        f"call no. {count} saying {containing} to {to}")
         return calls[count - 1]
 
@@ -150,7 +149,7 @@ class Steward:
         return response.json()
 
     async def until(self, case_id: str, check: Callable[[dict], bool], what: str = "its state") -> dict:
-        return await Eventually.until(lambda: self.state(case_id), check, f"{case_id}: {what}")
+        return await eventually(lambda: self.state(case_id), check, f"{case_id}: {what}")
 
     async def history(self, case_id: str) -> list[dict]:
         response = await self.call(self.supervisor, "GET", f"/requests/{case_id}/history",
