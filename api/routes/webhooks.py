@@ -369,16 +369,24 @@ class Inbox:
             response.say(text, language=language)
             response.hangup()
             return response
+        if step == "give_up":
+            await self._no_answer(row)
+            response.say(render("voice.goodbye", locale), language=language)
+            response.hangup()
+            return response
         if step in ("answer", "repeat"):
             notice = "voice.invalid_choice" if step == "answer" else "voice.no_input"
             response.say(render(notice, locale), language=language)
         self._menu(response, row, language)
-        if step in ("answer", "repeat"):
-            response.say(render("voice.goodbye", locale), language=language)
-            response.hangup()
-        else:
-            response.redirect(self._voice_url(row.key, "repeat"), method="POST")
+        response.redirect(self._voice_url(row.key, "give_up" if step in ("answer", "repeat") else "repeat"),
+                          method="POST")
         return response
+
+    async def _no_answer(self, row: Notification) -> None:
+        """The menu went unanswered twice: the callback attempt failed now, not when its wait runs out."""
+        if row.gather == "satisfaction" and row.attempt is not None:
+            failure = DeliveryFailed(attempt=row.attempt, channel=Channel.voice, status="no-input")
+            await self.cases.signal(row.case_id, "delivery_failed", failure)
 
     @staticmethod
     def _choices(row: Notification) -> tuple[str, ...]:

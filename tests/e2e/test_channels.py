@@ -152,7 +152,7 @@ async def test_no_keypress_repeats_the_menu_once_then_hangs_up_and_counts_as_a_f
 
     await steward.phones.sms(resident.phone, case_id, CALLBACK_SMS["zh-CN"])
     state = await steward.state(case_id)
-    assert events(state, "callback_failed") == [{"attempt": 1, "channel": "voice", "error": "no_answer"}]
+    assert events(state, "callback_failed") == [{"attempt": 1, "channel": "voice", "error": "no-input"}]
     assert attempts(state) == ["voice", "sms"]
     await steward.phones.reply(resident.phone, "1")
     assert callback(await steward.until(case_id, closed, "closed")) == ("satisfied", "sms", 2)
