@@ -347,3 +347,21 @@ async def test_an_outage_is_retried_and_the_callback_sms_is_delivered_exactly_on
               if m["direction"] == "outbound-api"]
     assert len([b for b in bodies if CALLBACK_SMS["en"] in b]) == 1
     assert len(bodies) == len(set(bodies))
+
+
+# --- messages no case takes ---------------------------------------------------------------------
+
+
+async def test_a_message_no_case_takes_is_kept_and_listed_for_staff(steward: Steward, community: Community):
+    resident = await community.resident()
+    handler = community.handler or await community.staff(0)
+
+    answer = await steward.phones.reply(resident.phone, "楼道灯不亮了")
+
+    assert steward.kept(answer) == ("unmatched", None)
+    listed = await steward.call(handler.token, "GET", "/inbound-messages")
+    assert listed.status_code == 200, listed.text
+    [entry] = [m for m in listed.json()["items"] if m["sid"] == answer["message"]["sid"]]
+    assert (entry["from_number"], entry["body"], entry["outcome"]) == (resident.phone, "楼道灯不亮了", "unmatched")
+    refused = await steward.call(resident.token, "GET", "/inbound-messages")
+    assert refused.status_code == 403 and refused.json()["error"]["code"]
