@@ -21,6 +21,8 @@ from activities.directory import Directory
 from activities.notify import Notifier
 from activities.projection import Projection
 from steward.store.models import Resident
+from tests.api.conftest import quiet_hours_away_from
+from tests.conftest import make_settings
 from tests.workflows.harness import HANDLER, SHANGHAI, SUPERVISOR, RepairCases
 from tests.workflows.hearings import (
     community,
@@ -217,7 +219,8 @@ async def test_hearing_not_closed_while_an_objectors_callback_is_missing(cases: 
             ),
         )
     await held_and_decided(cases, handle, Outcome.approved)
-    state = await until(handle, lambda s: s.status is HearingStatus.callback and len(s.callbacks) == 2)
+    state = await until(handle, lambda s: any(e.event == "callbacks_started" for e in s.timeline))
+    assert state.status is HearingStatus.callback
     decision = sent(state, Phase.decision)
     assert (decision.residents, decision.sent, decision.unreachable) == (6, 5, 1)
     assert {c.resident_id for c in state.callbacks} == {quiet, reachable}
@@ -254,25 +257,44 @@ async def test_hearing_not_closed_while_an_objectors_callback_is_missing(cases: 
     await save_history(cases, batch, "hearing_notice_batch")
 
 
-async def test_a_long_hearing_continues_as_new_and_keeps_everything(cases: RepairCases) -> None:
+@pytest.fixture
+async def real_time(dev_env, database, sandbox, api_port, worker_for) -> AsyncIterator[RepairCases]:
+    """The real worker on the dev server (a real Temporal server, real time), quiet hours well away."""
+    now = await dev_env.get_current_time()
+    quiet = quiet_hours_away_from(now, "Asia/Shanghai")
+    settings = make_settings(database, sandbox, api_port, quiet_hours=quiet)
+    async with worker_for(dev_env, settings, database):
+        yield RepairCases(dev_env, settings, database, settings.task_queue, sandbox.base_url)
+
+
+async def test_a_long_hearing_continues_as_new_and_keeps_everything(real_time: RepairCases) -> None:
+    """On the dev server: the time-skipping server now and then loses a task sent as a run continues as
+    new, and then stops skipping time. Answers are due within seconds here instead of 24 hours."""
+    cases = real_time
     place = community(cases, 4)
-    handle = await start_hearing(cases, place, 8 * DAY, history_limit=100)
+    handle = await start_hearing(
+        cases, place, timedelta(seconds=8), history_limit=100, answer_within=timedelta(seconds=2)
+    )
     await until(handle, lambda s: s.status is HearingStatus.noticed)
     for n in range(8):
         await handle.execute_update(
             HearingWorkflow.register_objection, objection(place, n % 4, f"Question {n}")
         )
-    state = await until(handle, lambda s: s.runs >= 2)
+    state = await until(handle, lambda s: s.runs >= 2 and all(o.tier == 3 for o in s.objections))
     assert [o.text for o in state.objections] == [f"Question {n}" for n in range(8)]
-    await cases.sleep(DAY + MINUTE)
-    state = await until(handle, lambda s: all(o.tier == 2 for o in s.objections))
+    assert all(o.escalations == 2 and o.next_page_at is None for o in state.objections)
     for record in state.objections:
         await handle.execute_update(
             HearingWorkflow.answer_objection,
             AnswerObjection(actor=HANDLER, number=record.number, answer=f"Answer {record.number}"),
         )
-    state = await held_and_decided(cases, handle, Outcome.rejected)
-    state = await until(handle, lambda s: len(s.callbacks) == 4)
+    await cases.sleep_until(state.hearing_at + timedelta(seconds=1))
+    await handle.execute_update(HearingWorkflow.record_hearing, HELD)
+    await handle.execute_update(
+        HearingWorkflow.decide, Decide(actor=SUPERVISOR, outcome=Outcome.rejected, reason="Too expensive.")
+    )
+    state = await until(handle, lambda s: any(e.event == "callbacks_started" for e in s.timeline))
+    assert len(state.callbacks) == 4
     for callback in state.callbacks:
         child = cases.env.client.get_workflow_handle(callback.case_id)
         await cases.until(
@@ -284,8 +306,10 @@ async def test_a_long_hearing_continues_as_new_and_keeps_everything(cases: Repai
         )
     final = await asyncio.wait_for(handle.result(), 30)
     assert final.status is HearingStatus.closed and final.runs >= 2
+    assert final.reminder_at < final.broadcasts[0].finished_at and sent(final, Phase.reminder) is None
     assert [o.answer for o in final.objections] == [f"Answer {n}" for n in range(1, 9)]
     assert len([e for e in final.timeline if e.event == "continued_as_new"]) == final.runs - 1
+    assert len([e for e in final.timeline if e.event == "escalated"]) == 16
     keys = keys_sent(cases, handle.id)
     assert len(keys) > 30 and len(keys) == len(set(keys))
 
