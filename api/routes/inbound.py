@@ -24,7 +24,8 @@ NEEDS_A_PERSON = ("unmatched", "ambiguous", "unknown_code", "case_unavailable")
 class InboundEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
         "sid": "SM0123456789abcdef0123456789abcdef", "from_number": "+8613800000102",
-        "body": "楼道灯不亮", "received_at": "2026-11-26T09:30:00Z", "case_id": None, "outcome": "unmatched"}]})
+        "body": "楼道灯不亮", "received_at": "2026-11-26T09:30:00Z", "case_id": None,
+        "outcome": "unmatched"}]})
 
     sid: str
     from_number: str

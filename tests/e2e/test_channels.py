@@ -362,6 +362,7 @@ async def test_a_message_no_case_takes_is_kept_and_listed_for_staff(steward: Ste
     listed = await steward.call(handler.token, "GET", "/inbound-messages")
     assert listed.status_code == 200, listed.text
     [entry] = [m for m in listed.json()["items"] if m["sid"] == answer["message"]["sid"]]
-    assert (entry["from_number"], entry["body"], entry["outcome"]) == (resident.phone, "楼道灯不亮了", "unmatched")
+    assert (entry["from_number"], entry["body"]) == (resident.phone, "楼道灯不亮了")
+    assert entry["outcome"] == "unmatched"
     refused = await steward.call(resident.token, "GET", "/inbound-messages")
     assert refused.status_code == 403 and refused.json()["error"]["code"]
