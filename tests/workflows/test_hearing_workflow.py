@@ -258,13 +258,14 @@ async def test_hearing_not_closed_while_an_objectors_callback_is_missing(cases: 
 
 
 @pytest.fixture
-async def real_time(dev_env, database, sandbox, api_port, worker_for) -> AsyncIterator[RepairCases]:
-    """The real worker on the dev server (a real Temporal server, real time), quiet hours well away."""
+async def real_time(dev_env, sqlite_database, sandbox, api_port, worker_for) -> AsyncIterator[RepairCases]:
+    """The real worker on the dev server (a real Temporal server, real time), quiet hours well away;
+    SQLite only, as what is tested here is the workflow, not the read model."""
     now = await dev_env.get_current_time()
     quiet = quiet_hours_away_from(now, "Asia/Shanghai")
-    settings = make_settings(database, sandbox, api_port, quiet_hours=quiet)
-    async with worker_for(dev_env, settings, database):
-        yield RepairCases(dev_env, settings, database, settings.task_queue, sandbox.base_url)
+    settings = make_settings(sqlite_database, sandbox, api_port, quiet_hours=quiet)
+    async with worker_for(dev_env, settings, sqlite_database):
+        yield RepairCases(dev_env, settings, sqlite_database, settings.task_queue, sandbox.base_url)
 
 
 async def test_a_long_hearing_continues_as_new_and_keeps_everything(real_time: RepairCases) -> None:
