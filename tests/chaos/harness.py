@@ -1,0 +1,303 @@
+"""A whole Steward of separate processes that a chaos test may kill: the Temporal dev server
+(`temporal server start-dev` on a db file), `steward sandbox`, `steward api` and `steward worker`,
+each in its own process group, configured only by `STEWARD_*` variables as an operator would.
+
+Cases are driven only through HTTP (the API as residents and staff, the sandbox as the phones);
+the read model is read from the SQLite file at the end to count events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from steward.seed import seed_demo
+from steward.settings import Settings
+from steward.store.database import make_engine, session_factory, upgrade
+from steward.store.models import CaseEventRow
+from steward.temporal import connect, dev_server_flags, register_search_attributes
+from steward.tokens import create_token
+from tests.api.conftest import REPAIR, quiet_hours_away_from
+from tests.conftest import binary
+from workflows.contracts import Role
+
+START_TIMEOUT_S = 90
+# Transitions a case that is submitted, acknowledged, resolved and closed satisfied makes exactly once.
+ONCE = ("submitted", "dispatched", "acknowledged", "resolved", "closed")
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def _wait_port(port: int, proc: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} during start-up")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not listen on {port}")
+
+
+def _wait_http(url: str, proc: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} during start-up")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer at {url}")
+
+
+class System:
+    """The processes of one Steward, started and stopped one by one."""
+
+    def __init__(self, data_dir: Path, sla_policy: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.temporal_port, self.ui_port, self.api_port, self.sandbox_port = _free_ports(4)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "TWILIO_"))}
+        self.env |= {
+            "STEWARD_DATA_DIR": str(data_dir),
+            "STEWARD_API_PORT": str(self.api_port),
+            "STEWARD_SANDBOX_PORT": str(self.sandbox_port),
+            "STEWARD_TEMPORAL_PORT": str(self.temporal_port),
+            "STEWARD_TEMPORAL_UI_PORT": str(self.ui_port),
+            "STEWARD_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
+            "STEWARD_TASK_QUEUE": "steward-chaos",
+            "STEWARD_QUIET_HOURS": quiet_hours_away_from(datetime.now(UTC), "Asia/Shanghai"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        if sla_policy is not None:
+            policy = data_dir / "policy.toml"
+            policy.write_text(sla_policy, encoding="utf-8")
+            self.env["STEWARD_SLA_POLICY"] = str(policy)
+        self.settings = Settings(_env_file=None, data_dir=data_dir, temporal_port=self.temporal_port)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
+        self.faults = 0
+
+    def _start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                cwd=self.data_dir, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def start_temporal(self) -> None:
+        proc = self._start("temporal", [
+            binary("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
+            "--port", str(self.temporal_port), "--ui-port", str(self.ui_port), "--headless",
+            "--db-filename", str(self.data_dir / "temporal.db"), "--namespace", "default",
+            "--log-level", "warn", *dev_server_flags()])
+        _wait_port(self.temporal_port, proc, "temporal")
+
+    def start_worker(self) -> None:
+        self._start("worker", [sys.executable, "-m", "steward.cli", "worker"])
+
+    def start(self) -> None:
+        self.start_temporal()
+
+        async def attributes() -> None:
+            await register_search_attributes(await connect(self.settings.temporal_target, "default"))
+
+        asyncio.run(attributes())
+        engine = make_engine(self.settings.database)
+        upgrade(engine)
+        self.sessions = session_factory(engine)
+        seed_demo(self.sessions)
+        self.admin = create_token(self.sessions, Role.admin, "admin")
+        self.supervisor = create_token(self.sessions, Role.supervisor, "S201")
+        sandbox = self._start("sandbox", [sys.executable, "-m", "steward.cli", "sandbox"])
+        api = self._start("api", [sys.executable, "-m", "steward.cli", "api"])
+        self.start_worker()
+        _wait_http(f"{self.sandbox_url}/sandbox/messages", sandbox, "sandbox")
+        _wait_http(f"{self.api_url}/readyz", api, "api")
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        proc = self.procs[name]
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=60)
+        self.faults += 1
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs.values()):
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    # --- the read model and the phones --------------------------------------------------------------
+
+    def repeated_events(self, case_ids: list[str], once: tuple[str, ...] = ONCE) -> dict[str, Counter]:
+        """For each case, the events of `once` it holds more than once, and any repeated seq."""
+        with self.sessions() as session:
+            rows = session.execute(select(CaseEventRow.case_id, CaseEventRow.seq, CaseEventRow.event)
+                                   .where(CaseEventRow.case_id.in_(case_ids))).all()
+        found: dict[str, Counter] = {}
+        names: dict[str, Counter] = {case_id: Counter() for case_id in case_ids}
+        seqs: Counter = Counter()
+        for case_id, seq, event in rows:
+            names[case_id][event] += 1
+            seqs[(case_id, seq)] += 1
+        for case_id, counts in names.items():
+            twice = Counter({e: n for e, n in counts.items() if e in once and n > 1})
+            twice.update({f"seq {s}": n for (c, s), n in seqs.items() if c == case_id and n > 1})
+            if twice:
+                found[case_id] = twice
+        return found
+
+
+async def eventually(read, check, what: str, within: float):
+    deadline = time.monotonic() + within
+    while True:
+        value = await read()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached in {within:.0f}s; last seen: {value}")
+        await asyncio.sleep(0.25)
+
+
+class Driver:
+    """Residents and a handler of one new building, driving cases over HTTP while processes die."""
+
+    def __init__(self, system: System, http: httpx.AsyncClient, phones: httpx.AsyncClient) -> None:
+        self.system, self.http, self.phones = system, http, phones
+        self.building = f"C{uuid.uuid4().hex[:6].upper()}"
+
+    async def _call(self, token: str, method: str, path: str, json=None, headers=None) -> httpx.Response:
+        """Retries transport errors and 5xx: the API may be waiting on a server that is coming back."""
+        for _ in range(120):
+            try:
+                response = await self.http.request(method, path, json=json, headers={
+                    "Authorization": f"Bearer {token}"} | (headers or {}))
+            except httpx.HTTPError:
+                await asyncio.sleep(0.5)
+                continue
+            if response.status_code < 500:
+                return response
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"{method} {path} kept failing: {response.status_code} {response.text}")
+
+    async def _add(self, path: str, entry: dict) -> None:
+        response = await self._call(self.system.admin, "POST", path, entry)
+        assert response.status_code == 201, response.text
+
+    async def setup(self, residents: int) -> None:
+        await self._add("/buildings", {"id": self.building, "name": f"Chaos {self.building}"})
+        self.handler_id = f"{self.building}-S0"
+        self.handler_phone = "+86139" + str(uuid.uuid4().int)[:8]
+        await self._add("/staff", {"id": self.handler_id, "name": "Plumber", "tier": 0,
+                                   "skills": ["plumbing"], "buildings": [self.building], "on_duty": True,
+                                   "phone": self.handler_phone, "locale": "en"})
+        await self._add("/staff", {"id": f"{self.building}-S2", "name": "Manager", "tier": 2, "skills": [],
+                                   "buildings": [self.building], "on_duty": True,
+                                   "phone": "+86138" + str(uuid.uuid4().int)[:8], "locale": "en"})
+        self.handler = create_token(self.system.sessions, Role.staff, self.handler_id)
+        self.residents: list[tuple[str, str, str, str]] = []
+        for n in range(residents):
+            unit, resident_id = f"{100 + n}", f"{self.building}-R{n}"
+            household = f"H-{self.building}-{unit}"
+            phone = "+86137" + str(uuid.uuid4().int)[:8]
+            await self._add("/households", {"id": household, "building_id": self.building, "unit": unit})
+            await self._add("/residents", {"id": resident_id, "household_id": household, "name": "Resident",
+                                           "phone": phone, "locale": "en", "preferred_channel": "sms"})
+            token = create_token(self.system.sessions, Role.resident, resident_id)
+            self.residents.append((resident_id, phone, token, unit))
+
+    async def state(self, case_id: str) -> dict:
+        response = await self._call(self.system.supervisor, "GET", f"/requests/{case_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def until(self, case_id: str, check, what: str, within: float) -> dict:
+        return await eventually(lambda: self.state(case_id), check, f"{case_id}: {what}", within)
+
+    async def messages(self, to: str) -> list[dict]:
+        for _ in range(60):
+            try:
+                response = await self.phones.get("/sandbox/messages", params={"to": to})
+                response.raise_for_status()
+                return response.json()
+            except httpx.HTTPError:
+                await asyncio.sleep(0.5)
+        raise AssertionError(f"sandbox did not answer for {to}")
+
+    async def submit(self, index: int) -> str:
+        _, _, token, unit = self.residents[index]
+        body = REPAIR | {"building_id": self.building, "unit": unit, "title": f"Tap {index} leaking"}
+        response = await self._call(token, "POST", "/requests", body,
+                                    headers={"Idempotency-Key": f"{self.building}-{index}"})
+        assert response.status_code == 201, response.text
+        return response.json()["case_id"]
+
+    async def act(self, case_id: str, action: str, body: dict | None = None) -> None:
+        response = await self._call(self.handler, "POST", f"/requests/{case_id}/{action}", body)
+        assert response.status_code in (200, 409), response.text
+
+    async def through_to_closed(self, index: int, within: float) -> str:
+        """Submit, acknowledge, resolve; the resident answers the callback SMS with 1; wait for closed."""
+        resident_phone = self.residents[index][1]
+        case_id = await self.submit(index)
+        await self.until(case_id, lambda s: s["status"] == "dispatched", "dispatched", within)
+        await self.act(case_id, "acknowledge", {})
+        await self.until(case_id, lambda s: s["status"] in ("acknowledged", "in_progress"), "acknowledged",
+                         within)
+        await self.act(case_id, "resolve", {"note": "Replaced the washer."})
+
+        async def asked() -> list[dict]:
+            return [m for m in await self.messages(resident_phone) if m["direction"] == "outbound-api"
+                    and case_id in m["body"] and "has been resolved" in m["body"]]
+
+        await eventually(asked, bool, f"{case_id}: callback SMS", within)
+        while True:
+            response = await self.phones.post("/sandbox/reply", json={"from": resident_phone, "body": "1"})
+            if response.status_code == 200 and response.json().get("webhook_status") == 200:
+                break
+            await asyncio.sleep(0.5)
+        await self.until(case_id, lambda s: s["status"] == "closed", "closed", within)
+        return case_id
+
+    async def duplicate_messages(self) -> list[tuple[str, str, int]]:
+        """(to, body, count) for every message Steward sent to the same phone more than once."""
+        found = []
+        for phone in [r[1] for r in self.residents] + [self.handler_phone]:
+            sent = [m for m in await self.messages(phone) if m["direction"] == "outbound-api"]
+            counts = Counter(m["body"] for m in sent)
+            found += [(phone, body, n) for body, n in counts.items() if n > 1]
+        return found
