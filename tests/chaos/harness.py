@@ -228,6 +228,10 @@ class Driver:
         await self._add("/staff", {"id": f"{self.building}-S2", "name": "Manager", "tier": 2, "skills": [],
                                    "buildings": [self.building], "on_duty": True,
                                    "phone": "+86138" + str(uuid.uuid4().int)[:8], "locale": "en"})
+        self.lead_phone = "+86136" + str(uuid.uuid4().int)[:8]
+        await self._add("/staff", {"id": f"{self.building}-S1", "name": "Team lead", "tier": 1, "skills": [],
+                                   "buildings": [self.building], "on_duty": True,
+                                   "phone": self.lead_phone, "locale": "en"})
         self.handler = create_token(self.system.sessions, Role.staff, self.handler_id)
         self.residents: list[tuple[str, str, str, str]] = []
         for n in range(residents):
@@ -270,14 +274,19 @@ class Driver:
         response = await self._call(self.handler, "POST", f"/requests/{case_id}/{action}", body)
         assert response.status_code in (200, 409), response.text
 
-    async def through_to_closed(self, index: int, within: float) -> str:
-        """Submit, acknowledge, resolve; the resident answers the callback SMS with 1; wait for closed."""
-        resident_phone = self.residents[index][1]
+    async def acknowledged(self, index: int, within: float) -> str:
+        """Submit and acknowledge: the case now waits on its resolution deadline."""
         case_id = await self.submit(index)
         await self.until(case_id, lambda s: s["status"] == "dispatched", "dispatched", within)
         await self.act(case_id, "acknowledge", {})
         await self.until(case_id, lambda s: s["status"] in ("acknowledged", "in_progress"), "acknowledged",
                          within)
+        return case_id
+
+    async def through_to_closed(self, index: int, within: float) -> str:
+        """Submit, acknowledge, resolve; the resident answers the callback SMS with 1; wait for closed."""
+        resident_phone = self.residents[index][1]
+        case_id = await self.acknowledged(index, within)
         await self.act(case_id, "resolve", {"note": "Replaced the washer."})
 
         async def asked() -> list[dict]:
@@ -296,7 +305,7 @@ class Driver:
     async def duplicate_messages(self) -> list[tuple[str, str, int]]:
         """(to, body, count) for every message Steward sent to the same phone more than once."""
         found = []
-        for phone in [r[1] for r in self.residents] + [self.handler_phone]:
+        for phone in [r[1] for r in self.residents] + [self.handler_phone, self.lead_phone]:
             sent = [m for m in await self.messages(phone) if m["direction"] == "outbound-api"]
             counts = Counter(m["body"] for m in sent)
             found += [(phone, body, n) for body, n in counts.items() if n > 1]
