@@ -25,16 +25,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": dict(
-        submit_count=30,
-        action_count=20,
+        submit_count=20,
+        action_count=12,
         gap_ms=20,
         users=6,
         block_s=8,
         rounds=1,
         runners="passthrough",
-        storm=50,
-        fleet=100,
-        fleet_cache=40,
+        storm=20,
+        fleet=40,
+        fleet_cache=20,
         idle_s=2,
     ),
     # The issue asks for a 10,000-case fleet; Steward settles ~6 new cases/s on the 2-core machine, so

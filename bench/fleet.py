@@ -42,7 +42,7 @@ async def _touch(bench: Bench, ids: list[str], query: str) -> None:
 
 async def _fresh_worker(bench: Bench, worker: str, cache: int) -> int:
     bench.stack.start_worker(worker, ["--max-cached", str(cache)])
-    await asyncio.sleep(2)
+    await asyncio.sleep(1)
     return rss_bytes(bench.stack.processes[worker].pid)
 
 
