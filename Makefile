@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 	$(BIN)/pytest -q -m slow -k fuzz
 
 chaos: $(STAMP)
-	$(BIN)/pytest -q -m slow -k chaos
+	$(BIN)/pytest -q -s -m slow -k chaos
 
 # Benchmarks print figures and write bench/results/; they never fail on time and are not part of `make test`.
 bench: $(STAMP)
