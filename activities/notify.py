@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import aiohttp
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 VOICE_PATH = "/webhooks/twilio/voice"
 STATUS_PATH = "/webhooks/twilio/status"
 TWILIO_TIMEOUT = 15.0
+CLOCK_SKEW = timedelta(seconds=5)
 
 # Twilio error codes that say the number cannot be reached on that channel (magic test numbers
 # included: 21211/21217 invalid, 21214/21612 unroutable, 21216 blocked, 21614 not a mobile, 30006
@@ -120,9 +121,12 @@ class Notifier:
             await self._write(notice, None, status="failed")
             raise ApplicationError(str(error), type="TemplateError", non_retryable=True) from None
 
-        done = await self._write(notice, body, status="pending")
+        done, tried_since = await self._write(notice, body, status="pending")
         if done is not None:
             return done
+        if tried_since is not None and (earlier := await self._sent_before(notice, body, tried_since)):
+            await self._update(notice.key, status=earlier.status, sid=earlier.sid)
+            return earlier
         if notice.channel == Channel.app:
             await self._update(notice.key, status="app")
             return SendResult(sid=None, status="app")
@@ -142,6 +146,24 @@ class Notifier:
                                    type="TwilioUnavailable") from None
         await self._update(notice.key, status=status, sid=sid)
         return SendResult(sid=sid, status=status)
+
+    async def _sent_before(self, notice: Notice, body: str, since: datetime) -> SendResult | None:
+        """An earlier try may have been killed after Twilio took the SMS but before its SID was
+        written: ask Twilio for a message with this body to this phone since that try began."""
+        if notice.channel != Channel.sms:
+            return None
+        try:
+            async with asyncio.timeout(TWILIO_TIMEOUT):
+                sent = await self.client.messages.list_async(
+                    to=notice.to, from_=self._settings.twilio_from_number,
+                    date_sent_after=since - CLOCK_SKEW, limit=50,
+                )
+        except (TwilioException, TimeoutError, aiohttp.ClientError) as error:
+            await self._update(notice.key, status="retrying")
+            raise ApplicationError(f"Twilio unreachable while checking for an earlier send: {error}",
+                                   type="TwilioUnavailable") from None
+        match = next((message for message in sent if message.body == body), None)
+        return SendResult(sid=match.sid, status=match.status) if match else None
 
     async def _create(self, notice: Notice, body: str) -> tuple[str, str]:
         base = self._settings.webhook_base_url
@@ -182,17 +204,25 @@ class Notifier:
 
     # --- the notifications row --------------------------------------------------------------
 
-    async def _write(self, notice: Notice, body: str | None, status: str) -> SendResult | None:
-        """Create or refresh the row for this attempt; a result when the key was already sent."""
+    async def _write(
+        self, notice: Notice, body: str | None, status: str
+    ) -> tuple[SendResult | None, datetime | None]:
+        """Create or refresh the row for this attempt. Answers the result when the key was already
+        sent, else when an earlier try that may have reached Twilio began (None otherwise)."""
         return await asyncio.to_thread(self._write_row, notice, body, status)
 
-    def _write_row(self, notice: Notice, body: str | None, status: str) -> SendResult | None:
+    def _write_row(
+        self, notice: Notice, body: str | None, status: str
+    ) -> tuple[SendResult | None, datetime | None]:
         for _ in range(2):
             try:
                 with self._sessions.begin() as session:
                     row = session.get(Notification, notice.key)
                     if row is not None and (row.sid or row.status == "app"):
-                        return SendResult(sid=row.sid, status=row.status)
+                        return SendResult(sid=row.sid, status=row.status), None
+                    # Only a try that left "pending" may have reached Twilio without hearing back.
+                    tried_since = _aware(row.updated_at) if row is not None and row.status == "pending" \
+                        else None
                     if row is None:
                         row = Notification(key=notice.key, created_at=now())
                         session.add(row)
@@ -200,7 +230,7 @@ class Notifier:
                     row.template, row.locale, row.params = notice.template, notice.locale.value, notice.params
                     row.body, row.gather, row.attempt = body, gather_of(notice), notice.attempt
                     row.status, row.error_code, row.updated_at = status, None, now()
-                return None
+                return None, tried_since
             except IntegrityError:
                 log.info("notification %s written concurrently; reading it again", notice.key)
         raise RuntimeError(f"could not write notification {notice.key}")
@@ -225,3 +255,8 @@ class Notifier:
             return bool(session.scalar(
                 select(Resident.id).where(Resident.phone == phone, Resident.opted_out.is_(True)).limit(1)
             ))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; every time we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -15,6 +15,7 @@ import binascii
 import logging
 from collections.abc import Coroutine
 from contextlib import asynccontextmanager
+from datetime import datetime
 from hmac import compare_digest
 from pathlib import Path
 from typing import Annotated, Any
@@ -131,6 +132,31 @@ def twilio_routes(sandbox: Sandbox) -> APIRouter:
         message = sandbox.messaging.create(await request.form())
         sandbox.work.start(sandbox.messaging.deliver(message))
         return JSONResponse(message.twilio_json(), status_code=201)
+
+    @router.get("/Messages.json")
+    async def list_messages(account_sid: str, request: Request) -> JSONResponse:
+        """Twilio's list filters `To`, `From` and `DateSent>` (a message not yet sent counts from its
+        creation); one page, newest first."""
+        sandbox.admit(request, account_sid)
+        query = request.query_params
+        after = query.get("DateSent>")
+        try:
+            since = datetime.fromisoformat(after) if after else None
+            page_size = max(1, min(int(query.get("PageSize") or 50), 1000))
+        except ValueError:
+            raise TwilioError(400, 20001, "Invalid DateSent> or PageSize") from None
+        found = [
+            message for message in sandbox.state.messages.values()
+            if query.get("To") in (None, message.to) and query.get("From") in (None, message.from_)
+            and (since is None or (message.date_sent or message.date_created) >= since)
+        ]
+        found.sort(key=lambda message: message.date_created, reverse=True)
+        uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
+        return JSONResponse({
+            "messages": [message.twilio_json() for message in found[:page_size]],
+            "page": 0, "page_size": page_size, "start": 0, "end": max(0, min(len(found), page_size) - 1),
+            "uri": uri, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None,
+        })
 
     @router.get("/Messages/{sid}.json")
     async def fetch_message(account_sid: str, sid: str, request: Request) -> JSONResponse:

@@ -75,11 +75,6 @@ async def test_chaos_worker_killed_fast_slice(tmp_path):
                          int(os.environ.get("CHAOS_KILLS", "2")), PATIENCE_S)
 
 
-# Found by this test: a worker killed after Twilio accepted a message but before the notifications row
-# recorded its SID resends it on retry (the key is checked before the send, so the window is the few
-# milliseconds around the send). The fix is to ask Twilio for the message of a `pending` key before
-# sending again; until then the long run may see one duplicate and is expected to fail on it.
-@pytest.mark.xfail(strict=False, reason="known gap: SIGKILL between Twilio's accept and the SID write")
 @pytest.mark.slow
 async def test_chaos_worker_killed_200_cases(tmp_path):
     await _worker_killed(tmp_path, int(os.environ.get("CHAOS_CASES_SLOW", "200")),

@@ -13,7 +13,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from twilio.request_validator import RequestValidator
 
+from activities.messages import render
 from activities.notify import Notifier
+from steward.settings import Settings
 from tests.sandbox.twilio_harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -27,6 +29,7 @@ from tests.sandbox.twilio_harness import (
 from workflows.contracts import Channel, Locale, Notice
 
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+FROM = Settings(_env_file=None).twilio_from_number
 
 
 def notice(to: str, channel: Channel = Channel.sms, template: str = "case_closed", **extra) -> Notice:
@@ -76,6 +79,36 @@ async def test_the_same_key_sends_one_message_whatever_the_retries(notifier, rec
     again = await notifier.send(sent)
     assert again.sid == first.sid
     assert len(await get_json(sandbox_http, "/sandbox/messages", to=phone)) == 1
+
+
+async def test_a_retry_after_a_kill_between_send_and_record_finds_the_sms_instead_of_resending(
+    notifier, receiver, sandbox_http, database
+):
+    """The worker died after Twilio took the SMS and before its SID was written (the row stays
+    pending): the retry asks Twilio, adopts that message and sends nothing."""
+    phone = unique_phone()
+    sent = notice(phone)
+    body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
+    assert await notifier._write(sent, body, status="pending") == (None, None)
+    taken = await notifier.client.messages.create_async(to=phone, from_=FROM, body=body)
+
+    retried = await notifier.send(sent)
+
+    assert retried.sid == taken.sid
+    assert len(await get_json(sandbox_http, "/sandbox/messages", to=phone)) == 1
+    assert notification(database, sent.key).sid == taken.sid
+
+
+async def test_a_retry_whose_earlier_try_never_reached_twilio_sends_once(notifier, receiver, sandbox_http):
+    phone = unique_phone()
+    sent = notice(phone)
+    body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
+    await notifier._write(sent, body, status="pending")
+
+    retried = await notifier.send(sent)
+
+    [message] = await get_json(sandbox_http, "/sandbox/messages", to=phone)
+    assert retried.sid == message["sid"]
 
 
 async def test_a_message_can_be_fetched_back_through_the_rest_api(notifier, receiver, sandbox_http):
