@@ -121,7 +121,7 @@ class Notifier:
             await self._write(notice, None, status="failed")
             raise ApplicationError(str(error), type="TemplateError", non_retryable=True) from None
 
-        done, tried_since = await self._write(notice, body, status="pending")
+        done, tried_since, claimed_at = await self._write(notice, body, status="pending")
         if done is not None:
             return done
         if tried_since is not None and (earlier := await self._sent_before(notice, body, tried_since)):
@@ -135,6 +135,9 @@ class Notifier:
             raise ApplicationError(f"{notice.to} has opted out of SMS", {"code": OPTED_OUT},
                                    type="OptedOut", non_retryable=True)
 
+        if not await asyncio.to_thread(self._still_ours, notice.key, claimed_at):
+            raise ApplicationError(f"a later try of {notice.key} took over this send",
+                                   type="SendSuperseded")
         try:
             async with asyncio.timeout(TWILIO_TIMEOUT):
                 sid, status = await self._create(notice, body)
@@ -206,20 +209,21 @@ class Notifier:
 
     async def _write(
         self, notice: Notice, body: str | None, status: str
-    ) -> tuple[SendResult | None, datetime | None]:
+    ) -> tuple[SendResult | None, datetime | None, datetime]:
         """Create or refresh the row for this attempt. Answers the result when the key was already
-        sent, else when an earlier try that may have reached Twilio began (None otherwise)."""
+        sent; when an earlier try that may have reached Twilio began (None otherwise); and the time
+        this try wrote, which marks the row as this try's until a later try writes it."""
         return await asyncio.to_thread(self._write_row, notice, body, status)
 
     def _write_row(
         self, notice: Notice, body: str | None, status: str
-    ) -> tuple[SendResult | None, datetime | None]:
+    ) -> tuple[SendResult | None, datetime | None, datetime]:
         for _ in range(2):
             try:
                 with self._sessions.begin() as session:
                     row = session.get(Notification, notice.key)
                     if row is not None and (row.sid or row.status == "app"):
-                        return SendResult(sid=row.sid, status=row.status), None
+                        return SendResult(sid=row.sid, status=row.status), None, row.updated_at
                     # Only a try that left "pending" may have reached Twilio without hearing back.
                     tried_since = _aware(row.updated_at) if row is not None and row.status == "pending" \
                         else None
@@ -229,8 +233,9 @@ class Notifier:
                     row.case_id, row.to, row.channel = notice.case_id, notice.to, notice.channel.value
                     row.template, row.locale, row.params = notice.template, notice.locale.value, notice.params
                     row.body, row.gather, row.attempt = body, gather_of(notice), notice.attempt
-                    row.status, row.error_code, row.updated_at = status, None, now()
-                return None, tried_since
+                    claimed_at = now()
+                    row.status, row.error_code, row.updated_at = status, None, claimed_at
+                return None, tried_since, claimed_at
             except IntegrityError:
                 log.info("notification %s written concurrently; reading it again", notice.key)
         raise RuntimeError(f"could not write notification {notice.key}")
@@ -249,6 +254,13 @@ class Notifier:
                     resident_change(session)
 
         await asyncio.to_thread(write)
+
+    def _still_ours(self, key: str, claimed_at: datetime) -> bool:
+        """False when a later try of this key (Temporal retried after a time-out while this one was
+        stalled) has written the row since: only the newest try may call Twilio."""
+        with self._sessions() as session:
+            row = session.get(Notification, key)
+            return row is not None and _aware(row.updated_at) == _aware(claimed_at)
 
     def _opted_out(self, phone: str) -> bool:
         with self._sessions() as session:

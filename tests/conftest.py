@@ -131,11 +131,11 @@ def sqlite_database(empty_database_url) -> Iterator[Database]:
 class ThreadedServer:
     """An ASGI app under uvicorn on a background thread, so the sandbox and API talk real HTTP."""
 
-    def __init__(self, app, port: int) -> None:
-        self.port = port
-        self.base_url = f"http://127.0.0.1:{port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                     lifespan="on"))
+    def __init__(self, app, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def start(self) -> ThreadedServer:

@@ -18,41 +18,40 @@ from sqlalchemy import delete
 from activities.notify import Notifier
 from sandbox.app import SandboxConfig, create_app
 from steward.store.models import Resident, Staff
+from tests.conftest import ThreadedServer, free_port
 from tests.sandbox.twilio_harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     ReadModel,
     Receiver,
-    Served,
     Steward,
-    free_port,
     settings_for,
     webhook_app,
 )
 
 
 @pytest.fixture(scope="session")
-def receiver_server() -> Iterator[tuple[Receiver, Served]]:
+def receiver_server() -> Iterator[tuple[Receiver, ThreadedServer]]:
     receiver = Receiver()
-    server = Served(receiver.app()).start()
+    server = ThreadedServer(receiver.app()).start()
     receiver.base_url = server.base_url
     yield receiver, server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def phone_sandbox(receiver_server) -> Iterator[Served]:
+def phone_sandbox(receiver_server) -> Iterator[ThreadedServer]:
     """A sandbox whose inbound SMS go to the receiver."""
     receiver, _ = receiver_server
     config = SandboxConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, webhook_base_url=receiver.base_url,
                            step_delay=0.05)
-    server = Served(create_app(config)).start()
+    server = ThreadedServer(create_app(config)).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-async def receiver(receiver_server, phone_sandbox: Served) -> Receiver:
+async def receiver(receiver_server, phone_sandbox: ThreadedServer) -> Receiver:
     """A fresh receiver and an empty sandbox for each test."""
     receiver, _ = receiver_server
     async with httpx.AsyncClient(base_url=phone_sandbox.base_url) as http:
@@ -63,13 +62,13 @@ async def receiver(receiver_server, phone_sandbox: Served) -> Receiver:
 
 
 @pytest.fixture
-async def sandbox_http(phone_sandbox: Served) -> AsyncIterator[httpx.AsyncClient]:
+async def sandbox_http(phone_sandbox: ThreadedServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=phone_sandbox.base_url, timeout=10) as http:
         yield http
 
 
 @pytest.fixture
-async def notifier(database, phone_sandbox: Served, receiver: Receiver) -> AsyncIterator[Notifier]:
+async def notifier(database, phone_sandbox: ThreadedServer, receiver: Receiver) -> AsyncIterator[Notifier]:
     """The real notifier: the sandbox as Twilio, the receiver as Steward's public address."""
     notifier = Notifier(settings_for(database, phone_sandbox.base_url, receiver.base_url), database.sessions)
     yield notifier
@@ -131,10 +130,10 @@ async def steward(database, dev_env, steward_ports) -> AsyncIterator[Steward]:
     api_port, sandbox_port = steward_ports
     api_url, sandbox_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
     settings = settings_for(database, sandbox_url, api_url)
-    api = Served(webhook_app(settings, database, dev_env.client), api_port).start()
+    api = ThreadedServer(webhook_app(settings, database, dev_env.client), api_port).start()
     config = SandboxConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, webhook_base_url=api_url,
                            step_delay=0.05)
-    sandbox = Served(create_app(config), sandbox_port).start()
+    sandbox = ThreadedServer(create_app(config), sandbox_port).start()
     notifier = Notifier(settings, database.sessions)
     yield Steward(api_url, sandbox_url, settings, notifier)
     await notifier.close()

@@ -89,7 +89,8 @@ async def test_a_retry_after_a_kill_between_send_and_record_finds_the_sms_instea
     phone = unique_phone()
     sent = notice(phone)
     body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
-    assert await notifier._write(sent, body, status="pending") == (None, None)
+    done, tried_since, _ = await notifier._write(sent, body, status="pending")
+    assert (done, tried_since) == (None, None)
     taken = await notifier.client.messages.create_async(to=phone, from_=FROM, body=body)
 
     retried = await notifier.send(sent)
@@ -99,16 +100,21 @@ async def test_a_retry_after_a_kill_between_send_and_record_finds_the_sms_instea
     assert notification(database, sent.key).sid == taken.sid
 
 
-async def test_a_retry_whose_earlier_try_never_reached_twilio_sends_once(notifier, receiver, sandbox_http):
+async def test_a_retry_whose_earlier_try_never_reached_twilio_sends_once_and_the_stalled_try_may_not(
+    notifier, receiver, sandbox_http
+):
+    """Temporal retried after a time-out while the first try was stalled (not dead): the retry sends,
+    and the first try, waking up, finds the row no longer its own and must not call Twilio."""
     phone = unique_phone()
     sent = notice(phone)
     body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
-    await notifier._write(sent, body, status="pending")
+    _, _, stalled_claim = await notifier._write(sent, body, status="pending")
 
     retried = await notifier.send(sent)
 
     [message] = await get_json(sandbox_http, "/sandbox/messages", to=phone)
     assert retried.sid == message["sid"]
+    assert not notifier._still_ours(sent.key, stalled_claim)
 
 
 async def test_a_message_can_be_fetched_back_through_the_rest_api(notifier, receiver, sandbox_http):
@@ -266,10 +272,10 @@ async def test_a_reply_is_a_signed_webhook_and_steward_twiml_answer_is_recorded(
 
 async def test_the_sandbox_carries_on_when_steward_is_down():
     from sandbox.app import SandboxConfig, create_app
-    from tests.sandbox.twilio_harness import Served
+    from tests.conftest import ThreadedServer
 
     with socket_closed() as down:
-        server = Served(create_app(SandboxConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+        server = ThreadedServer(create_app(SandboxConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
                                                  webhook_base_url=down, step_delay=0.01))).start()
         try:
             async with httpx.AsyncClient(base_url=server.base_url) as http:
@@ -397,7 +403,7 @@ class socket_closed:
     """A base URL on which nothing listens."""
 
     def __enter__(self) -> str:
-        from tests.sandbox.twilio_harness import free_port
+        from tests.conftest import free_port
 
         return f"http://127.0.0.1:{free_port()}"
 
