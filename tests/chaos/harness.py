@@ -283,8 +283,9 @@ class Driver:
                          within)
         return case_id
 
-    async def through_to_closed(self, index: int, within: float) -> str:
-        """Submit, acknowledge, resolve; the resident answers the callback SMS with 1; wait for closed."""
+    async def through_to_closed(self, index: int, within: float, reply_after: asyncio.Event) -> str:
+        """Submit, acknowledge, resolve; once `reply_after` is set the resident answers the callback SMS
+        with 1; wait for closed. (Holding the answer keeps every case open while faults go in.)"""
         resident_phone = self.residents[index][1]
         case_id = await self.acknowledged(index, within)
         await self.act(case_id, "resolve", {"note": "Replaced the washer."})
@@ -294,6 +295,7 @@ class Driver:
                     and case_id in m["body"] and "has been resolved" in m["body"]]
 
         await eventually(asked, bool, f"{case_id}: callback SMS", within)
+        await reply_after.wait()
         while True:
             response = await self.phones.post("/sandbox/reply", json={"from": resident_phone, "body": "1"})
             if response.status_code == 200 and response.json().get("webhook_status") == 200:

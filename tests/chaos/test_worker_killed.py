@@ -34,7 +34,7 @@ async def _worker_killed(tmp_path, cases: int, kills: int, within: float) -> Non
         ):
             driver = Driver(system, http, phones)
             await driver.setup(cases)
-            done = asyncio.Event()
+            faults_in = asyncio.Event()
 
             async def chaos() -> None:
                 for _ in range(kills):
@@ -42,20 +42,16 @@ async def _worker_killed(tmp_path, cases: int, kills: int, within: float) -> Non
                     await asyncio.to_thread(system.kill, "worker")
                     await asyncio.sleep(rng.uniform(0.2, 2.0))
                     await asyncio.to_thread(system.start_worker)
-                    if done.is_set():
-                        break
+                faults_in.set()
 
             limit = asyncio.Semaphore(50)
 
             async def one(index: int) -> str:
                 async with limit:
-                    return await driver.through_to_closed(index, within)
+                    return await driver.through_to_closed(index, within, faults_in)
 
             chaos_task = asyncio.create_task(chaos())
-            try:
-                closed = await asyncio.gather(*(one(i) for i in range(cases)))
-            finally:
-                done.set()
+            closed = await asyncio.gather(*(one(i) for i in range(cases)))
             await chaos_task
             repeated = system.repeated_events(closed)
             duplicates = await driver.duplicate_messages()
