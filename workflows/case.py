@@ -214,16 +214,20 @@ class CaseWorkflow:
             [self.handler_id] if self.handler_id else [],
             self.staff_channel,
             "dispatch",
-            {
-                "code": self.case_id,
-                "title": self.case.title,
-                "building": self.case.building_id,
-                "unit": self.case.unit or "",
-                "response_due": self.clock.response_due.isoformat(),
-            },
+            self.dispatch_params(),
             tier=(self.case.building_id, self.ladder.tier) if self.ladder.tier > Tier.handler else None,
             gather="ack",
         )
+
+    def dispatch_params(self) -> dict[str, str]:
+        """What a handler is told on dispatch and on reassignment."""
+        return {
+            "code": self.case_id,
+            "title": self.case.title,
+            "building": self.case.building_id,
+            "unit": self.case.unit or "",
+            "response_due": self.clock.response_due.isoformat(),
+        }
 
     async def keep_deadlines_until(self, done: Callable[[], bool], waiting_for: str) -> None:
         """Wait for `done()`, acting on every deadline that passes first (page, warn, breach, resume)."""
@@ -536,13 +540,7 @@ class CaseWorkflow:
             [contact.staff_id],
             self.staff_channel,
             "dispatch",
-            {
-                "code": self.case_id,
-                "title": self.case.title,
-                "building": self.case.building_id,
-                "unit": self.case.unit or "",
-                "response_due": self.clock.response_due.isoformat(),
-            },
+            self.dispatch_params(),
             gather="ack",
         )
         return self.state()
