@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.harness import Bench, gather_limited
@@ -79,12 +80,16 @@ async def _bounded(bench: Bench, worker: str, ids: list[str], bounded: int, idle
     }
 
 
-async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
-    worker = "steward_worker"
+async def _fleet(
+    bench: Bench, worker: str, label: str, start: Callable[[], Awaitable[list[str]]], n: int, bounded: int,
+    idle_s: float,
+) -> dict[str, Any]:
+    """Start `n` idle workflows with `start` on a fresh `worker`, then measure it idle with the default
+    cache and with a bounded one. Steward and the baseline differ only in how a case is started."""
     rss0 = await _fresh_worker(bench, worker, DEFAULT_CACHE)
     meter = bench.cpu().start()
     began = time.monotonic()
-    ids = [case_id for case_id, _ in await gather_limited([bench.submit() for _ in range(n)], 8)]
+    ids = await start()
     accepted_s = time.monotonic() - began
     settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
     start_cpu = _busy(meter.stop())
@@ -95,7 +100,7 @@ async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> di
         "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE)),
     }
     print(
-        f"  fleet steward: {n} cases, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
+        f"  fleet {label}: {n} cases, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
         f"RSS {default['worker_rss_mb']} MB",
         flush=True,
     )
@@ -110,42 +115,24 @@ async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> di
         "default_cache": default,
         "bounded_cache": small,
     }
+
+
+async def steward_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
+    async def start() -> list[str]:
+        return [case_id for case_id, _ in await gather_limited([bench.submit() for _ in range(n)], 8)]
+
+    return await _fleet(bench, "steward_worker", "steward", start, n, bounded, idle_s)
 
 
 async def baseline_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
-    worker = "baseline_worker"
-    rss0 = await _fresh_worker(bench, worker, DEFAULT_CACHE)
-    ids = [f"idle-{i:06d}-{time.time_ns()}" for i in range(n)]
-    meter = bench.cpu().start()
-    began = time.monotonic()
-    await gather_limited(
-        [bench.client.start_workflow("BenchIdle", 24, id=i, task_queue="baseline-bench") for i in ids], 8
-    )
-    accepted_s = time.monotonic() - began
-    settled_s = accepted_s + await wait_idle(bench, (worker, "temporal"), 3600, threshold=0.1)
-    start_cpu = _busy(meter.stop())
-    default = await _idle(bench, worker, idle_s)
-    default |= {
-        "cache": DEFAULT_CACHE,
-        "worker_rss_before_mb": round(rss0 / 2**20, 1),
-        "bytes_per_cached_case": _per_case(default.pop("_rss"), rss0, min(n, DEFAULT_CACHE)),
-    }
-    print(
-        f"  fleet baseline: {n} workflows, {n / accepted_s:.1f}/s accepted, settled in {settled_s:.0f} s, "
-        f"RSS {default['worker_rss_mb']} MB",
-        flush=True,
-    )
+    async def start() -> list[str]:
+        ids = [f"idle-{i:06d}-{time.time_ns()}" for i in range(n)]
+        await gather_limited(
+            [bench.client.start_workflow("BenchIdle", 24, id=i, task_queue="baseline-bench") for i in ids], 8
+        )
+        return ids
 
-    small = await _bounded(bench, worker, ids, bounded, idle_s)
-    return {
-        "n": n,
-        "accepted_per_s": round(n / accepted_s, 1),
-        "settled_per_s": round(n / settled_s, 1),
-        "settled_s": round(settled_s, 1),
-        "cpu_percent_while_starting": start_cpu,
-        "default_cache": default,
-        "bounded_cache": small,
-    }
+    return await _fleet(bench, "baseline_worker", "baseline", start, n, bounded, idle_s)
 
 
 async def idle_fleet(bench: Bench, n: int, bounded: int, idle_s: float) -> dict[str, Any]:
