@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from workflows.contracts import (
     DEFAULT_SEVERITIES,
     CallbackPolicy,
+    DeliveryPolicy,
     QuietHours,
     Severity,
     SeverityPolicy,
@@ -46,12 +47,14 @@ def load_sla_policy(path: Path | None, timezone: str, quiet_hours: QuietHours) -
         override = _durations(data.get("severity", {}).get(severity.value, {}), ("response", "resolution"))
         severities[severity] = SeverityPolicy.model_validate(default.model_dump() | override)
     callback_data = _durations(data.get("callback", {}), ("wait", "manual_response"))
+    delivery_data = _durations(data.get("delivery", {}), ("retry_for", "max_backoff"))
     unknown = set(data.get("severity", {})) - {s.value for s in Severity}
     if unknown:
         raise ValueError(f"unknown severity in SLA policy: {', '.join(sorted(unknown))}")
     return SlaPolicy(
         severities=severities,
         callback=CallbackPolicy.model_validate(CallbackPolicy().model_dump() | callback_data),
+        delivery=DeliveryPolicy.model_validate(DeliveryPolicy().model_dump() | delivery_data),
         timezone=timezone,
         quiet_hours=quiet_hours,
     )

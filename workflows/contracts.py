@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 class Contract(BaseModel):
@@ -122,9 +122,25 @@ class QuietHours(Contract):
     end: str = "08:00"
 
 
+class DeliveryPolicy(Contract):
+    """How long a message Twilio cannot take (an outage, a rate limit) is retried, backing off
+    exponentially up to `max_backoff`, before it counts as not delivered: a callback attempt then
+    moves to the other channel and finally to a manual callback; a staff notice is logged."""
+
+    retry_for: PositiveDuration = timedelta(hours=6)
+    max_backoff: PositiveDuration = timedelta(minutes=5)
+
+    @model_validator(mode="after")
+    def _backoff_within_budget(self) -> DeliveryPolicy:
+        if self.max_backoff > self.retry_for:
+            raise ValueError("delivery.max_backoff must not be longer than delivery.retry_for")
+        return self
+
+
 class SlaPolicy(Contract):
     severities: dict[Severity, SeverityPolicy]
     callback: CallbackPolicy = CallbackPolicy()
+    delivery: DeliveryPolicy = DeliveryPolicy()
     warning_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.75
     timezone: str = "Asia/Shanghai"
     quiet_hours: QuietHours = QuietHours()

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
     from workflows.contracts import (
         Channel,
+        DeliveryPolicy,
         Notice,
         ResidentContact,
         SendResult,
@@ -30,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
 
 NOTIFY = "notify.send"
 SEND_TIMEOUT = timedelta(seconds=30)
-SEND_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["InvalidNumber", "OptedOut"])
 LOOKUP_TIMEOUT = timedelta(seconds=15)
 
 
@@ -51,6 +51,14 @@ def quiet_hours_end(now: datetime, policy: SlaPolicy) -> datetime | None:
     if ends <= local:
         ends += timedelta(days=1)
     return ends.astimezone(UTC)
+
+
+def send_retry(delivery: DeliveryPolicy) -> RetryPolicy:
+    """Rides out a Twilio outage: exponential backoff capped at `max_backoff`, as many attempts as
+    fit in `delivery.retry_for` (the schedule-to-close timeout); a refusal for good is not retried."""
+    return RetryPolicy(
+        maximum_interval=delivery.max_backoff, non_retryable_error_types=["InvalidNumber", "OptedOut"]
+    )
 
 
 def failure_type(error: ActivityError) -> str | None:
@@ -110,13 +118,15 @@ class Messenger:
     # --- sending ---------------------------------------------------------------------------
 
     async def send(self, notice: Notice) -> SendResult:
-        """One notice now; raises ActivityError when it cannot be delivered (see `failure_type`)."""
+        """One notice now, retried through an outage for `policy.delivery.retry_for`; raises
+        ActivityError when it cannot be delivered (see `failure_type`)."""
         return await workflow.execute_activity(
             NOTIFY,
             notice,
             result_type=SendResult,
             start_to_close_timeout=SEND_TIMEOUT,
-            retry_policy=SEND_RETRY,
+            schedule_to_close_timeout=self.policy.delivery.retry_for,
+            retry_policy=send_retry(self.policy.delivery),
             summary=f"{notice.template} by {notice.channel.value}",
         )
 

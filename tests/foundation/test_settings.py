@@ -17,6 +17,8 @@ def test_default_policy_is_the_published_one():
     assert policy.for_severity(Severity.emergency).staff_channel == Channel.voice
     assert policy.for_severity(Severity.low).resolution == timedelta(hours=72)
     assert policy.callback.wait == timedelta(hours=4) and policy.callback.attempts == 3
+    assert policy.delivery.retry_for == timedelta(hours=6)
+    assert policy.delivery.max_backoff == timedelta(minutes=5)
     assert policy.timezone == "Asia/Shanghai"
     assert (policy.quiet_hours.start, policy.quiet_hours.end) == ("22:00", "08:00")
 
@@ -29,6 +31,16 @@ def test_policy_file_overrides_only_the_keys_it_names(tmp_path):
     assert policy.for_severity(Severity.normal).resolution == timedelta(hours=24)
     assert policy.callback.wait == timedelta(hours=2) and policy.callback.attempts == 2
     assert (policy.quiet_hours.start, policy.quiet_hours.end) == ("23:00", "07:30")
+
+
+def test_the_delivery_retry_budget_is_set_in_the_policy_file_and_must_outlast_its_backoff(tmp_path):
+    path = tmp_path / "sla.toml"
+    path.write_text('[delivery]\nretry_for = "12h"\n')
+    delivery = Settings(_env_file=None, sla_policy=path).policy.delivery
+    assert (delivery.retry_for, delivery.max_backoff) == (timedelta(hours=12), timedelta(minutes=5))
+    path.write_text('[delivery]\nretry_for = "1m"\nmax_backoff = "5m"\n')
+    with pytest.raises(ValidationError, match="max_backoff"):
+        _ = Settings(_env_file=None, sla_policy=path).policy
 
 
 def test_environment_variables_configure_settings(monkeypatch, tmp_path):
