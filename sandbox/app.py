@@ -31,6 +31,7 @@ from sandbox.records import (
     API_VERSION,
     Call,
     OutageMode,
+    Refusal,
     SandboxState,
     SmsBehaviour,
     TwilioError,
@@ -84,8 +85,9 @@ class Sandbox:
         self.calls = CallRunner(self.state, self.sender, config.step_delay)
         self.work = BackgroundWork()
 
-    def admit(self, request: Request, account_sid: str) -> None:
-        """HTTP Basic with the account SID and auth token as Twilio asks, then the outage switch."""
+    def admit(self, request: Request, account_sid: str, to: str | None = None) -> None:
+        """HTTP Basic with the account SID and auth token as Twilio asks, then the outage switch
+        (each request it refuses is kept, with the number it was `to`)."""
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
         try:
             username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
@@ -100,7 +102,9 @@ class Sandbox:
         if not valid:
             raise TwilioError(401, 20003, "Authenticate")
         if self.state.outage:
-            raise _OUTAGES[self.state.outage]
+            error = _OUTAGES[self.state.outage]
+            self.state.record_refusal(Refusal(request.method, request.url.path, to, error.status, error.code))
+            raise error
 
     def create_call(self, form: Any) -> Call:
         to, from_ = form.get("To", "").strip(), form.get("From", "").strip()
@@ -128,8 +132,9 @@ def twilio_routes(sandbox: Sandbox) -> APIRouter:
 
     @router.post("/Messages.json", status_code=201)
     async def create_message(account_sid: str, request: Request) -> JSONResponse:
-        sandbox.admit(request, account_sid)
-        message = sandbox.messaging.create(await request.form())
+        form = await request.form()
+        sandbox.admit(request, account_sid, str(form.get("To", "")) or None)
+        message = sandbox.messaging.create(form)
         sandbox.work.start(sandbox.messaging.deliver(message))
         return JSONResponse(message.twilio_json(), status_code=201)
 
@@ -168,8 +173,9 @@ def twilio_routes(sandbox: Sandbox) -> APIRouter:
 
     @router.post("/Calls.json", status_code=201)
     async def create_call(account_sid: str, request: Request) -> JSONResponse:
-        sandbox.admit(request, account_sid)
-        call = sandbox.create_call(await request.form())
+        form = await request.form()
+        sandbox.admit(request, account_sid, str(form.get("To", "")) or None)
+        call = sandbox.create_call(form)
         sandbox.work.start(sandbox.calls.run(call))
         return JSONResponse(call.twilio_json(), status_code=201)
 
@@ -278,6 +284,13 @@ def sandbox_routes(sandbox: Sandbox) -> APIRouter:
     async def set_phone(setting: PhoneSetting) -> dict[str, Any]:
         behaviour = state.set_behaviour(setting.number, setting.sms, setting.voice)
         return {"number": setting.number, **vars(behaviour)}
+
+    @router.get("/outage")
+    async def outage_state(to: str | None = None) -> dict[str, Any]:
+        """The switch, and the REST requests it refused (only those sending to `to` if given)."""
+        with state.lock:
+            refused = [r.to_json() for r in state.refusals if to in (None, r.to)]
+            return {"mode": state.outage, "refused": refused}
 
     @router.post("/outage")
     async def outage(outage: Outage) -> dict[str, Any]:

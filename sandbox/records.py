@@ -1,4 +1,5 @@
-"""What the sandbox remembers: every message and call, each phone's behaviour, opt-outs, the outage switch.
+"""What the sandbox remembers: every message and call, each phone's behaviour, opt-outs, the outage switch
+and what it refused.
 
 Records are plain dataclasses rendered two ways: the JSON Twilio's REST API answers with (what the
 official client parses) and the sandbox's own JSON for people and tests. All state lives in one
@@ -88,6 +89,22 @@ class WebhookAttempt:
             "at": _iso(self.at), "status_code": self.status_code, "error": self.error,
             "response": self.response[:4000] if self.response else self.response,
         }
+
+
+@dataclass
+class Refusal:
+    """A REST request the outage switch answered with an error instead of doing it."""
+
+    method: str
+    path: str
+    to: str | None
+    status: int
+    code: int
+    at: datetime = field(default_factory=now)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "to": self.to, "status": self.status,
+                "code": self.code, "at": _iso(self.at)}
 
 
 @dataclass
@@ -291,6 +308,7 @@ class SandboxState:
         self.phones: dict[str, PhoneBehaviour] = {}
         self.opted_out: set[str] = set()
         self.outage: OutageMode | None = None
+        self.refusals: list[Refusal] = []
         self.webhooks: list[WebhookAttempt] = []
 
     def reset(self) -> None:
@@ -300,6 +318,7 @@ class SandboxState:
             self.phones.clear()
             self.opted_out.clear()
             self.outage = None
+            self.refusals.clear()
             self.webhooks.clear()
 
     def behaviour(self, number: str) -> PhoneBehaviour:
@@ -346,6 +365,10 @@ class SandboxState:
     def record_webhook(self, attempt: WebhookAttempt) -> None:
         with self.lock:
             self.webhooks.append(attempt)
+
+    def record_refusal(self, refusal: Refusal) -> None:
+        with self.lock:
+            self.refusals.append(refusal)
 
     def find_messages(self, to: str | None = None, from_: str | None = None) -> list[Message]:
         with self.lock:

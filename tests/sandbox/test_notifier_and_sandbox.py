@@ -205,6 +205,9 @@ async def test_an_outage_is_retryable_and_the_retry_after_it_sends_once(
         assert raised.value.details[0]["code"] == code
     row = notification(database, sent.key)
     assert (row.status, row.error_code, row.sid) == ("retrying", code, None)
+    outage = await get_json(sandbox_http, "/sandbox/outage", to=phone)
+    assert outage["mode"] == mode
+    assert [(r["method"], r["code"]) for r in outage["refused"]] == [("POST", code)] * 2
 
     (await sandbox_http.post("/sandbox/outage", json={"mode": None})).raise_for_status()
     result = await notifier.send(sent)
@@ -381,11 +384,14 @@ async def test_reset_forgets_everything(notifier, receiver, sandbox_http):
     phone = unique_phone()
     await notifier.send(notice(phone))
     await sandbox_http.post("/sandbox/outage", json={"mode": "500"})
+    with pytest.raises(ApplicationError):
+        await notifier.send(notice(phone))
     await sandbox_http.post("/sandbox/reply", json={"from": phone, "body": "STOP"})
     await sandbox_http.post("/sandbox/reset")
     assert await get_json(sandbox_http, "/sandbox/messages") == []
     phones = await get_json(sandbox_http, "/sandbox/phones")
     assert phones["opted_out"] == [] and phones["outage"] is None
+    assert await get_json(sandbox_http, "/sandbox/outage") == {"mode": None, "refused": []}
 
 
 async def test_the_console_page_is_served_by_the_sandbox_itself(sandbox_http):
