@@ -82,6 +82,26 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class JsonBodies:
+    """Refuse a request body that is not JSON with 415 (a form or plain text would otherwise be a
+    puzzling 422). Twilio's webhooks, under `exempt`, post forms."""
+
+    def __init__(self, app: ASGIApp, exempt: str = "/webhooks/") -> None:
+        self.app = app
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self.exempt):
+            headers = dict(scope["headers"])
+            has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
+            media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if has_body and media_type != b"application/json" and not media_type.endswith(b"+json"):
+                await error_response(415, "send the body as JSON, with Content-Type: application/json")(
+                    scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, client: Client | None = None,
                engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -104,5 +124,6 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
                    webhooks, reports, console):
         app.include_router(module.router)
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
     return app

@@ -42,7 +42,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.errors import ApiError
-from api.models import DIRECTORY_ID
+from api.models import DIRECTORY_ID, RequestBody
 from steward.settings import Settings, parse_duration
 from workflows import search
 from workflows.contracts import Actor, AwareDatetime, Contract, Kind, ShortText
@@ -109,7 +109,7 @@ class DrillInterval(Contract):
     first_at: AwareDatetime
 
 
-class DrillScheduleRequest(Contract):
+class DrillScheduleRequest(RequestBody):
     """The recurring drill of one type in one building: a calendar or an interval."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -177,7 +177,7 @@ class DrillScheduleView(BaseModel):
     recent_drills: list[str] = Field(description="Drills it started lately (their ids).")
 
 
-class DrillScheduleNote(Contract):
+class DrillScheduleNote(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"note": "Lift works in December: no drills until January."}]})
 

@@ -5,11 +5,13 @@ defined once.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from workflows.contracts import (
     Acknowledge,
@@ -32,25 +34,74 @@ from workflows.contracts import (
 Item = TypeVar("Item", bound=BaseModel)
 DIRECTORY_ID = r"^[A-Za-z0-9_-]{1,32}$"
 """Ids of buildings, households, people and units: safe in a visibility query and a URL."""
+DirectoryId = Annotated[str, StringConstraints(pattern=DIRECTORY_ID)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+"""A case's category: as wide as the read model's column (a longer one could never be projected)."""
+
+_ASTRAL_NONCHARACTERS = "".join(chr(plane + low) for plane in range(0x10000, 0x110000, 0x10000)
+                                for low in (0xFFFE, 0xFFFF))
+HIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # controls, but tab, newline and carriage return
+    "\u202a-\u202e\u2066-\u2069"  # bidirectional embeddings, overrides and isolates
+    "\ufdd0-\ufdef\ufffe\uffff" + _ASTRAL_NONCHARACTERS + "]"  # noncharacters
+)
+"""What no text sent to Steward may hold: characters that are invisible yet change what a person reads
+(a terminal escape, text shown backwards) or that no reader can show. Lone surrogates never get this
+far: pydantic refuses them as invalid unicode."""
 
 
-def _without(contract: type[Contract], name: str, drop: set[str], doc: str | None = None,
-              **replace: tuple[Any, FieldInfo]) -> type[Contract]:
+def _refuse_hidden(value: object) -> None:
+    if isinstance(value, str):
+        found = HIDDEN_CHARACTERS.search(value)
+        if found:
+            raise PydanticCustomError(
+                "hidden_character",
+                "character {position} is U+{code}, an invisible control or a noncharacter; send plain text",
+                {"position": found.start() + 1, "code": f"{ord(found.group()):04X}"},
+            )
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _refuse_hidden(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _refuse_hidden(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_hidden(key)
+            _refuse_hidden(item)
+
+
+class RequestBody(Contract):
+    """A request body: a contract whose text, nested or not, holds no `HIDDEN_CHARACTERS`. Checked at
+    the HTTP boundary only, so a workflow never fails to decode an input it accepted before."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        _refuse_hidden(value)
+        return value
+
+
+def request_body(contract: type[Contract], name: str, drop: frozenset[str] = frozenset(),
+                 doc: str | None = None, **replace: tuple[Any, FieldInfo]) -> type[RequestBody]:
+    """The contract as a `RequestBody` named `name`, without the fields in `drop`; `replace` gives
+    fields a stricter type at the boundary."""
     fields: dict[str, Any] = {
         field: (info.annotation, info) for field, info in contract.model_fields.items() if field not in drop
     }
     fields.update(replace)
-    return create_model(name, __base__=Contract, __doc__=doc or contract.__doc__, **fields)
+    return create_model(name, __base__=RequestBody, __doc__=doc or contract.__doc__, **fields)
 
 
-def action_body(action: type[Action]) -> type[Contract]:
+def action_body(action: type[Action], **replace: tuple[Any, FieldInfo]) -> type[RequestBody]:
     """`Pause` → `PauseBody`: the action without `actor`, which always comes from the token."""
-    return _without(action, f"{action.__name__}Body", {"actor"})
+    return request_body(action, f"{action.__name__}Body", frozenset({"actor"}), **replace)
 
 
-SubmitRequest = _without(
-    CaseInput, "SubmitRequest", {"submitted_by", "submitted_at", "policy"},
+SubmitRequest = request_body(
+    CaseInput, "SubmitRequest", frozenset({"submitted_by", "submitted_at", "policy"}),
     doc="A repair or complaint as a resident or staff member reports it.",
+    category=(Category, ...),
     resident_id=(ShortText | None, Field(
         default=None, description="Who the case is for. A resident may leave it out (it is then the "
         "resident holding the token) and may not name anyone else; staff must give it.",

@@ -17,21 +17,20 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from api.auth import Admin
 from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import DIRECTORY_ID, Page
+from api.models import DIRECTORY_ID, DirectoryId, Page, RequestBody
 from steward.store.models import Building, Household, Resident, Staff
-from workflows.contracts import Contract, Locale, ShortText, Tier
+from workflows.contracts import Locale, ShortText, Tier
 
 router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "An entry with this id already exists."},
 })
 
-DirectoryId = Annotated[str, StringConstraints(pattern=DIRECTORY_ID)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Skill = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 Row = TypeVar("Row", bound=BaseModel)
 
 
-class BuildingEntry(Contract):
+class BuildingEntry(RequestBody):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "B3", "name": "Camellia Court, Building 3", "address": "Camellia Court, Shanghai"}]})
 
@@ -40,7 +39,7 @@ class BuildingEntry(Contract):
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
 
 
-class HouseholdEntry(Contract):
+class HouseholdEntry(RequestBody):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "H-B1-113", "building_id": "B1", "unit": "113"}]})
 
@@ -49,7 +48,7 @@ class HouseholdEntry(Contract):
     unit: DirectoryId
 
 
-class ResidentEntry(Contract):
+class ResidentEntry(RequestBody):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "R100", "household_id": "H-B1-101", "name": "Resident R100", "phone": "+8613800009999",
          "locale": "zh-CN", "preferred_channel": "voice", "opted_out": False}]})
@@ -63,7 +62,7 @@ class ResidentEntry(Contract):
     opted_out: bool = False
 
 
-class StaffEntry(Contract):
+class StaffEntry(RequestBody):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "S006", "name": "Gao Fei", "tier": 0, "skills": ["plumbing"], "buildings": ["B1"],
          "on_duty": True, "phone": "+8613900000006", "locale": "zh-CN"}]})

@@ -28,10 +28,10 @@ from api.cases import (
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.drills import default_title, drill_search_attributes, drill_state, drill_summary
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import DIRECTORY_ID, action_body
+from api.models import DIRECTORY_ID, Category, DirectoryId, RequestBody, action_body, request_body
 from api.routes.directory import must_exist
 from steward.store.models import Building
-from workflows.contracts import Actor, AwareDatetime, Contract, ShortText
+from workflows.contracts import Actor, AwareDatetime, ShortText
 from workflows.drill_contracts import (
     DEFAULT_STEPS,
     CompleteDrill,
@@ -40,6 +40,7 @@ from workflows.drill_contracts import (
     DrillStatus,
     DrillType,
     FileReport,
+    Finding,
     StartDrill,
     StepDone,
     Steps,
@@ -56,7 +57,7 @@ FURTHEST_AHEAD = timedelta(days=366)
 DrillId = Annotated[str, Path(pattern=r"^DR-[A-Za-z0-9_.:-]{1,90}$", examples=["DR-4QZ7N2WK4M"])]
 
 
-class DrillPlan(Contract):
+class DrillPlan(RequestBody):
     """A one-off drill as a supervisor plans it; the checklist defaults to the drill type's."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -94,7 +95,11 @@ def _examples(**bodies: tuple[str, dict]) -> dict[str, dict]:
 
 StartBody = action_body(StartDrill)
 StepBody = action_body(StepDone)
-CompleteBody = action_body(CompleteDrill)
+FindingBody = request_body(
+    Finding, "FindingBody", category=(Category, "general"),
+    unit=(DirectoryId | None, Field(default=None, description="The unit, if the finding is in one.")),
+)
+CompleteBody = action_body(CompleteDrill, findings=(list[FindingBody], Field(default=[], max_length=50)))
 ReportBody = action_body(FileReport)
 EXAMPLES = {
     "start": _examples(now=("Start now", {}), offline=("Started while offline, sent later",

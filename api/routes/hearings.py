@@ -27,7 +27,7 @@ from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, tem
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import examples
-from api.models import DIRECTORY_ID, action_body
+from api.models import DIRECTORY_ID, RequestBody, action_body, request_body
 from steward.store.models import Building, Household, Resident
 from workflows import search
 from workflows.contracts import (
@@ -35,7 +35,6 @@ from workflows.contracts import (
     Actor,
     AwareDatetime,
     CaseState,
-    Contract,
     Kind,
     RecordCallback,
     Role,
@@ -76,19 +75,20 @@ class HearingCreated(BaseModel):
     url: str
 
 
-class ObjectionBody(Contract):
+class ObjectionBody(RequestBody):
     """An objection or question; the building and unit are the resident's own, from the directory."""
 
     text: MessageText
     occurred_at: AwareDatetime | None = None
 
 
+HearingBody = request_body(HearingPlan, "HearingPlanBody")
 HeldBody = action_body(RecordHearing)
 DecisionBody = action_body(Decide)
 CallbackBody = action_body(RecordCallback)
 
 
-class AnswerText(Contract):
+class AnswerText(RequestBody):
     """A written answer to objection `number` (in the path)."""
 
     answer: MessageText
@@ -111,7 +111,7 @@ def _check_buildings(sessions: sessionmaker[Session], building_ids: list[str]) -
     responses={200: {"model": HearingCreated, "description": "This Idempotency-Key already scheduled it."}},
 )
 async def schedule(
-    body: Annotated[HearingPlan, Body(openapi_examples=examples("hearing"))], caller: Supervisor,
+    body: Annotated[HearingBody, Body(openapi_examples=examples("hearing"))], caller: Supervisor,
     client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(
