@@ -8,6 +8,7 @@ need to wait for are posted as `Background` work, which the case drains before i
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,10 +29,13 @@ with workflow.unsafe.imports_passed_through():
         Tier,
         TierRequest,
     )
+    from workflows.local_steps import start_step
 
 NOTIFY = "notify.send"
 SEND_TIMEOUT = timedelta(seconds=30)
 LOOKUP_TIMEOUT = timedelta(seconds=15)
+# Cases started before this change told staff one after another; an escalation's notices now go together.
+STAFF_NOTICES_TOGETHER = "staff-notices-together"
 
 
 def quiet_hours_end(now: datetime, policy: SlaPolicy) -> datetime | None:
@@ -87,31 +91,31 @@ class Messenger:
 
     async def resident(self, resident_id: str) -> ResidentContact:
         """The resident's contact as it is now (opt-outs and bad channels change over time)."""
-        return await workflow.execute_activity(
+        return await start_step(
             "directory.resident_contact",
             resident_id,
             result_type=ResidentContact,
-            start_to_close_timeout=LOOKUP_TIMEOUT,
+            timeout=LOOKUP_TIMEOUT,
             summary="look up the resident's contact",
         )
 
     async def staff(self, staff_id: str) -> StaffContact | None:
         if staff_id not in self._staff:
-            self._staff[staff_id] = await workflow.execute_activity(
+            self._staff[staff_id] = await start_step(
                 "directory.staff_contact",
                 staff_id,
                 result_type=StaffContact | None,
-                start_to_close_timeout=LOOKUP_TIMEOUT,
+                timeout=LOOKUP_TIMEOUT,
                 summary="look up a staff contact",
             )
         return self._staff[staff_id]
 
     async def on_duty(self, building_id: str, tier: Tier) -> list[StaffContact]:
-        return await workflow.execute_activity(
+        return await start_step(
             "directory.on_duty_for_tier",
             TierRequest(building_id=building_id, tier=tier),
             result_type=list[StaffContact],
-            start_to_close_timeout=LOOKUP_TIMEOUT,
+            timeout=LOOKUP_TIMEOUT,
             summary=f"find tier {int(tier)} staff on duty",
         )
 
@@ -197,8 +201,12 @@ class Messenger:
             people = [c for c in [await self.staff(i) for i in dict.fromkeys(staff_ids)] if c]
             if tier is not None:
                 people += await self.on_duty(*tier)
-            for notice in self.staff_notices(people, channel, template, params, gather):
-                await self._send_logged(notice)
+            notices = self.staff_notices(people, channel, template, params, gather)
+            if workflow.patched(STAFF_NOTICES_TOGETHER):
+                await asyncio.gather(*map(self._send_logged, notices))
+            else:
+                for notice in notices:
+                    await self._send_logged(notice)
 
         self.background.start(deliver())
 

@@ -110,7 +110,8 @@ class Api:
         for case_id in self.case_ids:
             handle = self.env.client.get_workflow_handle(case_id)
             if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
+                with contextlib.suppress(RPCError):  # it may finish between the two calls
+                    await handle.terminate("test finished")
         for schedule_id in self.schedule_ids:
             with contextlib.suppress(RPCError):
                 await self.env.client.get_schedule_handle(schedule_id).delete()

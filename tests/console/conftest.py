@@ -10,6 +10,7 @@ window of a few seconds: warnings and breaches happen while the browser watches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -129,7 +131,8 @@ class Console:
         for case_id in self.case_ids:
             handle = self.env.client.get_workflow_handle(case_id)
             if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("console tests finished")
+                with contextlib.suppress(RPCError):  # it may finish between the two calls
+                    await handle.terminate("console tests finished")
 
 
 def chromium() -> str:

@@ -145,7 +145,9 @@ async def test_emergency_starts_at_tier_2_with_a_voice_call(cases: RepairCases) 
     assert state.tier is Tier.property_manager
     assert state.response_due - state.submitted_at == 5 * MINUTE
     assert state.resolution_due - state.submitted_at == 4 * HOUR
-    sent = await cases.sent_eventually(handle.id, lambda s: sum(n.template == "dispatch" for n in s) == 4)
+    sent = await cases.sent_eventually(  # the four go out together: wait for every SID
+        handle.id, lambda s: sum(n.template == "dispatch" and bool(n.sid) for n in s) == 4
+    )
     dispatched = {(n.to, n.channel) for n in sent if n.template == "dispatch"}
     assert dispatched == {
         (PLUMBER, "voice"),
