@@ -33,10 +33,11 @@ def authenticated(
 
 
 def allow(*roles: Role) -> Callable[[Actor], Actor]:
-    """A dependency admitting only `roles`; anyone else authenticated gets 403."""
+    """A dependency admitting only `roles`; anyone else authenticated gets 403 (async: no I/O, no
+    thread-pool hop)."""
     names = ", ".join(role.value for role in roles)
 
-    def guard(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
+    async def guard(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
         if actor.role not in roles:
             raise ApiError(403, f"a {actor.role.value} may not do this (allowed: {names})")
         return actor

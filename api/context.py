@@ -1,4 +1,8 @@
-"""What every request reaches through `app.state`: settings, the one Temporal client, DB sessions."""
+"""What every request reaches through `app.state`: settings, the one Temporal client, DB sessions.
+
+Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, one hop per dependency
+per request, and these only read an attribute.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,15 @@ from temporalio.client import Client
 from steward.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _client(request: Request) -> Client:
+async def _client(request: Request) -> Client:
     return request.app.state.client
 
 
-def _sessions(request: Request) -> sessionmaker[Session]:
+async def _sessions(request: Request) -> sessionmaker[Session]:
     return request.app.state.sessions
 
 

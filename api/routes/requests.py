@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
@@ -101,17 +101,20 @@ CASE_RESPONSES: dict[int | str, dict] = {
 
 
 def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) -> None:
-    """The building, unit and people named must exist: 422 otherwise."""
+    """The building, unit and people named must exist: 422 otherwise. One round trip to the database."""
+    checks = {f"no building {request.building_id} in the directory": Building.id == request.building_id}
+    if request.unit is not None:
+        checks[f"no unit {request.unit} in building {request.building_id}"] = and_(
+            Household.building_id == request.building_id, Household.unit == request.unit)
+    checks[f"no resident {request.resident_id} in the directory"] = Resident.id == request.resident_id
+    if request.subject_staff_id is not None:
+        checks[f"no staff member {request.subject_staff_id} in the directory"] = (
+            Staff.id == request.subject_staff_id)
     with sessions() as session:
-        must_exist(session, Building, request.building_id, "building")
-        if request.unit is not None and session.scalar(
-            select(Household.id).where(Household.building_id == request.building_id,
-                                       Household.unit == request.unit)
-        ) is None:
-            raise ApiError(422, f"no unit {request.unit} in building {request.building_id}")
-        must_exist(session, Resident, request.resident_id, "resident")
-        if request.subject_staff_id is not None:
-            must_exist(session, Staff, request.subject_staff_id, "staff member")
+        found = session.execute(select(*(exists().where(check) for check in checks.values()))).one()
+    for message, present in zip(checks, found, strict=True):
+        if not present:
+            raise ApiError(422, message)
 
 
 def _check_kind(request: SubmitRequest) -> None:
