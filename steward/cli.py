@@ -41,6 +41,22 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from steward.store.database import make_engine, session_factory
+    from steward.tokens import revoke_subject, revoke_token
+
+    sessions = session_factory(make_engine(settings.database))
+    if args.subject:
+        revoked = revoke_subject(sessions, args.subject)
+    else:
+        revoked = int(revoke_token(sessions, args.token))
+    if not revoked:
+        print("error: no live token to revoke (unknown, or already revoked)", file=sys.stderr)
+        return 1
+    print(f"revoked {revoked} token{'s' if revoked > 1 else ''}")
+    return 0
+
+
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
@@ -92,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["resident", "staff", "supervisor", "admin"])
     create.add_argument("--subject", required=True, help="the person's id in the directory")
     create.set_defaults(run=_token)
+    revoke = token_commands.add_parser("revoke", help="refuse a token, or every token of a person, at once")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("token", nargs="?", help="the token as it was printed")
+    which.add_argument("--subject", help="revoke every token of this person (directory id or admin name)")
+    revoke.set_defaults(run=_revoke)
     return root
 
 

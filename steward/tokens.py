@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward.store.models import ApiToken, Resident, Staff
@@ -54,10 +54,17 @@ def resolve_token(sessions: sessionmaker[Session], token: str) -> Actor | None:
 
 def revoke_token(sessions: sessionmaker[Session], token: str) -> bool:
     """Refuse the token from now on; False when it was unknown or already revoked."""
+    return _revoke(sessions, ApiToken.token_hash == _digest(token)) == 1
+
+
+def revoke_subject(sessions: sessionmaker[Session], subject: str) -> int:
+    """Refuse every live token of `subject` from now on (a lost phone, someone who left); how many."""
+    return _revoke(sessions, ApiToken.subject == subject)
+
+
+def _revoke(sessions: sessionmaker[Session], which: ColumnElement[bool]) -> int:
     with sessions.begin() as session:
         result = session.execute(
-            update(ApiToken)
-            .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
+            update(ApiToken).where(which, ApiToken.revoked_at.is_(None)).values(revoked_at=datetime.now(UTC))
         )
-        return result.rowcount == 1
+        return result.rowcount
