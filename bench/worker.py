@@ -61,12 +61,8 @@ async def run_steward(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    if hasattr(steward_worker, "steward_worker"):  # the context manager the tests use
-        async with steward_worker.steward_worker(client, settings, sessions, args.task_queue):
-            await stop.wait()
-    else:  # the earlier `build_worker(...)` factory
-        async with steward_worker.build_worker(client, settings, sessions, args.task_queue):
-            await stop.wait()
+    async with steward_worker.steward_worker(client, settings, sessions, args.task_queue):
+        await stop.wait()
 
 
 async def run_baseline(args: argparse.Namespace) -> None:

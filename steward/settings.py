@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.contracts import (
@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     temporal_ui_url: str | None = None
     hearing_notice_period: str = "7d"
     drill_notice_period: str = "3d"
+    # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
+    worker_cache_size: int = Field(default=1000, ge=0)
 
     @field_validator("timezone")
     @classmethod

@@ -64,6 +64,7 @@ async def steward_worker(
             broadcaster.send_many,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),
+        max_cached_workflows=settings.worker_cache_size,
     )
     try:
         async with worker:

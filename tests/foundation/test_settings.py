@@ -71,3 +71,12 @@ def test_bad_zone_and_quiet_hours_are_refused():
         Settings(_env_file=None, timezone="Mars/Olympus")
     with pytest.raises(ValidationError):
         Settings(_env_file=None, quiet_hours="10pm-8am")
+
+
+async def test_the_worker_keeps_as_many_cases_in_memory_as_the_setting_says(
+    monkeypatch, ts_env, sqlite_database, worker_for
+):
+    monkeypatch.setenv("STEWARD_WORKER_CACHE_SIZE", "25")
+    settings = Settings(_env_file=None, task_queue="cache-size")
+    async with worker_for(ts_env, settings, sqlite_database) as worker:
+        assert worker.config()["max_cached_workflows"] == 25
