@@ -78,6 +78,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sizes.add_argument("--idle-s", type=float, help="scenario 5: seconds of idle CPU measured")
     parser.add_argument(
         "--profile",
+        dest="py_spy",
         action="store_true",
         help="sample the API processes (1, 2) and the API, worker and sandbox (first "
         "lifecycle blocks, 3) with py-spy",
@@ -104,6 +105,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     stack = new_stack(keep=args.keep, experiments=tuple(args.experiment))
     results: dict[str, Any] = {
         "profile": args.profile,
+        "py_spy": args.py_spy,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "sizes": {k: getattr(args, k) for k in PROFILES["full"]},
@@ -129,13 +131,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if 1 in args.selected:
                 print("1. submit latency", flush=True)
                 scenarios["1_submit_latency"] = await latency.submit_latency(
-                    bench, args.submit_count, args.gap_ms / 1000, args.profile
+                    bench, args.submit_count, args.gap_ms / 1000, args.py_spy
                 )
                 lap("1")
             if 2 in args.selected:
                 print("2. staff action latency", flush=True)
                 scenarios["2_action_latency"] = await latency.action_latency(
-                    bench, args.action_count, args.gap_ms / 1000, args.profile
+                    bench, args.action_count, args.gap_ms / 1000, args.py_spy
                 )
             await bench.terminate_running()
             lap("2")
@@ -143,7 +145,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 print("3. lifecycle throughput (and 6. where the time goes)", flush=True)
                 runners = [r for r in args.runners.split(",") if r] if 6 in args.selected else []
                 result = await lifecycle.lifecycle_throughput(
-                    bench, args.users, args.block_s, args.rounds, runners, args.profile
+                    bench, args.users, args.block_s, args.rounds, runners, args.py_spy
                 )
                 scenarios["6_where_the_time_goes"] = result.pop("where_the_time_goes")
                 scenarios["3_lifecycle_throughput"] = result
@@ -338,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(results, indent=2, default=str)
-    label = args.profile + "".join(f"-{e}" for e in args.experiment)
+    # A partial run never stands in for the profile's latest complete one.
+    partial = "" if args.selected >= {1, 2, 3, 4, 5, 6} else "-s" + "".join(map(str, sorted(args.selected)))
+    label = args.profile + partial + "-py-spy" * args.py_spy + "".join(f"-{e}" for e in args.experiment)
     path = RESULTS / f"{stamp}-{label}.json"
     path.write_text(text + "\n")
     (RESULTS / f"latest-{label}.json").write_text(text + "\n")
