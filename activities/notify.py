@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -52,8 +53,17 @@ DEFAULT_GATHER = {"callback_request": "satisfaction", "dispatch": "ack", "escala
 _NO_ENVIRONMENT = {"TWILIO_REGION": "", "TWILIO_EDGE": ""}
 
 
+_PHONE_NUMBER = re.compile(r"\+?\d{7,15}")
+
+
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def without_phones(text: str) -> str:
+    """Twilio's words, fit for a failure message: those are kept in the workflow's history and the
+    worker's log, which name a notice by its key (ids only) and never quote a phone number."""
+    return _PHONE_NUMBER.sub("<phone>", text)
 
 
 def twilio_client(settings: Settings) -> Client:
@@ -132,7 +142,7 @@ class Notifier:
             return SendResult(sid=None, status="app")
         if notice.channel == Channel.sms and await asyncio.to_thread(self._opted_out, notice.to):
             await self._update(notice.key, status="failed", error_code=OPTED_OUT)
-            raise ApplicationError(f"{notice.to} has opted out of SMS", {"code": OPTED_OUT},
+            raise ApplicationError(f"{notice.key}: the phone has opted out of SMS", {"code": OPTED_OUT},
                                    type="OptedOut", non_retryable=True)
 
         if not await asyncio.to_thread(self._still_ours, notice.key, claimed_at):
@@ -145,7 +155,7 @@ class Notifier:
             raise await self._rejected(notice, error) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             await self._update(notice.key, status="retrying")
-            raise ApplicationError(f"Twilio unreachable: {type(error).__name__} {error}",
+            raise ApplicationError(f"Twilio unreachable: {type(error).__name__} {without_phones(str(error))}",
                                    type="TwilioUnavailable") from None
         await self._update(notice.key, status=status, sid=sid)
         return SendResult(sid=sid, status=status)
@@ -163,8 +173,9 @@ class Notifier:
                 )
         except (TwilioException, TimeoutError, aiohttp.ClientError) as error:
             await self._update(notice.key, status="retrying")
-            raise ApplicationError(f"Twilio unreachable while checking for an earlier send: {error}",
-                                   type="TwilioUnavailable") from None
+            raise ApplicationError(
+                f"Twilio unreachable while checking for an earlier send: {without_phones(str(error))}",
+                type="TwilioUnavailable") from None
         match = next((message for message in sent if message.body == body), None)
         return SendResult(sid=match.sid, status=match.status) if match else None
 
@@ -188,9 +199,9 @@ class Notifier:
     ) -> ApplicationError:
         """Record Twilio's refusal and say what the workflow should see."""
         code, http_status = error.code, error.status or 0
-        reason = getattr(error, "msg", None) or getattr(error, "title", "")
-        detail = {"code": code, "status": http_status, "to": notice.to, "channel": notice.channel.value}
-        message = f"Twilio refused the {notice.channel.value} to {notice.to}: {code} {reason}"
+        reason = without_phones(getattr(error, "msg", None) or getattr(error, "title", ""))
+        detail = {"code": code, "status": http_status, "channel": notice.channel.value}
+        message = f"Twilio refused the {notice.channel.value} of {notice.key}: {code} {reason}"
         if code in INVALID_NUMBER:
             await self._update(notice.key, status="failed", error_code=code,
                                resident_change=lambda s: mark_bad_channel(s, notice.to, notice.channel))
