@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 fuzz: $(STAMP)
-	$(BIN)/pytest -q -m slow -k fuzz
+	$(BIN)/pytest -q -s -m slow -k fuzz
 
 chaos: $(STAMP)
 	$(BIN)/pytest -q -s -m slow -k chaos
