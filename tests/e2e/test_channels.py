@@ -318,6 +318,33 @@ async def test_a_repeated_failed_status_callback_fails_the_attempt_once(
     assert (asked["delivery"]["status"], asked["delivery"]["error_code"]) == ("undelivered", 30003)
 
 
+async def test_a_replayed_keypress_is_answered_200_and_reopens_the_case_once(
+    steward: Steward, community: Community
+):
+    """A validly signed request sent again (an attacker's replay, or Twilio's own retry, which it cannot
+    be told from: the signature covers only the URL and the form) is answered like the first and acts
+    once: the workflow keeps the first answer to each callback attempt."""
+    resident = await community.resident(locale="zh-CN", channel="voice")
+    case_id = await community.resolved(resident)
+    call = await steward.phones.call(resident.phone, spoken(case_id), CALLBACK_MENU)
+    [gather] = call["gathers"]
+    await steward.phones.press(call["sid"], "2")
+    await steward.until(case_id, lambda s: s["reopen_count"] == 1, "reopened")
+
+    form = {"CallSid": call["sid"], "AccountSid": "AC" + "7" * 32, "From": "+15005550006",
+            "To": resident.phone, "Digits": "2"}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(gather["action"], form)
+    path = gather["action"].removeprefix(steward.base_url)
+    for _ in range(2):
+        replayed = await steward.http.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        assert replayed.status_code == 200 and "<Hangup" in replayed.text
+
+    state = await steward.until(case_id, lambda s: len(events(s, "callback_reply")) == 3, "the replays heard")
+    assert [(d["attempt"], d["satisfied"], d["accepted"]) for d in events(state, "callback_reply")] == [
+        (1, False, True), (1, False, False), (1, False, False)]
+    assert state["reopen_count"] == 1 and (state["status"], state["tier"]) == ("in_progress", 1)
+
+
 async def test_an_outage_is_retried_and_the_callback_sms_is_delivered_exactly_once(
     steward: Steward, community: Community
 ):
