@@ -2,9 +2,9 @@
 
 Each refusal is a 4xx in the one error shape that names what was wrong, and nothing starts or changes:
 the case, hearing and drill acted on keep their Temporal history to the event (a signal or an update
-would add one) and their read-model rows, the directory keeps its rows, and no workflow or schedule
-exists under the id a refused start would have had (the id an `Idempotency-Key` gives; the module's
-own case, hearing and drill prove that mapping when they are created).
+would add one), the case its read-model rows, the drill schedule its state, the directory its rows, and
+no workflow or schedule exists under the id a refused start would have had (the id an `Idempotency-Key`
+gives; the module's own case, hearing and drill prove that mapping when they are created).
 """
 
 from __future__ import annotations
@@ -233,8 +233,8 @@ Request = tuple[Target, dict[str, Any]]
 
 async def refused(world: World, requests: Iterable[Request], status: int, code: str,
                   says: str | None = None) -> None:
-    """Send each request; each must get `status` with `code` (and `says` in its message, `{field}`
-    standing for the target's text field), and afterwards nothing may have changed or started."""
+    """Send each request; each must get `status` with `code` and `says` in its message (where `{text}`,
+    `{field}` and `{phone}` stand for the target's fields); afterwards nothing may have changed or started."""
     before = await world.snapshot()
     wrong, witnesses = [], []
     for target, request in requests:
