@@ -2,7 +2,9 @@
 
 `case_events` gets one row per (case_id, seq) — a retried or replayed write hits the unique key and
 does nothing. The `cases` row is the latest summary and is only overwritten by a newer seq, so writes
-arriving out of order never roll a case back. Works the same on SQLite and PostgreSQL.
+arriving out of order never roll a case back. Works the same on SQLite and PostgreSQL. The projection
+activity writes through `record_event` and `write_case`; so does `steward reconcile --repair`, which
+rebuilds drifted rows from the workflow's own state.
 """
 
 from __future__ import annotations
@@ -53,6 +55,41 @@ def case_row(summary: CaseSummary, seq: int) -> dict:
     }
 
 
+def _insert(session: Session):
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def record_event(session: Session, *, case_id: str, seq: int, event: str, at: datetime,
+                 actor_id: str | None, device_at: datetime | None, detail: dict) -> None:
+    """One transition once: a second write of (case_id, seq) does nothing."""
+    session.execute(
+        _insert(session)(CaseEventRow)
+        .values(case_id=case_id, seq=seq, event=event, at=utc(at), actor_id=actor_id,
+                device_at=utc(device_at), detail=detail)
+        .on_conflict_do_nothing(index_elements=["case_id", "seq"])
+    )
+
+
+def write_case(session: Session, summary: CaseSummary, seq: int, replacing: int | None = None) -> bool:
+    """The case's row as of transition `seq`; True when it was written.
+
+    A projection overwrites only an older row, so writes arriving out of order never roll a case back.
+    Reconcile passes `replacing`, the `last_seq` of the row it found wrong, and overwrites only that row:
+    a projection that moved the row on meanwhile wins.
+    """
+    row = case_row(summary, seq)
+    upsert = _insert(session)(Case).values(**row)
+    only = Case.last_seq < upsert.excluded.last_seq if replacing is None else Case.last_seq == replacing
+    written = session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["case_id"],
+            set_={column: upsert.excluded[column] for column in row if column != "case_id"},
+            where=only,
+        ).returning(Case.case_id)
+    )
+    return written.first() is not None
+
+
 class Projection:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -60,26 +97,6 @@ class Projection:
     @activity.defn(name="projection.project")
     def project(self, event: CaseEvent) -> None:
         with self.sessions.begin() as session:
-            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            session.execute(
-                insert(CaseEventRow)
-                .values(
-                    case_id=event.case_id,
-                    seq=event.seq,
-                    event=event.event,
-                    at=utc(event.at),
-                    actor_id=event.actor_id,
-                    device_at=utc(event.device_at),
-                    detail=event.detail,
-                )
-                .on_conflict_do_nothing(index_elements=["case_id", "seq"])
-            )
-            row = case_row(event.state, event.seq)
-            upsert = insert(Case).values(**row)
-            session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["case_id"],
-                    set_={column: upsert.excluded[column] for column in row if column != "case_id"},
-                    where=Case.last_seq < upsert.excluded.last_seq,
-                )
-            )
+            record_event(session, case_id=event.case_id, seq=event.seq, event=event.event, at=event.at,
+                         actor_id=event.actor_id, device_at=event.device_at, detail=event.detail)
+            write_case(session, event.state, event.seq)

@@ -9,9 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from steward.store.database import unreachable
+
 log = logging.getLogger("steward.api")
+
+# How long a client should wait before trying again when the database is unreachable.
+DATABASE_RETRY_AFTER_S = 5
 
 _CODES = {
     400: "bad_request",
@@ -90,14 +96,27 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal error; it has been logged", "internal")
 
 
+async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    """Whatever needed the database (a token, a report, the directory) waits for it: 503, not 500 or
+    401. Workflows carry on meanwhile and their projections retry until it is back."""
+    if not unreachable(exc):
+        return await _unexpected(request, exc)
+    log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                getattr(exc, "orig", None) or exc)
+    return error_response(503, "the database is unreachable; try again shortly", "unavailable",
+                          {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
     for status in (401, 403, 404, 413, 422)
-}
+} | {503: {"model": ErrorBody,
+           "description": "The database or Temporal is unreachable; try again shortly."}}

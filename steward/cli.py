@@ -57,6 +57,14 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from steward.reconcile import run
+
+    return asyncio.run(run(settings, args.repair))
+
+
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
@@ -102,6 +110,11 @@ def parser() -> argparse.ArgumentParser:
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION (e.g. base)")
     migrate.set_defaults(run=_migrate)
     commands.add_parser("seed", help="create the demo community if missing").set_defaults(run=_seed)
+    reconcile = commands.add_parser(
+        "reconcile", help="compare the SQL read model with the workflows; exit 1 while they differ")
+    reconcile.add_argument("--repair", action="store_true",
+                           help="rewrite drifted rows from the workflows' own state")
+    reconcile.set_defaults(run=_reconcile)
     token = commands.add_parser("token", help="API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="print a new bearer token")

@@ -77,7 +77,9 @@ def _wait_http(url: str, proc: subprocess.Popen, name: str) -> None:
 class System:
     """The processes of one Steward, started and stopped one by one."""
 
-    def __init__(self, data_dir: Path, sla_policy: str | None = None) -> None:
+    def __init__(self, data_dir: Path, sla_policy: str | None = None,
+                 database_url: str | None = None) -> None:
+        """`database_url` replaces the SQLite file in `data_dir` (e.g. PostgreSQL behind a proxy)."""
         self.data_dir = data_dir
         self.temporal_port, self.ui_port, self.api_port, self.sandbox_port = _free_ports(4)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "TWILIO_"))}
@@ -96,7 +98,10 @@ class System:
             policy = data_dir / "policy.toml"
             policy.write_text(sla_policy, encoding="utf-8")
             self.env["STEWARD_SLA_POLICY"] = str(policy)
-        self.settings = Settings(_env_file=None, data_dir=data_dir, temporal_port=self.temporal_port)
+        if database_url is not None:
+            self.env["STEWARD_DATABASE_URL"] = database_url
+        self.settings = Settings(_env_file=None, data_dir=data_dir, temporal_port=self.temporal_port,
+                                 database_url=database_url)
         self.procs: dict[str, subprocess.Popen] = {}
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
