@@ -6,6 +6,10 @@ wait behind those tasks: 16 of a repair's 23 activities were these. As a local a
 worker already running the workflow task and is recorded as a marker. Retries are the same: until the
 database answers (backing off on a durable timer once the wait grows past a few seconds).
 
+Except for what an update handler starts (its own projection, the look-ups of the notices it posts):
+a local activity holds the workflow task until it finishes, and with it the update's answer to the
+staff app. There a regular activity lets the answer go at once.
+
 Workflows started before this change scheduled them as regular activities; `workflow.patched` keeps
 their histories replaying as they ran (the answer is remembered for the rest of the run).
 """
@@ -23,8 +27,9 @@ LOCAL_STEPS = "local-directory-and-projection"
 def start_step(
     activity: str, arg: Any, *, timeout: timedelta, summary: str, result_type: type | Any = None
 ) -> workflow.ActivityHandle[Any]:
-    """Start `activity` locally in cases started since the patch, as a regular activity before it."""
-    if workflow.patched(LOCAL_STEPS):
+    """Start `activity` locally in cases started since the patch, unless an update is waiting on the
+    workflow task; as a regular activity otherwise."""
+    if workflow.patched(LOCAL_STEPS) and workflow.current_update_info() is None:
         return workflow.start_local_activity(
             activity, arg, result_type=result_type, start_to_close_timeout=timeout, summary=summary
         )
