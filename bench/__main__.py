@@ -223,7 +223,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 "",
             ]
         )
-        for key, label in (("workflow_tasks", "workflow tasks / case"), ("activities", "activities / case")):
+        for key, label in (("workflow_tasks", "workflow tasks / case"), ("activities", "activities / case"),
+                           ("local_activities", "local activities / case")):
             out.append(["", label, fmt(st["per_case"].get(key)), fmt(bl["per_case"].get(key)), "", ""])
     if "6_where_the_time_goes" in s:
         r = s["6_where_the_time_goes"]

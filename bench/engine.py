@@ -54,6 +54,7 @@ class Phase:
     """What a Steward repair does between two outside events: activities started, timers started."""
 
     activities: int = 0
+    local_activities: int = 0
     timers: int = 0
 
 
@@ -96,7 +97,11 @@ class Lifecycle:
             *[
                 workflow.execute_activity(NOOP, i, start_to_close_timeout=ACTIVITY_TIMEOUT)
                 for i in range(count)
-            ]
+            ],
+            *[
+                workflow.execute_local_activity(NOOP, i, start_to_close_timeout=ACTIVITY_TIMEOUT)
+                for i in range(phase.local_activities)
+            ],
         )
         if sms:
             await workflow.execute_activity(SEND_SMS, args=list(sms), start_to_close_timeout=ACTIVITY_TIMEOUT)

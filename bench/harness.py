@@ -9,7 +9,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
@@ -19,6 +19,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from bench.engine import Phase, Shape
 from bench.procs import CpuMeter
 from bench.stack import Stack
+
+# How Temporal records a local activity in the history (a marker, not an activity task).
+LOCAL_ACTIVITY = "core_local_activity"
 
 REPAIR = {
     "kind": "repair",
@@ -254,7 +257,7 @@ class Bench:
 
 
 def _shape_json(shape: Shape) -> dict:
-    return {"phases": [{"activities": p.activities, "timers": p.timers} for p in shape.phases]}
+    return {"phases": [asdict(p) for p in shape.phases]}
 
 
 async def gather_limited(work: list[Awaitable[Any]], limit: int) -> list[Any]:
@@ -282,6 +285,8 @@ async def history_profile(client: Client, workflow_id: str) -> dict[str, Any]:
     for event in history.events:
         kind = event.WhichOneof("attributes").removesuffix("_event_attributes")
         kinds[kind] += 1
+        if kind == "marker_recorded" and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY:
+            kinds["local_activity"] += 1
         at = event.event_time.ToDatetime().timestamp()
         first = at if first is None else first
         last = at
@@ -302,6 +307,7 @@ async def history_profile(client: Client, workflow_id: str) -> dict[str, Any]:
     return {
         "workflow_tasks": kinds["workflow_task_completed"],
         "activities": kinds["activity_task_scheduled"],
+        "local_activities": kinds["local_activity"],
         "timers": kinds["timer_started"],
         "updates": kinds["workflow_execution_update_accepted"],
         "signals": kinds["workflow_execution_signaled"],
@@ -328,6 +334,11 @@ async def lifecycle_shape(client: Client, workflow_id: str) -> Shape:
             index = min(index + 1, 3)
         elif kind == "activity_task_scheduled_event_attributes":
             phases[index].activities += 1
+        elif (
+            kind == "marker_recorded_event_attributes"
+            and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY
+        ):
+            phases[index].local_activities += 1
         elif kind == "timer_started_event_attributes":
             phases[index].timers += 1
     return Shape(phases=phases)

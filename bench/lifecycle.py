@@ -17,6 +17,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from itertools import cycle
 from typing import Any
 
@@ -219,7 +220,7 @@ async def lifecycle_throughput(
 
 
 def _shape(shape: Shape) -> list[dict[str, int]]:
-    return [{"activities": p.activities, "timers": p.timers} for p in shape.phases]
+    return [asdict(p) for p in shape.phases]
 
 
 async def where_the_time_goes(
