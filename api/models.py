@@ -9,7 +9,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
@@ -71,14 +79,20 @@ def _refuse_hidden(value: object) -> None:
             _refuse_hidden(item)
 
 
+# Validation context for what is read back from storage: it is shown as stored, never refused.
+STORED = {"stored": True}
+
+
 class RequestBody(Contract):
     """A request body: a contract whose text, nested or not, holds no `HIDDEN_CHARACTERS`. Checked at
-    the HTTP boundary only, so a workflow never fails to decode an input it accepted before."""
+    the HTTP boundary only, so a workflow never fails to decode an input it accepted before, and a
+    row read back with `context=STORED` (an import, an older version) is listed as it is."""
 
     @field_validator("*", mode="after")
     @classmethod
-    def _plain_text(cls, value: Any) -> Any:
-        _refuse_hidden(value)
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.context != STORED:
+            _refuse_hidden(value)
         return value
 
 

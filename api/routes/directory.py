@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from api.auth import Admin
 from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import DIRECTORY_ID, DirectoryId, Page, RequestBody
+from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
 from steward.store.models import Building, Household, Resident, Staff
 from workflows.contracts import Locale, ShortText, Tier
 
@@ -87,7 +87,7 @@ def _page(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: 
     if after is not None:
         query = query.where(table.id > after)
     with sessions() as session:
-        rows = [entry.model_validate(row) for row in session.scalars(query)]
+        rows = [entry.model_validate(row, context=STORED) for row in session.scalars(query)]
     return Page[entry](items=rows, next_page_token=rows[-1].id if len(rows) == limit else None)
 
 

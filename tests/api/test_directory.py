@@ -79,3 +79,19 @@ async def test_lists_are_paged_by_id(api: Api) -> None:
     assert seen == sorted(seen)
     assert {f"R{n:03d}" for n in range(1, 25)} <= set(seen)
     assert len(seen) == len(set(seen))
+
+
+async def test_a_stored_entry_with_hidden_characters_is_still_listed(api: Api) -> None:
+    """Rows loaded by SQL (an import, an older version) may hold what a request body may not: the
+    directory lists them as stored rather than failing the whole page."""
+    from steward.store.models import Resident
+
+    resident = fresh("R")
+    with api.database.sessions.begin() as session:
+        session.add(Resident(id=resident, household_id="H-B1-101", name="Imported\x1b[0m Li", phone=None,
+                             locale="en", preferred_channel="sms", opted_out=False, bad_channels=[]))
+    listed = await api.call("admin", "GET", f"/residents?limit=1&page_token={resident[:-1]}")
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["items"][0] == {
+        "id": resident, "household_id": "H-B1-101", "name": "Imported\x1b[0m Li", "phone": None,
+        "locale": "en", "preferred_channel": "sms", "opted_out": False}
