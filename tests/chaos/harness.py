@@ -291,8 +291,13 @@ class Driver:
     async def through_to_closed(self, index: int, within: float, reply_after: asyncio.Event) -> str:
         """Submit, acknowledge, resolve; once `reply_after` is set the resident answers the callback SMS
         with 1; wait for closed. (Holding the answer keeps every case open while faults go in.)"""
-        resident_phone = self.residents[index][1]
         case_id = await self.acknowledged(index, within)
+        return await self.resolved_to_closed(index, case_id, within, reply_after)
+
+    async def resolved_to_closed(self, index: int, case_id: str, within: float,
+                                 reply_after: asyncio.Event) -> str:
+        """Resolve the acknowledged case of resident `index`, then as `through_to_closed`."""
+        resident_phone = self.residents[index][1]
         await self.act(case_id, "resolve", {"note": "Replaced the washer."})
 
         async def asked() -> list[dict]:
