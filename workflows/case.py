@@ -54,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from workflows.ladder import EscalationLadder, EscalationReason
-    from workflows.local_steps import start_step
     from workflows.messenger import Messenger
 
 Detail = dict[str, str | int | bool | None]
@@ -188,11 +187,11 @@ class CaseWorkflow:
 
     async def dispatch(self) -> None:
         """Choose the handler; with nobody fitting, the case starts at tier 1 and says so."""
-        found = await start_step(
+        found = await workflow.execute_activity(
             "directory.dispatch",
             self.dispatch_request(),
             result_type=DispatchResult,
-            timeout=DISPATCH_TIMEOUT,
+            start_to_close_timeout=DISPATCH_TIMEOUT,
             summary="choose a handler by skill, building and load",
         )
         first = self.policy.for_severity(self.severity).first_tier
@@ -395,7 +394,12 @@ class CaseWorkflow:
             state=self.summary(),
         )
         self.background.start(
-            start_step("projection.project", projected, timeout=PROJECT_TIMEOUT, summary=f"project {event}")
+            workflow.start_activity(
+                "projection.project",
+                projected,
+                start_to_close_timeout=PROJECT_TIMEOUT,
+                summary=f"project {event}",
+            )
         )
 
     def _upsert_search_attributes(self) -> None:

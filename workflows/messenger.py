@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         Tier,
         TierRequest,
     )
-    from workflows.local_steps import start_step
 
 NOTIFY = "notify.send"
 SEND_TIMEOUT = timedelta(seconds=30)
@@ -91,31 +90,31 @@ class Messenger:
 
     async def resident(self, resident_id: str) -> ResidentContact:
         """The resident's contact as it is now (opt-outs and bad channels change over time)."""
-        return await start_step(
+        return await workflow.execute_activity(
             "directory.resident_contact",
             resident_id,
             result_type=ResidentContact,
-            timeout=LOOKUP_TIMEOUT,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
             summary="look up the resident's contact",
         )
 
     async def staff(self, staff_id: str) -> StaffContact | None:
         if staff_id not in self._staff:
-            self._staff[staff_id] = await start_step(
+            self._staff[staff_id] = await workflow.execute_activity(
                 "directory.staff_contact",
                 staff_id,
                 result_type=StaffContact | None,
-                timeout=LOOKUP_TIMEOUT,
+                start_to_close_timeout=LOOKUP_TIMEOUT,
                 summary="look up a staff contact",
             )
         return self._staff[staff_id]
 
     async def on_duty(self, building_id: str, tier: Tier) -> list[StaffContact]:
-        return await start_step(
+        return await workflow.execute_activity(
             "directory.on_duty_for_tier",
             TierRequest(building_id=building_id, tier=tier),
             result_type=list[StaffContact],
-            timeout=LOOKUP_TIMEOUT,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
             summary=f"find tier {int(tier)} staff on duty",
         )
 
