@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -45,6 +46,7 @@ Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
 REQUEST_KINDS = (Kind.repair, Kind.complaint)
 _WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP")}
+REQUEST_ID = re.compile(r"(RP|CP)-[A-Z2-7]{10}")
 
 
 @contextmanager
@@ -83,6 +85,11 @@ def case_id_for(kind: Kind, caller: Actor, idempotency_key: str) -> str:
     """
     _, prefix = workflow_for(kind)
     return code_for(prefix, caller, idempotency_key)
+
+
+def is_request_id(case_id: str) -> bool:
+    """An id `case_id_for` makes: its prefix alone says it is a repair or a complaint."""
+    return REQUEST_ID.fullmatch(case_id) is not None
 
 
 def code_for(prefix: str, caller: Actor, idempotency_key: str) -> str:
@@ -199,7 +206,9 @@ async def update_case(client: Client, case_id: str, update: str, action: BaseMod
                 update, action, result_type=result_type, rpc_timeout=RPC_TIMEOUT
             )
     except ApiError as error:
-        if error.status == 404:
+        if error.status == 404:  # no running workflow: closed, unless there never was one (404)
+            with temporal_answers(case_id):
+                await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
             raise ApiError(409, f"case {case_id} is closed", "closed") from error
         raise
     except WorkflowUpdateFailedError as error:

@@ -78,9 +78,11 @@ async def test_the_actor_comes_from_the_token_never_from_the_body(api: Api) -> N
     assert (await api.state(case_id))["owner_id"] is None
 
 
-async def test_actions_on_an_unknown_case_are_404(api: Api) -> None:
+@pytest.mark.parametrize("case_id", ["RP-DOESNOTEXIST", "RP-AAAAAAAAAA", "CP-2222222222"])
+async def test_actions_on_an_unknown_case_are_404(api: Api, case_id: str) -> None:
+    """Whether or not the id is one the API could have made (staff updates on those skip the look-up)."""
     for action, body in [("acknowledge", {}), ("progress", {"note": "hello"}), ("resolve", {"note": "done"})]:
-        response = await api.call("staff", "POST", f"/requests/RP-DOESNOTEXIST/{action}", body)
+        response = await api.call("staff", "POST", f"/requests/{case_id}/{action}", body)
         assert response.status_code == 404, (action, response.text)
         assert response.json()["error"]["code"] == "not_found"
 
