@@ -1,9 +1,11 @@
 """A TCP proxy a test owns, between Steward and a real server (PostgreSQL), that the test can cut.
 
 While cut, every open connection is reset and every new one is reset as it arrives, so to Steward the
-database has gone away exactly as when its host drops off the network; `restore` lets connections
-through again on the same address. The proxy runs its own event loop on a thread of its own, so the
-code under test may block on the database from any thread, the test's event loop included.
+database has gone away exactly as when its host drops off the network; while stalled, open connections
+are reset and new ones are accepted but never answered, as behind a firewall that drops packets;
+`restore` lets connections through again on the same address. The proxy runs its own event loop on
+a thread of its own, so the code under test may block on the database from any thread, the test's
+event loop included.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class TcpProxy:
         self.port = 0
         self.cuts = 0
         self._cut = False
+        self._stalled: asyncio.Event | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy", daemon=True)
@@ -47,11 +50,22 @@ class TcpProxy:
         self._run(self._reset_all(cut=True))
         self.cuts += 1
 
+    def stall(self) -> None:
+        """The database stops answering: new connections hang, as to a host that drops packets."""
+        self._run(self._stall())
+
     def restore(self) -> None:
         self._run(self._reset_all(cut=False))
 
+    async def _stall(self) -> None:
+        await self._reset_all(cut=False)
+        self._stalled = asyncio.Event()
+
     async def _reset_all(self, cut: bool) -> None:
         self._cut = cut
+        if self._stalled is not None:
+            self._stalled.set()
+            self._stalled = None
         for writer in list(self._open):
             writer.transport.abort()
         self._open.clear()
@@ -66,7 +80,9 @@ class TcpProxy:
         await asyncio.gather(*pending, return_exceptions=True)
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        if self._cut:
+        if self._stalled is not None:
+            await self._stalled.wait()
+        if self._cut or client_writer.is_closing():
             client_writer.transport.abort()
             return
         try:

@@ -34,7 +34,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.cases import case_state
 from api.errors import DATABASE_RETRY_AFTER_S
 from steward.reconcile import reconcile
-from steward.store.database import make_engine, session_factory
+from steward.store.database import CONNECT_TIMEOUT_S, make_engine, session_factory
 from steward.store.models import Case, CaseEventRow, Notification
 from steward.temporal import connect
 from tests.api.conftest import REPAIR, policy_file, running_api  # noqa: F401 - running_api is a fixture
@@ -161,6 +161,24 @@ async def test_with_the_database_cut_off_the_api_answers_503_cases_carry_on_and_
         await eventually(agreement, lambda report: report.drifted == 0, "read model caught up", PATIENCE_S)
         final = await steward_reconcile(api.settings, target, tmp_path)
         assert (final.returncode, final.stdout) == (0, "checked 1, drifted 0, repaired 0\n"), final.stdout
+
+
+async def test_a_database_that_stops_answering_is_a_503_not_a_hung_request(
+        running_api, dev_env: WorkflowEnvironment, cut_off_database: CutOffDatabase,  # noqa: F811
+) -> None:
+    """Packets dropped, not refused: connecting gives up after `CONNECT_TIMEOUT_S` and the answer is
+    the same 503 (the client below would give up long before the operating system does)."""
+    db = cut_off_database
+    async with running_api(dev_env, db.steward) as api:
+        case_id = await api.submit()
+        db.proxy.stall()
+        try:
+            stalled = await asyncio.wait_for(
+                api.call("supervisor", "GET", f"/requests/{case_id}"), CONNECT_TIMEOUT_S * 6)
+        finally:
+            db.proxy.restore()
+        assert_unavailable(stalled)
+        assert (await api.call("supervisor", "GET", f"/requests/{case_id}")).status_code == 200
 
 
 def _lines(log: Path, *parts: str) -> int:
