@@ -93,7 +93,7 @@ CASE_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"application/json": {"example": CASE_STATE_EXAMPLE}}},
     409: {"model": ErrorBody, "description": "The workflow refused the action (the reason says why), "
           "or the case is closed."},
-    503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
+    503: {"model": ErrorBody, "description": "The database, Temporal or the worker is unavailable."},
     504: {"model": ErrorBody, "description": "No answer in time."},
 }
 
@@ -141,7 +141,7 @@ def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
     responses={
         200: {"model": Submission, "description": "This Idempotency-Key already submitted the same request."},
         409: {"model": ErrorBody, "description": "This Idempotency-Key was used for a different request."},
-        503: {"model": ErrorBody, "description": "Temporal is unavailable."},
+        503: {"model": ErrorBody, "description": "The database or Temporal is unavailable."},
     },
 )
 async def submit(
