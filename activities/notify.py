@@ -38,6 +38,7 @@ VOICE_PATH = "/webhooks/twilio/voice"
 STATUS_PATH = "/webhooks/twilio/status"
 TWILIO_TIMEOUT = 15.0
 CLOCK_SKEW = timedelta(seconds=5)
+MIN_SEND_WINDOW_S = 1.0
 
 # Twilio error codes that say the number cannot be reached on that channel (magic test numbers
 # included: 21211/21217 invalid, 21214/21612 unroutable, 21216 blocked, 21614 not a mobile, 30006
@@ -58,6 +59,19 @@ _PHONE_NUMBER = re.compile(r"\+?\d{7,15}")
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def send_window() -> float:
+    """Seconds this try may still spend calling Twilio. A call must be over before Temporal can start
+    the next try (this one's start-to-close time-out, less the clock skew): that try looks for an
+    earlier send before sending, and would miss an SMS that reached Twilio after it looked."""
+    if not activity.in_activity():
+        return TWILIO_TIMEOUT
+    info = activity.info()
+    if info.start_to_close_timeout is None:
+        return TWILIO_TIMEOUT
+    ends = info.started_time + info.start_to_close_timeout - CLOCK_SKEW
+    return min(TWILIO_TIMEOUT, (ends - now()).total_seconds())
 
 
 def without_phones(text: str) -> str:
@@ -148,8 +162,12 @@ class Notifier:
         if not await asyncio.to_thread(self._still_ours, notice.key, claimed_at):
             raise ApplicationError(f"a later try of {notice.key} took over this send",
                                    type="SendSuperseded")
+        window = send_window()
+        if window < MIN_SEND_WINDOW_S:
+            raise ApplicationError(f"{notice.key}: too little of this try is left to call Twilio safely",
+                                   type="SendWindowClosed")
         try:
-            async with asyncio.timeout(TWILIO_TIMEOUT):
+            async with asyncio.timeout(window):
                 sid, status = await self._create(notice, body)
         except (TwilioRestException, TwilioServiceException) as error:
             raise await self._rejected(notice, error) from None

@@ -7,10 +7,14 @@ fetches and inbound SMS exactly as the sandbox sends them, and every one must ca
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
-from temporalio.exceptions import ApplicationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from twilio.request_validator import RequestValidator
 
 from activities.messages import render
@@ -415,3 +419,35 @@ class socket_closed:
 
     def __exit__(self, *_exc) -> None:
         return None
+
+
+@workflow.defn(name="SendOnceForTest")
+class SendOnce:
+    """notify.send as a case runs it, with the start-to-close time-out the test chooses and no retry."""
+
+    @workflow.run
+    async def run(self, sent: Notice, seconds: float) -> str:
+        try:
+            await workflow.execute_activity(
+                "notify.send", sent, start_to_close_timeout=timedelta(seconds=seconds),
+                retry_policy=RetryPolicy(maximum_attempts=1))
+        except ActivityError as error:
+            return getattr(error.cause, "type", None) or "failed"
+        return "sent"
+
+
+async def test_a_try_too_close_to_its_time_out_does_not_call_twilio(notifier, receiver, sandbox_http, ts_env):
+    """Temporal starts the next try once this one's start-to-close time-out has passed, and that try
+    looks for an earlier send before sending: an SMS that reached Twilio after the look would go out
+    twice. So a try calls Twilio only while its call can be over well before that time-out."""
+    phone = unique_phone()
+    async with Worker(ts_env.client, task_queue="send-window", workflows=[SendOnce],
+                      activities=[notifier.send], workflow_runner=UnsandboxedWorkflowRunner()):
+        too_late = await ts_env.client.execute_workflow(
+            SendOnce.run, args=[notice(phone), 3.0], id=f"send-window-{phone}", task_queue="send-window")
+        assert too_late == "SendWindowClosed"
+        assert await get_json(sandbox_http, "/sandbox/messages", to=phone) == []
+        in_time = await ts_env.client.execute_workflow(
+            SendOnce.run, args=[notice(phone), 30.0], id=f"send-window-ok-{phone}", task_queue="send-window")
+        assert in_time == "sent"
+        assert len(await get_json(sandbox_http, "/sandbox/messages", to=phone)) == 1
