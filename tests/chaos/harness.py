@@ -17,6 +17,8 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -322,3 +324,19 @@ class Driver:
             counts = Counter(m["body"] for m in sent)
             found += [(phone, body, n) for body, n in counts.items() if n > 1]
         return found
+
+
+@asynccontextmanager
+async def driving(system: System, residents: int) -> AsyncIterator[Driver]:
+    """The system's processes started and a driver for `residents` set up over HTTP; all stopped after."""
+    await asyncio.to_thread(system.start)
+    try:
+        async with (
+            httpx.AsyncClient(base_url=system.api_url, timeout=30) as http,
+            httpx.AsyncClient(base_url=system.sandbox_url, timeout=30) as phones,
+        ):
+            driver = Driver(system, http, phones)
+            await driver.setup(residents)
+            yield driver
+    finally:
+        await asyncio.to_thread(system.stop)

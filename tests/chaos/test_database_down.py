@@ -38,7 +38,7 @@ from steward.store.database import CONNECT_TIMEOUT_S, make_engine, session_facto
 from steward.store.models import Case, CaseEventRow, Notification
 from steward.temporal import connect
 from tests.api.conftest import REPAIR, policy_file, running_api  # noqa: F401 - running_api is a fixture
-from tests.chaos.harness import Driver, System, eventually
+from tests.chaos.harness import System, driving, eventually
 from tests.chaos.tcp_proxy import TcpProxy
 from tests.conftest import Database, _seeded
 from tests.foundation.test_reconcile import steward_reconcile
@@ -205,20 +205,14 @@ async def _database_cut_off(tmp_path: Path, postgres_url: str, cases: int, downt
     proxy = TcpProxy(real.host, real.port).start()
     system = System(tmp_path, sla_policy=SLOW_POLICY.format(resolution=resolution_s),
                     database_url=postgres_url.replace(f":{real.port}/", f":{proxy.port}/"))
-    await asyncio.to_thread(system.start)
     try:
-        async with (
-            httpx.AsyncClient(base_url=system.api_url, timeout=30) as http,
-            httpx.AsyncClient(base_url=system.sandbox_url, timeout=30) as phones,
-        ):
-            driver = Driver(system, http, phones)
-            await driver.setup(cases)
+        async with driving(system, cases) as driver:
             case_ids = await asyncio.gather(*(driver.acknowledged(i, within) for i in range(cases)))
 
             proxy.cut()
             system.faults += 1
             cut_at, cut_clock = datetime.now(UTC), time.monotonic()
-            assert (await http.get("/readyz")).status_code == 503
+            assert (await driver.http.get("/readyz")).status_code == 503
             back = asyncio.Event()
             closing = [asyncio.create_task(driver.resolved_to_closed(i, case_id, within, back))
                        for i, case_id in enumerate(case_ids)]
@@ -270,7 +264,6 @@ async def _database_cut_off(tmp_path: Path, postgres_url: str, cases: int, downt
             assert late == breached, f"resolved after the deadline but not breached: {late - breached}"
             assert {c for c in case_ids if any(c in m["body"] for m in escalations)} == breached
     finally:
-        await asyncio.to_thread(system.stop)
         proxy.stop()
 
 

@@ -15,55 +15,45 @@ import asyncio
 import os
 import random
 
-import httpx
 import pytest
 
-from tests.chaos.harness import Driver, System
+from tests.chaos.harness import System, driving
 
 PATIENCE_S = 180.0
 
 
 async def _worker_killed(tmp_path, cases: int, kills: int, within: float) -> None:
     system = System(tmp_path)
-    await asyncio.to_thread(system.start)
     rng = random.Random(os.environ.get("CHAOS_SEED", "steward"))
-    try:
-        async with (
-            httpx.AsyncClient(base_url=system.api_url, timeout=30) as http,
-            httpx.AsyncClient(base_url=system.sandbox_url, timeout=30) as phones,
-        ):
-            driver = Driver(system, http, phones)
-            await driver.setup(cases)
-            faults_in = asyncio.Event()
+    async with driving(system, cases) as driver:
+        faults_in = asyncio.Event()
 
-            async def chaos() -> None:
-                for _ in range(kills):
-                    await asyncio.sleep(rng.uniform(1.0, 5.0))
-                    await asyncio.to_thread(system.kill, "worker")
-                    await asyncio.sleep(rng.uniform(0.2, 2.0))
-                    await asyncio.to_thread(system.start_worker)
-                faults_in.set()
+        async def chaos() -> None:
+            for _ in range(kills):
+                await asyncio.sleep(rng.uniform(1.0, 5.0))
+                await asyncio.to_thread(system.kill, "worker")
+                await asyncio.sleep(rng.uniform(0.2, 2.0))
+                await asyncio.to_thread(system.start_worker)
+            faults_in.set()
 
-            limit = asyncio.Semaphore(50)
+        limit = asyncio.Semaphore(50)
 
-            async def one(index: int) -> str:
-                async with limit:
-                    return await driver.through_to_closed(index, within, faults_in)
+        async def one(index: int) -> str:
+            async with limit:
+                return await driver.through_to_closed(index, within, faults_in)
 
-            chaos_task = asyncio.create_task(chaos())
-            closed = await asyncio.gather(*(one(i) for i in range(cases)))
-            await chaos_task
-            repeated = system.repeated_events(closed)
-            duplicates = await driver.duplicate_messages()
-            print(f"\nchaos worker-killed: cases in flight {cases}, faults injected {system.faults} "
-                  f"(worker SIGKILL), cases closed {len(closed)}, "
-                  f"duplicates found {len(duplicates) + len(repeated)}")
-            assert len(closed) == cases
-            assert system.faults == kills
-            assert repeated == {}, f"transitions recorded twice: {repeated}"
-            assert duplicates == [], f"messages sent twice: {duplicates}"
-    finally:
-        await asyncio.to_thread(system.stop)
+        chaos_task = asyncio.create_task(chaos())
+        closed = await asyncio.gather(*(one(i) for i in range(cases)))
+        await chaos_task
+        repeated = system.repeated_events(closed)
+        duplicates = await driver.duplicate_messages()
+        print(f"\nchaos worker-killed: cases in flight {cases}, faults injected {system.faults} "
+              f"(worker SIGKILL), cases closed {len(closed)}, "
+              f"duplicates found {len(duplicates) + len(repeated)}")
+        assert len(closed) == cases
+        assert system.faults == kills
+        assert repeated == {}, f"transitions recorded twice: {repeated}"
+        assert duplicates == [], f"messages sent twice: {duplicates}"
 
 
 async def test_chaos_worker_killed_fast_slice(tmp_path):
