@@ -375,22 +375,19 @@ class CaseWorkflow:
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
         """One transition: into the timeline, the search attributes and (in the background) SQL."""
-        now = workflow.now()
-        actor = action.actor if action else actor
-        device_at = action.occurred_at if action else None
+        entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
         self._seq += 1
-        self.timeline.append(
-            TimelineEntry(at=now, device_at=device_at, actor=actor, event=event, detail=detail or {})
-        )
+        self.timeline.append(entry)
         self._upsert_search_attributes()
+        assert entry.actor is not None
         projected = CaseEvent(
             case_id=self.case_id,
             seq=self._seq,
             event=event,
-            at=now,
-            actor_id=actor.id,
-            device_at=device_at,
-            detail=detail or {},
+            at=entry.at,
+            actor_id=entry.actor.id,
+            device_at=entry.device_at,
+            detail=entry.detail,
             state=self.summary(),
         )
         self.background.start(

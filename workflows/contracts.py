@@ -313,6 +313,13 @@ class TimelineEntry(Contract):
     event: str
     detail: dict[str, str | int | bool | None] = {}
 
+    @classmethod
+    def recorded(cls, at: datetime, event: str, detail: dict[str, str | int | bool | None] | None = None,
+                 actor: Actor = SYSTEM, action: Action | None = None) -> TimelineEntry:
+        """An entry as every workflow keeps one: a person's action names its actor and device time."""
+        return cls(at=at, device_at=action.occurred_at if action else None,
+                   actor=action.actor if action else actor, event=event, detail=detail or {})
+
 
 class CallbackRecord(Contract):
     result: CallbackResult

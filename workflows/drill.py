@@ -345,15 +345,7 @@ class DrillWorkflow:
     def note(
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
-        self.timeline.append(
-            TimelineEntry(
-                at=workflow.now(),
-                device_at=action.occurred_at if action else None,
-                actor=action.actor if action else actor,
-                event=event,
-                detail=detail or {},
-            )
-        )
+        self.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail, actor, action))
 
     # --- query ----------------------------------------------------------------------------------------
 
@@ -537,7 +529,7 @@ class DrillSurveyWorkflow:
         return counts
 
     def note(self, event: str, detail: Detail | None = None) -> None:
-        self.timeline.append(TimelineEntry(at=workflow.now(), actor=SYSTEM, event=event, detail=detail or {}))
+        self.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail))
 
     @workflow.query
     def progress(self) -> list[TimelineEntry]:

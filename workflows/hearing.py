@@ -348,15 +348,7 @@ class HearingWorkflow:
     def note(
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
-        self.progress.timeline.append(
-            TimelineEntry(
-                at=workflow.now(),
-                device_at=action.occurred_at if action else None,
-                actor=action.actor if action else actor,
-                event=event,
-                detail=detail or {},
-            )
-        )
+        self.progress.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail, actor, action))
 
     # --- query -----------------------------------------------------------------------------------
 
