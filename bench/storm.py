@@ -113,12 +113,19 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
         ],
         16,
     )
-    started_s = time.monotonic() - began
-    settled_s = started_s + await wait_idle(bench, ("steward_worker",), lead)
+    return await measured(bench, codes, at, lead, time.monotonic() - began, "steward_worker", TEAM_LEADS)
+
+
+async def measured(bench: Bench, codes: list[str], at: datetime, lead: float, started_s: float,
+                   worker: str, phones: list[str]) -> dict[str, Any]:
+    """One side's storm once its cases are started: wait for its worker to settle, then collect the
+    escalation SMS to `phones` and the CPU the storm cost."""
+    n = len(codes)
+    settled_s = started_s + await wait_idle(bench, (worker,), lead)
     await bench.reset_sandbox()
     left = (at - datetime.now(UTC)).total_seconds()
     meter = bench.cpu().start()
-    found = await collect(bench, TEAM_LEADS, n, max(left, 0) + 60 + n * 0.5)
+    found = await collect(bench, phones, n, max(left, 0) + 60 + n * 0.5)
     cpu = meter.stop()
     return {
         "n": n,
@@ -148,22 +155,7 @@ async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, A
         ],
         16,
     )
-    started_s = time.monotonic() - began
-    settled_s = started_s + await wait_idle(bench, ("baseline_worker",), lead)
-    await bench.reset_sandbox()
-    left = (at - datetime.now(UTC)).total_seconds()
-    meter = bench.cpu().start()
-    found = await collect(bench, TEAM_LEADS[:1], n, max(left, 0) + 60 + n * 0.5)
-    cpu = meter.stop()
-    return {
-        "n": n,
-        "deadline": at.isoformat(),
-        "start_rate_per_s": round(n / started_s, 1),
-        "settled_before_deadline": settled_s < lead,
-        "settled_s": round(settled_s, 1),
-        "lead_s": lead,
-        "cpu_s": cpu,
-    } | lateness(found, at, codes)
+    return await measured(bench, codes, at, lead, time.monotonic() - began, "baseline_worker", TEAM_LEADS[:1])
 
 
 async def deadline_storm(bench: Bench, n: int) -> dict[str, Any]:
