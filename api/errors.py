@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from steward.limits import RateLimited
 from steward.store.database import unreachable
 
 log = logging.getLogger("steward.api")
@@ -30,6 +31,7 @@ _CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
+    429: "rate_limited",
     503: "unavailable",
     504: "timeout",
 }
@@ -107,8 +109,13 @@ async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONRespons
                           {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
+async def _rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+    return error_response(429, exc.message, "rate_limited", {"Retry-After": str(exc.retry_after_s)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)

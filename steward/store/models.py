@@ -153,3 +153,16 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
     case_id: Mapped[str | None] = mapped_column(String(100), index=True)
     outcome: Mapped[str] = mapped_column(String(32))
+
+
+class RateHit(Base):
+    """One counted action (a submission, a sign-in code, an objection) for the shared rate limits.
+
+    Kept in the database so every API replica counts the same hits; rows older than the longest
+    window are pruned as new hits arrive."""
+
+    __tablename__ = "rate_hits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
