@@ -139,6 +139,9 @@ class Notification(Base):
     error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The person a notice is for (staff or resident id) and when they opened it in the app.
+    recipient_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    read_at: Mapped[datetime | None]
 
 
 class InboundMessage(Base):
