@@ -382,6 +382,11 @@ PROMPTS: dict[str, Template] = {
         ZH: "【物业服务中心】听证会 {code} 未能登记您的意见：{reason}",
         EN: "[Property Service Centre] Hearing {code} could not take your comment: {reason}",
     }),
+    "sign_in_code": Template({
+        ZH: "【物业服务中心】您的登录验证码为 {sign_in_code}，{minutes} 分钟内有效。请勿告诉他人。",
+        EN: "[Property Service Centre] Your sign-in code is {sign_in_code}. It is valid for {minutes} "
+            "minutes. Do not share it.",
+    }),
     "reply.opted_out": Template({
         ZH: "【物业服务中心】您已退订短信通知，回访将改为电话联系。回复START可恢复。",
         EN: "[Property Service Centre] You will no longer receive SMS from us; we will call instead. "

@@ -17,6 +17,7 @@ from temporalio.client import Client
 from api.errors import error_response, install_error_handlers
 from api.routes import (
     at_risk,
+    auth,
     console,
     directory,
     drill_schedules,
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
-                   webhooks, reports, console):
+                   webhooks, reports, console, auth):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

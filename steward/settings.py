@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     temporal_ui_url: str | None = None
     hearing_notice_period: str = "7d"
     drill_notice_period: str = "3d"
+    # The staff app: how long an app sign-in lasts, how long an app notice may stay unread before it also
+    # goes by SMS (never longer than the case's response window), and where photos are kept.
+    app_token_ttl: str = "30d"
+    app_notice_sms_after: str = "10m"
+    photo_dir: Path | None = None
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
 
@@ -103,7 +108,7 @@ class Settings(BaseSettings):
             raise ValueError("quiet hours look like 22:00-08:00")
         return value
 
-    @field_validator("hearing_notice_period", "drill_notice_period")
+    @field_validator("hearing_notice_period", "drill_notice_period", "app_token_ttl", "app_notice_sms_after")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -118,6 +123,14 @@ class Settings(BaseSettings):
     def drill_rules(self) -> DrillRules:
         """A drill's deadlines; residents are told of a drill at least `drill_notice_period` ahead."""
         return DrillRules(notice_period=parse_duration(self.drill_notice_period))
+
+    @property
+    def app_token_lifetime(self) -> timedelta:
+        return parse_duration(self.app_token_ttl)
+
+    @property
+    def photos(self) -> Path:
+        return self.photo_dir or self.data_dir / "photos"
 
     @property
     def database(self) -> str:

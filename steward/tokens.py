@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward.store.models import ApiToken, Resident, Staff
@@ -28,26 +28,36 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(sessions: sessionmaker[Session], role: Role, subject: str) -> str:
-    """A new token for `subject` acting as `role`; the clear text is returned once and never stored."""
+def create_token(sessions: sessionmaker[Session], role: Role, subject: str,
+                 lifetime: timedelta | None = None) -> str:
+    """A new token for `subject` acting as `role`, for `lifetime` (for good without one); the clear
+    text is returned once and never stored."""
+    with sessions.begin() as session:
+        return issue_token(session, role, subject, lifetime)
+
+
+def issue_token(session: Session, role: Role, subject: str, lifetime: timedelta | None = None) -> str:
+    """`create_token` in the caller's transaction (the app's sign-in closes its code in the same one)."""
     role = Role(role)
     if role is Role.system:
         raise UnknownSubject("the system role acts inside workflows and gets no API token")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with sessions.begin() as session:
-        table = _DIRECTORY.get(role)
-        if table is not None and session.get(table, subject) is None:
-            raise UnknownSubject(f"no {table.__tablename__} entry {subject!r} for a {role.value} token")
-        session.add(ApiToken(token_hash=_digest(token), role=role.value, subject=subject,
-                             created_at=datetime.now(UTC), revoked_at=None))
+    table = _DIRECTORY.get(role)
+    if table is not None and session.get(table, subject) is None:
+        raise UnknownSubject(f"no {table.__tablename__} entry {subject!r} for a {role.value} token")
+    now = datetime.now(UTC)
+    session.add(ApiToken(token_hash=_digest(token), role=role.value, subject=subject, created_at=now,
+                         revoked_at=None, expires_at=now + lifetime if lifetime is not None else None))
     return token
 
 
 def resolve_token(sessions: sessionmaker[Session], token: str) -> Actor | None:
-    """The person a live token stands for; None for an unknown or revoked token."""
+    """The person a live token stands for; None for an unknown, revoked or expired token."""
     with sessions() as session:
         row = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+            select(ApiToken).where(
+                ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
+                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)))
         ).one_or_none()
         return Actor(id=row.subject, role=Role(row.role)) if row else None
 

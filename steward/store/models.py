@@ -67,6 +67,8 @@ class ApiToken(Base):
     subject: Mapped[str] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # App sign-ins expire (`STEWARD_APP_TOKEN_TTL`); tokens made by `steward token create` do not.
+    expires_at: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -169,3 +171,37 @@ class RateHit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
+
+
+class SignInCode(Base):
+    """A 6-digit code sent by SMS for the app's sign-in, kept only as a salted hash; it expires, allows
+    a few tries and is used once. A new code for the same phone replaces the ones before it."""
+
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None]
+
+
+class Photo(Base):
+    """A photo attached to a case's note or resolution: the bytes live in the photo store, the
+    workflow's history holds only the id."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(100), index=True)
+    uploaded_by: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

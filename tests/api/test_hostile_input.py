@@ -110,6 +110,10 @@ TARGETS = [
            "name": "A new neighbour", "phone": "+8613800007777"}, text="name", phone="phone"),
     Target("staff member", "admin", "/staff", {"id": "SHOSTILE", "name": "A new plumber", "tier": 0,
            "phone": "+8613900007777"}, text="name", phone="phone"),
+    Target("sign-in code", "resident", "/auth/code", {"phone": "+8613900007778"}, phone="phone",
+           typed="phone"),
+    Target("sign-in token", "resident", "/auth/token", {"phone": "+8613900007778", "code": "123456"},
+           phone="phone", typed="code"),
 ]
 WITH_TEXT = [target for target in TARGETS if target.text]
 WITH_PHONE = [target for target in TARGETS if target.phone]
