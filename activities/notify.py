@@ -178,6 +178,16 @@ class Notifier:
         await self._update(notice.key, status=status, sid=sid)
         return SendResult(sid=sid, status=status)
 
+    @activity.defn(name="notify.app_notice_read")
+    async def app_notice_read(self, key: str) -> bool:
+        """Whether the person opened this app notice in the app (its `read_at`)."""
+        def read() -> bool:
+            with self._sessions() as session:
+                row = session.get(Notification, key)
+                return row is not None and row.read_at is not None
+
+        return await asyncio.to_thread(read)
+
     async def _sent_before(self, notice: Notice, body: str, since: datetime) -> SendResult | None:
         """An earlier try may have been killed after Twilio took the SMS but before its SID was
         written: ask Twilio for a message with this body to this phone since that try began."""
@@ -262,6 +272,7 @@ class Notifier:
                     row.case_id, row.to, row.channel = notice.case_id, notice.to, notice.channel.value
                     row.template, row.locale, row.params = notice.template, notice.locale.value, notice.params
                     row.body, row.gather, row.attempt = body, gather_of(notice), notice.attempt
+                    row.recipient_id = notice.recipient_id
                     claimed_at = now()
                     row.status, row.error_code, row.updated_at = status, None, claimed_at
                 return None, tried_since, claimed_at

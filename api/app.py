@@ -6,6 +6,7 @@ own (a test server's client, a seeded database) and the app then leaves their li
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,16 +26,19 @@ from api.routes import (
     health,
     hearings,
     inbound,
+    photos,
     reports,
     requests,
     sla,
     webhooks,
 )
+from steward.photo_cleaning import MAX_PHOTO_BYTES
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
 
 MAX_BODY_BYTES = 64 * 1024
+_PHOTO_UPLOAD = re.compile(photos.PHOTO_PATH)
 
 DESCRIPTION = """
 Durable service requests for residential property management. Every case is a Temporal workflow:
@@ -46,7 +50,8 @@ query, visibility and event history. Authenticate with `Authorization: Bearer <t
 
 
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length says so."""
+    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length says so; a
+    photo upload (`photos.PHOTO_PATH`) may be as large as a photo."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -56,9 +61,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(413, f"request bodies are limited to {self.limit // 1024} KB")
+        limit = MAX_PHOTO_BYTES if _PHOTO_UPLOAD.match(scope["path"]) else self.limit
+        too_large = error_response(413, f"request bodies are limited to {limit // 1024} KB")
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_large(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -69,7 +75,7 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 await too_large(scope, receive, send)
                 return
             chunks.append(chunk)
@@ -85,14 +91,15 @@ class BodyLimit:
 
 class JsonBodies:
     """Refuse a request body that is not JSON with 415 (a form or plain text would otherwise be a
-    puzzling 422). Twilio's webhooks, under `exempt`, post forms."""
+    puzzling 422). Twilio's webhooks, under `exempt`, post forms; a photo upload posts the image."""
 
     def __init__(self, app: ASGIApp, exempt: str = "/webhooks/") -> None:
         self.app = app
         self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(self.exempt):
+        if scope["type"] == "http" and not scope["path"].startswith(self.exempt) \
+                and not _PHOTO_UPLOAD.match(scope["path"]):
             headers = dict(scope["headers"])
             has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
             media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
@@ -123,7 +130,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
-                   webhooks, reports, console, auth):
+                   webhooks, reports, console, auth, photos):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -199,11 +199,13 @@ async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
 
 async def update_case(client: Client, case_id: str, update: str, action: BaseModel,
                       result_type: type[Answer] = CaseState) -> Answer:
-    """Send a validated update; the workflow's refusal becomes 409 with its reason."""
+    """Send a validated update; the workflow's refusal becomes 409 with its reason. An action's
+    `action_id` is the update's id, so Temporal answers a repeat with the first one's outcome."""
     try:
         with temporal_answers(case_id):
             return await client.get_workflow_handle(case_id).execute_update(
-                update, action, result_type=result_type, rpc_timeout=RPC_TIMEOUT
+                update, action, id=getattr(action, "action_id", None), result_type=result_type,
+                rpc_timeout=RPC_TIMEOUT,
             )
     except ApiError as error:
         if error.status == 404:  # no running workflow: closed, unless there never was one (404)

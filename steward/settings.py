@@ -47,7 +47,7 @@ def load_sla_policy(path: Path | None, timezone: str, quiet_hours: QuietHours) -
         override = _durations(data.get("severity", {}).get(severity.value, {}), ("response", "resolution"))
         severities[severity] = SeverityPolicy.model_validate(default.model_dump() | override)
     callback_data = _durations(data.get("callback", {}), ("wait", "manual_response"))
-    delivery_data = _durations(data.get("delivery", {}), ("retry_for", "max_backoff"))
+    delivery_data = _durations(data.get("delivery", {}), ("retry_for", "max_backoff", "app_unread_sms_after"))
     unknown = set(data.get("severity", {})) - {s.value for s in Severity}
     if unknown:
         raise ValueError(f"unknown severity in SLA policy: {', '.join(sorted(unknown))}")
@@ -84,10 +84,8 @@ class Settings(BaseSettings):
     temporal_ui_url: str | None = None
     hearing_notice_period: str = "7d"
     drill_notice_period: str = "3d"
-    # The staff app: how long an app sign-in lasts, how long an app notice may stay unread before it also
-    # goes by SMS (never longer than the case's response window), and where photos are kept.
+    # The staff app: how long an app sign-in lasts and where photos are kept (under the data dir).
     app_token_ttl: str = "30d"
-    app_notice_sms_after: str = "10m"
     photo_dir: Path | None = None
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
@@ -108,7 +106,7 @@ class Settings(BaseSettings):
             raise ValueError("quiet hours look like 22:00-08:00")
         return value
 
-    @field_validator("hearing_notice_period", "drill_notice_period", "app_token_ttl", "app_notice_sms_after")
+    @field_validator("hearing_notice_period", "drill_notice_period", "app_token_ttl")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)

@@ -61,6 +61,7 @@ async def steward_worker(
             directory.residents_in,
             projection.project,
             notifier.send,
+            notifier.app_notice_read,
             broadcaster.send_many,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),

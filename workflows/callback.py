@@ -198,6 +198,7 @@ class Callbacks:
             params=params | {"purpose": purpose.value},
             attempt=attempt,
             gather="satisfaction" if channel is Channel.voice else None,
+            recipient_id=contact.resident_id,
         )
         host.note(
             "callback_attempt", {"attempt": attempt, "channel": channel.value, "purpose": purpose.value}

@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
 
-Detail = dict[str, str | int | bool | None]
+Detail = dict[str, str | int | bool | list[str] | None]
 
 STAFF = frozenset({Role.staff, Role.supervisor, Role.admin})
 SUPERVISORS = frozenset({Role.supervisor, Role.admin})
@@ -68,6 +68,11 @@ DISPATCH_TIMEOUT = timedelta(seconds=30)
 
 REJECTED = "Rejected"
 CASE_CLOSED = "CaseClosed"
+
+
+def with_photos(detail: Detail, photos: list[str]) -> Detail:
+    """A note's detail names its photos (ids only) when it has any; older entries stay as they were."""
+    return {**detail, "photos": list(photos)} if photos else detail
 
 
 def require(condition: bool, reason: str, kind: str = REJECTED) -> None:
@@ -91,7 +96,11 @@ class CaseWorkflow:
             self.policy.for_severity(case.severity).first_tier, self._tell_escalation
         )
         self.background = Background()
-        self.messenger = Messenger(self.case_id, self.policy, self.background)
+        self.messenger = Messenger(
+            self.case_id, self.policy, self.background,
+            response_window=lambda: self.policy.for_severity(self.severity).response,
+            finished=lambda: self.status is Status.closed,
+        )
         self.callbacks = Callbacks()
         self.handler_id: str | None = None
         self.owner_id: str | None = None
@@ -104,12 +113,15 @@ class CaseWorkflow:
         self.timeline: list[TimelineEntry] = []
         self._seq = 0
         self._search: dict[str, object] = {}
+        self._notes_taken: set[str] = set()
 
     # --- queries --------------------------------------------------------------------------
 
     @workflow.query
     def state(self) -> CaseState:
-        return CaseState(**dict(self.summary()), timeline=list(self.timeline))
+        return CaseState(
+            **dict(self.summary()), timeline=list(self.timeline), description=self.case.description
+        )
 
     def summary(self) -> CaseSummary:
         now = workflow.now()
@@ -629,7 +641,7 @@ class CaseWorkflow:
         self.clock.stop(workflow.now())
         self.status = Status.resolved
         self.times[Status.resolved] = workflow.now()
-        self.note("resolved", {"note": action.note}, action=action)
+        self.note("resolved", with_photos({"note": action.note}, action.photos), action=action)
         return self.state()
 
     @resolve.validator
@@ -673,11 +685,14 @@ class CaseWorkflow:
 
     @workflow.signal
     def progress(self, note: ProgressNote) -> None:
-        if self.status is Status.closed:
+        """A note sent again with the same action id (an offline device retrying) is kept once."""
+        if self.status is Status.closed or note.action_id in self._notes_taken:
             return
+        if note.action_id:
+            self._notes_taken.add(note.action_id)
         if self.status is Status.acknowledged:
             self.status = Status.in_progress
-        self.note("progress", {"note": note.note}, action=note)
+        self.note("progress", with_photos({"note": note.note}, note.photos), action=note)
 
     @workflow.signal
     def callback_reply(self, reply: CallbackReply) -> None:

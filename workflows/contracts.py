@@ -96,6 +96,12 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+EntryDetail = dict[str, str | int | bool | list[str] | None]
+"""What a timeline entry says beyond its event: ids, counts, notes, and a note's photo ids."""
+ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+PhotoId = Annotated[str, StringConstraints(pattern=r"^PH-[A-Za-z0-9_-]{8,36}$")]
+Photos = Annotated[list[PhotoId], Field(default_factory=list, max_length=10,
+                                        description="Ids from POST /photos, for this case.")]
 PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]
 
 
@@ -129,6 +135,9 @@ class DeliveryPolicy(Contract):
 
     retry_for: PositiveDuration = timedelta(hours=6)
     max_backoff: PositiveDuration = timedelta(minutes=5)
+    app_unread_sms_after: PositiveDuration = Field(
+        default=timedelta(minutes=10), description="An app notice not opened in this time (never longer "
+        "than the case's response window) also goes by SMS.")
 
     @model_validator(mode="after")
     def _backoff_within_budget(self) -> DeliveryPolicy:
@@ -211,6 +220,10 @@ class Action(Contract):
     occurred_at: AwareDatetime | None = Field(
         default=None, description="When it happened on the device, for actions made offline."
     )
+    action_id: ActionId | None = Field(
+        default=None, description="The device's id for this action (the Temporal update id): the same "
+        "action sent again acts once and is answered as the first was.",
+    )
 
 
 class Acknowledge(Action):
@@ -219,6 +232,7 @@ class Acknowledge(Action):
 
 class ProgressNote(Action):
     note: LongText
+    photos: Photos
 
 
 class Pause(Action):
@@ -257,6 +271,7 @@ class AgreePlan(Action):
 
 class Resolve(Action):
     note: LongText
+    photos: Photos
 
 
 class Withdraw(Action):
@@ -311,10 +326,10 @@ class TimelineEntry(Contract):
     device_at: datetime | None = None
     actor: Actor | None = None
     event: str
-    detail: dict[str, str | int | bool | None] = {}
+    detail: EntryDetail = {}
 
     @classmethod
-    def recorded(cls, at: datetime, event: str, detail: dict[str, str | int | bool | None] | None = None,
+    def recorded(cls, at: datetime, event: str, detail: EntryDetail | None = None,
                  actor: Actor = SYSTEM, action: Action | None = None) -> TimelineEntry:
         """An entry as every workflow keeps one: a person's action names its actor and device time."""
         return cls(at=at, device_at=action.occurred_at if action else None,
@@ -374,6 +389,7 @@ class CaseState(CaseSummary):
     """What `GET /requests/{id}` answers, from the workflow query."""
 
     timeline: list[TimelineEntry]
+    description: str | None = Field(default=None, description="What the resident reported.")
 
 
 # --- activity inputs and outputs -------------------------------------------------------------
@@ -427,6 +443,7 @@ class Notice(Contract):
     params: dict[str, str] = {}
     attempt: int | None = Field(default=None, description="Callback attempt this notice belongs to.")
     gather: str | None = Field(default=None, description="Keypad menu for a call: satisfaction or ack.")
+    recipient_id: str | None = Field(default=None, description="The staff or resident id it is for.")
 
 
 class SendResult(Contract):
@@ -443,7 +460,7 @@ class CaseEvent(Contract):
     at: datetime
     actor_id: str | None = None
     device_at: datetime | None = None
-    detail: dict[str, str | int | bool | None] = {}
+    detail: EntryDetail = {}
     state: CaseSummary
 
 

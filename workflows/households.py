@@ -123,4 +123,5 @@ class NoticeBatchWorkflow:
             locale=contact.locale,
             template=batch.template,
             params=batch.params,
+            recipient_id=contact.resident_id,
         )

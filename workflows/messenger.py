@@ -9,6 +9,7 @@ need to wait for are posted as `Background` work, which the case drains before i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,9 @@ SEND_TIMEOUT = timedelta(seconds=30)
 LOOKUP_TIMEOUT = timedelta(seconds=15)
 # Cases started before this change told staff one after another; an escalation's notices now go together.
 STAFF_NOTICES_TOGETHER = "staff-notices-together"
+# An app notice not opened in time also goes by SMS; workflows started before it only recorded app notices.
+APP_NOTICE_SMS_FALLBACK = "app-notice-sms-fallback"
+APP_NOTICE_READ = "notify.app_notice_read"
 
 
 def quiet_hours_end(now: datetime, policy: SlaPolicy) -> datetime | None:
@@ -70,12 +74,24 @@ def failure_type(error: ActivityError) -> str | None:
 
 
 class Messenger:
-    def __init__(self, case_id: str, policy: SlaPolicy, background: Background, sent: int = 0) -> None:
+    def __init__(
+        self,
+        case_id: str,
+        policy: SlaPolicy,
+        background: Background,
+        sent: int = 0,
+        response_window: Callable[[], timedelta] | None = None,
+        finished: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """`response_window` caps how long an app notice may stay unread before its SMS; once
+        `finished()` (the case closed) an unread app notice no longer needs one."""
         self.case_id = case_id
         self.policy = policy
         self.background = background
         self._sent = sent
         self._staff: dict[str, StaffContact | None] = {}
+        self._response_window = response_window
+        self._finished = finished
 
     @property
     def sent(self) -> int:
@@ -144,6 +160,32 @@ class Messenger:
                 failure_type(error) or "failed",
             )
 
+    def app_unread_wait(self) -> timedelta:
+        """How long an app notice may stay unread: the policy's time, never longer than the case's
+        response window."""
+        wait = self.policy.delivery.app_unread_sms_after
+        return min(wait, self._response_window()) if self._response_window else wait
+
+    async def _send_app_then_sms(self, notice: Notice) -> None:
+        """An app notice, then, if nobody opened it in time, the same notice by SMS: no severity is
+        ever silent for someone without the app open."""
+        await self._send_logged(notice)
+        if notice.channel is not Channel.app:
+            return
+        try:
+            await workflow.wait_condition(self._finished, timeout=self.app_unread_wait(),
+                                          timeout_summary=f"app notice {notice.template} unread")
+            return
+        except TimeoutError:
+            pass
+        read = await workflow.execute_activity(
+            APP_NOTICE_READ, notice.key, result_type=bool, start_to_close_timeout=LOOKUP_TIMEOUT,
+            summary="was the app notice opened?",
+        )
+        if not read:
+            by_sms = notice.model_copy(update={"key": f"{notice.key}:sms", "channel": Channel.sms})
+            await self._send_logged(by_sms)
+
     async def until_quiet_hours_end(self) -> None:
         """Durable sleep while the community is in quiet hours; returns at once outside them."""
         ends = quiet_hours_end(workflow.now(), self.policy)
@@ -181,6 +223,7 @@ class Messenger:
                         template=template,
                         params=params,
                         gather=gather if via is Channel.voice else None,
+                        recipient_id=person.staff_id,
                     )
                 )
         return notices
@@ -201,11 +244,14 @@ class Messenger:
             if tier is not None:
                 people += await self.on_duty(*tier)
             notices = self.staff_notices(people, channel, template, params, gather)
+            send = self._send_logged
+            if channel is Channel.app and workflow.patched(APP_NOTICE_SMS_FALLBACK):
+                send = self._send_app_then_sms
             if workflow.patched(STAFF_NOTICES_TOGETHER):
-                await asyncio.gather(*map(self._send_logged, notices))
+                await asyncio.gather(*map(send, notices))
             else:
                 for notice in notices:
-                    await self._send_logged(notice)
+                    await send(notice)
 
         self.background.start(deliver())
 
@@ -232,6 +278,7 @@ class Messenger:
                     locale=contact.locale,
                     template=template,
                     params=params,
+                    recipient_id=resident_id,
                 )
             )
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.auth import ResidentOrStaff, StaffMember, Supervisor
+from api.case_access import check_photos
 from api.cases import (
     RPC_TIMEOUT,
     case_id_for,
@@ -267,9 +268,11 @@ async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep,
 
 @router.post("/{case_id}/progress", status_code=202, response_model=Accepted,
              responses={409: CASE_RESPONSES[409]}, summary="Add a progress note (a signal)")
-async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                    body: ProgressInput) -> Accepted:
+    """A note sent again with the same `action_id` is kept once."""
     await find_open_case(client, case_id, caller)
+    await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
     await signal_case(client, case_id, "progress", _by(caller, ProgressNote, body))
     return Accepted(case_id=case_id)
 
@@ -329,8 +332,9 @@ async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep,
 
 @router.post("/{case_id}/resolve", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Resolve with a note (counts as acknowledging); the callback follows")
-async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                   body: ResolveInput) -> CaseState:
+    await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
     return await _act(client, case_id, caller, "resolve", Resolve, body)
 
 
