@@ -30,6 +30,7 @@ from api.routes import (
     reports,
     requests,
     sla,
+    staff_app,
     webhooks,
 )
 from steward.photo_cleaning import MAX_PHOTO_BYTES
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
-                   webhooks, reports, console, auth, photos):
+                   webhooks, reports, console, auth, photos, staff_app):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
