@@ -241,8 +241,9 @@ function actionForm(id, title, controls, collect) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const [action, body, files] = collect(form);
+    const photos = [...(files || [])]; // a copy: resetting the form empties the live FileList
     form.reset();
-    await act(form.dataset.case, action, body, files);
+    await act(form.dataset.case, action, body, photos);
   });
   return form;
 }

@@ -1,0 +1,117 @@
+"""The staff app in a real browser: Debian's Chromium at a phone's size, driven by Playwright, against
+Steward served by uvicorn on a port, the real worker on the dev server and a Twilio sandbox of its own
+(the console tests' machinery). An app notice left unread goes by SMS after 3 seconds here."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, Page, async_playwright
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from sandbox.app import SandboxConfig
+from sandbox.app import create_app as create_sandbox
+from steward.seed import seed_demo
+from steward.store.database import make_engine, session_factory, upgrade
+from steward.tokens import create_token
+from tests.api.conftest import PEOPLE, quiet_hours_away_from
+from tests.conftest import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    Database,
+    ThreadedServer,
+    free_port,
+    make_settings,
+)
+from tests.console.conftest import CHROMIUM_ARGS, PATIENCE_S, Console, chromium
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "staff_app"
+PHONE = {"width": 360, "height": 740}
+APP_UNREAD_S = 3
+
+
+class StaffApp(Console):
+    """The console tests' Steward, with phones to sign in from."""
+
+    async def phone(self, locale: str = "en") -> tuple[BrowserContext, Page]:
+        context = await self.browser.new_context(
+            locale=locale, timezone_id="Asia/Shanghai", viewport=PHONE, device_scale_factor=2, is_mobile=True,
+            has_touch=True,
+        )
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        return context, page
+
+    async def texts_to(self, phone: str) -> list[str]:
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as sandbox:
+            return [m["body"] for m in (await sandbox.get("/sandbox/messages", params={"to": phone})).json()]
+
+    async def sign_in(self, page: Page, phone: str) -> None:
+        """Sign in as a person would: ask for a code, read it on the phone (the sandbox), type it."""
+        before = len([t for t in await self.texts_to(phone) if "sign-in code" in t or "登录验证码" in t])
+        await page.goto(f"{self.base_url}/app/")
+        await page.fill("#phone", phone)
+        await page.click("#phone-form button[type=submit]")
+        await page.wait_for_selector("#code-form:not([hidden])")
+        deadline = asyncio.get_running_loop().time() + PATIENCE_S
+        while True:
+            codes = [t for t in await self.texts_to(phone) if "sign-in code" in t or "登录验证码" in t]
+            if len(codes) > before:
+                break
+            assert asyncio.get_running_loop().time() < deadline, f"no sign-in code reached {phone}"
+            await asyncio.sleep(0.1)
+        await page.fill("#code", re.search(r"\b(\d{6})\b", codes[-1]).group(1))
+        await page.click("#code-form button[type=submit]")
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+async def staff_app(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
+                    tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[StaffApp]:
+    browser_path = chromium()
+    engine = make_engine(empty_database_url("sqlite"))
+    upgrade(engine)
+    database = Database("sqlite", str(engine.url), engine, session_factory(engine))
+    seed_demo(database.sessions)
+
+    api_port = free_port()
+    sandbox = ThreadedServer(create_sandbox(SandboxConfig(
+        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, webhook_base_url=f"http://127.0.0.1:{api_port}",
+    )), free_port()).start()
+    directory = tmp_path_factory.mktemp("staff-app")
+    policy = directory / "policy.toml"
+    policy.write_text(f'[delivery]\napp_unread_sms_after = "{APP_UNREAD_S}s"\n', encoding="utf-8")
+    settings = make_settings(
+        database, sandbox, api_port, sla_policy=policy, photo_dir=directory / "photos",
+        temporal_address=dev_env.client.service_client.config.target_host,
+        quiet_hours=quiet_hours_away_from(await dev_env.get_current_time(), "Asia/Shanghai"),
+    )
+    async with worker_for(dev_env, settings, database):
+        server = await asyncio.to_thread(ThreadedServer(create_app(settings), api_port).start)
+        playwright = await async_playwright().start()
+        browser = await playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        try:
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+                app = StaffApp(server.base_url, sandbox.base_url, http, dev_env, database, browser)
+                for name, (role, subject) in PEOPLE.items():
+                    app.tokens[name] = create_token(database.sessions, role, subject)
+                try:
+                    yield app
+                finally:
+                    await app.finish()
+        finally:
+            await browser.close()
+            await playwright.stop()
+            await asyncio.to_thread(server.stop)
+            sandbox.stop()
+    engine.dispose()
