@@ -325,8 +325,8 @@ async function caseView(caseId) {
       state.response_due && !state.acknowledged_at ? [h("dt", {}, t("case.response_due")),
         h("dd", {}, time(state.response_due), " · ", countdownOf(secondsUntil(state.response_due, asOf)))] : null,
       h("dt", {}, t("case.resolution_due")),
-      h("dd", {}, time(state.resolution_due), " · ", state.paused ? word("event", "paused")
-        : countdownOf(secondsUntil(state.resolution_due, asOf)))),
+      h("dd", {}, time(state.resolution_due), " · ", state.resolved_at ? word("status", "resolved")
+        : state.paused ? word("event", "paused") : countdownOf(secondsUntil(state.resolution_due, asOf)))),
     h("h2", {}, t("case.actions")), h("div", { class: "actions" }, actions(state)),
     h("h2", {}, t("case.timeline")), await timeline(state)));
 }

@@ -89,7 +89,7 @@ const WORDS = {
     submitted: ["submitted", "提交"], dispatched: ["dispatched", "派单"], acknowledged: ["acknowledged", "接单"],
     progress: ["note", "进展"], paused: ["paused", "暂停"], resumed: ["resumed", "恢复"],
     resolved: ["resolution", "处理完成"], escalated: ["escalated", "升级"], warned: ["warning", "预警"],
-    callback_attempt: ["callback attempt", "回访"], callback_reply: ["callback answer", "回访答复"],
+    callback_started: ["callback started", "开始回访"], callback_attempt: ["callback attempt", "回访"], callback_reply: ["callback answer", "回访答复"],
     manual_callback: ["manual callback needed", "需人工回访"], manual_callback_recorded: ["callback recorded", "回访已登记"],
     reassigned: ["reassigned", "转派"], severity_changed: ["severity changed", "等级变更"],
     extended: ["deadline extended", "延期"], reopened: ["reopened", "重新处理"], closed: ["closed", "关闭"],
