@@ -96,8 +96,9 @@ const WORDS = {
     withdrawn: ["withdrawn", "撤回"], breached: ["deadline missed", "超时"],
   },
   deadline: {
-    response: ["acknowledge", "确认"], resolution: ["resolve", "处理"], callback_reply: ["callback answer", "回访答复"],
-    manual_callback: ["manual callback", "人工回访"], resume: ["resume", "恢复"],
+    response_missed: ["acknowledge", "确认"], resolution: ["resolve", "处理"], warning: ["resolve", "处理"],
+    manual_callback_missed: ["manual callback", "人工回访"],
+    callback_reply: ["callback answer", "回访答复"], resume: ["resume", "恢复"],
   },
   template: {
     dispatch: ["New work order", "新工单"], escalation: ["Escalation", "升级"], warning: ["Deadline warning", "时限预警"],
