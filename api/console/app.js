@@ -6,6 +6,7 @@ import { showCase } from "./case.js";
 import { ApiError, checkToken, session, signIn, signOut } from "./client.js";
 import { clear, h } from "./dom.js";
 import { locale, setLocale, setVocabulary, t, translate } from "./i18n.js";
+import { phoneSignIn } from "./phone_sign_in.js";
 import { showReports } from "./reports.js";
 
 const view = document.getElementById("view");
@@ -61,10 +62,7 @@ function showSignIn(message = "") {
     h("button", { type: "submit" }, t("login.submit")),
     error,
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.textContent = "";
-    const token = input.value.trim();
+  async function useToken(token) {
     try {
       const info = await checkToken(token);
       signIn(token, info);
@@ -74,8 +72,13 @@ function showSignIn(message = "") {
     } catch (failure) {
       error.textContent = refusal(failure);
     }
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    useToken(input.value.trim());
   });
-  view.append(form);
+  view.append(form, phoneSignIn(useToken));
   input.focus();
 }
 

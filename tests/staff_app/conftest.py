@@ -52,21 +52,26 @@ class StaffApp(Console):
         async with httpx.AsyncClient(base_url=self.sandbox_url) as sandbox:
             return [m["body"] for m in (await sandbox.get("/sandbox/messages", params={"to": phone})).json()]
 
+    async def codes_to(self, phone: str) -> list[str]:
+        """The sign-in texts that reached `phone`."""
+        return [text for text in await self.texts_to(phone) if "sign-in code" in text or "登录验证码" in text]
+
+    async def code_for(self, phone: str, seen: int) -> str:
+        """The code in the first sign-in text to `phone` after the `seen` ones before it."""
+        deadline = asyncio.get_running_loop().time() + PATIENCE_S
+        while len(codes := await self.codes_to(phone)) <= seen:
+            assert asyncio.get_running_loop().time() < deadline, f"no sign-in code reached {phone}"
+            await asyncio.sleep(0.1)
+        return re.search(r"\b(\d{6})\b", codes[-1]).group(1)
+
     async def sign_in(self, page: Page, phone: str) -> None:
         """Sign in as a person would: ask for a code, read it on the phone (the sandbox), type it."""
-        before = len([t for t in await self.texts_to(phone) if "sign-in code" in t or "登录验证码" in t])
+        seen = len(await self.codes_to(phone))
         await page.goto(f"{self.base_url}/app/")
         await page.fill("#phone", phone)
         await page.click("#phone-form button[type=submit]")
         await page.wait_for_selector("#code-form:not([hidden])")
-        deadline = asyncio.get_running_loop().time() + PATIENCE_S
-        while True:
-            codes = [t for t in await self.texts_to(phone) if "sign-in code" in t or "登录验证码" in t]
-            if len(codes) > before:
-                break
-            assert asyncio.get_running_loop().time() < deadline, f"no sign-in code reached {phone}"
-            await asyncio.sleep(0.1)
-        await page.fill("#code", re.search(r"\b(\d{6})\b", codes[-1]).group(1))
+        await page.fill("#code", await self.code_for(phone, seen))
         await page.click("#code-form button[type=submit]")
 
 

@@ -72,7 +72,7 @@ async def test_a_plumber_works_a_case_from_the_phone_through_an_offline_spell(st
     await screenshot(page, "my-work")
 
     await page.click("#nav a[data-section=notices]")
-    notice = page.locator(".notice-open", has_text=case_id).first
+    notice = page.locator(".notice-open[data-key$=':app']", has_text=case_id)
     await notice.wait_for()
     assert "Not opened" in await notice.inner_text()
     await check_layout(page, "notices")
@@ -178,4 +178,21 @@ async def test_a_refusal_is_shown_in_the_persons_language_and_a_resident_sees_th
     await page.wait_for_selector("#resident")
     assert "Resident pages are coming" in await page.inner_text("#resident")
     await check_layout(page, "resident")
+    await context.close()
+
+
+async def test_the_console_accepts_the_same_sign_in_for_supervisors_only(staff_app: StaffApp) -> None:
+    context = await staff_app.browser.new_context(locale="en", timezone_id="Asia/Shanghai")
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    for phone, signed_in in ((PHONES["S001"], "#sign-in-error:has-text('Only supervisors')"),
+                             (PHONES["S201"], "#board-status:not(:empty)")):
+        before = await staff_app.codes_to(phone)
+        await page.goto(f"{staff_app.base_url}/console/")
+        await page.fill("#phone", phone)
+        await page.click("#phone-sign-in button[type=submit]")
+        await page.wait_for_selector("#code:visible")
+        await page.fill("#code", await staff_app.code_for(phone, len(before)))
+        await page.click("#phone-sign-in button[type=submit]")
+        await page.wait_for_selector(signed_in)
     await context.close()
