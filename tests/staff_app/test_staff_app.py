@@ -196,3 +196,23 @@ async def test_the_console_accepts_the_same_sign_in_for_supervisors_only(staff_a
         await page.click("#phone-sign-in button[type=submit]")
         await page.wait_for_selector(signed_in)
     await context.close()
+
+
+async def test_with_no_network_the_app_still_opens_with_my_work_as_last_seen(staff_app: StaffApp) -> None:
+    case_id = await staff_app.submit("resident", severity="normal", category="plumbing", unit="101")
+    await until(staff_app, case_id, lambda s: s["handler_id"] == "S001")
+    context, page = await staff_app.phone("zh-CN")
+    await staff_app.sign_in(page, PHONES["S001"])
+    await page.wait_for_selector(f"#work a[href*='{case_id}']")
+    assert await page.evaluate("() => navigator.serviceWorker.ready.then(r => Boolean(r.active))")
+    await page.reload()  # now under the service worker's control
+    await page.wait_for_selector(f"#work a[href*='{case_id}']")
+
+    await context.set_offline(True)
+    shell = await page.reload()
+    assert shell is not None and shell.from_service_worker
+    await page.wait_for_selector(f"#work a[href*='{case_id}']")
+    assert "显示的是" in await page.inner_text("main")  # "as last seen at …"
+    assert await page.locator("#network").is_visible()
+    await check_layout(page, "offline work")
+    await context.close()
