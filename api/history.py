@@ -395,6 +395,9 @@ def _fields(payload: Any) -> dict[str, Any]:
         data = {} if payload is None else {"value": payload}
     data.pop("actor", None)
     data.pop("occurred_at", None)
+    data.pop("action_id", None)  # how the device sent it, like its time: not what was done
+    if not data.get("photos"):
+        data.pop("photos", None)
     return {key: getattr(value, "value", value) for key, value in data.items()}
 
 

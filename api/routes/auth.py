@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from twilio.base.exceptions import TwilioException
 
 from activities.messages import render
@@ -35,6 +35,8 @@ RATE_LIMITED = {429: {"model": ErrorBody, "description": "Too many requests from
 
 
 class CodeRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+8613900000001"}]})
+
     phone: Phone = Field(description="The phone number in E.164, as the directory has it.")
 
 
@@ -44,6 +46,8 @@ class CodeSent(BaseModel):
 
 
 class TokenRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+8613900000001", "code": "123456"}]})
+
     phone: Phone
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(description="The 6 digits texted.")
 

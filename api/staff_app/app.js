@@ -139,7 +139,7 @@ function signInView() {
     try {
       const answer = await postJson("/auth/token", { phone: phone.value.trim(), code: code.value.trim() },
         { auth: false });
-      signIn(answer.token, answer.role);
+      signIn(answer.token, answer.role, answer.subject);
       location.hash = answer.role === "resident" ? "#/resident" : "#/work";
       route();
     } catch (error) {
@@ -221,18 +221,13 @@ async function timeline(state) {
 }
 
 async function act(caseId, action, body, files = []) {
-  await enqueue(caseId, action, body, files);
+  const id = await enqueue(caseId, action, body, files);
   const name = word("action", action);
-  if (!navigator.onLine) {
-    announce(t("sent.queued", { action: name }));
-    return;
-  }
-  const outcomes = await sendWaiting();
-  const refused = outcomes.find((outcome) => !outcome.ok);
-  if (refused) announce(t("sent.refused", { reason: refusal(refused.reason) }));
-  else if (outcomes.length) announce(t("sent.done", { action: name }));
-  else announce(t("sent.queued", { action: name }));
-  await route();
+  const outcome = (await sendWaiting()).find((sent) => sent.action_id === id);
+  if (!outcome) announce(t("sent.queued", { action: name }));
+  else if (outcome.ok) announce(t("sent.done", { action: name }));
+  else announce(t("sent.refused", { reason: refusal(outcome.reason) }));
+  if (outcome) await route();
 }
 
 function actionForm(id, title, controls, collect) {

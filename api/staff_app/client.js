@@ -4,6 +4,7 @@ import { locale } from "./i18n.js";
 
 const TOKEN_KEY = "steward.app.token";
 const ROLE_KEY = "steward.app.role";
+const SUBJECT_KEY = "steward.app.subject";
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -17,23 +18,29 @@ export class ApiError extends Error {
 export const session = {
   token: localStorage.getItem(TOKEN_KEY),
   role: localStorage.getItem(ROLE_KEY),
+  subject: localStorage.getItem(SUBJECT_KEY),
   me: null,
   onSignedOut: () => {},
 };
 
-export function signIn(token, role) {
+/** Who holds the token: its role, and its subject, which the outbox sends actions for. */
+export function signIn(token, role, subject) {
   session.token = token;
   session.role = role;
+  session.subject = subject;
   localStorage.setItem(TOKEN_KEY, token);
   localStorage.setItem(ROLE_KEY, role);
+  localStorage.setItem(SUBJECT_KEY, subject);
 }
 
 export function signOut() {
   session.token = null;
   session.role = null;
+  session.subject = null;
   session.me = null;
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(ROLE_KEY);
+  localStorage.removeItem(SUBJECT_KEY);
   session.onSignedOut();
 }
 

@@ -3,7 +3,7 @@
 // sent one after another in the order they were made. Photos go up first; their ids then ride in
 // the action, and are kept with it so a retry never uploads them twice.
 
-import { ApiError, request } from "./client.js";
+import { ApiError, request, session } from "./client.js";
 
 const DB = "steward-app";
 const STORE = "outbox";
@@ -61,7 +61,7 @@ function newId() {
 /** Keep an action; it is sent as soon as the network allows. */
 export async function enqueue(caseId, action, body, files = []) {
   const entry = {
-    action_id: newId(), case_id: caseId, action, body, files: [...files], photo_ids: [],
+    by: session.subject, action_id: newId(), case_id: caseId, action, body, files: [...files], photo_ids: [],
     occurred_at: new Date().toISOString(), state: "waiting", reason: null,
   };
   await run("readwrite", (store) => store.add(entry));
@@ -87,15 +87,19 @@ async function send(entry) {
   await request(`/requests/${encodeURIComponent(entry.case_id)}/${entry.action}`, { method: "POST", json: body });
 }
 
-/** Send what is waiting, oldest first; stop at the first that cannot go now (offline, server busy).
- * A refusal (the workflow said no) stays listed with its reason until dismissed. Answers the outcome
- * of each action sent: {action_id, ok, reason}. */
+/** The next action of the signed-in person still to send (another person's wait for them). */
+async function next() {
+  return (await entries()).find((entry) => entry.state === "waiting" && entry.by === session.subject);
+}
+
+/** Send what is waiting, oldest first, including what is added meanwhile; stop at the first that
+ * cannot go now (offline, server busy). A refusal (the workflow said no) stays listed with its reason
+ * until dismissed. Answers the outcome of each action sent: {action_id, ok, reason}. */
 export function flush() {
   flushing ??= (async () => {
     const outcomes = [];
     try {
-      for (const entry of await entries()) {
-        if (entry.state !== "waiting") continue;
+      for (let entry = await next(); entry; entry = await next()) {
         try {
           await send(entry);
           await run("readwrite", (store) => store.delete(entry.seq));

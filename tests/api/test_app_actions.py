@@ -9,10 +9,12 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from api.app import create_app
 from steward.store.models import Notification
 from tests.api.conftest import Api
 
@@ -123,3 +125,21 @@ async def test_my_work_and_my_notices_hold_only_what_is_mine(api: Api) -> None:
 
     me = await api.call("resident", "GET", "/app/api/me")
     assert me.status_code == 200 and me.json()["role"] == "resident" and me.json()["id"] == "R001"
+
+
+async def test_the_app_is_installable_and_served_with_a_strict_policy() -> None:
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://steward.test") as http:
+        page = await http.get("/app/")
+        assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+        manifest = await http.get("/app/manifest.webmanifest")
+        assert manifest.headers["content-type"].startswith("application/manifest+json")
+        icons = manifest.json()["icons"]
+        assert {"192x192", "512x512"} <= {icon["sizes"] for icon in icons}
+        for icon in icons:
+            assert (await http.get(icon["src"])).status_code == 200, icon
+        worker = await http.get("/app/sw.js")
+        assert worker.status_code == 200 and worker.headers["content-type"].startswith("text/javascript")
+        for asset in ("/app/assets/app.js", "/app/assets/outbox.js", "/app/assets/app.css"):
+            assert (await http.get(asset)).status_code == 200, asset
+        assert (await http.get("/app/assets/__init__.py")).status_code == 404
