@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-PHOTO_ID = re.compile(r"^PH-[A-Za-z0-9_-]{8,36}$")
+from workflows.contracts import PHOTO_ID
 
 
 class PhotoStore(Protocol):
@@ -27,7 +27,7 @@ class DirectoryPhotoStore:
         self.root = root
 
     def _path(self, photo_id: str) -> Path:
-        if not PHOTO_ID.fullmatch(photo_id):
+        if not re.fullmatch(PHOTO_ID, photo_id):
             raise ValueError(f"not a photo id: {photo_id!r}")
         return self.root / photo_id[3:5] / photo_id
 

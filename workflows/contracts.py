@@ -99,7 +99,8 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, m
 EntryDetail = dict[str, str | int | bool | list[str] | None]
 """What a timeline entry says beyond its event: ids, counts, notes, and a note's photo ids."""
 ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-PhotoId = Annotated[str, StringConstraints(pattern=r"^PH-[A-Za-z0-9_-]{8,36}$")]
+PHOTO_ID = r"^PH-[A-Za-z0-9_-]{8,36}$"
+PhotoId = Annotated[str, StringConstraints(pattern=PHOTO_ID)]
 Photos = Annotated[list[PhotoId], Field(default_factory=list, max_length=10,
                                         description="Ids from POST /photos, for this case.")]
 PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]

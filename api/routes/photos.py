@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 
 from api.auth import ResidentOrStaff, StaffMember
 from api.case_access import holds_case
@@ -24,13 +25,13 @@ from steward.photo_cleaning import NotAPhoto, clean_photo
 from steward.photo_store import DirectoryPhotoStore, PhotoStore
 from steward.settings import Settings
 from steward.store.models import Photo
-from workflows.contracts import Actor
+from workflows.contracts import PHOTO_ID, Actor
 
 router = APIRouter(prefix="/requests", tags=["photos"], responses=ERROR_RESPONSES)
 
 PHOTO_PATH = r"^/requests/[^/]+/photos$"
 """Where a request body is a photo rather than JSON (see `api.app`)."""
-PhotoIdPath = Annotated[str, Path(pattern=r"^PH-[A-Za-z0-9_-]{8,36}$")]
+PhotoIdPath = Annotated[str, Path(pattern=PHOTO_ID)]
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
     media_type: {"schema": {"type": "string", "format": "binary"}}
     for media_type in ("image/jpeg", "image/png", "image/webp", "image/gif")}}}
@@ -49,7 +50,7 @@ def photo_store(settings: Settings) -> PhotoStore:
     return DirectoryPhotoStore(settings.photos)
 
 
-async def _held(client, sessions: sessionmaker[Session], case_id: str, caller: Actor) -> None:
+async def _held(client: Client, sessions: sessionmaker[Session], case_id: str, caller: Actor) -> None:
     """404 for a case the caller does not hold, as for one that does not exist."""
     await find_case(client, case_id, caller)
     if not await run_in_threadpool(holds_case, sessions, await case_state(client, case_id), caller):
