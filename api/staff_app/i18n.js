@@ -103,6 +103,9 @@ const WORDS = {
   template: {
     dispatch: ["New work order", "新工单"], escalation: ["Escalation", "升级"], warning: ["Deadline warning", "时限预警"],
     owner_update: ["Update on your case", "工单动态"], manual_callback_task: ["Manual callback", "人工回访任务"],
+    drill_planned: ["Drill planned", "演练安排"], drill_report_due: ["Drill report due", "演练报告"],
+    drill_escalation: ["Drill escalation", "演练升级"], objection_task: ["Hearing comment", "听证意见"],
+    objection_escalation: ["Hearing comment overdue", "听证意见升级"],
   },
   action: {
     acknowledge: ["acknowledge", "确认接单"], progress: ["note", "添加进展"], pause: ["pause", "暂停计时"],
