@@ -122,6 +122,9 @@ async def test_a_plumber_works_a_case_from_the_phone_through_an_offline_spell(st
     received = [datetime.fromisoformat(e["at"]) for e in (note, resolution)]
     assert made[0] <= made[1] < received[0] <= received[1]  # both made offline, before either arrived
     assert note["actor"]["id"] == resolution["actor"]["id"] == handler
+    history = (await staff_app.call("supervisor", "GET", f"/requests/{case_id}/history")).json()["entries"]
+    device_times = [datetime.fromisoformat(e["device_at"]) for e in history if e["device_at"]]
+    assert [moment for moment in device_times if moment in made] == made  # both, once each, in order
 
     [photo_id] = note["detail"]["photos"]
     url = f"/requests/{case_id}/photos/{photo_id}"
