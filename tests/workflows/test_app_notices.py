@@ -5,11 +5,15 @@ does not, so a low-severity case (app channel) is never silent."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from steward.store.models import Notification
+from tests.api.conftest import policy_file
+from tests.conftest import make_settings
 from tests.workflows.harness import RepairCases
 from workflows.contracts import Severity
 
@@ -63,3 +67,23 @@ async def test_an_app_notice_opened_in_time_is_not_sent_again_by_sms(cases: Repa
     await asyncio.sleep(1)  # the check for an opened notice runs as an activity after the timer
     assert [n for n in notices(cases, handle.id) if n.channel == "sms"] == []
     assert await cases.sandbox_messages(HANDLER_PHONE, handle.id) == []
+
+
+@pytest.fixture
+async def fast_cases(ts_env, database, sandbox, api_port, worker_for, tmp_path) -> AsyncIterator[RepairCases]:
+    """Low-severity cases whose response window (5 minutes) is shorter than an app notice's time."""
+    policy = policy_file(tmp_path, low={"response": "5m"})
+    settings = make_settings(database, sandbox, api_port, sla_policy=policy)
+    harness = RepairCases(ts_env, settings, database, settings.task_queue, sandbox.base_url)
+    async with worker_for(ts_env, settings, database):
+        await harness.skip_to_local(10)
+        yield harness
+
+
+async def test_an_app_notice_waits_no_longer_than_the_cases_response_window(fast_cases: RepairCases) -> None:
+    handle = await fast_cases.start(severity=Severity.low)
+    await dispatch_notice(fast_cases, handle.id)
+    await fast_cases.sleep(timedelta(minutes=5, seconds=5))
+    sent = await fast_cases.sent_eventually(
+        handle.id, lambda s: any(n.channel == "sms" and n.to == HANDLER_PHONE for n in s))
+    assert [n.template for n in sent if n.channel == "sms" and n.to == HANDLER_PHONE][0] == "dispatch"
