@@ -252,9 +252,9 @@ NOTICES: dict[str, Template] = {
     "drill_planned": Template(
         {
             ZH: "【演练】{building} {drill_type}演练 {code} 定于 {scheduled_at}，"
-                "请于 {start_due} 前在工作台开始演练。",
+                "请于 {start_due} 前开始演练。",
             EN: "[Drill] {drill_type} drill {code} in building {building} on {scheduled_at}. "
-                "Start it in the staff app by {start_due}.",
+                "Start it by {start_due}.",
         },
         choices={"drill_type": DRILL_TYPE},
     ),
