@@ -128,6 +128,11 @@ const REFUSALS = [
   [/^a callback outcome was already recorded$/, "回访结果已登记"],
   [/^only staff can (.+)$/, "只有工作人员可以操作"],
   [/^case (\S+) is closed$/, "工单 $1 已关闭"],
+  [/^this code is wrong or no longer valid: ask for a new one$/, "验证码错误或已失效，请重新获取"],
+  [/^phone: .*$/, "请输入带国家代码的手机号码，例如 +8613900000001"],
+  [/^code: .*$/, "请输入短信中的6位数字验证码"],
+  [/^photos: (\S+) is not a photo you attached to case (\S+)$/, "照片 $1 不是您为工单 $2 上传的照片"],
+  [/^this file is not an image.*$/, "该文件不是图片，请上传照片（JPEG、PNG、WebP 或 GIF）"],
 ];
 
 let timeZone = "Asia/Shanghai";

@@ -166,6 +166,17 @@ async def test_a_refusal_is_shown_in_the_persons_language_and_a_resident_sees_th
     case_id = await staff_app.submit("resident", severity="normal", category="plumbing", unit="101")
     await until(staff_app, case_id, lambda s: s["status"] == "dispatched")
     context, page = await staff_app.phone("zh-CN")
+    seen = len(await staff_app.codes_to(PHONES["S101"]))
+    await page.goto(f"{staff_app.base_url}/app/")
+    await page.fill("#phone", PHONES["S101"])
+    await page.click("#phone-form button[type=submit]")
+    await page.fill("#code", "12345x")
+    await page.click("#code-form button[type=submit]")  # refused by the browser: not 6 digits
+    assert not await page.evaluate("() => document.querySelector('#code').validity.valid")
+    wrong = (int(await staff_app.code_for(PHONES["S101"], seen)) + 1) % 1_000_000
+    await page.fill("#code", f"{wrong:06d}")
+    await page.click("#code-form button[type=submit]")
+    await page.wait_for_selector("#sign-in-message:has-text('验证码错误或已失效')")
     await staff_app.sign_in(page, PHONES["S101"])
     await page.wait_for_selector("nav#nav:not([hidden])")
     await page.goto(f"{staff_app.base_url}/app/#/case/{case_id}")
