@@ -103,7 +103,9 @@ def request_digest(body: BaseModel) -> str:
 
 def _initial_search_attributes(case: CaseInput) -> TypedSearchAttributes:
     policy = case.policy.for_severity(case.severity)
+    subject = [SearchAttributePair(search.SUBJECT, case.subject_staff_id)] if case.subject_staff_id else []
     return TypedSearchAttributes([
+        *subject,
         SearchAttributePair(search.KIND, case.kind.value),
         SearchAttributePair(search.SEVERITY, case.severity.value),
         SearchAttributePair(search.STATUS, "submitted"),
@@ -153,13 +155,14 @@ async def start_once(client: Client, workflow: str, arg: BaseModel, workflow_id:
 
 
 async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
-    """The case if it exists and the caller may see it; another resident's case is 404 like none."""
+    """The case if it exists and the caller may see it; another resident's case, or a complaint about
+    the caller, is 404 like none."""
     with temporal_answers(case_id):
         description = await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
     attributes = description.typed_search_attributes
     visible = attributes.get(search.KIND) in REQUEST_KINDS and (
         caller.role is not Role.resident or attributes.get(search.RESIDENT) == caller.id
-    )
+    ) and attributes.get(search.SUBJECT) != caller.id
     if not visible:
         raise ApiError(404, f"no case {case_id}")
     return description
@@ -240,6 +243,11 @@ def equals(key: SearchAttributeKey, value: str | int | bool) -> str:
     else:
         literal = _quoted(str(value))
     return f"`{key.name}` = {literal}"
+
+
+def unset_or_not(key: SearchAttributeKey, value: str) -> str:
+    """Cases where `key` is unset or holds anything but `value`."""
+    return f"(`{key.name}` IS NULL OR `{key.name}` != {_quoted(value)})"
 
 
 def visibility_query(*conditions: str) -> str:

@@ -31,6 +31,7 @@ from workflows.contracts import (
     Extend,
     Pause,
     ProgressNote,
+    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
@@ -108,8 +109,9 @@ def request_body(contract: type[Contract], name: str, drop: frozenset[str] = fro
 
 
 def action_body(action: type[Action], **replace: tuple[Any, FieldInfo]) -> type[RequestBody]:
-    """`Pause` → `PauseBody`: the action without `actor`, which always comes from the token."""
-    return request_body(action, f"{action.__name__}Body", frozenset({"actor"}), **replace)
+    """`Pause` → `PauseBody`: the action without `actor` (always from the token) and `actor_tier` (from
+    the directory)."""
+    return request_body(action, f"{action.__name__}Body", frozenset({"actor", "actor_tier"}), **replace)
 
 
 SubmitRequest = request_body(
@@ -132,7 +134,8 @@ ExtendBody = action_body(Extend)
 PlanBody = action_body(AgreePlan)
 ResolveBody = action_body(Resolve)
 WithdrawBody = action_body(Withdraw)
-CallbackBody = action_body(RecordCallback)
+CallbackBody = action_body(RecordCallback, reached_by=(ReachedBy, Field(
+    description="How the resident was reached: a phone call or a visit.")))
 
 
 def _examples(*examples: dict) -> ConfigDict:

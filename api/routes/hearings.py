@@ -27,7 +27,7 @@ from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, tem
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import examples
-from api.models import DIRECTORY_ID, RequestBody, action_body, request_body
+from api.models import DIRECTORY_ID, CallbackBody, RequestBody, action_body, request_body
 from steward.store.models import Building, Household, Resident
 from workflows import search
 from workflows.contracts import (
@@ -85,7 +85,6 @@ class ObjectionBody(RequestBody):
 HearingBody = request_body(HearingPlan, "HearingPlanBody")
 HeldBody = action_body(RecordHearing)
 DecisionBody = action_body(Decide)
-CallbackBody = action_body(RecordCallback)
 
 
 class AnswerText(RequestBody):

@@ -36,7 +36,15 @@ from tests.workflows.hearings import (
     until,
 )
 from workers.worker import WORKFLOWS
-from workflows.contracts import CallbackReply, CallbackResult, Channel, Notice, RecordCallback, SendManyResult
+from workflows.contracts import (
+    CallbackReply,
+    CallbackResult,
+    Channel,
+    Notice,
+    ReachedBy,
+    RecordCallback,
+    SendManyResult,
+)
 from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
 from workflows.hearing_contracts import (
     AnswerObjection,
@@ -243,7 +251,8 @@ async def test_hearing_not_closed_while_an_objectors_callback_is_missing(cases: 
 
     await second.execute_update(
         HearingCallbackWorkflow.record_callback,
-        RecordCallback(actor=SUPERVISOR, result=CallbackResult.not_satisfied, note="Visited; still objects."),
+        RecordCallback(actor=SUPERVISOR, result=CallbackResult.not_satisfied, note="Visited; still objects.",
+                       reached_by=ReachedBy.visit),
     )
     final = await asyncio.wait_for(handle.result(), 30)
     assert final.status is HearingStatus.closed
