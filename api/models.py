@@ -122,6 +122,14 @@ SubmitRequest = request_body(
         default=None, description="Who the case is for. A resident may leave it out (it is then the "
         "resident holding the token) and may not name anyone else; staff must give it.",
     )),
+    building_id=(ShortText | None, Field(
+        default=None, description="Left out: the building of the resident's household. A resident files "
+        "only in their own building.",
+    )),
+    unit=(ShortText | None, Field(
+        default=None, description="Left out (with building_id): the resident's own unit; null: a common "
+        "area of the building. A resident files only for their own unit or a common area.",
+    )),
 )
 
 AcknowledgeBody = action_body(Acknowledge)

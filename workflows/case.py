@@ -68,6 +68,8 @@ DISPATCH_TIMEOUT = timedelta(seconds=30)
 
 # Cases withdrawn by staff before this change did not tell the resident why; they replay as they ran.
 TELL_WITHDRAWAL = "staff-withdrawal-told"
+# Cases filed by staff were owned by whoever acknowledged them, not by the staff member who filed them.
+STAFF_FILER_OWNS = "staff-filer-owns"
 # Manual callback tasks went to the owner even when they had resolved the work themselves.
 MANUAL_TASK_NOT_TO_RESOLVER = "manual-task-not-to-resolver"
 # Notes from someone a complaint bars were kept before this change.
@@ -175,7 +177,11 @@ class CaseWorkflow:
     # --- steps ----------------------------------------------------------------------------
 
     async def receive(self) -> None:
-        self.note("submitted", {"origin": self.case.origin.value}, actor=self.case.submitted_by)
+        filer = self.case.submitted_by
+        first_contact = filer.role in STAFF and workflow.info().parent is None and not self.barred(filer.id)
+        if first_contact and workflow.patched(STAFF_FILER_OWNS):
+            self.owner_id = filer.id  # 首问负责制: who took the resident's call owns the case
+        self.note("submitted", {"origin": self.case.origin.value}, actor=filer)
         self.tell_resident(
             "case_received",
             {
@@ -438,7 +444,7 @@ class CaseWorkflow:
 
     def _take(self, action: Action) -> None:
         self.acknowledged = True
-        self.owner_id = action.actor.id
+        self.owner_id = self.owner_id or action.actor.id
         self.handler_id = action.actor.id
         self.ladder.stop_paging()
         self.times[Status.acknowledged] = workflow.now()

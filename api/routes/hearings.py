@@ -22,6 +22,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.abuse_limits import count_objection
 from api.auth import ResidentOrStaff, StaffMember, Supervisor, allow
 from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, temporal_answers, update_case
 from api.context import ClientDep, SessionsDep, SettingsDep
@@ -227,14 +228,16 @@ def _by(caller: Actor, action: type[Act], body: BaseModel) -> Act:
 @router.post("/{hearing_id}/objections", status_code=201, response_model=ObjectionReceipt,
              summary="Object or ask a question (a resident of an affected building)")
 async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client: ClientDep,
-                             sessions: SessionsDep,
+                             sessions: SessionsDep, settings: SettingsDep,
                              body: Annotated[ObjectionBody, Body(openapi_examples=examples("objection"))],
                              ) -> ObjectionReceipt:
     """Staff answer in writing within 24 hours, or it escalates up the ladder. Residents without the app
-    send the same by SMS: the hearing code, then the text."""
+    send the same by SMS: the hearing code, then the text. Each resident may send at most the policy's
+    `limits.objections` to one hearing (429 with `Retry-After` beyond it)."""
     await _open(client, sessions, hearing_id, caller)
     home = await run_in_threadpool(_home, sessions, caller.id)
     assert home is not None
+    await run_in_threadpool(count_objection, sessions, settings.policy.limits, hearing_id, caller.id)
     objection = Objection(actor=caller, building_id=home[0], unit=home[1], text=body.text,
                           occurred_at=body.occurred_at)
     return await update_case(client, hearing_id, "register_objection", objection, ObjectionReceipt)

@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from api.abuse_limits import start_counted
 from api.auth import ResidentOrStaff, StaffMember, Supervisor
 from api.cases import (
     RPC_TIMEOUT,
@@ -38,6 +39,7 @@ from api.confidential import not_about, tier_of
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import CASE_STATE_EXAMPLE, examples
+from api.filing import filed_where
 from api.history import preferred_locale, timeline
 from api.models import (
     DIRECTORY_ID,
@@ -141,7 +143,10 @@ def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
     "", status_code=201, response_model=Submission, summary="Submit a repair or complaint",
     responses={
         200: {"model": Submission, "description": "This Idempotency-Key already submitted the same request."},
+        403: {"model": ErrorBody, "description": "A resident filing for another home or building."},
         409: {"model": ErrorBody, "description": "This Idempotency-Key was used for a different request."},
+        429: {"model": ErrorBody, "description": "A limit of the published policy (`GET /sla`, `limits`) "
+              "was reached; `Retry-After` says when to try again. Nothing was started."},
         503: {"model": ErrorBody, "description": "The database or Temporal is unavailable."},
     },
 )
@@ -157,11 +162,15 @@ async def submit(
 ) -> Submission:
     request = _for_whom(body, caller)
     _check_kind(request)
+    request = await run_in_threadpool(filed_where, sessions, request, caller)
     case_id = case_id_for(request.kind, caller, idempotency_key)
     await run_in_threadpool(_check_directory, sessions, request)
     case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
                      policy=settings.policy)
-    created = await start_case(client, settings.task_queue, case_id, case, request_digest(request))
+    created = await start_counted(
+        sessions, settings.policy.limits, caller, request.severity,
+        lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),
+    )
     if not created:
         response.status_code = 200
     return Submission(case_id=case_id, created=created, url=f"/requests/{case_id}")

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import delete
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from steward.settings import Settings
+from steward.store.models import RateHit
 from steward.tokens import create_token
 from tests.conftest import Database, make_settings
 from workflows.contracts import Role
@@ -133,6 +135,8 @@ def running_api(worker_for, sandbox, api_port):
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://steward.test") as http,
         ):
             api = Api(http, env, settings, database)
+            with database.sessions.begin() as session:  # each test starts inside every abuse limit
+                session.execute(delete(RateHit))
             for name, (role, subject) in PEOPLE.items():
                 api.person(name, role, subject)
             try:
