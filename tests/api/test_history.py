@@ -51,8 +51,9 @@ async def test_history_shows_the_escalation_the_pause_and_the_callback_in_both_l
         response = await api.call(who, "POST", f"/requests/{case_id}/{action}", body)
         assert response.status_code == 200, response.text
     await api.until(case_id, lambda s: s["status"] == "manual_callback")
-    recorded = await api.call("staff", "POST", f"/requests/{case_id}/callback",
-                              {"result": "satisfied", "note": "Visited him; all good."})
+    recorded = await api.call("colleague", "POST", f"/requests/{case_id}/callback",
+                              {"result": "satisfied", "note": "Visited him; all good.",
+                               "reached_by": "visit"})
     assert recorded.status_code == 200, recorded.text
     await api.completed(case_id)
 
