@@ -65,11 +65,13 @@ class Api:
     settings: Settings
     database: Database
     tokens: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
     case_ids: list[str] = field(default_factory=list)
     schedule_ids: list[str] = field(default_factory=list)
 
     def person(self, name: str, role: Role, subject: str) -> str:
         self.tokens[name] = create_token(self.database.sessions, role, subject)
+        self.roles[name] = role
         return self.tokens[name]
 
     def auth(self, who: str | None) -> dict[str, str]:
@@ -81,7 +83,10 @@ class Api:
                                        **kwargs)
 
     async def submit(self, who: str = "resident", key: str | None = None, **fields: Any) -> str:
-        response = await self.call(who, "POST", "/requests", REPAIR | fields,
+        body = REPAIR | fields
+        if self.roles.get(who) is Role.resident and not {"building_id", "unit"} & set(fields):
+            del body["building_id"], body["unit"]  # the resident's own home
+        response = await self.call(who, "POST", "/requests", body,
                                    headers={"Idempotency-Key": key or uuid.uuid4().hex})
         assert response.status_code == 201, response.text
         case_id = response.json()["case_id"]

@@ -64,7 +64,7 @@ DRILL_SCHEDULE = {"building_id": "B2", "drill_type": "security", "starts_on": "2
                   "calendar": {"days_of_month": [20], "hour": 3}}
 
 ENDPOINTS = [
-    Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR),
+    Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR | {"unit": None}),
     Endpoint("GET", "/requests", frozenset({"resident", "neighbour"} | STAFF)),
     Endpoint("GET", "/requests/{id}", frozenset({"resident"} | STAFF)),
     Endpoint("GET", "/requests/{id}/history", frozenset({"supervisor"})),
