@@ -2,7 +2,8 @@
 
 Counted in the database (`steward.limits.take`), so every API replica shares one count. A submission
 is counted in the same transaction that waits for its workflow to start: refused, it starts nothing;
-a retry of a case already started (the same Idempotency-Key) or a start that fails is not counted.
+a retry of a case already started (the same Idempotency-Key), even one racing the first, or a start that
+fails is not counted.
 Staff filing for a resident are not counted: they take the calls of those who cannot file themselves.
 """
 
@@ -31,9 +32,10 @@ class _AlreadyStarted(Exception):
 
 
 async def start_counted(sessions: sessionmaker[Session], limits: AbuseLimits, caller: Actor,
-                        severity: Severity, start: Start) -> bool:
-    """`start()` (True when it started the case now) within the caller's limits, or `RateLimited`."""
-    if caller.role is not Role.resident:
+                        severity: Severity, start: Start, exists: Start) -> bool:
+    """`start()` (True when it started the case now) within the caller's limits, or `RateLimited`;
+    a retry of a case that `exists()` already is answered as before, whatever the count."""
+    if caller.role is not Role.resident or await exists():
         return await start()
     try:
         await run_in_threadpool(_count_and_start, sessions, limits, caller, severity, start)

@@ -154,6 +154,18 @@ async def start_once(client: Client, workflow: str, arg: BaseModel, workflow_id:
     return False
 
 
+async def case_exists(client: Client, case_id: str) -> bool:
+    """Whether a workflow, running or closed, has this id."""
+    try:
+        with temporal_answers(case_id):
+            await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
+    except ApiError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
 async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
     """The case if it exists and the caller may see it; another resident's case, or a complaint about
     the caller, is 404 like none."""

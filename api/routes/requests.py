@@ -21,6 +21,7 @@ from api.abuse_limits import start_counted
 from api.auth import ResidentOrStaff, StaffMember, Supervisor
 from api.cases import (
     RPC_TIMEOUT,
+    case_exists,
     case_id_for,
     case_state,
     equals,
@@ -170,6 +171,7 @@ async def submit(
     created = await start_counted(
         sessions, settings.policy.limits, caller, request.severity,
         lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),
+        lambda: case_exists(client, case_id),
     )
     if not created:
         response.status_code = 200
