@@ -85,9 +85,9 @@ async def test_history_shows_the_escalation_the_pause_and_the_callback_in_both_l
     assert entry(chinese, "paused")["text"] == \
         "S001 暂停处理计时：awaiting parts: a valve（恢复时间：未填写）"
     assert entry(english, "manual_callback_recorded")["text"] == \
-        "S001 recorded the callback: satisfied — Visited him; all good."
+        "S002 recorded the callback: satisfied — Visited him; all good."
     assert entry(chinese, "manual_callback_recorded")["text"] == \
-        "S001 记录回访结果：满意——Visited him; all good."
+        "S002 记录回访结果：满意——Visited him; all good."
     assert entry(english, "closed")["text"] == "Case closed; callback result: satisfied"
     assert entry(chinese, "closed")["text"] == "已办结，回访结果：满意"
 
