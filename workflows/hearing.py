@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         HearingState,
         HearingStatus,
         HeldRecord,
+        KeptObjection,
         Objection,
         ObjectionReceipt,
         ObjectionRecord,
@@ -68,6 +69,9 @@ REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
 CALLBACK_SUFFIX = "-CB-"
 OPEN_FOR_OBJECTIONS = frozenset({HearingStatus.scheduled, HearingStatus.noticed})
+KEEP_TIMEOUT = timedelta(seconds=30)
+# Hearings before this change carried every objection's text and answer whole when continuing as new.
+OBJECTIONS_KEPT = "objections-kept-in-store"
 
 
 def money(amount: Decimal) -> str:
@@ -80,6 +84,26 @@ def cost_summary(costs: list[CostItem]) -> str:
 
 def callback_case_id(hearing_id: str, resident_id: str) -> str:
     return f"{hearing_id}{CALLBACK_SUFFIX}{resident_id}"
+
+
+def kept_entries(objections: list[ObjectionRecord]) -> list[TimelineEntry]:
+    """The timeline entries of objections kept in the database, made from their records rather than
+    carried: a hearing with thousands of objections would otherwise carry thousands of entries."""
+    entries = []
+    for record in (r for r in objections if r.kept):
+        entries.append(TimelineEntry(
+            at=record.received_at, actor=Actor(id=record.resident_id, role=Role.resident),
+            event="objection_received",
+            detail={
+                "objection": record.number, "building": record.building_id, "channel": record.channel.value
+            },
+        ))
+        if record.answered_at is not None and record.answered_by is not None:
+            entries.append(TimelineEntry(
+                at=record.answered_at, actor=Actor(id=record.answered_by, role=Role.staff),
+                event="objection_answered", detail={"objection": record.number},
+            ))
+    return entries
 
 
 @workflow.defn(name="HearingWorkflow")
@@ -96,7 +120,7 @@ class HearingWorkflow:
         self.ladders = {
             record.number: self._ladder(record)
             for record in self.progress.objections
-            if record.answer is None
+            if not record.answered
         }
 
     @workflow.run
@@ -266,7 +290,11 @@ class HearingWorkflow:
         self.note("continued_as_new", {"events": events, "run": self.progress.runs})
         self.progress.runs += 1
         self.progress.keys_sent = self.messenger.sent
-        workflow.continue_as_new(self.hearing.model_copy(update={"carried": self.progress}))
+        carried = self.progress.model_copy(update={"objections": [
+            record.model_copy(update={"text": None, "answer": None}) if record.kept else record
+            for record in self.progress.objections
+        ]})
+        workflow.continue_as_new(self.hearing.model_copy(update={"carried": carried}))
 
     # --- objections --------------------------------------------------------------------------
 
@@ -280,6 +308,16 @@ class HearingWorkflow:
                 record.next_page_at, self.hearing.answer_within, EscalationReason.answer_missed
             )
         return ladder
+
+    def _keep(self, objection: KeptObjection) -> None:
+        self.background.start(
+            workflow.start_activity(
+                "hearings.keep_objection",
+                objection,
+                start_to_close_timeout=KEEP_TIMEOUT,
+                summary=f"keep objection {objection.number}",
+            )
+        )
 
     def _objection(self, number: int) -> ObjectionRecord | None:
         return next((o for o in self.progress.objections if o.number == number), None)
@@ -381,7 +419,9 @@ class HearingWorkflow:
             next_deadline=ahead.at if ahead else None,
             next_deadline_kind=ahead.kind if ahead else None,
             runs=self.progress.runs,
-            timeline=self.progress.timeline,
+            timeline=sorted(
+                self.progress.timeline + kept_entries(self.progress.objections), key=lambda e: e.at
+            ),
         )
 
     # --- updates ------------------------------------------------------------------------------
@@ -390,6 +430,7 @@ class HearingWorkflow:
     def register_objection(self, objection: Objection) -> ObjectionReceipt:
         now = workflow.now()
         due = now + self.hearing.answer_within
+        kept = workflow.patched(OBJECTIONS_KEPT)
         record = ObjectionRecord(
             number=len(self.progress.objections) + 1,
             resident_id=objection.actor.id,
@@ -401,14 +442,19 @@ class HearingWorkflow:
             answer_due=due,
             tier=int(ANSWER_FIRST_TIER),
             next_page_at=due,
+            kept=kept,
         )
         self.progress.objections.append(record)
         self.ladders[record.number] = self._ladder(record)
-        self.note(
-            "objection_received",
-            {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
-            action=objection,
-        )
+        if kept:
+            self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
+                                     resident_id=record.resident_id, text=objection.text, received_at=now))
+        else:
+            self.note(
+                "objection_received",
+                {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
+                action=objection,
+            )
         params = {"code": self.hearing_id, "number": str(record.number), "answer_due": due.isoformat()}
         self.messenger.tell_resident(record.resident_id, "objection_received", params)
         self.messenger.tell_staff(
@@ -436,7 +482,12 @@ class HearingWorkflow:
         record.answer, record.answered_by, record.answered_at = action.answer, action.actor.id, workflow.now()
         record.next_page_at = None
         self.ladders.pop(action.number).stop_paging()
-        self.note("objection_answered", {"objection": action.number}, action=action)
+        if record.kept:
+            self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
+                                     resident_id=record.resident_id, answer=action.answer,
+                                     answered_by=action.actor.id, answered_at=record.answered_at))
+        else:
+            self.note("objection_answered", {"objection": action.number}, action=action)
         self.messenger.tell_resident(
             record.resident_id,
             "objection_answer",
@@ -449,7 +500,7 @@ class HearingWorkflow:
         require(action.actor.role in STAFF, "only staff can answer an objection")
         record = self._objection(action.number)
         require(record is not None, f"there is no objection {action.number}")
-        require(record is None or record.answer is None, f"objection {action.number} was already answered")
+        require(record is None or not record.answered, f"objection {action.number} was already answered")
 
     @workflow.update
     def record_hearing(self, action: RecordHearing) -> HearingState:
@@ -503,7 +554,7 @@ class HearingWorkflow:
         require(action.actor.role in SUPERVISORS, "only a supervisor can decide")
         require(self.status is not HearingStatus.noticed, "record the hearing before deciding")
         require(self.status is HearingStatus.held, "the decision was already made")
-        unanswered = [str(o.number) for o in self.progress.objections if o.answer is None]
+        unanswered = [str(o.number) for o in self.progress.objections if not o.answered]
         require(
             not unanswered, f"answer every objection before deciding; unanswered: {', '.join(unanswered)}"
         )
