@@ -29,6 +29,7 @@ from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import examples
 from api.models import DIRECTORY_ID, CallbackBody, RequestBody, action_body, request_body
+from api.objection_texts import with_texts
 from steward.store.models import Building, Household, Resident
 from workflows import search
 from workflows.contracts import (
@@ -195,7 +196,8 @@ async def _visible(client: Client, sessions: sessionmaker[Session], hearing_id: 
             "callbacks": [c for c in state.callbacks if c.resident_id == caller.id],
             "timeline": [],
         })
-    return state, running
+    objections = await run_in_threadpool(with_texts, sessions, hearing_id, state.objections)
+    return state.model_copy(update={"objections": objections}), running
 
 
 async def _open(client: Client, sessions: sessionmaker[Session], hearing_id: str, caller: Actor) -> None:
@@ -251,7 +253,8 @@ async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge
                            ) -> ObjectionRecord:
     await _open(client, sessions, hearing_id, caller)
     action = AnswerObjection(actor=caller, number=number, answer=body.answer, occurred_at=body.occurred_at)
-    return await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
+    record = await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
+    return (await run_in_threadpool(with_texts, sessions, hearing_id, [record]))[0]
 
 
 @router.post("/{hearing_id}/held", response_model=HearingState,
