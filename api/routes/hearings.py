@@ -56,6 +56,8 @@ from workflows.hearing_contracts import (
     RecordHearing,
 )
 
+BUILDINGS = "building_ids"
+
 router = APIRouter(prefix="/hearings", tags=["hearings"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "The hearing refused the action (the reason says why), or it "
           "is closed."},
@@ -143,7 +145,7 @@ async def _start(client: Client, task_queue: str, hearing_id: str, hearing: Hear
             await client.start_workflow(
                 "HearingWorkflow", hearing, id=hearing_id, task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                memo={REQUEST_DIGEST: digest},
+                memo={REQUEST_DIGEST: digest, BUILDINGS: hearing.building_ids},
                 search_attributes=TypedSearchAttributes([
                     SearchAttributePair(search.KIND, Kind.hearing.value),
                     SearchAttributePair(search.STATUS, HearingStatus.scheduled.value),
@@ -201,8 +203,20 @@ async def _visible(client: Client, sessions: sessionmaker[Session], hearing_id: 
 
 
 async def _open(client: Client, sessions: sessionmaker[Session], hearing_id: str, caller: Actor) -> None:
-    _, running = await _visible(client, sessions, hearing_id, caller)
-    if not running:
+    """404 unless the caller may see the hearing, 409 once it is closed; from the workflow's description
+    (its buildings are in the memo), not its state, which holds every objection."""
+    with temporal_answers(hearing_id):
+        description = await client.get_workflow_handle(hearing_id).describe(rpc_timeout=RPC_TIMEOUT)
+    if description.typed_search_attributes.get(search.KIND) != Kind.hearing.value:
+        raise ApiError(404, f"no hearing {hearing_id}")
+    if caller.role is Role.resident:
+        buildings = await description.memo_value(BUILDINGS, default=None)
+        if buildings is None:  # scheduled before the memo named its buildings
+            buildings = (await _hearing(client, hearing_id))[0].building_ids
+        home = await run_in_threadpool(_home, sessions, caller.id)
+        if home is None or home[0] not in buildings:
+            raise ApiError(404, f"no hearing {hearing_id}")
+    if description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, f"hearing {hearing_id} is closed", "closed")
 
 

@@ -100,9 +100,9 @@ async def sms_from(api: Api, phone: str, body: str) -> str:
     return response.text
 
 
-async def callback_sent(api: Api, case_id: str) -> None:
+async def callback_sent(api: Api, case_id: str, within: float = PATIENCE_S) -> None:
     """The callback case has asked its resident (so a reply by SMS finds it)."""
-    deadline = asyncio.get_running_loop().time() + PATIENCE_S
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         with api.database.sessions() as session:
             asked = session.scalar(
