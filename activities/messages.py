@@ -135,8 +135,8 @@ NOTICES: dict[str, Template] = {
         EN: "[Property Service Centre] The deadline for {code} is now {resolution_due}. Reason: {reason}.",
     }),
     "case_withdrawn": Template({
-        ZH: "【物业服务中心】您的事项 {code} 已由主管撤回，原因：{reason}。如有异议请致电服务中心。",
-        EN: "[Property Service Centre] A supervisor withdrew {code}. Reason: {reason}. "
+        ZH: "【物业服务中心】您的事项 {code} 已由服务中心撤回，原因：{reason}。如有异议请致电服务中心。",
+        EN: "[Property Service Centre] The service centre withdrew {code}. Reason: {reason}. "
             "If you disagree, please call the service centre.",
     }),
     "callback_request": Template(

@@ -20,7 +20,7 @@ from workflows.contracts import Role
 from workflows.hearing_contracts import HearingInput, HearingState
 
 OBJECTORS = {"R001": "+8613800000101", "R002": "+8613800000102", "R004": "+8613800000104"}
-CONCURRENT = 8  # below the server's 10 in-flight updates per workflow
+CONCURRENT = 4  # well below the server's 10 in-flight updates per workflow
 TEXT = "Why does the lift cost so much? " * 30  # about 1,000 characters, the longest an objection may be
 PAYLOAD_LIMIT = 2 * 1024 * 1024  # Temporal refuses a larger continue-as-new input
 
