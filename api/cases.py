@@ -42,6 +42,7 @@ from workflows import search
 from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
 
 RPC_TIMEOUT = timedelta(seconds=10)
+BUSY_RETRY_S = 3
 Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
 REQUEST_KINDS = (Kind.repair, Kind.complaint)
@@ -229,8 +230,10 @@ async def update_case(client: Client, case_id: str, update: str, action: BaseMod
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = getattr(cause, "message", None) or str(cause or error)
-        closed = isinstance(cause, ApplicationError) and cause.type == "CaseClosed"
-        raise ApiError(409, reason, "closed" if closed else "refused") from error
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        if kind == "Busy":  # a hearing continuing as new: nothing changed, try again shortly
+            raise ApiError(503, reason, "unavailable", {"Retry-After": str(BUSY_RETRY_S)}) from error
+        raise ApiError(409, reason, "closed" if kind == "CaseClosed" else "refused") from error
 
 
 async def signal_case(client: Client, case_id: str, signal: str, payload: BaseModel) -> None:

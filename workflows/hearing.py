@@ -70,6 +70,7 @@ ANSWER_FIRST_TIER = Tier.team_lead
 CALLBACK_SUFFIX = "-CB-"
 OPEN_FOR_OBJECTIONS = frozenset({HearingStatus.scheduled, HearingStatus.noticed})
 KEEP_TIMEOUT = timedelta(seconds=30)
+BUSY = "Busy"  # refused for a few seconds while continuing as new; the API answers 503 with Retry-After
 # Hearings before this change carried every objection's text and answer whole when continuing as new.
 OBJECTIONS_KEPT = "objections-kept-in-store"
 
@@ -117,6 +118,9 @@ class HearingWorkflow:
         self.messenger = Messenger(
             self.hearing_id, hearing.policy, self.background, sent=self.progress.keys_sent
         )
+        self.draining = False
+        self._ladder_changes = 0
+        self._next_page: tuple[int, Deadline | None] = (-1, None)
         self.ladders = {
             record.number: self._ladder(record)
             for record in self.progress.objections
@@ -264,7 +268,7 @@ class HearingWorkflow:
         while True:
             passed = await wait_for(
                 lambda: done() or self.history_is_long(),
-                lambda: earliest(moment, *(ladder.page_deadline() for ladder in self.ladders.values())),
+                lambda: earliest(moment, self.next_page()),
                 waiting_for,
             )
             if passed is None and done():
@@ -286,6 +290,7 @@ class HearingWorkflow:
     async def continue_as_new(self) -> None:
         events = workflow.info().get_current_history_length()
         workflow.set_current_details("Continuing as new: finishing handlers and notices first.")
+        self.draining = True  # a steady stream of objections must not keep the notices busy forever
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.background.busy)
         self.note("continued_as_new", {"events": events, "run": self.progress.runs})
         self.progress.runs += 1
@@ -319,6 +324,14 @@ class HearingWorkflow:
             )
         )
 
+    def next_page(self) -> Deadline | None:
+        """The earliest objection's escalation, recomputed only when a ladder changed: wait conditions
+        read it after every event, and a hearing may have thousands of objections open."""
+        if self._next_page[0] != self._ladder_changes:
+            pages = (ladder.page_deadline() for ladder in self.ladders.values())
+            self._next_page = (self._ladder_changes, earliest(*pages))
+        return self._next_page[1]
+
     def _objection(self, number: int) -> ObjectionRecord | None:
         return next((o for o in self.progress.objections if o.number == number), None)
 
@@ -326,6 +339,7 @@ class HearingWorkflow:
         number = next(n for n, ladder in self.ladders.items() if ladder.page_deadline() == passed)
         ladder = self.ladders[number]
         ladder.page()
+        self._ladder_changes += 1
         record = self._objection(number)
         assert record is not None
         record.tier, record.escalations = int(ladder.tier), ladder.escalations
@@ -397,7 +411,7 @@ class HearingWorkflow:
             if self.held() or self.broadcast(Phase.reminder) or self.progress.reminder_skipped
             else Deadline(self.reminder_at, "reminder")
         )
-        ahead = earliest(reminder, *(ladder.page_deadline() for ladder in self.ladders.values()))
+        ahead = earliest(reminder, self.next_page())
         return HearingState(
             hearing_id=self.hearing_id,
             status=self.status,
@@ -446,6 +460,7 @@ class HearingWorkflow:
         )
         self.progress.objections.append(record)
         self.ladders[record.number] = self._ladder(record)
+        self._ladder_changes += 1
         if kept:
             self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
                                      resident_id=record.resident_id, text=objection.text, received_at=now))
@@ -466,8 +481,13 @@ class HearingWorkflow:
         )
         return ObjectionReceipt(hearing_id=self.hearing_id, number=record.number, answer_due=due)
 
+    def _require_not_draining(self) -> None:
+        require(not self.draining, "the hearing is carrying its state into a new run; try again in a few "
+                "seconds", BUSY)
+
     @register_objection.validator
     def _validate_objection(self, objection: Objection) -> None:
+        self._require_not_draining()
         require(objection.actor.role is Role.resident, "only residents of the affected buildings can object")
         require(
             objection.building_id in self.hearing.building_ids,
@@ -482,6 +502,7 @@ class HearingWorkflow:
         record.answer, record.answered_by, record.answered_at = action.answer, action.actor.id, workflow.now()
         record.next_page_at = None
         self.ladders.pop(action.number).stop_paging()
+        self._ladder_changes += 1
         if record.kept:
             self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
                                      resident_id=record.resident_id, answer=action.answer,
@@ -497,6 +518,7 @@ class HearingWorkflow:
 
     @answer_objection.validator
     def _validate_answer(self, action: AnswerObjection) -> None:
+        self._require_not_draining()
         require(action.actor.role in STAFF, "only staff can answer an objection")
         record = self._objection(action.number)
         require(record is not None, f"there is no objection {action.number}")

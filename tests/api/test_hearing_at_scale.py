@@ -36,16 +36,23 @@ async def open_ended(running_api, dev_env: WorkflowEnvironment, sqlite_database:
         yield api
 
 
-async def in_parallel(count: int, act: Callable[[int], Awaitable[httpx.Response]]) -> None:
-    """`act(n)` for n in 0..count-1, `CONCURRENT` at a time; every answer must be a success."""
+async def in_parallel(count: int, act: Callable[[int], Awaitable[httpx.Response]]) -> int:
+    """`act(n)` for n in 0..count-1, `CONCURRENT` at a time; every answer must be a success, after
+    waiting out a 503 with `Retry-After` (the hearing refused it while continuing as new; nothing
+    changed). How many were refused so."""
     gate = asyncio.Semaphore(CONCURRENT)
+    refused = 0
 
     async def one(n: int) -> None:
+        nonlocal refused
         async with gate:
-            response = await act(n)
+            while (response := await act(n)).status_code == 503 and "new run" in response.text:
+                refused += 1
+                await asyncio.sleep(float(response.headers["Retry-After"]))
             assert response.status_code in (200, 201), response.text
 
     await asyncio.gather(*map(one, range(count)))
+    return refused
 
 
 async def hearing_state(api: Api, hearing_id: str, check: Callable[[dict], bool], within: float) -> dict:
