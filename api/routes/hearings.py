@@ -242,7 +242,9 @@ def _by(caller: Actor, action: type[Act], body: BaseModel) -> Act:
 
 
 @router.post("/{hearing_id}/objections", status_code=201, response_model=ObjectionReceipt,
-             summary="Object or ask a question (a resident of an affected building)")
+             summary="Object or ask a question (a resident of an affected building)",
+             responses={429: {"model": ErrorBody, "description": "This resident reached the policy's "
+                              "`limits.objections` for this hearing; `Retry-After` says when to try again."}})
 async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client: ClientDep,
                              sessions: SessionsDep, settings: SettingsDep,
                              body: Annotated[ObjectionBody, Body(openapi_examples=examples("objection"))],
