@@ -134,6 +134,11 @@ NOTICES: dict[str, Template] = {
         ZH: "【物业服务中心】您的事项 {code} 处理时限已调整为 {resolution_due}，原因：{reason}。",
         EN: "[Property Service Centre] The deadline for {code} is now {resolution_due}. Reason: {reason}.",
     }),
+    "case_withdrawn": Template({
+        ZH: "【物业服务中心】您的事项 {code} 已由服务中心撤回，原因：{reason}。如有异议请致电服务中心。",
+        EN: "[Property Service Centre] The service centre withdrew {code}. Reason: {reason}. "
+            "If you disagree, please call the service centre.",
+    }),
     "callback_request": Template(
         text={
             ZH: "【物业服务中心】您的事项 {code}「{title}」{purpose}。满意请回复1，不满意请回复2"

@@ -42,6 +42,7 @@ from workflows import search
 from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
 
 RPC_TIMEOUT = timedelta(seconds=10)
+BUSY_RETRY_S = 3
 Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
 REQUEST_KINDS = (Kind.repair, Kind.complaint)
@@ -103,7 +104,9 @@ def request_digest(body: BaseModel) -> str:
 
 def _initial_search_attributes(case: CaseInput) -> TypedSearchAttributes:
     policy = case.policy.for_severity(case.severity)
+    subject = [SearchAttributePair(search.SUBJECT, case.subject_staff_id)] if case.subject_staff_id else []
     return TypedSearchAttributes([
+        *subject,
         SearchAttributePair(search.KIND, case.kind.value),
         SearchAttributePair(search.SEVERITY, case.severity.value),
         SearchAttributePair(search.STATUS, "submitted"),
@@ -152,14 +155,27 @@ async def start_once(client: Client, workflow: str, arg: BaseModel, workflow_id:
     return False
 
 
+async def case_exists(client: Client, case_id: str) -> bool:
+    """Whether a workflow, running or closed, has this id."""
+    try:
+        with temporal_answers(case_id):
+            await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
+    except ApiError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
 async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
-    """The case if it exists and the caller may see it; another resident's case is 404 like none."""
+    """The case if it exists and the caller may see it; another resident's case, or a complaint about
+    the caller, is 404 like none."""
     with temporal_answers(case_id):
         description = await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
     attributes = description.typed_search_attributes
     visible = attributes.get(search.KIND) in REQUEST_KINDS and (
         caller.role is not Role.resident or attributes.get(search.RESIDENT) == caller.id
-    )
+    ) and attributes.get(search.SUBJECT) != caller.id
     if not visible:
         raise ApiError(404, f"no case {case_id}")
     return description
@@ -216,8 +232,10 @@ async def update_case(client: Client, case_id: str, update: str, action: BaseMod
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = getattr(cause, "message", None) or str(cause or error)
-        closed = isinstance(cause, ApplicationError) and cause.type == "CaseClosed"
-        raise ApiError(409, reason, "closed" if closed else "refused") from error
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        if kind == "Busy":  # a hearing continuing as new: nothing changed, try again shortly
+            raise ApiError(503, reason, "unavailable", {"Retry-After": str(BUSY_RETRY_S)}) from error
+        raise ApiError(409, reason, "closed" if kind == "CaseClosed" else "refused") from error
 
 
 async def signal_case(client: Client, case_id: str, signal: str, payload: BaseModel) -> None:
@@ -242,6 +260,11 @@ def equals(key: SearchAttributeKey, value: str | int | bool) -> str:
     else:
         literal = _quoted(str(value))
     return f"`{key.name}` = {literal}"
+
+
+def unset_or_not(key: SearchAttributeKey, value: str) -> str:
+    """Cases where `key` is unset or holds anything but `value`."""
+    return f"(`{key.name}` IS NULL OR `{key.name}` != {_quoted(value)})"
 
 
 def visibility_query(*conditions: str) -> str:

@@ -80,7 +80,7 @@ _BODIES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
     "resolve": {"done": ("Resolved on site", {"note": "Replaced the kitchen valve; water is back."})},
     "withdraw": {"fixed": ("The resident no longer needs it", {"reason": "fixed it myself"})},
     "callback": {"satisfied": ("Called the resident back by phone", {
-        "result": "satisfied", "note": "Spoke to her on the phone; the tap works."})},
+        "result": "satisfied", "note": "Spoke to her on the phone; the tap works.", "reached_by": "phone"})},
 }
 
 

@@ -31,6 +31,7 @@ from workflows.contracts import (
     Extend,
     Pause,
     ProgressNote,
+    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
@@ -108,8 +109,9 @@ def request_body(contract: type[Contract], name: str, drop: frozenset[str] = fro
 
 
 def action_body(action: type[Action], **replace: tuple[Any, FieldInfo]) -> type[RequestBody]:
-    """`Pause` → `PauseBody`: the action without `actor`, which always comes from the token."""
-    return request_body(action, f"{action.__name__}Body", frozenset({"actor"}), **replace)
+    """`Pause` → `PauseBody`: the action without `actor` (always from the token) and `actor_tier` (from
+    the directory)."""
+    return request_body(action, f"{action.__name__}Body", frozenset({"actor", "actor_tier"}), **replace)
 
 
 SubmitRequest = request_body(
@@ -119,6 +121,14 @@ SubmitRequest = request_body(
     resident_id=(ShortText | None, Field(
         default=None, description="Who the case is for. A resident may leave it out (it is then the "
         "resident holding the token) and may not name anyone else; staff must give it.",
+    )),
+    building_id=(ShortText | None, Field(
+        default=None, description="Left out: the building of the resident's household. A resident files "
+        "only in their own building.",
+    )),
+    unit=(ShortText | None, Field(
+        default=None, description="Left out (with building_id): the resident's own unit; null: a common "
+        "area of the building. A resident files only for their own unit or a common area.",
     )),
 )
 
@@ -132,7 +142,8 @@ ExtendBody = action_body(Extend)
 PlanBody = action_body(AgreePlan)
 ResolveBody = action_body(Resolve)
 WithdrawBody = action_body(Withdraw)
-CallbackBody = action_body(RecordCallback)
+CallbackBody = action_body(RecordCallback, reached_by=(ReachedBy, Field(
+    description="How the resident was reached: a phone call or a visit.")))
 
 
 def _examples(*examples: dict) -> ConfigDict:

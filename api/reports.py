@@ -12,7 +12,8 @@ What counts (each definition is also in the field's description):
 - resolution met: resolved without a resolution breach; missed: breached (ever, even if later
   extended or resolved); cases still open inside their deadline are neither;
 - satisfaction counts every recorded callback answer (a case reopened after "not satisfied" and then
-  closed "satisfied" counts once each), except the confirmation callbacks of withdrawn cases;
+  closed "satisfied" counts once each), except the confirmation callbacks of withdrawn cases, and says
+  who recorded each: the resident themself, staff after a manual callback, or a supervisor;
 - reports attribute a case to its first-contact owner (SPEC §1), not to whoever handles it now.
 """
 
@@ -33,6 +34,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal
 from sqlalchemy.orm import Session
 
 from steward.store.models import Building, Case, CaseEventRow, Staff
+from workflows.contracts import SYSTEM, Role
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -259,6 +261,10 @@ class Satisfaction(BaseModel):
     not_satisfied: int
     unreachable: int
     rate: float | None = Field(description="satisfied / (satisfied + not satisfied); null when no answer.")
+    answered_by_resident: int = Field(description="Outcomes the resident gave themself (SMS or keypad).")
+    recorded_by_staff: int = Field(description="Outcomes staff recorded after a manual callback.")
+    recorded_by_supervisor: int = Field(
+        description="Outcomes a supervisor recorded, with a reason, while the automatic callback asked.")
 
 
 class SatisfactionReport(ReportBase):
@@ -277,11 +283,16 @@ class SatisfactionReport(ReportBase):
 
 def satisfaction_report(session: Session, period: Period, building: str | None = None) -> SatisfactionReport:
     result = CaseEventRow.detail["result"].as_string()
+    by_role = CaseEventRow.detail["by_role"].as_string()
+    # The callback step took the resident's own answer (rows before `by_role` name the system as actor).
+    by_resident = or_(by_role == Role.system.value, CaseEventRow.actor_id == SYSTEM.id)
     counts = (
         func.count().label("callbacks"),
         _count(result == "satisfied").label("satisfied"),
         _count(result == "not_satisfied").label("not_satisfied"),
         _count(result == "unreachable").label("unreachable"),
+        _count(by_resident).label("by_resident"),
+        _count(by_role == Role.supervisor.value).label("by_supervisor"),
     )
     scope = [CaseEventRow.event == "callback_recorded", period.covers(CaseEventRow.at),
              Case.withdrawn.is_(False), REQUESTS]
@@ -308,9 +319,12 @@ def satisfaction_report(session: Session, period: Period, building: str | None =
 
 def _satisfaction(key: str, row: Any, name: str | None = None) -> Satisfaction:
     satisfied, unhappy = int(row.satisfied or 0), int(row.not_satisfied or 0)
-    return Satisfaction(key=key, name=name, callbacks=int(row.callbacks or 0), satisfied=satisfied,
+    callbacks, resident, supervisor = int(row.callbacks or 0), int(row.by_resident), int(row.by_supervisor)
+    return Satisfaction(key=key, name=name, callbacks=callbacks, satisfied=satisfied,
                         not_satisfied=unhappy, unreachable=int(row.unreachable or 0),
-                        rate=_rate(satisfied, satisfied + unhappy))
+                        rate=_rate(satisfied, satisfied + unhappy), answered_by_resident=resident,
+                        recorded_by_staff=callbacks - resident - supervisor,
+                        recorded_by_supervisor=supervisor)
 
 
 # --- staff -----------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ class Stack:
             "STEWARD_TWILIO_API_BASE_URL": self.sandbox_url,
             "STEWARD_QUIET_HOURS": quiet_hours_away(),
             "STEWARD_TIMEZONE": "Asia/Shanghai",
+            "STEWARD_SLA_POLICY": str(ROOT / "bench" / "policy.toml"),
             "BENCH_TEMPORAL": self.temporal,
             "BENCH_TASK_QUEUE": BASELINE_QUEUE,
             "BENCH_PORT": str(self.ports["baseline_api"]),

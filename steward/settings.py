@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.contracts import (
     DEFAULT_SEVERITIES,
+    AbuseLimits,
     CallbackPolicy,
     DeliveryPolicy,
     QuietHours,
@@ -55,8 +56,21 @@ def load_sla_policy(path: Path | None, timezone: str, quiet_hours: QuietHours) -
         severities=severities,
         callback=CallbackPolicy.model_validate(CallbackPolicy().model_dump() | callback_data),
         delivery=DeliveryPolicy.model_validate(DeliveryPolicy().model_dump() | delivery_data),
+        limits=_limits(data.get("limits", {})),
         timezone=timezone,
         quiet_hours=quiet_hours,
+    )
+
+
+def _limits(table: dict) -> AbuseLimits:
+    """`[limits]` with one inline table per limit, e.g. `submissions = { count = 10, per = "1h" }`;
+    a missing limit or key keeps its default."""
+    defaults = AbuseLimits().model_dump()
+    unknown = set(table) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown limit in SLA policy: {', '.join(sorted(unknown))}")
+    return AbuseLimits.model_validate(
+        {name: default | _durations(table.get(name, {}), ("per",)) for name, default in defaults.items()}
     )
 
 

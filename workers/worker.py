@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from activities.broadcast import Broadcaster
 from activities.directory import Directory
 from activities.notify import Notifier
+from activities.objections import ObjectionStore
 from activities.projection import Projection
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
@@ -48,6 +49,7 @@ async def steward_worker(
     projection = Projection(sessions)
     notifier = Notifier(settings, sessions)
     broadcaster = Broadcaster(notifier)
+    objections = ObjectionStore(sessions)
     worker = Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -63,6 +65,7 @@ async def steward_worker(
             notifier.send,
             notifier.app_notice_read,
             broadcaster.send_many,
+            objections.keep,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_cached_workflows=settings.worker_cache_size,

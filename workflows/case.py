@@ -66,6 +66,15 @@ PROJECT_TIMEOUT = timedelta(seconds=30)
 DISPATCH_TIMEOUT = timedelta(seconds=30)
 
 
+# Cases withdrawn by staff before this change did not tell the resident why; they replay as they ran.
+TELL_WITHDRAWAL = "staff-withdrawal-told"
+# Cases filed by staff were owned by whoever acknowledged them, not by the staff member who filed them.
+STAFF_FILER_OWNS = "staff-filer-owns"
+# Manual callback tasks went to the owner even when they had resolved the work themselves.
+MANUAL_TASK_NOT_TO_RESOLVER = "manual-task-not-to-resolver"
+# Notes from someone a complaint bars were kept before this change.
+BARRED_NOTES_DROPPED = "barred-notes-dropped"
+
 REJECTED = "Rejected"
 CASE_CLOSED = "CaseClosed"
 
@@ -104,6 +113,7 @@ class CaseWorkflow:
         self.callbacks = Callbacks()
         self.handler_id: str | None = None
         self.owner_id: str | None = None
+        self.resolved_by: str | None = None
         self.acknowledged = False
         self.withdrawn = False
         self.response_breached = False
@@ -179,7 +189,11 @@ class CaseWorkflow:
     # --- steps ----------------------------------------------------------------------------
 
     async def receive(self) -> None:
-        self.note("submitted", {"origin": self.case.origin.value}, actor=self.case.submitted_by)
+        filer = self.case.submitted_by
+        first_contact = filer.role in STAFF and workflow.info().parent is None and not self.barred(filer.id)
+        if first_contact and workflow.patched(STAFF_FILER_OWNS):
+            self.owner_id = filer.id  # 首问负责制: who took the resident's call owns the case
+        self.note("submitted", {"origin": self.case.origin.value}, actor=filer)
         self.tell_resident(
             "case_received",
             {
@@ -265,6 +279,7 @@ class CaseWorkflow:
                 "channel": record.channel.value if record.channel else None,
                 "attempts": record.attempts,
                 "by": record.recorded_by.id,
+                "by_role": record.recorded_by.role.value,
             },
             actor=record.recorded_by,
         )
@@ -357,6 +372,8 @@ class CaseWorkflow:
         self.status = Status.manual_callback
         self.note("manual_callback", {"reason": reason})
         to = self.owner_id or self.handler_id
+        if to is not None and to == self.resolved_by and workflow.patched(MANUAL_TASK_NOT_TO_RESOLVER):
+            to = None  # whoever resolved the work may not record its callback: their team lead calls
         self.messenger.tell_staff(
             [to] if to else [],
             self.staff_channel,
@@ -439,7 +456,7 @@ class CaseWorkflow:
 
     def _take(self, action: Action) -> None:
         self.acknowledged = True
-        self.owner_id = action.actor.id
+        self.owner_id = self.owner_id or action.actor.id
         self.handler_id = action.actor.id
         self.ladder.stop_paging()
         self.times[Status.acknowledged] = workflow.now()
@@ -469,9 +486,14 @@ class CaseWorkflow:
         """Why this staff member may not handle the case (a complaint about them), or None."""
         return None
 
-    def _require_may_handle(self, staff_id: str) -> None:
-        reason = self.barred(staff_id)
+    def _require_may_handle(self, staff_id: str, tier: Tier | None = None) -> None:
+        reason = self.barred(staff_id, tier)
         require(reason is None, reason or "")
+
+    def _require_may_act(self, action: Action) -> None:
+        """Staff act on the case only where it allows them (a complaint: above its subject's tier)."""
+        if action.actor.role in STAFF:
+            self._require_may_handle(action.actor.id, action.actor_tier)
 
     @workflow.update
     def acknowledge(self, action: Acknowledge) -> CaseState:
@@ -485,7 +507,7 @@ class CaseWorkflow:
         self._require_staff(action, "acknowledge a case")
         require(not self.acknowledged, f"the case was already acknowledged by {self.owner_id}")
         self._require_open()
-        self._require_may_handle(action.actor.id)
+        self._require_may_act(action)
 
     @workflow.update
     def pause(self, action: Pause) -> CaseState:
@@ -510,6 +532,7 @@ class CaseWorkflow:
     @pause.validator
     def _validate_pause(self, action: Pause) -> None:
         self._require_staff(action, "pause a case")
+        self._require_may_act(action)
         self._require_open()
         require(self.acknowledged, "acknowledge the case before pausing it")
         require(not self.clock.paused, "the case is already paused")
@@ -529,6 +552,7 @@ class CaseWorkflow:
             or (action.actor.role is Role.resident and action.actor.id == self.case.resident_id),
             "only staff or the resident of this case can resume it",
         )
+        self._require_may_act(action)
         require(self.clock.paused, "the case is not paused")
 
     @workflow.update
@@ -557,6 +581,7 @@ class CaseWorkflow:
     @reassign.validator
     def _validate_reassign(self, action: Reassign) -> None:
         self._require_staff(action, "reassign a case")
+        self._require_may_act(action)
         self._require_open()
         require(action.handler_id != self.handler_id, f"{action.handler_id} already handles the case")
         self._require_may_handle(action.handler_id)
@@ -594,6 +619,7 @@ class CaseWorkflow:
             action.actor.role is not Role.resident, "residents cannot change a case's severity; ask staff"
         )
         self._require_staff(action, "change severity")
+        self._require_may_act(action)
         self._require_open()
         require(action.severity is not self.severity, f"the severity is already {self.severity.value}")
         if action.severity.rank < self.severity.rank:
@@ -626,6 +652,7 @@ class CaseWorkflow:
     def _validate_extend(self, action: Extend) -> None:
         require(action.actor.role in SUPERVISORS, "only a supervisor can extend a resolution deadline")
         require(action.reason is not None, "an extension needs a reason, which the resident is told")
+        self._require_may_act(action)
         self._require_open()
         current = self.clock.resolution_due_at(workflow.now())
         require(
@@ -640,6 +667,7 @@ class CaseWorkflow:
             self.note("acknowledged", {"owner": self.owner_id, "on_the_spot": True}, action=action)
         self.clock.stop(workflow.now())
         self.status = Status.resolved
+        self.resolved_by = action.actor.id
         self.times[Status.resolved] = workflow.now()
         self.note("resolved", with_photos({"note": action.note}, action.photos), action=action)
         return self.state()
@@ -648,7 +676,7 @@ class CaseWorkflow:
     def _validate_resolve(self, action: Resolve) -> None:
         self._require_staff(action, "resolve a case")
         self._require_open()
-        self._require_may_handle(action.actor.id)
+        self._require_may_act(action)
 
     @workflow.update
     def withdraw(self, action: Withdraw) -> CaseState:
@@ -656,7 +684,12 @@ class CaseWorkflow:
         self.clock.stop(workflow.now())
         self.ladder.stop_paging()
         self.note("withdrawn", {"reason": action.reason}, action=action)
+        if action.actor.role is not Role.resident and action.reason and workflow.patched(TELL_WITHDRAWAL):
+            self.tell_resident("case_withdrawn", {"reason": action.reason})
         return self.state()
+
+    def _require_may_withdraw(self, action: Withdraw) -> None:
+        """Who besides the resident may withdraw; a complaint about staff narrows it."""
 
     @withdraw.validator
     def _validate_withdraw(self, action: Withdraw) -> None:
@@ -665,21 +698,42 @@ class CaseWorkflow:
             or (action.actor.role is Role.resident and action.actor.id == self.case.resident_id),
             "only the resident of this case or staff can withdraw it",
         )
+        self._require_may_withdraw(action)
+        self._require_may_act(action)
         self._require_open()
 
     @workflow.update
     def record_callback(self, action: RecordCallback) -> CaseState:
         self.callbacks.record(action)
-        self.note("manual_callback_recorded", {"result": action.result.value}, action=action)
+        detail: Detail = {"result": action.result.value}
+        if action.reached_by is not None:
+            detail |= {"reached_by": action.reached_by.value, "reason": action.reason}
+        self.note("manual_callback_recorded", detail, action=action)
         return self.state()
 
     @record_callback.validator
     def _validate_record_callback(self, action: RecordCallback) -> None:
+        """回访 is not self-assessment: the resident's own answer decides. Staff record an outcome only
+        when the case asks for a manual callback; while the automatic callback asks, only a supervisor
+        may, with a reason; never the person who resolved the work or whom a complaint is about."""
         self._require_staff(action, "record a callback")
         require(
             self.status in CALLING_BACK, "there is no callback to record: the case is not in its callback"
         )
         require(self.callbacks.manual is None, "a callback outcome was already recorded")
+        if self.status is Status.callback:
+            require(
+                action.actor.role in SUPERVISORS,
+                "the automatic callback is still asking the resident; their answer decides (only a "
+                "supervisor may record an outcome now, with a reason)",
+            )
+            require(action.reason is not None, "a supervisor recording an outcome now must give a reason")
+        require(
+            action.actor.id != self.resolved_by,
+            f"{action.actor.id} resolved the work and may not record its callback; a colleague calls back",
+        )
+        require(action.reached_by is not None, "reached_by: say how the resident was reached (phone, visit)")
+        self._require_may_act(action)
 
     # --- signals: notes and callback answers ----------------------------------------------
 
@@ -687,6 +741,9 @@ class CaseWorkflow:
     def progress(self, note: ProgressNote) -> None:
         """A note sent again with the same action id (an offline device retrying) is kept once."""
         if self.status is Status.closed or note.action_id in self._notes_taken:
+            return
+        barred = note.actor.role in STAFF and self.barred(note.actor.id, note.actor_tier)
+        if barred and workflow.patched(BARRED_NOTES_DROPPED):
             return
         if note.action_id:
             self._notes_taken.add(note.action_id)

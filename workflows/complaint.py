@@ -1,9 +1,12 @@
 """A resident's complaint (SPEC §3): the repair's lifecycle and clocks, routed to customer service.
 
-A complaint about a named staff member is handled at least one tier above that person and never by
-them: dispatch looks above their tier and leaves them out, and nobody at or below their tier (nor they)
-may take, be handed or resolve it. A supervisor may agree a longer resolution plan with the resident:
-a new deadline with its reason and the plan itself, recorded and told to the resident.
+A complaint about a named staff member is confidential and handled at least one tier above that person:
+dispatch looks above their tier and leaves them out, nobody at or below their tier (nor they) may take,
+be handed or act on it in any way (each update's validator checks the actor's tier, which the API looks
+up), and only the resident withdraws it (a supervisor may, with a reason the resident is told).
+
+A supervisor may agree a longer resolution plan with the resident: a new deadline with its reason and
+the plan itself, recorded and told to the resident.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ with workflow.unsafe.imports_passed_through():
         CaseSummary,
         DispatchRequest,
         Extend,
+        Role,
         Tier,
+        Withdraw,
     )
     from workflows.ladder import TOP
 
@@ -79,6 +84,15 @@ class ComplaintWorkflow(CaseWorkflow):
             return f"a complaint about {subject} is handled at tier {int(self.handling_tier)} or above"
         return None
 
+    def _require_may_withdraw(self, action: Withdraw) -> None:
+        if self.case.subject_staff_id is None or action.actor.role is Role.resident:
+            return
+        require(
+            action.actor.role in SUPERVISORS,
+            "only the resident withdraws a complaint about staff (or a supervisor, with a reason)",
+        )
+        require(action.reason is not None, "a supervisor withdrawing a complaint must give a reason")
+
     # --- a longer plan agreed with the resident ------------------------------------------------
 
     @workflow.update
@@ -109,6 +123,7 @@ class ComplaintWorkflow(CaseWorkflow):
     @agree_plan.validator
     def _validate_agree_plan(self, action: AgreePlan) -> None:
         require(action.actor.role in SUPERVISORS, "only a supervisor can agree a resolution plan")
+        self._require_may_act(action)
         self._validate_extend(
             Extend(actor=action.actor, resolution_due=action.resolution_due, reason=action.reason)
         )

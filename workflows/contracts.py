@@ -147,10 +147,30 @@ class DeliveryPolicy(Contract):
         return self
 
 
+class RateLimit(Contract):
+    """At most `count` in any window of `per`."""
+
+    count: Annotated[int, Field(ge=1)]
+    per: PositiveDuration
+
+
+class AbuseLimits(Contract):
+    """What one resident may start before the API answers 429 (`[limits]` of the policy file).
+
+    Counted per resident (submissions), per household (emergencies: each pages a property manager by
+    voice) and per resident and hearing (objections: each pages staff). Staff filing for a resident
+    are not counted."""
+
+    submissions: RateLimit = RateLimit(count=10, per=timedelta(hours=1))
+    emergencies: RateLimit = RateLimit(count=3, per=timedelta(days=1))
+    objections: RateLimit = RateLimit(count=20, per=timedelta(days=365))
+
+
 class SlaPolicy(Contract):
     severities: dict[Severity, SeverityPolicy]
     callback: CallbackPolicy = CallbackPolicy()
     delivery: DeliveryPolicy = DeliveryPolicy()
+    limits: AbuseLimits = AbuseLimits()
     warning_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.75
     timezone: str = "Asia/Shanghai"
     quiet_hours: QuietHours = QuietHours()
@@ -225,6 +245,11 @@ class Action(Contract):
         default=None, description="The device's id for this action (the Temporal update id): the same "
         "action sent again acts once and is answered as the first was.",
     )
+    actor_tier: Tier | None = Field(
+        default=None,
+        description="The acting staff member's tier, looked up in the directory by the API (never sent "
+        "by a client), so a validator can keep a complaint above the tier of the person it is about.",
+    )
 
 
 class Acknowledge(Action):
@@ -294,11 +319,26 @@ class CallbackResult(StrEnum):
     unreachable = "unreachable"
 
 
+class ReachedBy(StrEnum):
+    """How staff reached the resident for a manual callback."""
+
+    phone = "phone"
+    visit = "visit"
+
+
 class RecordCallback(Action):
-    """A manual callback recorded by staff after phoning or visiting the resident."""
+    """A callback outcome recorded by staff after phoning or visiting the resident: when the case asks
+    for a manual callback, or by a supervisor (with a reason) while the automatic callback still asks."""
 
     result: CallbackResult
     note: LongText
+    reached_by: ReachedBy | None = Field(
+        default=None, description="How the resident was reached: a phone call or a visit (required)."
+    )
+    reason: Reason | None = Field(
+        default=None,
+        description="Why a supervisor records the outcome while the automatic callback is still asking.",
+    )
 
 
 class CallbackReply(Contract):

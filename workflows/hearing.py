@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         HearingState,
         HearingStatus,
         HeldRecord,
+        KeptObjection,
         Objection,
         ObjectionReceipt,
         ObjectionRecord,
@@ -68,6 +69,10 @@ REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
 CALLBACK_SUFFIX = "-CB-"
 OPEN_FOR_OBJECTIONS = frozenset({HearingStatus.scheduled, HearingStatus.noticed})
+KEEP_TIMEOUT = timedelta(seconds=30)
+BUSY = "Busy"  # refused for a few seconds while continuing as new; the API answers 503 with Retry-After
+# Hearings before this change carried every objection's text and answer whole when continuing as new.
+OBJECTIONS_KEPT = "objections-kept-in-store"
 
 
 def money(amount: Decimal) -> str:
@@ -82,6 +87,26 @@ def callback_case_id(hearing_id: str, resident_id: str) -> str:
     return f"{hearing_id}{CALLBACK_SUFFIX}{resident_id}"
 
 
+def kept_entries(objections: list[ObjectionRecord]) -> list[TimelineEntry]:
+    """The timeline entries of objections kept in the database, made from their records rather than
+    carried: a hearing with thousands of objections would otherwise carry thousands of entries."""
+    entries = []
+    for record in (r for r in objections if r.kept):
+        entries.append(TimelineEntry(
+            at=record.received_at, actor=Actor(id=record.resident_id, role=Role.resident),
+            event="objection_received",
+            detail={
+                "objection": record.number, "building": record.building_id, "channel": record.channel.value
+            },
+        ))
+        if record.answered_at is not None and record.answered_by is not None:
+            entries.append(TimelineEntry(
+                at=record.answered_at, actor=Actor(id=record.answered_by, role=Role.staff),
+                event="objection_answered", detail={"objection": record.number},
+            ))
+    return entries
+
+
 @workflow.defn(name="HearingWorkflow")
 class HearingWorkflow:
     @workflow.init
@@ -93,10 +118,13 @@ class HearingWorkflow:
         self.messenger = Messenger(
             self.hearing_id, hearing.policy, self.background, sent=self.progress.keys_sent
         )
+        self.draining = False
+        self._ladder_changes = 0
+        self._next_page: tuple[int, Deadline | None] = (-1, None)
         self.ladders = {
             record.number: self._ladder(record)
             for record in self.progress.objections
-            if record.answer is None
+            if not record.answered
         }
 
     @workflow.run
@@ -240,7 +268,7 @@ class HearingWorkflow:
         while True:
             passed = await wait_for(
                 lambda: done() or self.history_is_long(),
-                lambda: earliest(moment, *(ladder.page_deadline() for ladder in self.ladders.values())),
+                lambda: earliest(moment, self.next_page()),
                 waiting_for,
             )
             if passed is None and done():
@@ -262,11 +290,16 @@ class HearingWorkflow:
     async def continue_as_new(self) -> None:
         events = workflow.info().get_current_history_length()
         workflow.set_current_details("Continuing as new: finishing handlers and notices first.")
+        self.draining = True  # a steady stream of objections must not keep the notices busy forever
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.background.busy)
         self.note("continued_as_new", {"events": events, "run": self.progress.runs})
         self.progress.runs += 1
         self.progress.keys_sent = self.messenger.sent
-        workflow.continue_as_new(self.hearing.model_copy(update={"carried": self.progress}))
+        carried = self.progress.model_copy(update={"objections": [
+            record.model_copy(update={"text": None, "answer": None}) if record.kept else record
+            for record in self.progress.objections
+        ]})
+        workflow.continue_as_new(self.hearing.model_copy(update={"carried": carried}))
 
     # --- objections --------------------------------------------------------------------------
 
@@ -281,6 +314,24 @@ class HearingWorkflow:
             )
         return ladder
 
+    def _keep(self, objection: KeptObjection) -> None:
+        self.background.start(
+            workflow.start_activity(
+                "hearings.keep_objection",
+                objection,
+                start_to_close_timeout=KEEP_TIMEOUT,
+                summary=f"keep objection {objection.number}",
+            )
+        )
+
+    def next_page(self) -> Deadline | None:
+        """The earliest objection's escalation, recomputed only when a ladder changed: wait conditions
+        read it after every event, and a hearing may have thousands of objections open."""
+        if self._next_page[0] != self._ladder_changes:
+            pages = (ladder.page_deadline() for ladder in self.ladders.values())
+            self._next_page = (self._ladder_changes, earliest(*pages))
+        return self._next_page[1]
+
     def _objection(self, number: int) -> ObjectionRecord | None:
         return next((o for o in self.progress.objections if o.number == number), None)
 
@@ -288,6 +339,7 @@ class HearingWorkflow:
         number = next(n for n, ladder in self.ladders.items() if ladder.page_deadline() == passed)
         ladder = self.ladders[number]
         ladder.page()
+        self._ladder_changes += 1
         record = self._objection(number)
         assert record is not None
         record.tier, record.escalations = int(ladder.tier), ladder.escalations
@@ -359,7 +411,7 @@ class HearingWorkflow:
             if self.held() or self.broadcast(Phase.reminder) or self.progress.reminder_skipped
             else Deadline(self.reminder_at, "reminder")
         )
-        ahead = earliest(reminder, *(ladder.page_deadline() for ladder in self.ladders.values()))
+        ahead = earliest(reminder, self.next_page())
         return HearingState(
             hearing_id=self.hearing_id,
             status=self.status,
@@ -381,7 +433,9 @@ class HearingWorkflow:
             next_deadline=ahead.at if ahead else None,
             next_deadline_kind=ahead.kind if ahead else None,
             runs=self.progress.runs,
-            timeline=self.progress.timeline,
+            timeline=sorted(
+                self.progress.timeline + kept_entries(self.progress.objections), key=lambda e: e.at
+            ),
         )
 
     # --- updates ------------------------------------------------------------------------------
@@ -390,6 +444,7 @@ class HearingWorkflow:
     def register_objection(self, objection: Objection) -> ObjectionReceipt:
         now = workflow.now()
         due = now + self.hearing.answer_within
+        kept = workflow.patched(OBJECTIONS_KEPT)
         record = ObjectionRecord(
             number=len(self.progress.objections) + 1,
             resident_id=objection.actor.id,
@@ -401,14 +456,20 @@ class HearingWorkflow:
             answer_due=due,
             tier=int(ANSWER_FIRST_TIER),
             next_page_at=due,
+            kept=kept,
         )
         self.progress.objections.append(record)
         self.ladders[record.number] = self._ladder(record)
-        self.note(
-            "objection_received",
-            {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
-            action=objection,
-        )
+        self._ladder_changes += 1
+        if kept:
+            self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
+                                     resident_id=record.resident_id, text=objection.text, received_at=now))
+        else:
+            self.note(
+                "objection_received",
+                {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
+                action=objection,
+            )
         params = {"code": self.hearing_id, "number": str(record.number), "answer_due": due.isoformat()}
         self.messenger.tell_resident(record.resident_id, "objection_received", params)
         self.messenger.tell_staff(
@@ -420,8 +481,13 @@ class HearingWorkflow:
         )
         return ObjectionReceipt(hearing_id=self.hearing_id, number=record.number, answer_due=due)
 
+    def _require_not_draining(self) -> None:
+        require(not self.draining, "the hearing is carrying its state into a new run; try again in a few "
+                "seconds", BUSY)
+
     @register_objection.validator
     def _validate_objection(self, objection: Objection) -> None:
+        self._require_not_draining()
         require(objection.actor.role is Role.resident, "only residents of the affected buildings can object")
         require(
             objection.building_id in self.hearing.building_ids,
@@ -436,7 +502,13 @@ class HearingWorkflow:
         record.answer, record.answered_by, record.answered_at = action.answer, action.actor.id, workflow.now()
         record.next_page_at = None
         self.ladders.pop(action.number).stop_paging()
-        self.note("objection_answered", {"objection": action.number}, action=action)
+        self._ladder_changes += 1
+        if record.kept:
+            self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
+                                     resident_id=record.resident_id, answer=action.answer,
+                                     answered_by=action.actor.id, answered_at=record.answered_at))
+        else:
+            self.note("objection_answered", {"objection": action.number}, action=action)
         self.messenger.tell_resident(
             record.resident_id,
             "objection_answer",
@@ -446,10 +518,11 @@ class HearingWorkflow:
 
     @answer_objection.validator
     def _validate_answer(self, action: AnswerObjection) -> None:
+        self._require_not_draining()
         require(action.actor.role in STAFF, "only staff can answer an objection")
         record = self._objection(action.number)
         require(record is not None, f"there is no objection {action.number}")
-        require(record is None or record.answer is None, f"objection {action.number} was already answered")
+        require(record is None or not record.answered, f"objection {action.number} was already answered")
 
     @workflow.update
     def record_hearing(self, action: RecordHearing) -> HearingState:
@@ -503,7 +576,7 @@ class HearingWorkflow:
         require(action.actor.role in SUPERVISORS, "only a supervisor can decide")
         require(self.status is not HearingStatus.noticed, "record the hearing before deciding")
         require(self.status is HearingStatus.held, "the decision was already made")
-        unanswered = [str(o.number) for o in self.progress.objections if o.answer is None]
+        unanswered = [str(o.number) for o in self.progress.objections if not o.answered]
         require(
             not unanswered, f"answer every objection before deciding; unanswered: {', '.join(unanswered)}"
         )

@@ -139,13 +139,33 @@ class ObjectionRecord(Contract):
     resident_id: str
     building_id: str
     unit: str | None
-    text: str
+    text: str | None = Field(description="The objection; null in a hearing's state once it continued as new "
+                             "(kept in the database, where the API reads it).")
     channel: Channel
     received_at: datetime
     answer_due: datetime
     tier: int = Field(description="Who is answerable for it now (escalation tier).")
     escalations: int = 0
     next_page_at: datetime | None = Field(default=None, description="When it escalates next if unanswered.")
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    kept: bool = Field(default=False, description="Its text and answer are kept in the database, so the "
+                       "hearing carries neither when it continues as new.")
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+
+class KeptObjection(Contract):
+    """An objection's text on receipt, or its answer once given, for the database."""
+
+    hearing_id: str
+    number: int
+    resident_id: str
+    text: str | None = None
+    received_at: datetime | None = None
     answer: str | None = None
     answered_by: str | None = None
     answered_at: datetime | None = None

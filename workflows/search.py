@@ -15,5 +15,8 @@ OWNER = SearchAttributeKey.for_keyword("Owner")
 RESIDENT = SearchAttributeKey.for_keyword("Resident")
 RESPONSE_DUE = SearchAttributeKey.for_datetime("ResponseDue")
 RESOLUTION_DUE = SearchAttributeKey.for_datetime("ResolutionDue")
+# The staff member a complaint is about, set when it starts: lists leave the complaint out for them.
+SUBJECT = SearchAttributeKey.for_keyword("Subject")
 
-ALL = (KIND, SEVERITY, STATUS, BUILDING, TIER, BREACHED, OWNER, RESIDENT, RESPONSE_DUE, RESOLUTION_DUE)
+ALL = (KIND, SEVERITY, STATUS, BUILDING, TIER, BREACHED, OWNER, RESIDENT, RESPONSE_DUE, RESOLUTION_DUE,
+       SUBJECT)

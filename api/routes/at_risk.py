@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import StaffMember
 from api.cases import equals, live_states, open_case_ids, visibility_query
+from api.confidential import not_about
 from api.context import ClientDep
 from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
@@ -28,7 +29,7 @@ async def at_risk(
     """The deadline each case is racing (response, warning, resolution, callback…) comes from the
     workflow itself, so pauses, extensions and severity changes are already counted. Cases with no
     running deadline (paused without a resume time, awaiting the resident) are not listed."""
-    conditions = ["ExecutionStatus = 'Running'"]
+    conditions = ["ExecutionStatus = 'Running'", *not_about(caller)]
     if building is not None:
         conditions.append(equals(search.BUILDING, building))
     ids = await open_case_ids(client, visibility_query(*conditions), OPEN_CASES_READ)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.messages import TIER
 from api.auth import Supervisor
 from api.cases import equals, live_states, open_case_ids, visibility_query
+from api.confidential import not_about
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.history import WORDS
@@ -211,7 +212,7 @@ async def board(
     are already counted; a case that cannot answer within 3 s is left out of this read."""
     filters = {search.KIND: kind, search.SEVERITY: severity, search.BUILDING: building, search.TIER: tier,
                search.OWNER: owner}
-    conditions = ["ExecutionStatus = 'Running'",
+    conditions = ["ExecutionStatus = 'Running'", *not_about(caller),
                   *(equals(key, value) for key, value in filters.items() if value is not None)]
     ids = await open_case_ids(client, visibility_query(*conditions), BOARD_CASES + 1)
     now = datetime.now(UTC)

@@ -22,12 +22,14 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.abuse_limits import count_objection
 from api.auth import ResidentOrStaff, StaffMember, Supervisor, allow
 from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, temporal_answers, update_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import examples
-from api.models import DIRECTORY_ID, RequestBody, action_body, request_body
+from api.models import DIRECTORY_ID, CallbackBody, RequestBody, action_body, request_body
+from api.objection_texts import with_texts
 from steward.store.models import Building, Household, Resident
 from workflows import search
 from workflows.contracts import (
@@ -53,6 +55,8 @@ from workflows.hearing_contracts import (
     ObjectionRecord,
     RecordHearing,
 )
+
+BUILDINGS = "building_ids"
 
 router = APIRouter(prefix="/hearings", tags=["hearings"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "The hearing refused the action (the reason says why), or it "
@@ -85,7 +89,6 @@ class ObjectionBody(RequestBody):
 HearingBody = request_body(HearingPlan, "HearingPlanBody")
 HeldBody = action_body(RecordHearing)
 DecisionBody = action_body(Decide)
-CallbackBody = action_body(RecordCallback)
 
 
 class AnswerText(RequestBody):
@@ -142,7 +145,7 @@ async def _start(client: Client, task_queue: str, hearing_id: str, hearing: Hear
             await client.start_workflow(
                 "HearingWorkflow", hearing, id=hearing_id, task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                memo={REQUEST_DIGEST: digest},
+                memo={REQUEST_DIGEST: digest, BUILDINGS: hearing.building_ids},
                 search_attributes=TypedSearchAttributes([
                     SearchAttributePair(search.KIND, Kind.hearing.value),
                     SearchAttributePair(search.STATUS, HearingStatus.scheduled.value),
@@ -195,12 +198,25 @@ async def _visible(client: Client, sessions: sessionmaker[Session], hearing_id: 
             "callbacks": [c for c in state.callbacks if c.resident_id == caller.id],
             "timeline": [],
         })
-    return state, running
+    objections = await run_in_threadpool(with_texts, sessions, hearing_id, state.objections)
+    return state.model_copy(update={"objections": objections}), running
 
 
 async def _open(client: Client, sessions: sessionmaker[Session], hearing_id: str, caller: Actor) -> None:
-    _, running = await _visible(client, sessions, hearing_id, caller)
-    if not running:
+    """404 unless the caller may see the hearing, 409 once it is closed; from the workflow's description
+    (its buildings are in the memo), not its state, which holds every objection."""
+    with temporal_answers(hearing_id):
+        description = await client.get_workflow_handle(hearing_id).describe(rpc_timeout=RPC_TIMEOUT)
+    if description.typed_search_attributes.get(search.KIND) != Kind.hearing.value:
+        raise ApiError(404, f"no hearing {hearing_id}")
+    if caller.role is Role.resident:
+        buildings = await description.memo_value(BUILDINGS, default=None)
+        if buildings is None:  # scheduled before the memo named its buildings
+            buildings = (await _hearing(client, hearing_id))[0].building_ids
+        home = await run_in_threadpool(_home, sessions, caller.id)
+        if home is None or home[0] not in buildings:
+            raise ApiError(404, f"no hearing {hearing_id}")
+    if description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, f"hearing {hearing_id} is closed", "closed")
 
 
@@ -226,16 +242,20 @@ def _by(caller: Actor, action: type[Act], body: BaseModel) -> Act:
 
 
 @router.post("/{hearing_id}/objections", status_code=201, response_model=ObjectionReceipt,
-             summary="Object or ask a question (a resident of an affected building)")
+             summary="Object or ask a question (a resident of an affected building)",
+             responses={429: {"model": ErrorBody, "description": "This resident reached the policy's "
+                              "`limits.objections` for this hearing; `Retry-After` says when to try again."}})
 async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client: ClientDep,
-                             sessions: SessionsDep,
+                             sessions: SessionsDep, settings: SettingsDep,
                              body: Annotated[ObjectionBody, Body(openapi_examples=examples("objection"))],
                              ) -> ObjectionReceipt:
     """Staff answer in writing within 24 hours, or it escalates up the ladder. Residents without the app
-    send the same by SMS: the hearing code, then the text."""
+    send the same by SMS: the hearing code, then the text. Each resident may send at most the policy's
+    `limits.objections` to one hearing (429 with `Retry-After` beyond it)."""
     await _open(client, sessions, hearing_id, caller)
     home = await run_in_threadpool(_home, sessions, caller.id)
     assert home is not None
+    await run_in_threadpool(count_objection, sessions, settings.policy.limits, hearing_id, caller.id)
     objection = Objection(actor=caller, building_id=home[0], unit=home[1], text=body.text,
                           occurred_at=body.occurred_at)
     return await update_case(client, hearing_id, "register_objection", objection, ObjectionReceipt)
@@ -249,7 +269,8 @@ async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge
                            ) -> ObjectionRecord:
     await _open(client, sessions, hearing_id, caller)
     action = AnswerObjection(actor=caller, number=number, answer=body.answer, occurred_at=body.occurred_at)
-    return await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
+    record = await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
+    return (await run_in_threadpool(with_texts, sessions, hearing_id, [record]))[0]
 
 
 @router.post("/{hearing_id}/held", response_model=HearingState,

@@ -17,10 +17,12 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from api.abuse_limits import start_counted
 from api.auth import ResidentOrStaff, StaffMember, Supervisor
 from api.case_access import check_photos
 from api.cases import (
     RPC_TIMEOUT,
+    case_exists,
     case_id_for,
     case_state,
     equals,
@@ -35,9 +37,11 @@ from api.cases import (
     update_case,
     visibility_query,
 )
+from api.confidential import not_about, tier_of
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import CASE_STATE_EXAMPLE, examples
+from api.filing import filed_where
 from api.history import preferred_locale, timeline
 from api.models import (
     DIRECTORY_ID,
@@ -141,7 +145,10 @@ def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
     "", status_code=201, response_model=Submission, summary="Submit a repair or complaint",
     responses={
         200: {"model": Submission, "description": "This Idempotency-Key already submitted the same request."},
+        403: {"model": ErrorBody, "description": "A resident filing for another home or building."},
         409: {"model": ErrorBody, "description": "This Idempotency-Key was used for a different request."},
+        429: {"model": ErrorBody, "description": "A limit of the published policy (`GET /sla`, `limits`) "
+              "was reached; `Retry-After` says when to try again. Nothing was started."},
         503: {"model": ErrorBody, "description": "The database or Temporal is unavailable."},
     },
 )
@@ -157,11 +164,16 @@ async def submit(
 ) -> Submission:
     request = _for_whom(body, caller)
     _check_kind(request)
+    request = await run_in_threadpool(filed_where, sessions, request, caller)
     case_id = case_id_for(request.kind, caller, idempotency_key)
     await run_in_threadpool(_check_directory, sessions, request)
     case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
                      policy=settings.policy)
-    created = await start_case(client, settings.task_queue, case_id, case, request_digest(request))
+    created = await start_counted(
+        sessions, settings.policy.limits, caller, request.severity,
+        lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),
+        lambda: case_exists(client, case_id),
+    )
     if not created:
         response.status_code = 200
     return Submission(case_id=case_id, created=created, url=f"/requests/{case_id}")
@@ -187,7 +199,8 @@ async def list_requests(
     filters = {search.KIND: kind, search.STATUS: status, search.SEVERITY: severity, search.BUILDING: building,
                search.OWNER: owner, search.TIER: tier, search.BREACHED: breached,
                search.RESIDENT: caller.id if caller.role is Role.resident else None}
-    conditions = [equals(key, value) for key, value in filters.items() if value is not None]
+    conditions = [*not_about(caller),
+                  *(equals(key, value) for key, value in filters.items() if value is not None)]
     items, token = await list_cases(client, visibility_query(*conditions), page_size, page_token)
     return Page[CaseListItem](items=items, next_page_token=token)
 
@@ -222,19 +235,22 @@ async def get_history(
 # --- acting --------------------------------------------------------------------------------------
 
 
-def _by(caller: Actor, action: type[Action], body: BaseModel | None) -> Action:
-    """The workflow's action contract: the body's fields, acted by the token's holder."""
+async def _by(sessions: sessionmaker[Session], caller: Actor, action: type[Action],
+              body: BaseModel | None) -> Action:
+    """The workflow's action contract: the body's fields, acted by the token's holder at their tier."""
     fields = body.model_dump() if body is not None else {}
-    return action.model_validate({**fields, "actor": caller})
+    tier = await run_in_threadpool(tier_of, sessions, caller)
+    return action.model_validate({**fields, "actor": caller, "actor_tier": tier})
 
 
-async def _act(client: Client, case_id: str, caller: Actor, update: str, action: type[Action],
-               body: BaseModel | None) -> CaseState:
-    """Staff acting on a case id the API made go straight to the update (its prefix says the kind, and
-    a closed or unknown case answers from the update itself); a resident's case is looked at first."""
-    if caller.role is Role.resident or not is_request_id(case_id):
+async def _act(client: Client, sessions: sessionmaker[Session], case_id: str, caller: Actor, update: str,
+               action: type[Action], body: BaseModel | None) -> CaseState:
+    """Staff acting on a repair id the API made go straight to the update (its prefix says the kind, and
+    a closed or unknown case answers from the update itself); a resident's case, and a complaint (which
+    may be about the caller, who must not learn it exists), are looked at first."""
+    if caller.role is Role.resident or not is_request_id(case_id) or case_id.startswith("CP-"):
         await find_open_case(client, case_id, caller)
-    return await update_case(client, case_id, update, _by(caller, action, body))
+    return await update_case(client, case_id, update, await _by(sessions, caller, action, body))
 
 
 def _required(model: type[BaseModel], name: str) -> object:
@@ -261,9 +277,9 @@ CallbackInput = _required(CallbackBody, "callback")
 
 @router.post("/{case_id}/acknowledge", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Take the case (staff); its first taker becomes the owner")
-async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                       body: AcknowledgeInput = None) -> CaseState:
-    return await _act(client, case_id, caller, "acknowledge", Acknowledge, body)
+    return await _act(client, sessions, case_id, caller, "acknowledge", Acknowledge, body)
 
 
 @router.post("/{case_id}/progress", status_code=202, response_model=Accepted,
@@ -273,22 +289,22 @@ async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep, sess
     """A note sent again with the same `action_id` is kept once."""
     await find_open_case(client, case_id, caller)
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    await signal_case(client, case_id, "progress", _by(caller, ProgressNote, body))
+    await signal_case(client, case_id, "progress", await _by(sessions, caller, ProgressNote, body))
     return Accepted(case_id=case_id)
 
 
 @router.post("/{case_id}/pause", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Pause the resolution clock with a reason (staff)")
-async def pause(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def pause(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                 body: PauseInput) -> CaseState:
-    return await _act(client, case_id, caller, "pause", Pause, body)
+    return await _act(client, sessions, case_id, caller, "pause", Pause, body)
 
 
 @router.post("/{case_id}/resume", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Resume the resolution clock (staff, or the resident of the case)")
-async def resume(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep,
+async def resume(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
                  body: ResumeInput = None) -> CaseState:
-    return await _act(client, case_id, caller, "resume", Resume, body)
+    return await _act(client, sessions, case_id, caller, "resume", Resume, body)
 
 
 def _check_staff_member(sessions: sessionmaker[Session], staff_id: str) -> None:
@@ -301,33 +317,33 @@ def _check_staff_member(sessions: sessionmaker[Session], staff_id: str) -> None:
 async def reassign(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                    body: ReassignInput) -> CaseState:
     await run_in_threadpool(_check_staff_member, sessions, body.handler_id)
-    return await _act(client, case_id, caller, "reassign", Reassign, body)
+    return await _act(client, sessions, case_id, caller, "reassign", Reassign, body)
 
 
 @router.post("/{case_id}/severity", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Raise (staff) or lower (supervisor, with a reason) the severity")
-async def change_severity(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def change_severity(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                           body: SeverityInput) -> CaseState:
-    return await _act(client, case_id, caller, "change_severity", ChangeSeverity, body)
+    return await _act(client, sessions, case_id, caller, "change_severity", ChangeSeverity, body)
 
 
 @router.post("/{case_id}/extend", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Move the resolution deadline, with a reason (supervisor)")
-async def extend(case_id: CaseId, caller: Supervisor, client: ClientDep,
+async def extend(case_id: CaseId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                  body: ExtendInput) -> CaseState:
-    return await _act(client, case_id, caller, "extend", Extend, body)
+    return await _act(client, sessions, case_id, caller, "extend", Extend, body)
 
 
 @router.post("/{case_id}/plan", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Agree a longer resolution plan with the resident of a complaint (supervisor)")
-async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep,
+async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                      body: PlanInput) -> CaseState:
     """An extension agreed with the resident: the new deadline, its reason and the plan itself are
     recorded in the case and sent to the resident. Only complaints have one (repairs use `/extend`)."""
     description = await find_open_case(client, case_id, caller)
     if description.typed_search_attributes.get(search.KIND) != Kind.complaint.value:
         raise ApiError(409, "only a complaint has an agreed plan; use /extend for a repair", "refused")
-    return await update_case(client, case_id, "agree_plan", _by(caller, AgreePlan, body))
+    return await update_case(client, case_id, "agree_plan", await _by(sessions, caller, AgreePlan, body))
 
 
 @router.post("/{case_id}/resolve", response_model=CaseState, responses=CASE_RESPONSES,
@@ -335,18 +351,18 @@ async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep,
 async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                   body: ResolveInput) -> CaseState:
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    return await _act(client, case_id, caller, "resolve", Resolve, body)
+    return await _act(client, sessions, case_id, caller, "resolve", Resolve, body)
 
 
 @router.post("/{case_id}/withdraw", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Withdraw (the resident, or staff for them); a confirmation callback follows")
-async def withdraw(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep,
+async def withdraw(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
                    body: WithdrawInput = None) -> CaseState:
-    return await _act(client, case_id, caller, "withdraw", Withdraw, body)
+    return await _act(client, sessions, case_id, caller, "withdraw", Withdraw, body)
 
 
 @router.post("/{case_id}/callback", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Record a manual callback made by phone or visit (staff)")
-async def record_callback(case_id: CaseId, caller: StaffMember, client: ClientDep,
+async def record_callback(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                           body: CallbackInput) -> CaseState:
-    return await _act(client, case_id, caller, "record_callback", RecordCallback, body)
+    return await _act(client, sessions, case_id, caller, "record_callback", RecordCallback, body)

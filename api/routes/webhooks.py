@@ -32,6 +32,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from activities.messages import locale_of, render, voice_language
 from activities.notify import VOICE_PATH, set_opted_out
+from api.abuse_limits import count_objection
+from steward.limits import RateLimited
 from steward.settings import Settings
 from steward.store.models import Case, Household, InboundMessage, Notification, Resident, Staff
 from workflows.contracts import Acknowledge, Actor, CallbackReply, Channel, DeliveryFailed, Locale, Role
@@ -340,6 +342,12 @@ class Inbox:
         if home is None:
             return "unmatched", None, render("reply.unmatched", locale)
         resident_id, building_id, unit = home
+        try:
+            await asyncio.to_thread(count_objection, self.sessions, self.settings.policy.limits, code,
+                                    resident_id)
+        except RateLimited as limited:
+            return "objection_refused", code, render("reply.objection_refused", locale,
+                                                     {"code": code, "reason": limited.message})
         objection = Objection(actor=Actor(id=resident_id, role=Role.resident), building_id=building_id,
                               unit=unit, text=text[:1000], channel=Channel.sms, occurred_at=None)
         refused = await self.cases.update(code, "register_objection", objection)

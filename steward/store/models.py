@@ -205,3 +205,19 @@ class Photo(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+
+
+class HearingObjectionRow(Base):
+    """An objection's text and its written answer, kept here rather than in the hearing's carried state
+    (a hearing may draw thousands, each up to 1,000 characters, and Temporal payloads are limited)."""
+
+    __tablename__ = "hearing_objections"
+
+    hearing_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    resident_id: Mapped[str] = mapped_column(String(32), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]

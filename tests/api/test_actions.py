@@ -24,7 +24,8 @@ REFUSED_ON_A_DISPATCHED_CASE = [
      "must be later than the current deadline"),
     ("supervisor", "extend", {"resolution_due": later(72)}, "an extension needs a reason"),
     ("staff", "reassign", {"handler_id": "S001", "reason": "closer by"}, "S001 already handles the case"),
-    ("staff", "callback", {"result": "satisfied", "note": "called"}, "not in its callback"),
+    ("staff", "callback", {"result": "satisfied", "note": "called", "reached_by": "phone"},
+     "not in its callback"),
 ]
 
 

@@ -66,7 +66,7 @@ DRILL_SCHEDULE = {"building_id": "B2", "drill_type": "security", "starts_on": "2
                   "calendar": {"days_of_month": [20], "hour": 3}}
 
 ENDPOINTS = [
-    Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR),
+    Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR | {"unit": None}),
     Endpoint("GET", "/requests", frozenset({"resident", "neighbour"} | STAFF)),
     Endpoint("GET", "/requests/{id}", frozenset({"resident"} | STAFF)),
     Endpoint("GET", "/requests/{id}/history", frozenset({"supervisor"})),
@@ -82,7 +82,8 @@ ENDPOINTS = [
              {"resolution_due": later(72), "reason": "contractor booked"}),
     Endpoint("POST", "/requests/{id}/resolve", frozenset(STAFF), {"note": "fixed"}),
     Endpoint("POST", "/requests/{id}/withdraw", frozenset({"resident"} | STAFF), {}),
-    Endpoint("POST", "/requests/{id}/callback", frozenset(STAFF), {"result": "satisfied", "note": "called"}),
+    Endpoint("POST", "/requests/{id}/callback", frozenset(STAFF),
+             {"result": "satisfied", "note": "called", "reached_by": "phone"}),
     Endpoint("POST", "/requests/{id}/plan", frozenset({"supervisor"}),
              {"resolution_due": later(72), "reason": "contractor booked", "plan": "survey, then repair"}),
     Endpoint("POST", "/hearings", frozenset({"supervisor"}), HEARING),
@@ -95,7 +96,7 @@ ENDPOINTS = [
     Endpoint("POST", "/hearings/{id}/decision", frozenset({"supervisor"}),
              {"outcome": "approved", "reason": "most agreed"}),
     Endpoint("POST", "/hearings/{id}/callbacks/{resident_id}", frozenset(STAFF),
-             {"result": "satisfied", "note": "called"}),
+             {"result": "satisfied", "note": "called", "reached_by": "phone"}),
     Endpoint("POST", "/drills", frozenset({"supervisor"}), DRILL),
     Endpoint("GET", "/drills/{id}", frozenset(STAFF)),
     Endpoint("POST", "/drills/{id}/start", frozenset(STAFF), {}),

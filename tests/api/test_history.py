@@ -51,8 +51,9 @@ async def test_history_shows_the_escalation_the_pause_and_the_callback_in_both_l
         response = await api.call(who, "POST", f"/requests/{case_id}/{action}", body)
         assert response.status_code == 200, response.text
     await api.until(case_id, lambda s: s["status"] == "manual_callback")
-    recorded = await api.call("staff", "POST", f"/requests/{case_id}/callback",
-                              {"result": "satisfied", "note": "Visited him; all good."})
+    recorded = await api.call("colleague", "POST", f"/requests/{case_id}/callback",
+                              {"result": "satisfied", "note": "Visited him; all good.",
+                               "reached_by": "visit"})
     assert recorded.status_code == 200, recorded.text
     await api.completed(case_id)
 
@@ -84,9 +85,9 @@ async def test_history_shows_the_escalation_the_pause_and_the_callback_in_both_l
     assert entry(chinese, "paused")["text"] == \
         "S001 暂停处理计时：awaiting parts: a valve（恢复时间：未填写）"
     assert entry(english, "manual_callback_recorded")["text"] == \
-        "S001 recorded the callback: satisfied — Visited him; all good."
+        "S002 recorded the callback: satisfied — Visited him; all good."
     assert entry(chinese, "manual_callback_recorded")["text"] == \
-        "S001 记录回访结果：满意——Visited him; all good."
+        "S002 记录回访结果：满意——Visited him; all good."
     assert entry(english, "closed")["text"] == "Case closed; callback result: satisfied"
     assert entry(chinese, "closed")["text"] == "已办结，回访结果：满意"
 

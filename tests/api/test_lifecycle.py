@@ -55,13 +55,14 @@ async def test_repair_goes_from_submission_to_closing_through_http_only(
         assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
 
         await api.until(case_id, lambda s: s["status"] == "manual_callback")
-        recorded = await api.call("staff", "POST", f"/requests/{case_id}/callback",
-                                  {"result": "satisfied", "note": "Visited him; the tap is fine."})
+        recorded = await api.call("colleague", "POST", f"/requests/{case_id}/callback",
+                                  {"result": "satisfied", "note": "Visited him; the tap is fine.",
+                                   "reached_by": "visit"})
         assert recorded.status_code == 200, recorded.text
 
         closed = await api.until(case_id, lambda s: s["status"] == "closed")
         assert closed["callback"]["result"] == "satisfied"
-        assert closed["callback"]["recorded_by"] == {"id": "S001", "role": "staff"}
+        assert closed["callback"]["recorded_by"] == {"id": "S002", "role": "staff"}
         events = [entry["event"] for entry in closed["timeline"]]
         assert events.index("acknowledged") < events.index("progress") < events.index("paused") \
             < events.index("resumed") < events.index("resolved") < events.index("closed")

@@ -97,8 +97,9 @@ async def test_no_name_or_phone_in_search_attributes_summaries_failures_or_logs(
         response = await api.call("staff", "POST", f"/requests/{case_id}/{action}", body)
         assert response.status_code == 200, response.text
     await api.until(case_id, lambda s: s["status"] == "manual_callback")
-    recorded = await api.call("staff", "POST", f"/requests/{case_id}/callback",
-                              {"result": "satisfied", "note": "Visited; the tap is fine."})
+    recorded = await api.call("colleague", "POST", f"/requests/{case_id}/callback",
+                              {"result": "satisfied", "note": "Visited; the tap is fine.",
+                               "reached_by": "visit"})
     assert recorded.status_code == 200, recorded.text
     await api.completed(case_id)
 

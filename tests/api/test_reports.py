@@ -154,13 +154,13 @@ async def test_hotspots_are_buildings_units_and_categories_with_repeated_cases(
 async def test_satisfaction_counts_every_callback_answer_by_category_and_by_owner(
     read_model: ReadModel, http: httpx.AsyncClient
 ) -> None:
-    def answered(name: str, result: str, day: int, **state: Any) -> None:
-        read_model.case(name, local(3, 9), "callback_recorded", at=local(day, 10), detail={"result": result},
-                        **{"owner_id": "S001"} | state)
+    def answered(name: str, result: str, day: int, by: Role = Role.staff, **state: Any) -> None:
+        read_model.case(name, local(3, 9), "callback_recorded", at=local(day, 10),
+                        detail={"result": result, "by_role": by.value}, **{"owner_id": "S001"} | state)
 
-    answered("twice", "not_satisfied", 4)
-    answered("twice", "satisfied", 6)
-    answered("happy", "satisfied", 5, owner_id="S002", category="lift")
+    answered("twice", "not_satisfied", 4, by=Role.system)
+    answered("twice", "satisfied", 6, by=Role.system)
+    answered("happy", "satisfied", 5, by=Role.supervisor, owner_id="S002", category="lift")
     answered("away", "unreachable", 7, category="lift")
     answered("withdrawn", "satisfied", 7, withdrawn=True)
     answered("another", "satisfied", 7)
@@ -169,7 +169,8 @@ async def test_satisfaction_counts_every_callback_answer_by_category_and_by_owne
     body = await report(http, "satisfaction", read_model.building, since="2025-03-05")
 
     assert body["overall"] == {"key": "all", "name": None, "callbacks": 4, "satisfied": 3,
-                               "not_satisfied": 0, "unreachable": 1, "rate": 1.0}
+                               "not_satisfied": 0, "unreachable": 1, "rate": 1.0,
+                               "answered_by_resident": 1, "recorded_by_staff": 2, "recorded_by_supervisor": 1}
     everything = await report(http, "satisfaction", read_model.building)
     assert everything["overall"]["callbacks"] == 5 and everything["overall"]["rate"] == 0.75
     by_category = {row["key"]: row for row in everything["by_category"]}
@@ -178,7 +179,8 @@ async def test_satisfaction_counts_every_callback_answer_by_category_and_by_owne
     by_staff = {row["key"]: row for row in everything["by_staff"]}
     assert by_staff["S001"] | {"rate": None} == {"key": "S001", "name": "Wang Wei", "callbacks": 4,
                                                  "satisfied": 2, "not_satisfied": 1, "unreachable": 1,
-                                                 "rate": None}
+                                                 "rate": None, "answered_by_resident": 2,
+                                                 "recorded_by_staff": 2, "recorded_by_supervisor": 0}
     assert by_staff["S001"]["rate"] == 0.6667
     assert by_staff["S002"]["name"] == "Li Na" and by_staff["S002"]["rate"] == 1.0
 

@@ -211,18 +211,19 @@ async def test_stop_turns_the_callback_into_a_manual_task_and_start_brings_sms_b
     steward: Steward, community: Community
 ):
     resident = await community.resident()
+    lead = await community.staff(tier=1)
     await steward.phones.reply(resident.phone, "STOP")
 
     case_id = await community.resolved(resident)
     state = await steward.until(case_id, lambda s: s["status"] == "manual_callback", "manual callback")
     assert events(state, "manual_callback") == [{"reason": "opted_out"}]
     assert attempts(state) == [] and await steward.phones.calls(resident.phone) == []
-    await steward.phones.sms(community.handler.phone, f"【人工回访】工单 {case_id}：住户已退订短信")
-    await community.act(community.handler, case_id, "callback",
-                        {"result": "satisfied", "note": "Phoned the resident; the tap is fine."})
+    # The handler resolved the work, so their team lead makes the manual callback.
+    await steward.phones.sms(lead.phone, f"【人工回访】工单 {case_id}：住户已退订短信")
+    await community.act(lead, case_id, "callback", {
+        "result": "satisfied", "note": "Phoned the resident; the tap is fine.", "reached_by": "phone"})
     state = await steward.until(case_id, closed, "closed")
-    assert (state["callback"]["result"], state["callback"]["recorded_by"]["id"]) == (
-        "satisfied", community.handler.id)
+    assert (state["callback"]["result"], state["callback"]["recorded_by"]["id"]) == ("satisfied", lead.id)
     assert not any(case_id in m["body"] for m in await steward.phones.messages(resident.phone))
 
     await steward.phones.reply(resident.phone, "START")
@@ -236,6 +237,7 @@ async def test_an_invalid_number_falls_back_to_the_other_channel_then_to_a_manua
     steward: Steward, community: Community
 ):
     resident = await community.resident()
+    lead = await community.staff(tier=1)
     case_id = await community.submit(resident)
     await steward.until(case_id, lambda s: s["status"] == "dispatched", "dispatched")
     with steward.database.sessions.begin() as session:
@@ -246,10 +248,10 @@ async def test_an_invalid_number_falls_back_to_the_other_channel_then_to_a_manua
     assert attempts(state) == ["sms", "voice"]
     assert [d["error"] for d in events(state, "callback_failed")] == ["InvalidNumber", "InvalidNumber"]
     assert events(state, "manual_callback") == [{"reason": "bad_channel"}]
-    await steward.phones.sms(community.handler.phone, f"【人工回访】工单 {case_id}：住户电话无法接通")
+    await steward.phones.sms(lead.phone, f"【人工回访】工单 {case_id}：住户电话无法接通")
 
-    await community.act(community.handler, case_id, "callback",
-                        {"result": "not_satisfied", "note": "Visited: the tap still drips."})
+    await community.act(lead, case_id, "callback", {
+        "result": "not_satisfied", "note": "Visited: the tap still drips.", "reached_by": "visit"})
     state = await steward.until(case_id, lambda s: s["reopen_count"] == 1, "reopened")
     assert state["status"] == "in_progress"
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
@@ -20,7 +21,7 @@ from temporalio.worker import Worker
 from activities.directory import Directory
 from activities.notify import Notifier
 from activities.projection import Projection
-from steward.store.models import Resident
+from steward.store.models import HearingObjectionRow, Resident
 from tests.api.conftest import quiet_hours_away_from
 from tests.conftest import make_settings
 from tests.workflows.harness import HANDLER, SHANGHAI, SUPERVISOR, RepairCases
@@ -36,11 +37,20 @@ from tests.workflows.hearings import (
     until,
 )
 from workers.worker import WORKFLOWS
-from workflows.contracts import CallbackReply, CallbackResult, Channel, Notice, RecordCallback, SendManyResult
+from workflows.contracts import (
+    CallbackReply,
+    CallbackResult,
+    Channel,
+    Notice,
+    ReachedBy,
+    RecordCallback,
+    SendManyResult,
+)
 from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
 from workflows.hearing_contracts import (
     AnswerObjection,
     Decide,
+    HearingInput,
     HearingStatus,
     Outcome,
     Phase,
@@ -243,7 +253,8 @@ async def test_hearing_not_closed_while_an_objectors_callback_is_missing(cases: 
 
     await second.execute_update(
         HearingCallbackWorkflow.record_callback,
-        RecordCallback(actor=SUPERVISOR, result=CallbackResult.not_satisfied, note="Visited; still objects."),
+        RecordCallback(actor=SUPERVISOR, result=CallbackResult.not_satisfied, note="Visited; still objects.",
+                       reached_by=ReachedBy.visit),
     )
     final = await asyncio.wait_for(handle.result(), 30)
     assert final.status is HearingStatus.closed
@@ -278,14 +289,14 @@ async def test_a_long_hearing_continues_as_new_and_keeps_everything(real_time: R
     )
     await until(handle, lambda s: s.status is HearingStatus.noticed)
     for n in range(8):
-        await handle.execute_update(
-            HearingWorkflow.register_objection, objection(place, n % 4, f"Question {n}")
-        )
+        await accepted(handle, HearingWorkflow.register_objection, objection(place, n % 4, f"Question {n}"))
     state = await until(handle, lambda s: s.runs >= 2 and all(o.tier == 3 for o in s.objections))
-    assert [o.text for o in state.objections] == [f"Question {n}" for n in range(8)]
+    assert all(o.kept for o in state.objections)
+    assert objection_store(cases, handle.id) == [(f"Question {n}", None) for n in range(8)]
     assert all(o.escalations == 2 and o.next_page_at is None for o in state.objections)
     for record in state.objections:
-        await handle.execute_update(
+        await accepted(
+            handle,
             HearingWorkflow.answer_objection,
             AnswerObjection(actor=HANDLER, number=record.number, answer=f"Answer {record.number}"),
         )
@@ -308,11 +319,37 @@ async def test_a_long_hearing_continues_as_new_and_keeps_everything(real_time: R
     final = await asyncio.wait_for(handle.result(), 30)
     assert final.status is HearingStatus.closed and final.runs >= 2
     assert final.reminder_at < final.broadcasts[0].finished_at and sent(final, Phase.reminder) is None
-    assert [o.answer for o in final.objections] == [f"Answer {n}" for n in range(1, 9)]
+    assert objection_store(cases, handle.id) == [(f"Question {n}", f"Answer {n + 1}") for n in range(8)]
+    assert all(o.answered_by == HANDLER.id for o in final.objections)
+    # What each run carried into the next: every objection's number and people, never its text or answer.
+    history = await cases.env.client.get_workflow_handle(handle.id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (carried,) = await cases.env.client.data_converter.decode(started.input.payloads, [HearingInput])
+    assert [o.number for o in carried.carried.objections] == list(range(1, 9))
+    assert all(o.text is None and o.answer is None for o in carried.carried.objections)
     assert len([e for e in final.timeline if e.event == "continued_as_new"]) == final.runs - 1
     assert len([e for e in final.timeline if e.event == "escalated"]) == 16
     keys = keys_sent(cases, handle.id)
     assert len(keys) > 30 and len(keys) == len(set(keys))
+
+
+async def accepted(handle: WorkflowHandle, update, arg) -> object:
+    """The update's answer, sent again while the hearing refuses it for continuing as new (`Busy`)."""
+    for _ in range(50):
+        try:
+            return await handle.execute_update(update, arg)
+        except WorkflowUpdateFailedError as error:
+            if getattr(error.cause, "type", None) != "Busy":
+                raise
+        await asyncio.sleep(0.2)
+    raise AssertionError("the hearing stayed busy continuing as new")
+
+
+def objection_store(cases: RepairCases, hearing_id: str) -> list[tuple[str, str | None]]:
+    with cases.database.sessions() as session:
+        rows = session.scalars(select(HearingObjectionRow).where(HearingObjectionRow.hearing_id == hearing_id)
+                               .order_by(HearingObjectionRow.number))
+        return [(row.text, row.answer) for row in rows]
 
 
 class CountingSender:

@@ -26,6 +26,7 @@ from workflows.contracts import (
     Extend,
     Pause,
     ProgressNote,
+    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
@@ -86,7 +87,8 @@ async def act(cases: RepairCases, handle, step: tuple) -> None:
         "withdraw": lambda: (RepairWorkflow.withdraw, Withdraw(actor=arg)),
         "record": lambda: (
             RepairWorkflow.record_callback,
-            RecordCallback(actor=HANDLER, result=arg, note="Phoned"),
+            RecordCallback(actor=SUPERVISOR, result=arg, note="Phoned", reached_by=ReachedBy.phone,
+                           reason="The resident phoned the office"),
         ),
     }
     if kind == "wait":

@@ -22,6 +22,7 @@ from workflows.contracts import (
     ChangeSeverity,
     Extend,
     Pause,
+    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
@@ -37,6 +38,7 @@ from workflows.repair import RepairWorkflow
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 TEAM_LEADS = {"+8613900000101", "+8613900000102"}
+TEAM_LEAD = Actor(id="S101", role=Role.staff)
 PROPERTY_MANAGER = "+8613900000201"
 GENERAL_MANAGER = "+8613900000301"
 PLUMBER = "+8613900000001"
@@ -365,18 +367,19 @@ async def test_three_unanswered_attempts_become_a_manual_callback_that_escalates
     await handle.execute_update(
         RepairWorkflow.record_callback,
         RecordCallback(
-            actor=HANDLER,
+            actor=TEAM_LEAD,
             result=CallbackResult.satisfied,
             note="Visited; resident happy with the new washer.",
+            reached_by=ReachedBy.visit,
         ),
     )
     summary = await cases.result(handle)
     assert summary.status is Status.closed
-    assert summary.callback.recorded_by == HANDLER and summary.callback.attempts == 3
+    assert summary.callback.recorded_by == TEAM_LEAD and summary.callback.attempts == 3
     sent = await cases.sent_eventually(handle.id, lambda s: any(n.template == "case_closed" for n in s))
     assert [n.channel for n in sent if n.template == "callback_request"] == ["sms", "voice", "sms"]
-    task = next(n for n in sent if n.template == "manual_callback_task")
-    assert task.to == PLUMBER and task.params["reason"] == "unreachable"
+    tasks = [n for n in sent if n.template == "manual_callback_task"]
+    assert {n.to for n in tasks} == TEAM_LEADS and tasks[0].params["reason"] == "unreachable"
     await cases.save_history(handle, "repair_manual_callback")
 
 
@@ -403,9 +406,10 @@ async def test_opted_out_resident_gets_a_manual_callback(cases: RepairCases) -> 
     await handle.execute_update(
         RepairWorkflow.record_callback,
         RecordCallback(
-            actor=HANDLER,
+            actor=COLLEAGUE,
             result=CallbackResult.satisfied,
             note="Phoned from the office.",
+            reached_by=ReachedBy.phone,
         ),
     )
     assert (await cases.result(handle)).status is Status.closed

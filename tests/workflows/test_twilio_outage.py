@@ -24,10 +24,13 @@ from tests.conftest import ThreadedServer, make_settings
 from tests.workflows.harness import HANDLER, RepairCases, Sent
 from workflows.contracts import (
     Acknowledge,
+    Actor,
     CallbackResult,
     Channel,
+    ReachedBy,
     RecordCallback,
     Resolve,
+    Role,
     Status,
     Tier,
 )
@@ -37,7 +40,7 @@ MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 RESIDENT_PHONE = "+8613800000101"  # R001, who reads English
 TEAM_LEADS = {"+8613900000101", "+8613900000102"}
-PLUMBER = "+8613900000001"
+TEAM_LEAD = Actor(id="S101", role=Role.staff)
 CALLBACK_SMS = "Reply 1 if you are satisfied"
 SHORT_BUDGET = timedelta(minutes=30)
 
@@ -174,18 +177,20 @@ async def test_an_outage_longer_than_the_budget_fails_over_to_voice_then_to_a_ma
     assert description.status is WorkflowExecutionStatus.RUNNING
     row, events = cases.projected(handle.id)
     assert row.status != "closed" and "closed" not in [e.event for e in events]
-    assert [n.to for n in of(cases.sent(handle.id), "manual_callback_task")] == [PLUMBER]
+    # The plumber resolved the work, so their team leads are asked to call back, not them.
+    assert {n.to for n in of(cases.sent(handle.id), "manual_callback_task")} == TEAM_LEADS
 
     await twilio.down(False)
     await handle.execute_update(
         RepairWorkflow.record_callback,
-        RecordCallback(actor=HANDLER, result=CallbackResult.satisfied, note="Visited; the tap is fine."),
+        RecordCallback(actor=TEAM_LEAD, result=CallbackResult.satisfied, note="Visited; the tap is fine.",
+                       reached_by=ReachedBy.visit),
     )
     summary = await cases.result(handle)
 
     assert summary.status is Status.closed and summary.callback is not None
     assert (summary.callback.recorded_by, summary.callback.channel, summary.callback.attempts) == (
-        HANDLER, None, 3
+        TEAM_LEAD, None, 3
     )
     row = await cases.projection_caught_up(handle)
     _, events = cases.projected(handle.id)

@@ -1,0 +1,38 @@
+"""Objection texts and answers in the database, so a hearing with thousands of objections carries only
+their numbers, people and deadlines when it continues as new. Each write is idempotent: a retried
+receipt inserts nothing twice, a retried answer writes the same values again."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from activities.projection import _insert, utc
+from steward.store.models import HearingObjectionRow
+from workflows.hearing_contracts import KeptObjection
+
+
+class ObjectionStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    @activity.defn(name="hearings.keep_objection")
+    def keep(self, objection: KeptObjection) -> None:
+        with self.sessions.begin() as session:
+            if objection.text is not None:
+                session.execute(
+                    _insert(session)(HearingObjectionRow)
+                    .values(hearing_id=objection.hearing_id, number=objection.number,
+                            resident_id=objection.resident_id, text=objection.text,
+                            received_at=utc(objection.received_at))
+                    .on_conflict_do_nothing(index_elements=["hearing_id", "number"])
+                )
+            if objection.answer is not None:
+                session.execute(
+                    update(HearingObjectionRow)
+                    .where(HearingObjectionRow.hearing_id == objection.hearing_id,
+                           HearingObjectionRow.number == objection.number)
+                    .values(answer=objection.answer, answered_by=objection.answered_by,
+                            answered_at=utc(objection.answered_at))
+                )
