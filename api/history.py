@@ -26,6 +26,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
 from activities.messages import TIER, TemplateError, render
+from activities.projection import PROJECTION_REJECTED
 from api.models import Delivery, HistoryEntry
 from steward.store.models import Notification, Resident, Staff
 from workflows import search
@@ -108,6 +109,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "closed": {EN: "Case closed; callback result: {result}", ZH: "已办结，回访结果：{result}"},
     "unreadable": {EN: "An event this version cannot read ({type})", ZH: "无法解读的事件（{type}）"},
     "ended": {EN: "The case workflow ended without closing ({outcome})", ZH: "工单流程异常结束（{outcome}）"},
+    "projection_failed": {EN: "The read model refused a transition for good (not retried): {reason}",
+                          ZH: "一次状态变更未能写入报表数据库（不再重试）：{reason}"},
 }
 
 WORDS: dict[str, dict[str, dict[Locale, str]]] = {
@@ -236,6 +239,7 @@ class _Timeline:
             await self._activity(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             self._activity_failed(event.activity_task_failed_event_attributes.scheduled_event_id)
+            self._projection_failed(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             self._activity_failed(event.activity_task_timed_out_event_attributes.scheduled_event_id)
         elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
@@ -330,6 +334,13 @@ class _Timeline:
         entry = self.add(event, "message", detail=detail, channel=self.word("channel", notice.channel),
                          recipient=_masked(notice.to), body=body)
         self.notices[event.event_id] = (entry, notice, body)
+
+    def _projection_failed(self, event: HistoryEvent) -> None:
+        """A projection the database refused for good: supervisors must see that reports lack this case."""
+        failure = event.activity_task_failed_event_attributes.failure
+        cause = failure.cause if failure.HasField("cause") else failure
+        if cause.application_failure_info.type == PROJECTION_REJECTED:
+            self.add(event, "projection_failed", detail={"reason": cause.message}, reason=cause.message)
 
     def _activity_failed(self, scheduled_event_id: int) -> None:
         if scheduled_event_id in self.notices:
