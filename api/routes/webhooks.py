@@ -195,13 +195,15 @@ def resident_home(session: Session, phone: str) -> tuple[str, str, str] | None:
     row = session.execute(
         select(Resident.id, Household.building_id, Household.unit)
         .join(Household, Household.id == Resident.household_id)
-        .where(Resident.phone == phone).order_by(Resident.id).limit(1)
+        .where(Resident.phone == phone, Resident.active).order_by(Resident.id).limit(1)
     ).first()
     return (row.id, row.building_id, row.unit) if row else None
 
 
 def staff_with_phone(session: Session, phone: str) -> Staff | None:
-    return session.scalars(select(Staff).where(Staff.phone == phone).order_by(Staff.id).limit(1)).first()
+    """The active staff member with this phone: one who left acts by SMS or keypad no more."""
+    return session.scalars(
+        select(Staff).where(Staff.phone == phone, Staff.active).order_by(Staff.id).limit(1)).first()
 
 
 def locale_for_phone(session: Session, phone: str) -> Locale:

@@ -1,0 +1,79 @@
+"""A living directory (issue 14): the admin corrects a phone and deactivates a plumber who left; from then
+on the plumber is not dispatched, and neither their SMS, their keypad nor their token acts. A resident
+who moved out is no longer called back: another resident of the household is. Every change is listed."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Community, Steward, new_phone
+from tests.e2e.test_channels import CALLBACK_SMS
+
+ACK_MENU = "按1"  # the zh-CN dispatch call's keypad menu ("press 1 to acknowledge")
+
+
+async def change(steward: Steward, kind: str, person_id: str, body: dict, status: int = 200) -> dict:
+    response = await steward.call(steward.admin, "PATCH", f"/{kind}/{person_id}", body)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def test_a_deactivated_plumber_is_neither_dispatched_nor_able_to_acknowledge_by_sms_keypad_or_token(
+    steward: Steward, community: Community
+):
+    plumber = community.handler
+    resident = await community.resident()
+    corrected = new_phone()
+    assert (await change(steward, "staff", plumber.id, {"phone": corrected}))["phone"] == corrected
+    plumber = type(plumber)(plumber.id, corrected, plumber.token)
+
+    emergency = await community.submit(resident, severity="emergency")
+    state = await steward.until(emergency, lambda s: s["status"] == "dispatched", "dispatched")
+    assert state["handler_id"] == plumber.id
+    call = await steward.phones.call(plumber.phone)
+    await steward.phones.sms(plumber.phone, emergency)
+
+    left = await change(steward, "staff", plumber.id, {"active": False})
+    assert (left["active"], left["on_duty"]) == (False, False)
+
+    answer = await steward.phones.reply(plumber.phone, "1")
+    assert steward.kept(answer)[0] == "unmatched"
+    await steward.phones.press(call["sid"], "1")
+    refused = await steward.call(plumber.token, "POST", f"/requests/{emergency}/acknowledge")
+    assert refused.status_code == 401
+    state = await steward.state(emergency)
+    assert state["acknowledged_at"] is None and state["status"] == "dispatched"
+
+    later = await community.submit(resident)
+    state = await steward.until(later, lambda s: s["status"] == "dispatched", "dispatched")
+    assert state["handler_id"] != plumber.id
+
+    log = await steward.call(steward.admin, "GET", f"/directory-changes?subject={plumber.id}")
+    assert log.status_code == 200, log.text
+    entries = log.json()["items"]
+    assert [e["action"] for e in entries] == ["updated", "deactivated"]
+    assert entries[0]["changes"]["phone"][1] == corrected and entries[1]["actor_id"] == "admin"
+    assert entries[1]["changes"]["active"] == [True, False]
+    assert (await change(steward, "staff", plumber.id, {"on_duty": True}, status=409))["error"]
+
+
+async def test_a_resident_who_moved_out_is_not_called_back_and_another_of_the_household_is(
+    steward: Steward, community: Community
+):
+    leaving = await community.resident()
+    household = f"H-{community.building}-{leaving.unit}"
+    staying_id, staying_phone = f"{community.building}-R9", new_phone()
+    response = await steward.call(steward.admin, "POST", "/residents", {
+        "id": staying_id, "household_id": household, "name": "Staying", "phone": staying_phone})
+    assert response.status_code == 201, response.text
+    case_id = await community.submit(leaving)
+    await steward.until(case_id, lambda s: s["status"] == "dispatched", "dispatched")
+
+    await change(steward, "residents", leaving.id, {"active": False})
+    refused = await steward.call(leaving.token, "GET", f"/requests/{case_id}")
+    assert refused.status_code == 401
+    await community.act(community.handler, case_id, "resolve", {"note": "Washer replaced."})
+
+    await steward.phones.sms(staying_phone, case_id, CALLBACK_SMS["zh-CN"])
+    assert not [m for m in await steward.phones.messages(leaving.phone) if CALLBACK_SMS["zh-CN"] in m["body"]]
+    await steward.phones.reply(staying_phone, "1")
+    state = await steward.until(case_id, lambda s: s["status"] == "closed", "closed")
+    assert state["callback"]["result"] == "satisfied"
