@@ -9,23 +9,28 @@ household or to a person (`activities/directory.py`).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from temporalio.client import Client
 
 from api.auth import Admin
-from api.context import SessionsDep
+from api.cases import update_case
+from api.context import ClientDep, SessionsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
 from api.routes.directory import Phone, ResidentEntry, Skill, StaffEntry, must_exist
-from steward.store.models import Building, DirectoryChange, Resident, Staff
+from steward.store.models import Building, Case, DirectoryChange, Resident, Staff
 from steward.tokens import revoke_subject
-from workflows.contracts import Actor, Locale, ShortText, Tier
+from workflows.contracts import Actor, HandOn, Locale, ShortText, Tier
 
+log = logging.getLogger("steward.directory")
 router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES)
 
 PersonId = Annotated[str, Path(pattern=DIRECTORY_ID)]
@@ -62,6 +67,7 @@ class ResidentChange(RequestBody):
 
 class StaffView(StaffEntry):
     active: bool
+    handed_on: list[str] = Field(default=[], description="Open cases handed on as they were deactivated.")
 
 
 class ResidentView(ResidentEntry):
@@ -91,7 +97,7 @@ def _change(sessions: sessionmaker[Session], table: type[DeclarativeBase], perso
         person = session.get(table, person_id)
         if person is None:
             raise ApiError(404, f"no {kind} {person_id} in the directory", "not_found")
-        if not person.active:
+        if not person.active and wanted != {"active": False}:
             raise ApiError(409, f"{person_id} was deactivated and is not changed any more", "conflict")
         for referenced, key, what in checks:
             must_exist(session, referenced, key, what)
@@ -113,9 +119,34 @@ def _change(sessions: sessionmaker[Session], table: type[DeclarativeBase], perso
 
 
 @router.patch("/staff/{staff_id}", response_model=StaffView, summary="Change or deactivate a staff member")
-def change_staff(staff_id: PersonId, admin: Admin, sessions: SessionsDep, change: StaffChange) -> StaffView:
-    return _change(sessions, Staff, staff_id, change, admin,
-                   [(Building, building, "building") for building in change.buildings or []])
+async def change_staff(staff_id: PersonId, admin: Admin, sessions: SessionsDep, client: ClientDep,
+                       change: StaffChange) -> StaffView:
+    """Deactivating hands each open case they handle or own on (`hand_on`: dispatched again without
+    them, or up the ladder); sending `{"active": false}` again retries any that could not be reached."""
+    checks = [(Building, building, "building") for building in change.buildings or []]
+    view: StaffView = await asyncio.to_thread(_change, sessions, Staff, staff_id, change, admin, checks)
+    if change.active is False:
+        view.handed_on = await _hand_on(client, sessions, admin, view)
+    return view
+
+
+async def _hand_on(client: Client, sessions: sessionmaker[Session], admin: Actor,
+                   left: StaffView) -> list[str]:
+    def open_cases() -> list[str]:
+        with sessions() as session:
+            return list(session.scalars(select(Case.case_id).where(
+                or_(Case.handler_id == left.id, Case.owner_id == left.id), Case.status != "closed")))
+
+    handed_on = []
+    for case_id in await asyncio.to_thread(open_cases):
+        try:
+            action = HandOn(actor=admin, staff_id=left.id, tier=left.tier)
+            await update_case(client, case_id, "hand_on", action)
+        except ApiError as refused:  # closed meanwhile, or already handed on
+            log.info("%s not handed on: %s", case_id, refused.message)
+            continue
+        handed_on.append(case_id)
+    return handed_on
 
 
 @router.patch("/residents/{resident_id}", response_model=ResidentView,

@@ -77,3 +77,33 @@ async def test_a_resident_who_moved_out_is_not_called_back_and_another_of_the_ho
     await steward.phones.reply(staying_phone, "1")
     state = await steward.until(case_id, lambda s: s["status"] == "closed", "closed")
     assert state["callback"]["result"] == "satisfied"
+
+
+async def test_the_open_cases_of_a_plumber_who_left_are_handed_on_and_the_team_lead_is_told(
+    steward: Steward, community: Community
+):
+    plumber, resident = community.handler, await community.resident(locale="en")
+    owned = await community.submit(resident)
+    await steward.until(owned, lambda s: s["status"] == "dispatched", "dispatched")
+    await community.act(plumber, owned, "acknowledge")
+    waiting = await community.submit(resident)
+    await steward.until(waiting, lambda s: s["handler_id"] == plumber.id, "dispatched to the plumber")
+    lead = await community.staff(tier=1, locale="en")
+    successor = f"{community.building}-S0B"
+    response = await steward.call(steward.admin, "POST", "/staff", {
+        "id": successor, "name": "Successor", "tier": 0, "skills": ["plumbing"],
+        "buildings": [community.building], "phone": new_phone()})
+    assert response.status_code == 201, response.text
+
+    left = await change(steward, "staff", plumber.id, {"active": False})
+
+    assert sorted(left["handed_on"]) == sorted([owned, waiting])
+    state = await steward.state(owned)
+    assert (state["owner_id"], state["handler_id"], state["acknowledged_at"] is not None) == (
+        successor, successor, True)
+    assert (await steward.state(waiting))["handler_id"] == successor
+    await steward.phones.sms(lead.phone, f"{plumber.id}, who held case {owned}, has left", successor)
+    entries = [e for e in await steward.history(owned) if e["event"] == "handed_on"]
+    assert [e["actor"] for e in entries] == ["admin"] and plumber.id in entries[0]["text"]
+    again = await change(steward, "staff", plumber.id, {"active": False})
+    assert again["handed_on"] == [], "handed on once"

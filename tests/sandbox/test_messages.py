@@ -16,7 +16,7 @@ SAMPLE = {
     "answer_due": "2026-11-27T02:00:00+00:00", "answer": "the fund pays half",
     "drill_type": "fire", "scheduled_at": "2026-11-30T02:00:00+00:00", "overdue": "start",
     "start_due": "2026-11-30T02:30:00+00:00", "report_due": "2026-12-01T04:00:00+00:00",
-    "closes_at": "2026-12-01T04:00:00+00:00",
+    "closes_at": "2026-12-01T04:00:00+00:00", "staff": "S001", "handler": "S003",
 }
 ESCALATION = {"reason": "response_missed"}
 
