@@ -4,6 +4,7 @@ who moved out is no longer called back: another resident of the household is. Ev
 
 from __future__ import annotations
 
+from tests.api.conftest import REPAIR
 from tests.e2e.conftest import Community, Steward, new_phone
 from tests.e2e.test_channels import CALLBACK_SMS
 
@@ -70,6 +71,10 @@ async def test_a_resident_who_moved_out_is_not_called_back_and_another_of_the_ho
     await change(steward, "residents", leaving.id, {"active": False})
     refused = await steward.call(leaving.token, "GET", f"/requests/{case_id}")
     assert refused.status_code == 401
+    staff_files = await steward.call(community.handler.token, "POST", "/requests", REPAIR | {
+        "building_id": community.building, "unit": leaving.unit, "resident_id": leaving.id},
+        headers={"Idempotency-Key": new_phone()})
+    assert staff_files.status_code == 422 and "moved out" in staff_files.json()["error"]["message"]
     await community.act(community.handler, case_id, "resolve", {"note": "Washer replaced."})
 
     await steward.phones.sms(staying_phone, case_id, CALLBACK_SMS["zh-CN"])
