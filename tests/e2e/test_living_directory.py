@@ -4,9 +4,13 @@ who moved out is no longer called back: another resident of the household is. Ev
 
 from __future__ import annotations
 
+import pytest
+
+from steward.tokens import UnknownSubject
 from tests.api.conftest import REPAIR
 from tests.e2e.conftest import Community, Steward, new_phone
 from tests.e2e.test_channels import CALLBACK_SMS
+from workflows.contracts import Role
 
 ACK_MENU = "按1"  # the zh-CN dispatch call's keypad menu ("press 1 to acknowledge")
 
@@ -40,6 +44,8 @@ async def test_a_deactivated_plumber_is_neither_dispatched_nor_able_to_acknowled
     await steward.phones.press(call["sid"], "1")
     refused = await steward.call(plumber.token, "POST", f"/requests/{emergency}/acknowledge")
     assert refused.status_code == 401
+    with pytest.raises(UnknownSubject):
+        steward.token(Role.staff, plumber.id)
     state = await steward.state(emergency)
     assert state["acknowledged_at"] is None and state["status"] == "dispatched"
 
