@@ -7,6 +7,7 @@ and the SQL read model agrees with the workflow's own state.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,12 +16,14 @@ from hypothesis import strategies as st
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from steward.store.models import Case as CaseRow
 from tests.workflows.harness import HANDLER, RESIDENT, SUPERVISOR, RepairCases
 from workflows.contracts import (
     Acknowledge,
     Actor,
     CallbackReply,
     CallbackResult,
+    CaseState,
     ChangeSeverity,
     Channel,
     Extend,
@@ -117,8 +120,21 @@ async def act(cases: RepairCases, handle, step: tuple) -> None:
                 )
 
 
+async def settled(cases: RepairCases, handle, within: float = 10) -> tuple[CaseState, CaseRow]:
+    """The workflow's state and its read-model row at the same transition. Activities run in real time,
+    so the case may move on (a callback closing) between a query and the row catching up with it."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        state = await cases.state(handle)
+        row, events = cases.projected(handle.id)
+        if row is not None and row.last_seq == len(state.timeline) == len(events):
+            return state, row
+        assert asyncio.get_running_loop().time() < deadline, "the projection never caught up"
+        await asyncio.sleep(0.05)
+
+
 async def check_invariants(cases: RepairCases, handle, lowest_tier: int) -> int:
-    state = await cases.state(handle)
+    state, row = await settled(cases, handle)
     assert 0 <= state.tier <= 3
     assert state.tier >= lowest_tier, "the tier went down"
     if state.status is Status.closed:
@@ -126,7 +142,6 @@ async def check_invariants(cases: RepairCases, handle, lowest_tier: int) -> int:
     for entry in state.timeline:
         if entry.event == "escalated" and entry.detail.get("due"):
             assert entry.at >= datetime.fromisoformat(entry.detail["due"]), f"escalated early: {entry}"
-    row = await cases.projection_caught_up(handle)
     assert (row.status, row.tier, row.owner_id, row.handler_id) == (
         state.status.value,
         int(state.tier),
