@@ -178,7 +178,7 @@ async def test_random_actions_keep_the_case_invariants(cases: RepairCases, steps
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEPS, min_size=3, max_size=16))
