@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -62,8 +62,9 @@ _PROGRESS = {
     "completed": 5, "busy": 5, "no-answer": 5, "canceled": 5,
 }
 GATHER_TIMEOUT = 8
-# How long a webhook waits for a workflow to answer an update (no worker polling: it never would);
-# well inside Twilio's own 15 s, so the message is recorded as needing a person instead of left hanging.
+# How long a webhook waits for Temporal to take a signal, or a workflow to answer an update (with no
+# worker polling it never would): well inside Twilio's own 15 s, so the message is recorded as needing
+# a person instead of left hanging.
 UPDATE_TIMEOUT_S = 5.0
 UNAVAILABLE = "case unavailable"
 
@@ -224,7 +225,8 @@ class Cases:
     async def signal(self, case_id: str, name: str, payload: Any) -> str | None:
         """None when delivered, else why not."""
         try:
-            await self._client.get_workflow_handle(case_id).signal(name, payload)
+            await self._client.get_workflow_handle(case_id).signal(
+                name, payload, rpc_timeout=timedelta(seconds=UPDATE_TIMEOUT_S))
         except RPCError as error:
             log.warning("signal %s to %s not delivered: %s", name, case_id, error)
             return f"{UNAVAILABLE}: {error.message}"
