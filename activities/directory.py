@@ -87,7 +87,7 @@ class Directory:
             candidates = [
                 s
                 for s in session.scalars(
-                    select(Staff).where(Staff.on_duty, Staff.tier == int(request.min_tier))
+                    select(Staff).where(Staff.active, Staff.on_duty, Staff.tier == int(request.min_tier))
                 )
                 if covers(s, request.building_id)
                 and s.id not in request.exclude_staff_ids
@@ -115,15 +115,22 @@ class Directory:
     def on_duty_for_tier(self, request: TierRequest) -> list[StaffContact]:
         with self.sessions() as session:
             staff = session.scalars(
-                select(Staff).where(Staff.on_duty, Staff.tier == int(request.tier)).order_by(Staff.id)
+                select(Staff).where(Staff.active, Staff.on_duty, Staff.tier == int(request.tier))
+                .order_by(Staff.id)
             )
             return [contact_of(s) for s in staff if covers(s, request.building_id)]
 
     @activity.defn(name="directory.resident_contact")
     def resident_contact(self, resident_id: str) -> ResidentContact:
-        """An unknown resident gets no phone, so the callback goes to a person instead of failing."""
+        """An unknown resident gets no phone, so the callback goes to a person instead of failing; one who
+        moved out is replaced by another resident of the household with a phone, if there is one."""
         with self.sessions() as session:
             resident = session.get(Resident, resident_id)
+            if resident is not None and not resident.active:
+                resident = session.scalars(
+                    select(Resident).where(Resident.household_id == resident.household_id, Resident.active,
+                                           Resident.phone.is_not(None)).order_by(Resident.id).limit(1)
+                ).first()
             if resident is None:
                 return ResidentContact(
                     resident_id=resident_id,
@@ -138,7 +145,7 @@ class Directory:
     def staff_contact(self, staff_id: str) -> StaffContact | None:
         with self.sessions() as session:
             staff = session.get(Staff, staff_id)
-            return contact_of(staff) if staff else None
+            return contact_of(staff) if staff and staff.active else None
 
     # --- every household of some buildings, page by page (hearing notices) ----------------
 
@@ -148,7 +155,7 @@ class Directory:
         with self.sessions() as session:
             ids = list(session.scalars(
                 select(Resident.id).join(Household, Household.id == Resident.household_id)
-                .where(Household.building_id.in_(request.building_ids)).order_by(Resident.id)
+                .where(Household.building_id.in_(request.building_ids), Resident.active).order_by(Resident.id)
             ))
         ends: list[str | None] = [*ids[request.size - 1:-1:request.size], None]
         starts = [None, *ends[:-1]]
@@ -159,7 +166,8 @@ class Directory:
     def residents_in(self, request: ResidentRange) -> list[ResidentContact]:
         with self.sessions() as session:
             query = (select(Resident).join(Household, Household.id == Resident.household_id)
-                     .where(Household.building_id.in_(request.building_ids)).order_by(Resident.id))
+                     .where(Household.building_id.in_(request.building_ids), Resident.active)
+                     .order_by(Resident.id))
             if request.after is not None:
                 query = query.where(Resident.id > request.after)
             if request.through is not None:

@@ -89,6 +89,7 @@ MANUAL_CALLBACK_REASON = Choice({
     "opted_out": {ZH: "住户已退订短信", EN: "the resident has opted out of SMS"},
     "no_phone": {ZH: "住户没有登记电话", EN: "the resident has no phone on file"},
     "bad_channel": {ZH: "住户电话无法接通", EN: "the resident's number does not work"},
+    "handed_on": {ZH: "原负责人已离职，转交给您", EN: "handed on to you: the previous owner has left"},
 }, open=True)
 
 OWNER_EVENT = Choice({
@@ -109,6 +110,8 @@ OUTCOME = Choice({
     "rejected": {ZH: "未通过", EN: "rejected"},
     "revised": {ZH: "修改后通过", EN: "approved as revised"},
 })
+
+SUCCESSOR = Choice({"": {ZH: "上一级（无人可接）", EN: "the next tier (nobody could take it)"}}, open=True)
 
 NOTICES: dict[str, Template] = {
     # --- to residents ---
@@ -325,6 +328,10 @@ NOTICES: dict[str, Template] = {
         },
         choices={"reason": MANUAL_CALLBACK_REASON},
     ),
+    "staff_left": Template({
+        ZH: "【工单动态】工单 {code} 的负责人 {staff} 已离职，工单已转交 {handler}。",
+        EN: "[Case update] {staff}, who held case {code}, has left; it now goes to {handler}.",
+    }, choices={"handler": SUCCESSOR}),
     "owner_update": Template(
         {
             ZH: "【工单动态】您负责的工单 {code} {event}。",

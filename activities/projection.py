@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from steward.store.models import Case, CaseEventRow
 from workflows.contracts import CaseEvent, CaseSummary
@@ -90,13 +92,24 @@ def write_case(session: Session, summary: CaseSummary, seq: int, replacing: int 
     return written.first() is not None
 
 
+PROJECTION_REJECTED = "ProjectionRejected"
+
+
 class Projection:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
     @activity.defn(name="projection.project")
     def project(self, event: CaseEvent) -> None:
-        with self.sessions.begin() as session:
-            record_event(session, case_id=event.case_id, seq=event.seq, event=event.event, at=event.at,
-                         actor_id=event.actor_id, device_at=event.device_at, detail=event.detail)
-            write_case(session, event.state, event.seq)
+        """A row the database refuses for its content (a value wider than its column) would be refused on
+        every retry: it fails at once, non-retryable, and the case's history says so to supervisors."""
+        try:
+            with self.sessions.begin() as session:
+                record_event(session, case_id=event.case_id, seq=event.seq, event=event.event, at=event.at,
+                             actor_id=event.actor_id, device_at=event.device_at, detail=event.detail)
+                write_case(session, event.state, event.seq)
+        except DataError as error:
+            reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+            raise ApplicationError(f"transition {event.seq} ({event.event}) of {event.case_id} cannot be "
+                                   f"written to the read model: {reason}", type=PROJECTION_REJECTED,
+                                   non_retryable=True) from None

@@ -26,6 +26,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
 from activities.messages import TIER, TemplateError, render
+from activities.projection import PROJECTION_REJECTED
 from api.models import Delivery, HistoryEntry
 from steward.store.models import Notification, Resident, Staff
 from workflows import search
@@ -38,6 +39,7 @@ from workflows.contracts import (
     ChangeSeverity,
     DeliveryFailed,
     Extend,
+    HandOn,
     Locale,
     Notice,
     Pause,
@@ -59,6 +61,7 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
     "pause": (Pause, "paused"),
     "resume": (Resume, "resumed"),
     "reassign": (Reassign, "reassigned"),
+    "hand_on": (HandOn, "handed_on"),
     "change_severity": (ChangeSeverity, "severity_changed"),
     "extend": (Extend, "extended"),
     "agree_plan": (AgreePlan, "plan_agreed"),
@@ -87,6 +90,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "plan_agreed": {EN: "{actor} agreed a plan with the resident, due {resolution_due} ({reason}): {plan}",
                     ZH: "{actor} 与住户商定处理方案，时限 {resolution_due}（{reason}）：{plan}"},
     "resolved": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
+    "handed_on": {EN: "{actor} handed on the work of {staff_id}, who left",
+                  ZH: "{actor} 转交了已离职的 {staff_id} 的工单"},
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
     "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",
                         ZH: "{actor} 记录回访结果：{result}——{note}"},
@@ -108,6 +113,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "closed": {EN: "Case closed; callback result: {result}", ZH: "已办结，回访结果：{result}"},
     "unreadable": {EN: "An event this version cannot read ({type})", ZH: "无法解读的事件（{type}）"},
     "ended": {EN: "The case workflow ended without closing ({outcome})", ZH: "工单流程异常结束（{outcome}）"},
+    "projection_failed": {EN: "The read model refused a transition for good (not retried): {reason}",
+                          ZH: "一次状态变更未能写入报表数据库（不再重试）：{reason}"},
 }
 
 WORDS: dict[str, dict[str, dict[Locale, str]]] = {
@@ -236,6 +243,7 @@ class _Timeline:
             await self._activity(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             self._activity_failed(event.activity_task_failed_event_attributes.scheduled_event_id)
+            self._projection_failed(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             self._activity_failed(event.activity_task_timed_out_event_attributes.scheduled_event_id)
         elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
@@ -330,6 +338,13 @@ class _Timeline:
         entry = self.add(event, "message", detail=detail, channel=self.word("channel", notice.channel),
                          recipient=_masked(notice.to), body=body)
         self.notices[event.event_id] = (entry, notice, body)
+
+    def _projection_failed(self, event: HistoryEvent) -> None:
+        """A projection the database refused for good: supervisors must see that reports lack this case."""
+        failure = event.activity_task_failed_event_attributes.failure
+        cause = failure.cause if failure.HasField("cause") else failure
+        if cause.application_failure_info.type == PROJECTION_REJECTED:
+            self.add(event, "projection_failed", detail={"reason": cause.message}, reason=cause.message)
 
     def _activity_failed(self, scheduled_event_id: int) -> None:
         if scheduled_event_id in self.notices:

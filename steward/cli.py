@@ -68,7 +68,11 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from steward.safety import refuse_unsafe
     from workers.worker import run_worker
+
+    if refuse_unsafe(settings, "worker"):
+        return 2
 
     asyncio.run(run_worker(settings))
     return 0
@@ -76,6 +80,11 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _api(_args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+
+    from steward.safety import refuse_unsafe
+
+    if refuse_unsafe(settings, "api"):
+        return 2
 
     uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
                 log_level="info")

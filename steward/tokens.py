@@ -43,8 +43,9 @@ def issue_token(session: Session, role: Role, subject: str, lifetime: timedelta 
         raise UnknownSubject("the system role acts inside workflows and gets no API token")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     table = _DIRECTORY.get(role)
-    if table is not None and session.get(table, subject) is None:
-        raise UnknownSubject(f"no {table.__tablename__} entry {subject!r} for a {role.value} token")
+    person = session.get(table, subject) if table is not None else None
+    if table is not None and (person is None or not person.active):
+        raise UnknownSubject(f"no active {table.__tablename__} {subject!r} for a {role.value} token")
     now = datetime.now(UTC)
     session.add(ApiToken(token_hash=_digest(token), role=role.value, subject=subject, created_at=now,
                          revoked_at=None, expires_at=now + lifetime if lifetime is not None else None))
@@ -59,7 +60,13 @@ def resolve_token(sessions: sessionmaker[Session], token: str) -> Actor | None:
                 ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
                 or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)))
         ).one_or_none()
-        return Actor(id=row.subject, role=Role(row.role)) if row else None
+        if row is None:
+            return None
+        table = _DIRECTORY.get(Role(row.role))
+        person = session.get(table, row.subject) if table is not None else None
+        if person is not None and not person.active:
+            return None  # deactivated: refused even if a token escaped the revocation
+        return Actor(id=row.subject, role=Role(row.role))
 
 
 def revoke_token(sessions: sessionmaker[Session], token: str) -> bool:

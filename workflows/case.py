@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         DispatchRequest,
         DispatchResult,
         Extend,
+        HandOn,
         Pause,
         ProgressNote,
         Reassign,
@@ -585,6 +586,47 @@ class CaseWorkflow:
         self._require_open()
         require(action.handler_id != self.handler_id, f"{action.handler_id} already handles the case")
         self._require_may_handle(action.handler_id)
+
+    @workflow.update
+    async def hand_on(self, action: HandOn) -> CaseState:
+        """The handler or owner left: dispatch again without them (the new handler owns what they owned),
+        or with nobody fitting, one tier up the ladder; the tier above theirs is told either way."""
+        request = self.dispatch_request()
+        request.exclude_staff_ids = [*request.exclude_staff_ids, action.staff_id]
+        found = await workflow.execute_activity(
+            "directory.dispatch", request, result_type=DispatchResult,
+            start_to_close_timeout=DISPATCH_TIMEOUT, summary="choose a handler instead of one who left",
+        )
+        if self.status is Status.closed:
+            raise ApplicationError("the case was closed while handing it on", type="CaseFinished")
+        successor = found.handler.staff_id if found.handler else None
+        if self.handler_id == action.staff_id:
+            self.handler_id = successor
+        if self.owner_id == action.staff_id:
+            self.owner_id = successor
+        self.note("handed_on", {"from": action.staff_id, "to": successor, "reason": found.reason},
+                  action=action)
+        self.messenger.tell_staff(
+            [], self.staff_channel, "staff_left",
+            {"code": self.case_id, "staff": action.staff_id, "handler": successor or ""},
+            tier=(self.case.building_id, Tier(min(int(action.tier) + 1, int(Tier.general_manager)))),
+        )
+        if successor is None:
+            self.ladder.escalate(EscalationReason.other)
+        elif self.status is Status.manual_callback:
+            self.messenger.tell_staff([successor], self.staff_channel, "manual_callback_task",
+                                      {"code": self.case_id, "reason": "handed_on"})
+        elif not self.work_done():
+            self.messenger.tell_staff([successor], self.staff_channel, "dispatch", self.dispatch_params(),
+                                      gather="ack")
+        return self.state()
+
+    @hand_on.validator
+    def _validate_hand_on(self, action: HandOn) -> None:
+        require(action.actor.role is Role.admin, "only an admin hands on the work of someone who left")
+        require(self.status is not Status.closed, "the case is closed", CASE_CLOSED)
+        require(action.staff_id in (self.handler_id, self.owner_id),
+                f"{action.staff_id} neither handles nor owns the case")
 
     @workflow.update
     def change_severity(self, action: ChangeSeverity) -> CaseState:

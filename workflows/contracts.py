@@ -540,3 +540,10 @@ class BatchResult(Contract):
 class SendManyResult(Contract):
     sent: int
     failed: list[str] = Field(default=[], description="Keys that could not be delivered, with why.")
+
+
+class HandOn(Action):
+    """A staff member left the directory: their open work goes on without them (an admin's action)."""
+
+    staff_id: ShortText
+    tier: Tier = Field(description="Their tier: the tier above it is told (the owner's supervisor).")

@@ -16,6 +16,7 @@ bloats the drill's own history.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -76,6 +77,21 @@ def drill_code(drill_id: str) -> str:
 
 def finding_case_id(code: str, number: int) -> str:
     return f"RP-{code}-F{number}"
+
+
+# A finding's repair case names the drill as its resident (nobody to call: staff record its callback).
+# A schedule-made drill's code is longer than a directory id column, so it is cut to fit, made unique
+# again by a hash of the whole code.
+FINDING_RESIDENT_FITS = "finding-resident-fits"
+DIRECTORY_ID_WIDTH = 32
+
+
+def fitted_id(text: str, width: int = DIRECTORY_ID_WIDTH) -> str:
+    """`text` if it fits `width` characters, else its start and a hash of all of it, `width` long."""
+    if len(text) <= width:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    return f"{text[:width - len(digest) - 1]}-{digest}"
 
 
 @workflow.defn(name="DrillWorkflow")
@@ -287,6 +303,9 @@ class DrillWorkflow:
 
     # --- the children -----------------------------------------------------------------------------
 
+    def _finding_resident(self) -> str:
+        return fitted_id(self.code) if workflow.patched(FINDING_RESIDENT_FITS) else self.code
+
     async def _open_repair_case(self, finding: FindingRecord) -> None:
         try:
             await workflow.start_child_workflow(
@@ -299,7 +318,7 @@ class DrillWorkflow:
                     description=finding.description,
                     building_id=self.drill.building_id,
                     unit=finding.unit,
-                    resident_id=self.code,
+                    resident_id=self._finding_resident(),
                     submitted_by=self.completed_by,
                     submitted_at=workflow.now(),
                     policy=self.drill.policy,

@@ -112,7 +112,8 @@ def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) ->
     if request.unit is not None:
         checks[f"no unit {request.unit} in building {request.building_id}"] = and_(
             Household.building_id == request.building_id, Household.unit == request.unit)
-    checks[f"no resident {request.resident_id} in the directory"] = Resident.id == request.resident_id
+    checks[f"no resident {request.resident_id} in the directory (or they moved out)"] = and_(
+        Resident.id == request.resident_id, Resident.active)
     if request.subject_staff_id is not None:
         checks[f"no staff member {request.subject_staff_id} in the directory"] = (
             Staff.id == request.subject_staff_id)

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -56,13 +56,19 @@ _OBJECTION = re.compile(r"^(HR-[A-Za-z0-9]{4,40})[\s,，:：]+(\S.*)$", re.DOTAL
 
 AWAITING_ACK = ("submitted", "dispatched")
 FAILED_DELIVERY = frozenset({"failed", "undelivered", "no-answer", "busy", "canceled"})
-# Twilio's message and call statuses in the order they happen: a late callback never moves a row back.
+# Twilio's message and call statuses in the order they happen: a row moves only forward, so a late or
+# contradicting callback (a "failed" after "delivered") never moves it back nor fails a delivered attempt.
 _PROGRESS = {
     "pending": 0, "retrying": 0, "accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "initiated": 2,
     "sent": 3, "ringing": 3, "in-progress": 4, "delivered": 5, "undelivered": 5, "failed": 5, "read": 6,
     "completed": 5, "busy": 5, "no-answer": 5, "canceled": 5,
 }
 GATHER_TIMEOUT = 8
+# How long a webhook waits for Temporal to take a signal, or a workflow to answer an update (with no
+# worker polling it never would): well inside Twilio's own 15 s, so the message is recorded as needing
+# a person instead of left hanging.
+UPDATE_TIMEOUT_S = 5.0
+UNAVAILABLE = "case unavailable"
 
 
 class SignedByTwilio(APIRoute):
@@ -192,13 +198,15 @@ def resident_home(session: Session, phone: str) -> tuple[str, str, str] | None:
     row = session.execute(
         select(Resident.id, Household.building_id, Household.unit)
         .join(Household, Household.id == Resident.household_id)
-        .where(Resident.phone == phone).order_by(Resident.id).limit(1)
+        .where(Resident.phone == phone, Resident.active).order_by(Resident.id).limit(1)
     ).first()
     return (row.id, row.building_id, row.unit) if row else None
 
 
 def staff_with_phone(session: Session, phone: str) -> Staff | None:
-    return session.scalars(select(Staff).where(Staff.phone == phone).order_by(Staff.id).limit(1)).first()
+    """The active staff member with this phone: one who left acts by SMS or keypad no more."""
+    return session.scalars(
+        select(Staff).where(Staff.phone == phone, Staff.active).order_by(Staff.id).limit(1)).first()
 
 
 def locale_for_phone(session: Session, phone: str) -> Locale:
@@ -219,10 +227,11 @@ class Cases:
     async def signal(self, case_id: str, name: str, payload: Any) -> str | None:
         """None when delivered, else why not."""
         try:
-            await self._client.get_workflow_handle(case_id).signal(name, payload)
+            await self._client.get_workflow_handle(case_id).signal(
+                name, payload, rpc_timeout=timedelta(seconds=UPDATE_TIMEOUT_S))
         except RPCError as error:
             log.warning("signal %s to %s not delivered: %s", name, case_id, error)
-            return f"case unavailable: {error.message}"
+            return f"{UNAVAILABLE}: {error.message}"
         return None
 
     async def acknowledge(self, case_id: str, staff_id: str) -> str | None:
@@ -232,13 +241,17 @@ class Cases:
 
     async def update(self, case_id: str, name: str, payload: Any) -> str | None:
         """None when the workflow accepted the update, else its reason for refusing."""
+        update = self._client.get_workflow_handle(case_id).execute_update(name, payload)
         try:
-            await self._client.get_workflow_handle(case_id).execute_update(name, payload)
+            await asyncio.wait_for(update, UPDATE_TIMEOUT_S)
         except WorkflowUpdateFailedError as error:
             return str(error.cause.message if error.cause else error)
         except RPCError as error:
             log.warning("%s of %s not delivered: %s", name, case_id, error)
-            return f"case unavailable: {error.message}"
+            return f"{UNAVAILABLE}: {error.message}"
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            log.warning("%s of %s not answered within %.0f s", name, case_id, UPDATE_TIMEOUT_S)
+            return f"{UNAVAILABLE}: no answer within {UPDATE_TIMEOUT_S:.0f} s"
         return None
 
 
@@ -311,7 +324,7 @@ class Inbox:
         case = chosen[0]
         refused = await self.cases.acknowledge(case.case_id, staff_id)
         if refused:
-            return "ack_refused", case.case_id, render("reply.ack_failed", locale,
+            return _refusal("ack_refused", refused), case.case_id, render("reply.ack_failed", locale,
                                                        {"code": case.code, "reason": refused})
         return "acknowledged", case.case_id, render("reply.acknowledged", locale, {"code": case.code})
 
@@ -352,7 +365,7 @@ class Inbox:
                               unit=unit, text=text[:1000], channel=Channel.sms, occurred_at=None)
         refused = await self.cases.update(code, "register_objection", objection)
         if refused:
-            return "objection_refused", code, render("reply.objection_refused", locale,
+            return _refusal("objection_refused", refused), code, render("reply.objection_refused", locale,
                                                      {"code": code, "reason": refused})
         return "objection", code, None
 
@@ -440,6 +453,11 @@ class Inbox:
             await self.cases.signal(case_id, "delivery_failed", failure)
 
 
+def _refusal(outcome: str, reason: str) -> str:
+    """A workflow's refusal is the sender's to read; a case that could not answer needs a person."""
+    return "case_unavailable" if reason.startswith(UNAVAILABLE) else outcome
+
+
 def _store_inbound(session: Session, sid: str, phone: str, to: str, body: str) -> bool:
     """Keep the message; False when this MessageSid was already handled."""
     if session.get(InboundMessage, sid) is not None:
@@ -462,7 +480,7 @@ def _apply_status(
     if row is None:
         log.info("status %s for unknown sid %s", status, sid)
         return None
-    if row.status == status or _PROGRESS.get(status, 0) < _PROGRESS.get(row.status, 0):
+    if _PROGRESS.get(status, 0) <= _PROGRESS.get(row.status, 0):
         return None
     row.status, row.error_code, row.updated_at = status, error_code, now()
     return row.case_id, row.attempt, row.channel

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,6 +43,8 @@ class Resident(Base):
     preferred_channel: Mapped[str] = mapped_column(String(8), default="sms")
     opted_out: Mapped[bool] = mapped_column(default=False)
     bad_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # False once the resident moved out: no filing, no callback (the household's others take it).
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Staff(Base):
@@ -56,6 +58,8 @@ class Staff(Base):
     on_duty: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    # False once they left: never dispatched or told, their phone and tokens act no more.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class ApiToken(Base):
@@ -221,3 +225,18 @@ class HearingObjectionRow(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(32))
     answered_at: Mapped[datetime | None]
+
+
+class DirectoryChange(Base):
+    """Every change an admin made to a person of the directory: who, when, and each field's old and new
+    value, so a wrong phone number or a deactivation can be traced."""
+
+    __tablename__ = "directory_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)

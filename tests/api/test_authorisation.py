@@ -133,6 +133,9 @@ ENDPOINTS = [
              {"id": "{new:R}", "household_id": "H-B1-101", "name": "A new neighbour"}),
     Endpoint("GET", "/staff", frozenset({"admin"})),
     Endpoint("POST", "/staff", frozenset({"admin"}), {"id": "{new:S}", "name": "A new plumber", "tier": 0}),
+    Endpoint("PATCH", "/staff/{staff_id}", frozenset({"admin"}), {"on_duty": True}),
+    Endpoint("PATCH", "/residents/{resident_id}", frozenset({"admin"}), {"preferred_channel": "sms"}),
+    Endpoint("GET", "/directory-changes", frozenset({"admin"})),
 ]
 
 
@@ -205,7 +208,8 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
     for caller in CALLERS:
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         path = endpoint.path.replace("{id}", case_id).replace("{number}", "1")
-        path = path.replace("{resident_id}", "R001").replace("{photo_id}", photo_id or "")
+        path = (path.replace("{resident_id}", "R001").replace("{photo_id}", photo_id or "")
+                .replace("{staff_id}", "S001"))
         response = await api.call(None if caller == "anonymous" else caller, endpoint.method, path,
                                   filled(endpoint.body), headers=headers)
         body = response.json() if response.headers.get("content-type") == "application/json" else {}

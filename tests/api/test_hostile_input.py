@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.app import MAX_BODY_BYTES
 from api.cases import case_id_for, code_for
 from api.drills import schedule_id
-from steward.store.models import Building, Case, CaseEventRow, Household, Resident, Staff
+from steward.store.models import Building, Case, CaseEventRow, DirectoryChange, Household, Resident, Staff
 from tests.api.conftest import PEOPLE, REPAIR, Api
 from tests.api.test_authorisation import DRILL, HEARING, later
 from workflows.contracts import Actor, Kind
@@ -52,6 +52,7 @@ class Target:
     """A field to give a value of the wrong type: the text field unless named."""
     required: bool = True
     """False where the body may be left out (`curl -X POST` with nothing to say)."""
+    method: str = "POST"
 
     def __str__(self) -> str:
         return self.name
@@ -115,6 +116,10 @@ TARGETS = [
            typed="phone"),
     Target("sign-in token", "resident", "/auth/token", {"phone": "+8613900007778", "code": "123456"},
            phone="phone", typed="code"),
+    Target("staff change", "admin", "/staff/S005", {"name": "Emma Hughes", "phone": "+8613900000005"},
+           text="name", phone="phone", method="PATCH"),
+    Target("resident change", "admin", "/residents/R002",
+           {"name": "Resident R002", "phone": "+8613800000102"}, text="name", phone="phone", method="PATCH"),
 ]
 WITH_TEXT = [target for target in TARGETS if target.text]
 WITH_PHONE = [target for target in TARGETS if target.phone]
@@ -159,7 +164,7 @@ class World:
         def rows() -> dict[str, Any]:
             with self.api.database.sessions() as session:
                 counts = {table.__tablename__: session.scalar(select(func.count()).select_from(table))
-                          for table in (Building, Household, Resident, Staff, Case)}
+                          for table in (Building, Household, Resident, Staff, Case, DirectoryChange)}
                 case = session.get(Case, self.case)
                 counts["case"] = (case.status, case.last_seq) if case else None
                 counts["case_events"] = session.scalar(
@@ -246,7 +251,7 @@ async def refused(world: World, requests: Iterable[Request], status: int, code: 
         key = uuid.uuid4().hex
         witnesses.append(world.witness(target, key))
         headers = world.api.auth(target.who) | {"Idempotency-Key": key} | request.pop("headers", {})
-        response = await world.api.http.post(world.url(target), headers=headers, **request)
+        response = await world.api.http.request(target.method, world.url(target), headers=headers, **request)
         where = f"{target}: {response.status_code} {response.text[:300]}"
         try:
             body = response.json()
@@ -423,5 +428,5 @@ def test_every_endpoint_with_a_json_body_is_a_target() -> None:
                  if "application/json" in operation.get("requestBody", {}).get("content", {})}
     ids = {"case": "{case_id}", "hearing": "{hearing_id}", "drill": "{drill_id}", "schedule": "{schedule_id}"}
     covered = {t.path.format(**ids).replace("/1/", "/{number}/").replace("/R001", "/{resident_id}")
-               for t in TARGETS}
+               .replace("/R002", "/{resident_id}").replace("/S005", "/{staff_id}") for t in TARGETS}
     assert covered == with_body

@@ -119,5 +119,6 @@ async def test_openapi_smoke_never_answers_5xx_nor_breaks_its_schema(served: dic
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 async def test_openapi_fuzz_never_answers_5xx_nor_breaks_its_schema(served: dict) -> None:
     check(await asyncio.to_thread(fuzz, served, LONG_EXAMPLES))

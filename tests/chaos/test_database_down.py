@@ -268,6 +268,7 @@ async def _database_cut_off(tmp_path: Path, postgres_url: str, cases: int, downt
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 async def test_chaos_database_cut_off_while_deadlines_fall(tmp_path, empty_database_url):
     await _database_cut_off(tmp_path, empty_database_url("postgresql"),
                             int(os.environ.get("CHAOS_DB_CASES_SLOW", "40")),

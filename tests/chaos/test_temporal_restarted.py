@@ -81,5 +81,6 @@ async def test_chaos_temporal_restarted_fast_slice(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 async def test_chaos_temporal_restarted_50_cases(tmp_path):
     await _temporal_restarted(tmp_path, int(os.environ.get("CHAOS_TIMER_CASES_SLOW", "50")), 30, 90)

@@ -62,6 +62,7 @@ async def test_chaos_worker_killed_fast_slice(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 async def test_chaos_worker_killed_200_cases(tmp_path):
     await _worker_killed(tmp_path, int(os.environ.get("CHAOS_CASES_SLOW", "200")),
                          int(os.environ.get("CHAOS_KILLS_SLOW", "6")), 600.0)

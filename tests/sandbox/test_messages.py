@@ -17,6 +17,7 @@ SAMPLE = {
     "drill_type": "fire", "scheduled_at": "2026-11-30T02:00:00+00:00", "overdue": "start",
     "start_due": "2026-11-30T02:30:00+00:00", "report_due": "2026-12-01T04:00:00+00:00",
     "closes_at": "2026-12-01T04:00:00+00:00", "sign_in_code": "042317", "minutes": "5",
+    "staff": "S001", "handler": "S003",
 }
 ESCALATION = {"reason": "response_missed"}
 

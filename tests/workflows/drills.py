@@ -98,7 +98,8 @@ def building(database, households: int, opted_out: int = 0, no_phone: int = 0) -
 class Drills(RepairCases):
     """Start drills in a building of their own, run them, and read back what they did and sent."""
 
-    async def plan(self, place: Place, ahead: timedelta = 3 * DAY, **rules: object) -> WorkflowHandle:
+    async def plan(self, place: Place, ahead: timedelta = 3 * DAY, drill_id: str | None = None,
+                   **rules: object) -> WorkflowHandle:
         now = await self.now()
         drill = DrillInput(
             drill_type=DrillType.fire,
@@ -111,7 +112,8 @@ class Drills(RepairCases):
             rules=DrillRules(**({"batch_size": 4} | rules)),
         )
         handle = await self.env.client.start_workflow(
-            DrillWorkflow.run, drill, id=f"DR-{uuid.uuid4().hex[:10].upper()}", task_queue=self.task_queue
+            DrillWorkflow.run, drill, id=drill_id or f"DR-{uuid.uuid4().hex[:10].upper()}",
+            task_queue=self.task_queue
         )
         await self.drill_until(handle, lambda s: s.announced_at is not None)
         return handle
