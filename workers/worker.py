@@ -60,6 +60,8 @@ async def steward_worker(
             directory.resident_pages,
             directory.residents_in,
             projection.project,
+            projection.project_hearing,
+            projection.project_drill,
             notifier.send,
             broadcaster.send_many,
         ],

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.households import NoticeBatchWorkflow, resident_ranges
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
+    from workflows.projected import PROJECT_HEARING, HearingEvent, Transition, project
 
 REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
@@ -348,7 +349,12 @@ class HearingWorkflow:
     def note(
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
-        self.progress.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail, actor, action))
+        entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
+        self.progress.timeline.append(entry)
+        seq = len(self.progress.timeline)
+        state = self.state().model_copy(update={"timeline": []})
+        project(self.background, PROJECT_HEARING,
+                HearingEvent(**Transition.of(self.hearing_id, seq, entry), state=state))
 
     # --- query -----------------------------------------------------------------------------------
 
