@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import error_response, install_error_handlers
+from api.picture import PictureWatch
 from api.routes import (
     at_risk,
     console,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
         app.state.engine = engine or make_engine(settings.database)
         app.state.sessions = session_factory(app.state.engine)
         app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace)
+        app.state.picture = PictureWatch(app.state.client, settings.task_queue, app.state.sessions)
         try:
             yield
         finally:

@@ -6,7 +6,6 @@ HTTP ones (404, 409, 503, 504).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -179,24 +178,6 @@ async def case_state(client: Client, case_id: str, rpc_timeout: timedelta = RPC_
         )
 
 
-LIVE_QUERY_TIMEOUT = timedelta(seconds=3)
-CONCURRENT_QUERIES = 16
-
-
-async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
-    """Each case's live state; a case that cannot answer now (closing, no worker) is left out."""
-    gate = asyncio.Semaphore(CONCURRENT_QUERIES)
-
-    async def read(case_id: str) -> CaseState | None:
-        async with gate:
-            try:
-                return await case_state(client, case_id, LIVE_QUERY_TIMEOUT)
-            except ApiError:
-                return None
-
-    return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
-
-
 async def update_case(client: Client, case_id: str, update: str, action: BaseModel,
                       result_type: type[Answer] = CaseState) -> Answer:
     """Send a validated update; the workflow's refusal becomes 409 with its reason."""
@@ -304,8 +285,3 @@ async def list_cases(client: Client, query: str, page_size: int,
     items = [_list_item(execution) for execution in pages.current_page or []]
     return items, encode_page_token(query, pages.next_page_token)
 
-
-async def open_case_ids(client: Client, query: str, limit: int) -> list[str]:
-    with temporal_answers():
-        return [execution.id async for execution in client.list_workflows(
-            query, limit=limit, page_size=min(limit, 1000), rpc_timeout=RPC_TIMEOUT)]

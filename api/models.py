@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -208,9 +208,29 @@ class AtRiskCase(BaseModel):
     breached: bool
 
 
+Problem = Literal["temporal_unreachable", "no_worker", "read_model_behind", "deadlines_not_acted_on"]
+
+
+class Picture(BaseModel):
+    """Whether a list read from the SQL read model can be believed right now (`api/picture.py`)."""
+
+    trustworthy: bool = Field(description="False when the list below may be missing or misstating cases.")
+    problems: list[Problem] = Field(description="Why not: temporal_unreachable, no_worker (nobody polls the "
+                                    "task queue: deadlines are not acted on), read_model_behind (Temporal "
+                                    "has more open cases than SQL), deadlines_not_acted_on.")
+    worker_seen_at: datetime | None = Field(description="The last time a worker polled the task queue.")
+    open_in_temporal: int | None = Field(
+        description="Running cases of this task queue (Temporal visibility).")
+    open_in_read_model: int
+    overdue_not_acted_on: int = Field(description="Open cases whose next deadline passed over a minute ago.")
+
+
 class AtRiskList(BaseModel):
     as_of: datetime
     items: list[AtRiskCase]
+    total: int = Field(description="Open cases with a running deadline, on every page together.")
+    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+    picture: Picture
 
 
 class Delivery(BaseModel):
