@@ -216,12 +216,11 @@ class Picture(BaseModel):
 
     trustworthy: bool = Field(description="False when the list below may be missing or misstating cases.")
     problems: list[Problem] = Field(description="Why not: temporal_unreachable, no_worker (nobody polls the "
-                                    "task queue: deadlines are not acted on), read_model_behind (Temporal "
-                                    "has more open cases than SQL), deadlines_not_acted_on.")
+                                    "task queue: deadlines are not acted on), read_model_behind (running "
+                                    "cases without a row), deadlines_not_acted_on.")
     worker_seen_at: datetime | None = Field(description="The last time a worker polled the task queue.")
-    open_in_temporal: int | None = Field(
-        description="Running cases of this task queue (Temporal visibility).")
-    open_in_read_model: int
+    newest_without_row: int = Field(description="Of the 50 newest running cases started over 10 s ago, "
+                                    "those the read model does not have.")
     overdue_not_acted_on: int = Field(description="Open cases whose next deadline passed over a minute ago.")
 
 

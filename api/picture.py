@@ -2,10 +2,10 @@
 
 They read the SQL read model, which is only as current as the worker that projects into it. Three
 things make it lie, and each is checked without touching a single case's workflow: no worker polls
-the task queue (nothing acts on deadlines, nothing is projected), Temporal has more open cases than
-the read model (projections are behind), and open cases whose next deadline passed a while ago
-without their workflow projecting what it did about it. The answer is kept a few seconds, so many
-open consoles cost Temporal one task-queue description and one count per few seconds.
+the task queue (nothing acts on deadlines, nothing is projected), the newest running cases in
+Temporal have no row yet (projections are behind), and open cases whose next deadline passed a while
+ago without their workflow projecting what it did about it. The answer is kept a few seconds, so
+many open consoles cost Temporal one task-queue description and one short list per few seconds.
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ from temporalio.service import RPCError
 
 from api.cases import RPC_TIMEOUT, visibility_query
 from api.models import Picture, Problem
-from steward.store.deadlines import open_count, overdue_count
+from steward.store.deadlines import missing_rows, overdue_count
 
 # An idle worker's long poll lasts about a minute, so its last poll may be that old while it runs.
 WORKER_SILENCE = timedelta(seconds=90)
 # A passed deadline is acted on and projected within seconds; past this the read model is behind.
 ACTED_WITHIN = timedelta(seconds=60)
+# A case started this long ago has its first projection in SQL unless the read model is behind.
+PROJECTED_WITHIN = timedelta(seconds=10)
+NEWEST_CHECKED = 50
 KEEP_FOR_S = 5.0
 
 async def _last_poll(client: Client, task_queue: str) -> datetime | None:
@@ -42,35 +45,38 @@ async def _last_poll(client: Client, task_queue: str) -> datetime | None:
     return max(seen, default=None)
 
 
-async def _open_in_temporal(client: Client, task_queue: str) -> int:
-    query = visibility_query("ExecutionStatus = 'Running'", f"TaskQueue = '{task_queue}'")
-    return (await client.count_workflows(query, rpc_timeout=RPC_TIMEOUT)).count
+async def _newest_open(client: Client, task_queue: str, started_before: datetime) -> list[str]:
+    """Ids of the newest running cases of this queue old enough to have been projected."""
+    query = visibility_query("ExecutionStatus = 'Running'", f"TaskQueue = '{task_queue}'",
+                             f"StartTime < '{started_before:%Y-%m-%dT%H:%M:%SZ}'")
+    return [execution.id async for execution in client.list_workflows(
+        query, limit=NEWEST_CHECKED, page_size=NEWEST_CHECKED, rpc_timeout=RPC_TIMEOUT)]
 
 
-def _read_model(sessions: sessionmaker[Session], now: datetime) -> tuple[int, int]:
+def _read_model(sessions: sessionmaker[Session], now: datetime, case_ids: list[str]) -> tuple[int, int]:
     with sessions() as session:
-        return open_count(session, {}), overdue_count(session, now - ACTED_WITHIN)
+        return missing_rows(session, case_ids), overdue_count(session, now - ACTED_WITHIN)
 
 
 async def look(client: Client, task_queue: str, sessions: sessionmaker[Session]) -> Picture:
     now = datetime.now(UTC)
     problems: list[Problem] = []
-    (open_sql, overdue) = await asyncio.to_thread(_read_model, sessions, now)
     try:
-        seen, open_temporal = await asyncio.gather(_last_poll(client, task_queue),
-                                                   _open_in_temporal(client, task_queue))
+        seen, newest = await asyncio.gather(_last_poll(client, task_queue),
+                                            _newest_open(client, task_queue, now - PROJECTED_WITHIN))
     except RPCError:
-        seen, open_temporal = None, None
+        seen, newest = None, []
         problems.append("temporal_unreachable")
     else:
         if seen is None or now - seen > WORKER_SILENCE:
             problems.append("no_worker")
-        if open_temporal > open_sql:
-            problems.append("read_model_behind")
+    missing, overdue = await asyncio.to_thread(_read_model, sessions, now, newest)
+    if missing:
+        problems.append("read_model_behind")
     if overdue:
         problems.append("deadlines_not_acted_on")
     return Picture(trustworthy=not problems, problems=problems, worker_seen_at=seen,
-                   open_in_temporal=open_temporal, open_in_read_model=open_sql, overdue_not_acted_on=overdue)
+                   newest_without_row=missing, overdue_not_acted_on=overdue)
 
 
 class PictureWatch:

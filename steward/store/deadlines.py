@@ -89,6 +89,14 @@ def overdue_count(session: Session, before: datetime) -> int:
         Case.status != "closed", Case.next_deadline < before)) or 0
 
 
+def missing_rows(session: Session, case_ids: list[str]) -> int:
+    """How many of these cases have no row at all."""
+    if not case_ids:
+        return 0
+    found = set(session.scalars(select(Case.case_id).where(Case.case_id.in_(case_ids))))
+    return len(set(case_ids) - found)
+
+
 def change_mark(session: Session) -> int:
     """Grows with every projected transition: the board's ETag is built from it."""
     return session.scalar(select(func.max(CaseEventRow.id))) or 0
