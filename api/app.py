@@ -23,6 +23,7 @@ from api.routes import (
     drill_schedules,
     drills,
     health,
+    hearing_and_drill_lists,
     hearings,
     inbound,
     reports,
@@ -123,8 +124,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
 
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
-                   webhooks, reports, console):
+    for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
+                   sla, directory, health, webhooks, reports, console):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -14,7 +14,7 @@ from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
 from api.picture import PictureDep
-from steward.store.deadlines import Position, aware, open_count, page
+from steward.store.deadlines import Position, aware, count, page
 from steward.store.models import Case
 
 router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
@@ -50,7 +50,7 @@ async def at_risk(
     def read() -> tuple[list[Case], Position | None, int]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit, racing_only=True)
-            return rows, following, open_count(session, filters, racing_only=True)
+            return rows, following, count(session, filters, racing_only=True)
 
     rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)

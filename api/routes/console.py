@@ -34,7 +34,7 @@ from api.errors import ERROR_RESPONSES, ApiError
 from api.history import WORDS
 from api.models import DIRECTORY_ID, Picture
 from api.picture import PictureDep
-from steward.store.deadlines import Position, aware, change_mark, open_count, page
+from steward.store.deadlines import Position, aware, change_mark, count, page
 from steward.store.models import Building, Case, Staff
 from workflows.contracts import Kind, Severity
 
@@ -235,7 +235,7 @@ async def board(
     def read() -> tuple[list[Case], Position | None, int]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit)
-            return rows, following, open_count(session, filters)
+            return rows, following, count(session, filters)
 
     rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)

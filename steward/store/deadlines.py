@@ -1,4 +1,5 @@
-"""Open cases in the order a supervisor works them, a page at a time, from the read model's indexes.
+"""Open cases (and hearings, drills) in the order a supervisor works them, a page at a time, from the
+read model's indexes.
 
 The board and `/at-risk` read only SQL: the projection keeps each case's next deadline in an indexed
 column, so a page costs one index range scan whatever the number of open cases, and no case is ever
@@ -8,6 +9,7 @@ the board then lists the other open cases by submission.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -15,17 +17,32 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from steward.store.models import Case, CaseEventRow
+from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 
 Phase = Literal["racing", "waiting"]
 
 
 class Position(BaseModel):
-    """Where the previous page ended: the last case's phase, sort instant and id."""
+    """Where the previous page ended: the last row's phase, sort instant and id."""
 
     phase: Phase
     at: datetime
-    case_id: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """How a table is walked: rows with a next deadline by it, then the others by `fallback`."""
+
+    model: type
+    key: Any
+    fallback: Any
+    live: ColumnElement[bool] | None = None
+
+
+CASES = Ordering(Case, Case.case_id, Case.submitted_at, Case.status != "closed")
+HEARINGS = Ordering(HearingRow, HearingRow.hearing_id, HearingRow.hearing_at)
+DRILLS = Ordering(DrillRow, DrillRow.drill_id, DrillRow.scheduled_at)
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -35,51 +52,60 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _open(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    conditions = [Case.status != "closed"]
-    conditions += [getattr(Case, column) == value for column, value in filters.items() if value is not None]
+def _where(order: Ordering, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    conditions = [] if order.live is None else [order.live]
+    for column, value in filters.items():
+        if isinstance(value, ColumnElement):
+            conditions.append(value)
+        elif value is not None:
+            conditions.append(getattr(order.model, column) == value)
     return conditions
 
 
-def _racing(filters: dict[str, Any], after: Position | None) -> Select:
-    query = select(Case).where(*_open(filters), Case.next_deadline.is_not(None))
+def _racing(order: Ordering, filters: dict[str, Any], after: Position | None) -> Select:
+    deadline = order.model.next_deadline
+    query = select(order.model).where(*_where(order, filters), deadline.is_not(None))
     if after is not None:
-        query = query.where(tuple_(Case.next_deadline, Case.case_id) > tuple_(after.at, after.case_id))
-    return query.order_by(Case.next_deadline, Case.case_id)
+        query = query.where(tuple_(deadline, order.key) > tuple_(after.at, after.id))
+    return query.order_by(deadline, order.key)
 
 
-def _waiting(filters: dict[str, Any], after: Position | None) -> Select:
-    query = select(Case).where(*_open(filters), Case.next_deadline.is_(None))
+def _waiting(order: Ordering, filters: dict[str, Any], after: Position | None) -> Select:
+    query = select(order.model).where(*_where(order, filters), order.model.next_deadline.is_(None))
     if after is not None:
-        query = query.where(tuple_(Case.submitted_at, Case.case_id) > tuple_(after.at, after.case_id))
-    return query.order_by(Case.submitted_at, Case.case_id)
+        query = query.where(tuple_(order.fallback, order.key) > tuple_(after.at, after.id))
+    return query.order_by(order.fallback, order.key)
 
 
-def position_of(case: Case) -> Position:
-    if case.next_deadline is not None:
-        return Position(phase="racing", at=aware(case.next_deadline), case_id=case.case_id)
-    return Position(phase="waiting", at=aware(case.submitted_at), case_id=case.case_id)
+def _position(order: Ordering, row: Any) -> Position:
+    key = getattr(row, order.key.key)
+    if row.next_deadline is not None:
+        return Position(phase="racing", at=aware(row.next_deadline), id=key)
+    return Position(phase="waiting", at=aware(getattr(row, order.fallback.key)), id=key)
 
 
 def page(session: Session, filters: dict[str, Any], after: Position | None, size: int,
-         racing_only: bool = False) -> tuple[list[Case], Position | None]:
-    """Up to `size` open cases after `after`, and where the next page starts (None at the end)."""
-    rows: list[Case] = []
+         racing_only: bool = False, order: Ordering = CASES) -> tuple[list[Any], Position | None]:
+    """Up to `size` rows after `after`, and where the next page starts (None at the end).
+
+    `filters` maps a column name to the value it must equal (None: any), or any key to a condition."""
+    rows: list[Any] = []
     if after is None or after.phase == "racing":
-        rows = list(session.scalars(_racing(filters, after).limit(size + 1)))
+        rows = list(session.scalars(_racing(order, filters, after).limit(size + 1)))
     if not racing_only and len(rows) <= size:
         waiting_after = after if after is not None and after.phase == "waiting" else None
-        rows += session.scalars(_waiting(filters, waiting_after).limit(size + 1 - len(rows)))
+        rows += session.scalars(_waiting(order, filters, waiting_after).limit(size + 1 - len(rows)))
     more = len(rows) > size
     rows = rows[:size]
-    return rows, position_of(rows[-1]) if more and rows else None
+    return rows, _position(order, rows[-1]) if more and rows else None
 
 
-def open_count(session: Session, filters: dict[str, Any], racing_only: bool = False) -> int:
-    conditions = _open(filters)
+def count(session: Session, filters: dict[str, Any], racing_only: bool = False,
+          order: Ordering = CASES) -> int:
+    conditions = _where(order, filters)
     if racing_only:
-        conditions.append(Case.next_deadline.is_not(None))
-    return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+        conditions.append(order.model.next_deadline.is_not(None))
+    return session.scalar(select(func.count()).select_from(order.model).where(*conditions)) or 0
 
 
 def overdue_count(session: Session, before: datetime) -> int:

@@ -107,6 +107,8 @@ ENDPOINTS = [
     Endpoint("POST", "/drill-schedules/{id}/resume", frozenset({"supervisor"}), {}),
     Endpoint("DELETE", "/drill-schedules/{id}", frozenset({"supervisor"})),
     Endpoint("GET", "/at-risk", frozenset(STAFF)),
+    Endpoint("GET", "/hearings", frozenset(STAFF)),
+    Endpoint("GET", "/drills", frozenset(STAFF)),
     Endpoint("GET", "/inbound-messages", frozenset(STAFF)),
     Endpoint("GET", "/reports/sla", frozenset({"supervisor"})),
     Endpoint("GET", "/reports/hotspots", frozenset({"supervisor"})),
