@@ -57,7 +57,8 @@ async def test_reconcile_finds_and_repairs_drift_in_hearings_and_drills(
             session.execute(delete(HearingRow).where(HearingRow.hearing_id == hearing_id))
             session.execute(update(DrillRow).where(DrillRow.drill_id == drill_id)
                             .values(status="closed", last_seq=1))
-            session.execute(delete(CaseEventRow).where(CaseEventRow.case_id == drill_id, CaseEventRow.seq == 1))
+            session.execute(delete(CaseEventRow).where(CaseEventRow.case_id == drill_id,
+                                                       CaseEventRow.seq == 1))
 
         reported = await steward_reconcile(api.settings, target, tmp_path)
         assert reported.returncode == 1, reported.stderr
