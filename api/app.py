@@ -26,6 +26,7 @@ from api.routes import (
     hearing_and_drill_lists,
     hearings,
     inbound,
+    queues,
     reports,
     requests,
     sla,
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
-                   sla, directory, health, webhooks, reports, console):
+                   queues, sla, directory, health, webhooks, reports, console):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     temporal_ui_url: str | None = None
     hearing_notice_period: str = "7d"
     drill_notice_period: str = "3d"
+    # An app notice still unread this long after it was sent is listed for a person to follow up.
+    unread_notice_window: str = "10m"
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
 
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
             raise ValueError("quiet hours look like 22:00-08:00")
         return value
 
-    @field_validator("hearing_notice_period", "drill_notice_period")
+    @field_validator("hearing_notice_period", "drill_notice_period", "unread_notice_window")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -113,6 +115,10 @@ class Settings(BaseSettings):
     def notice_period(self) -> timedelta:
         """How far ahead a hearing must be announced: a hearing closer than this is refused."""
         return parse_duration(self.hearing_notice_period)
+
+    @property
+    def unread_after(self) -> timedelta:
+        return parse_duration(self.unread_notice_window)
 
     @property
     def drill_rules(self) -> DrillRules:
