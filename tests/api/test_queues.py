@@ -88,7 +88,8 @@ async def test_an_unmatched_sms_is_attached_to_a_case_from_its_queue(api: Api) -
     assert elsewhere.status_code == 409 and elsewhere.json()["error"]["code"] == "conflict"
     missing = await api.call("staff", "POST", f"/inbound-messages/SMnothing/assign/{case_id}")
     assert missing.status_code == 404
-    assert (await api.call("resident", "POST", f"/inbound-messages/{sid}/assign/{case_id}")).status_code == 403
+    resident = await api.call("resident", "POST", f"/inbound-messages/{sid}/assign/{case_id}")
+    assert resident.status_code == 403
 
 
 async def test_an_unmatched_sms_cannot_go_to_a_closed_or_unknown_case(api: Api) -> None:
