@@ -164,6 +164,18 @@ async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExec
     return description
 
 
+async def workflow_exists(client: Client, workflow_id: str) -> bool:
+    """Whether Temporal still has the workflow (running, or closed within its retention)."""
+    try:
+        with temporal_answers(workflow_id):
+            await client.get_workflow_handle(workflow_id).describe(rpc_timeout=RPC_TIMEOUT)
+    except ApiError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
 async def find_open_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
     description = await find_case(client, case_id, caller)
     if description.status != WorkflowExecutionStatus.RUNNING:

@@ -261,3 +261,7 @@ class CaseHistory(BaseModel):
     locale: str
     temporal_url: str
     entries: list[HistoryEntry]
+    source: Literal["temporal", "read_model"] = Field(
+        default="temporal", description="temporal: the workflow's event history; read_model: Temporal no "
+        "longer has the workflow (past its retention), so the entries are the read model's record.")
+    notice: str | None = Field(default=None, description="Why the entries come from the read model.")
