@@ -24,6 +24,7 @@ from api.routes import (
     drills,
     health,
     hearing_and_drill_lists,
+    hearing_and_drill_reports,
     hearings,
     inbound,
     queues,
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
-                   queues, sla, directory, health, webhooks, reports, console):
+                   queues, sla, directory, health, webhooks, reports, hearing_and_drill_reports, console):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -118,6 +118,8 @@ ENDPOINTS = [
     Endpoint("GET", "/reports/hotspots", frozenset({"supervisor"})),
     Endpoint("GET", "/reports/satisfaction", frozenset({"supervisor"})),
     Endpoint("GET", "/reports/staff", frozenset({"supervisor"})),
+    Endpoint("GET", "/reports/hearings", frozenset({"supervisor"})),
+    Endpoint("GET", "/reports/drills", frozenset({"supervisor"})),
     Endpoint("GET", "/sla", frozenset(EVERYONE), public=True),
     Endpoint("GET", "/healthz", frozenset(EVERYONE), public=True),
     Endpoint("GET", "/readyz", frozenset(EVERYONE), public=True),
