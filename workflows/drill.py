@@ -348,7 +348,9 @@ class DrillWorkflow:
     ) -> None:
         entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
         self.timeline.append(entry)
-        state = self.state().model_copy(update={"timeline": []})
+        state = self.state()
+        survey = state.survey.model_copy(update={"not_heard_by": []})  # ids of every household: kept here
+        state = state.model_copy(update={"timeline": [], "survey": survey})
         project(self.background, PROJECT_DRILL,
                 DrillEvent(**Transition.of(self.drill_id, len(self.timeline), entry), state=state))
 

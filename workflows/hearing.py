@@ -353,7 +353,11 @@ class HearingWorkflow:
         entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
         self.progress.timeline.append(entry)
         seq = len(self.progress.timeline)
-        state = self.state().model_copy(update={"timeline": []})
+        state = self.state()
+        # Counts and times are what the read model needs; the texts stay in the workflow, so a hearing
+        # with thousands of objections does not repeat them in every projection's input.
+        brief = [objection.model_copy(update={"text": "", "answer": None}) for objection in state.objections]
+        state = state.model_copy(update={"timeline": [], "objections": brief})
         project(self.background, PROJECT_HEARING,
                 HearingEvent(**Transition.of(self.hearing_id, seq, entry), state=state))
 
