@@ -227,7 +227,9 @@ class Picture(BaseModel):
 class AtRiskList(BaseModel):
     as_of: datetime
     items: list[AtRiskCase]
-    total: int = Field(description="Open cases with a running deadline, on every page together.")
+    total: int | None = Field(description="Open cases with a running deadline, on every page together; "
+                              "counted on the first page only (null on later pages, which cost one "
+                              "index range scan whatever the size).")
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
     picture: Picture
 

@@ -47,10 +47,10 @@ async def at_risk(
     scope = cursor.scope_of("at-risk", filters)
     after = cursor.decode(scope, page_token, Position)
 
-    def read() -> tuple[list[Case], Position | None, int]:
+    def read() -> tuple[list[Case], Position | None, int | None]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit, racing_only=True)
-            return rows, following, count(session, filters, racing_only=True)
+            return rows, following, None if after else count(session, filters, racing_only=True)
 
     rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)

@@ -174,7 +174,8 @@ class Board(BaseModel):
     as_of: datetime = Field(description="Server time: count down from it, not from the browser's clock.")
     items: list[BoardCase] = Field(description="At-risk cases first, by time left; then the others, "
                                    "oldest first.")
-    total: int = Field(description="Open cases matching the filters, on every page together.")
+    total: int | None = Field(description="Open cases matching the filters, on every page together; "
+                              "counted on the first page only (null on later ones).")
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
     truncated: bool = Field(description="More open cases follow on later pages.")
     picture: Picture
@@ -232,10 +233,10 @@ async def board(
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag, **SECURITY_HEADERS})
 
-    def read() -> tuple[list[Case], Position | None, int]:
+    def read() -> tuple[list[Case], Position | None, int | None]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit)
-            return rows, following, count(session, filters)
+            return rows, following, None if after else count(session, filters)
 
     rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)

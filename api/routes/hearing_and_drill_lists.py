@@ -76,13 +76,13 @@ class DrillItem(BaseModel):
 
 class HearingPage(BaseModel):
     items: list[HearingItem]
-    total: int
+    total: int | None = Field(description="Every page together; counted on the first page only.")
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
 class DrillPage(BaseModel):
     items: list[DrillItem]
-    total: int
+    total: int | None = Field(description="Every page together; counted on the first page only.")
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
@@ -92,14 +92,14 @@ def _fields(row: Any, model: type[BaseModel]) -> dict[str, Any]:
 
 
 async def _walk(sessions, order: Ordering, name: str, filters: dict[str, Any], scope_filters: dict[str, Any],
-                limit: int, page_token: str | None) -> tuple[list[Any], str | None, int]:
+                limit: int, page_token: str | None) -> tuple[list[Any], str | None, int | None]:
     scope = cursor.scope_of(name, scope_filters | {"limit": limit})
     after = cursor.decode(scope, page_token, Position)
 
-    def read() -> tuple[list[Any], Position | None, int]:
+    def read() -> tuple[list[Any], Position | None, int | None]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit, order=order)
-            return rows, following, count(session, filters, order=order)
+            return rows, following, None if after else count(session, filters, order=order)
 
     rows, following, total = await run_in_threadpool(read)
     return rows, cursor.encode(scope, following), total

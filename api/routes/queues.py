@@ -49,7 +49,7 @@ class ManualCallback(BaseModel):
 
 class ManualCallbacks(BaseModel):
     items: list[ManualCallback]
-    total: int
+    total: int | None = Field(description="Every page together; counted on the first page only.")
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
@@ -89,7 +89,7 @@ async def manual_callbacks(
     def read():
         with sessions() as session:
             rows, following = page(session, filters, after, limit)
-            return rows, following, count(session, filters)
+            return rows, following, None if after else count(session, filters)
 
     rows, following, total = await run_in_threadpool(read)
     items = [ManualCallback(**{name: getattr(row, name) for name in ManualCallback.model_fields
