@@ -41,6 +41,7 @@ chaos: $(STAMP)
 # Benchmarks print figures and write bench/results/; they never fail on time and are not part of `make test`.
 bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m bench
+	PYTHONPATH=. $(BIN)/python -m bench.board
 
 bench-quick: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m bench --quick

@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from steward.store.models import Case, CaseEventRow
+from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from workflows.contracts import CaseEvent, CaseSummary
+from workflows.drill_contracts import DrillState
+from workflows.hearing_contracts import HearingState
+from workflows.projected import PROJECT_DRILL, PROJECT_HEARING, DrillEvent, HearingEvent, Transition
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -54,7 +57,75 @@ def case_row(summary: CaseSummary, seq: int) -> dict:
         "satisfaction": summary.callback.result.value if summary.callback else None,
         "withdrawn": summary.withdrawn,
         "last_seq": seq,
+        "title": summary.title,
+        "paused": summary.paused,
+        "next_deadline": utc(summary.next_deadline),
+        "next_deadline_kind": summary.next_deadline_kind,
+        "subject_staff_id": summary.subject_staff_id,
     }
+
+
+def hearing_row(state: HearingState, seq: int) -> dict:
+    open_objections = [o for o in state.objections if o.answered_at is None]
+    return {
+        "hearing_id": state.hearing_id,
+        "status": state.status.value,
+        "title": state.title,
+        "building_ids": state.building_ids,
+        "hearing_at": utc(state.hearing_at),
+        "created_by": state.created_by,
+        "created_at": utc(state.created_at),
+        "objections": len(state.objections),
+        "objections_open": len(open_objections),
+        "next_answer_due": utc(min((o.answer_due for o in open_objections), default=None)),
+        "outcome": state.decision.outcome.value if state.decision else None,
+        "decided_at": utc(state.decision.at) if state.decision else None,
+        "callbacks_pending": sum(1 for c in state.callbacks if c.result is None),
+        "next_deadline": utc(state.next_deadline),
+        "next_deadline_kind": state.next_deadline_kind,
+        "state": state.model_dump(mode="json", exclude={"timeline"}),
+        "last_seq": seq,
+    }
+
+
+def drill_row(state: DrillState, seq: int) -> dict:
+    return {
+        "drill_id": state.drill_id,
+        "code": state.code,
+        "drill_type": state.drill_type.value,
+        "building_id": state.building_id,
+        "title": state.title,
+        "status": state.status.value,
+        "schedule_id": state.schedule_id,
+        "scheduled_at": utc(state.scheduled_at),
+        "start_due": utc(state.start_due),
+        "started_at": utc(state.started_at),
+        "completed_at": utc(state.completed_at),
+        "participation": state.participation,
+        "steps_done": sum(1 for step in state.steps if step.done_at is not None),
+        "steps_total": len(state.steps),
+        "findings": len(state.findings),
+        "report_due": utc(state.report_due),
+        "reported_at": utc(state.reported_at),
+        "start_missed": state.start_missed,
+        "report_missed": state.report_missed,
+        "survey_asked": state.survey.asked,
+        "survey_heard": state.survey.heard,
+        "survey_not_heard": state.survey.not_heard,
+        "closed_at": utc(state.closed_at),
+        "next_deadline": utc(state.next_deadline),
+        "next_deadline_kind": state.next_deadline_kind,
+        "state": state.model_dump(mode="json", exclude={"timeline"}),
+        "last_seq": seq,
+    }
+
+
+def write_hearing(session: Session, state: HearingState, seq: int, replacing: int | None = None) -> bool:
+    return write_latest(session, HearingRow, "hearing_id", hearing_row(state, seq), replacing)
+
+
+def write_drill(session: Session, state: DrillState, seq: int, replacing: int | None = None) -> bool:
+    return write_latest(session, DrillRow, "drill_id", drill_row(state, seq), replacing)
 
 
 def _insert(session: Session):
@@ -79,15 +150,20 @@ def write_case(session: Session, summary: CaseSummary, seq: int, replacing: int 
     Reconcile passes `replacing`, the `last_seq` of the row it found wrong, and overwrites only that row:
     a projection that moved the row on meanwhile wins.
     """
-    row = case_row(summary, seq)
-    upsert = _insert(session)(Case).values(**row)
-    only = Case.last_seq < upsert.excluded.last_seq if replacing is None else Case.last_seq == replacing
+    return write_latest(session, Case, "case_id", case_row(summary, seq), replacing)
+
+
+def write_latest(session: Session, model: type, key: str, row: dict, replacing: int | None = None) -> bool:
+    """Upsert `row` (it carries `last_seq`) unless the stored one is as new; True when written."""
+    upsert = _insert(session)(model).values(**row)
+    stored = model.last_seq
+    only = stored < upsert.excluded.last_seq if replacing is None else stored == replacing
     written = session.execute(
         upsert.on_conflict_do_update(
-            index_elements=["case_id"],
-            set_={column: upsert.excluded[column] for column in row if column != "case_id"},
+            index_elements=[key],
+            set_={column: upsert.excluded[column] for column in row if column != key},
             where=only,
-        ).returning(Case.case_id)
+        ).returning(getattr(model, key))
     )
     return written.first() is not None
 
@@ -113,3 +189,20 @@ class Projection:
             raise ApplicationError(f"transition {event.seq} ({event.event}) of {event.case_id} cannot be "
                                    f"written to the read model: {reason}", type=PROJECTION_REJECTED,
                                    non_retryable=True) from None
+
+    @activity.defn(name=PROJECT_HEARING)
+    def project_hearing(self, event: HearingEvent) -> None:
+        with self.sessions.begin() as session:
+            _record(session, event)
+            write_hearing(session, event.state, event.seq)
+
+    @activity.defn(name=PROJECT_DRILL)
+    def project_drill(self, event: DrillEvent) -> None:
+        with self.sessions.begin() as session:
+            _record(session, event)
+            write_drill(session, event.state, event.seq)
+
+
+def _record(session: Session, event: Transition) -> None:
+    record_event(session, case_id=event.case_id, seq=event.seq, event=event.event, at=event.at,
+                 actor_id=event.actor_id, device_at=event.device_at, detail=event.detail)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import error_response, install_error_handlers
+from api.picture import PictureWatch
 from api.routes import (
     at_risk,
     auth,
@@ -24,10 +25,13 @@ from api.routes import (
     drill_schedules,
     drills,
     health,
+    hearing_and_drill_lists,
+    hearing_and_drill_reports,
     hearings,
     inbound,
     people,
     photos,
+    queues,
     reports,
     requests,
     sla,
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
         app.state.engine = engine or make_engine(settings.database)
         app.state.sessions = session_factory(app.state.engine)
         app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace)
+        app.state.picture = PictureWatch(app.state.client, settings.task_queue, app.state.sessions)
         try:
             yield
         finally:
@@ -131,8 +136,9 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
 
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, people,
-                   health, webhooks, reports, console, auth, photos, staff_app):
+    for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
+                   queues, sla, directory, people, health, webhooks, reports, hearing_and_drill_reports,
+                   console, auth, photos, staff_app):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -41,6 +41,9 @@ from api.models import CaseListItem
 from workflows import search
 from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
 
+LIVE_QUERY_TIMEOUT = timedelta(seconds=3)
+CONCURRENT_QUERIES = 16
+
 RPC_TIMEOUT = timedelta(seconds=10)
 BUSY_RETRY_S = 3
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -181,6 +184,18 @@ async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExec
     return description
 
 
+async def workflow_exists(client: Client, workflow_id: str) -> bool:
+    """Whether Temporal still has the workflow (running, or closed within its retention)."""
+    try:
+        with temporal_answers(workflow_id):
+            await client.get_workflow_handle(workflow_id).describe(rpc_timeout=RPC_TIMEOUT)
+    except ApiError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
 async def find_open_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:
     description = await find_case(client, case_id, caller)
     if description.status != WorkflowExecutionStatus.RUNNING:
@@ -193,24 +208,6 @@ async def case_state(client: Client, case_id: str, rpc_timeout: timedelta = RPC_
         return await client.get_workflow_handle(case_id).query(
             "state", result_type=CaseState, rpc_timeout=rpc_timeout
         )
-
-
-LIVE_QUERY_TIMEOUT = timedelta(seconds=3)
-CONCURRENT_QUERIES = 16
-
-
-async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
-    """Each case's live state; a case that cannot answer now (closing, no worker) is left out."""
-    gate = asyncio.Semaphore(CONCURRENT_QUERIES)
-
-    async def read(case_id: str) -> CaseState | None:
-        async with gate:
-            try:
-                return await case_state(client, case_id, LIVE_QUERY_TIMEOUT)
-            except ApiError:
-                return None
-
-    return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
 
 
 async def update_case(client: Client, case_id: str, update: str, action: BaseModel,
@@ -330,7 +327,16 @@ async def list_cases(client: Client, query: str, page_size: int,
     return items, encode_page_token(query, pages.next_page_token)
 
 
-async def open_case_ids(client: Client, query: str, limit: int) -> list[str]:
-    with temporal_answers():
-        return [execution.id async for execution in client.list_workflows(
-            query, limit=limit, page_size=min(limit, 1000), rpc_timeout=RPC_TIMEOUT)]
+async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
+    """Each case's live state (the staff app's my work); a case that cannot answer now (closing, no
+    worker) is left out."""
+    gate = asyncio.Semaphore(CONCURRENT_QUERIES)
+
+    async def read(case_id: str) -> CaseState | None:
+        async with gate:
+            try:
+                return await case_state(client, case_id, LIVE_QUERY_TIMEOUT)
+            except ApiError:
+                return None
+
+    return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]

@@ -7,11 +7,11 @@ does not exist) and hands the workflow the acting staff member's tier from the d
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.cases import unset_or_not
-from steward.store.models import Staff
+from steward.store.models import Case, Staff
 from workflows import search
 from workflows.contracts import Actor, Role, Tier
 
@@ -19,6 +19,14 @@ from workflows.contracts import Actor, Role, Tier
 def not_about(caller: Actor) -> list[str]:
     """The visibility condition that leaves out complaints about the caller (none for residents)."""
     return [] if caller.role is Role.resident else [unset_or_not(search.SUBJECT, caller.id)]
+
+
+def kept_from(caller: Actor) -> dict[str, ColumnElement[bool]]:
+    """The read-model condition (a filter of `steward.store.deadlines.page`) that leaves out complaints
+    about the caller, for the lists the board and `/at-risk` read from SQL."""
+    if caller.role is Role.resident:
+        return {}
+    return {"not_about_caller": or_(Case.subject_staff_id.is_(None), Case.subject_staff_id != caller.id)}
 
 
 def tier_of(sessions: sessionmaker[Session], caller: Actor) -> Tier | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -219,9 +219,30 @@ class AtRiskCase(BaseModel):
     breached: bool
 
 
+Problem = Literal["temporal_unreachable", "no_worker", "read_model_behind", "deadlines_not_acted_on"]
+
+
+class Picture(BaseModel):
+    """Whether a list read from the SQL read model can be believed right now (`api/picture.py`)."""
+
+    trustworthy: bool = Field(description="False when the list below may be missing or misstating cases.")
+    problems: list[Problem] = Field(description="Why not: temporal_unreachable, no_worker (nobody polls the "
+                                    "task queue: deadlines are not acted on), read_model_behind (running "
+                                    "cases without a row), deadlines_not_acted_on.")
+    worker_seen_at: datetime | None = Field(description="The last time a worker polled the task queue.")
+    newest_without_row: int = Field(description="Of the 50 newest running cases started over 10 s ago, "
+                                    "those the read model does not have.")
+    overdue_not_acted_on: int = Field(description="Open cases whose next deadline passed over a minute ago.")
+
+
 class AtRiskList(BaseModel):
     as_of: datetime
     items: list[AtRiskCase]
+    total: int | None = Field(description="Open cases with a running deadline, on every page together; "
+                              "counted on the first page only (null on later pages, which cost one "
+                              "index range scan whatever the size).")
+    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+    picture: Picture
 
 
 class Delivery(BaseModel):
@@ -253,3 +274,7 @@ class CaseHistory(BaseModel):
     locale: str
     temporal_url: str
     entries: list[HistoryEntry]
+    source: Literal["temporal", "read_model"] = Field(
+        default="temporal", description="temporal: the workflow's event history; read_model: Temporal no "
+        "longer has the workflow (past its retention), so the entries are the read model's record.")
+    notice: str | None = Field(default=None, description="Why the entries come from the read model.")

@@ -416,7 +416,9 @@ def _cell(value: Any) -> str:
 
 
 def as_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Starts with a byte-order mark: spreadsheet programs then read the UTF-8 (Chinese) correctly."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([_cell(value) for value in row] for row in rows)

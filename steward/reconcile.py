@@ -1,11 +1,11 @@
 """`steward reconcile [--repair]`: does the SQL read model say what the workflows say?
 
-The workflows are the truth; `cases` and `case_events` are projections of their transitions. An
-outage of the database only delays those writes (the projection retries until it is back), but a
-bug, a restore from an old backup or a hand edit can leave rows that no longer agree. Every case of
-this Steward (the case kinds on our task queue in Temporal visibility, and every `cases` row) is
-checked by reading its row and then asking its workflow for its state (the `state` query, as
-`GET /requests/{id}` does). The drift found per case:
+The workflows are the truth; `cases`, `hearings`, `drills` and `case_events` are projections of
+their transitions. An outage of the database only delays those writes (the projection retries until
+it is back), but a bug, a restore from an old backup or a hand edit can leave rows that no longer
+agree. Every case, hearing and drill of this Steward (its kinds on our task queue in Temporal
+visibility, and every row of its table) is checked by reading its row and then asking its workflow
+for its state (the `state` query, as `GET /requests/{id}` does). The drift found per workflow:
 
 - `missing_row`: the workflow exists, its `cases` row does not;
 - `stale_row`: the row's status or `last_seq` is not the workflow's (its count of transitions);
@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, computed_field
 from sqlalchemy import select
@@ -35,19 +38,41 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError
 
-from activities.projection import record_event, write_case
-from api.cases import case_state, equals, visibility_query
+from activities.projection import record_event, write_case, write_drill, write_hearing
+from api.cases import REQUEST_KINDS, RPC_TIMEOUT, equals, temporal_answers
 from api.errors import ApiError
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, unreachable
-from steward.store.models import Case, CaseEventRow
+from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from steward.temporal import connect
-from workflows.contracts import CaseState, Status
+from workflows import search
+from workflows.contracts import CaseState, Kind
+from workflows.drill_contracts import DrillState
+from workflows.hearing_contracts import HearingState
 
 TASK_QUEUE = SearchAttributeKey.for_keyword("TaskQueue")
 QUERY_TIMEOUT = timedelta(seconds=10)
 CONCURRENT_CASES = 16
 SHOWN_SEQS = 10
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A kind of workflow the read model keeps one row for, and how that row is written."""
+
+    kinds: tuple[Kind, ...]
+    model: type
+    key: str
+    state: type[BaseModel]
+    write: Callable[..., bool]
+
+
+KEPT = (
+    Kept(REQUEST_KINDS, Case, "case_id", CaseState, write_case),
+    Kept((Kind.hearing,), HearingRow, "hearing_id", HearingState, write_hearing),
+    Kept((Kind.drill,), DrillRow, "drill_id", DrillState, write_drill),
+)
+CLOSED = "closed"
 
 
 class Drift(StrEnum):
@@ -100,30 +125,38 @@ class _Row(BaseModel):
     last_seq: int
 
 
-def _row_ids(sessions: sessionmaker[Session]) -> list[str]:
+def _row_ids(sessions: sessionmaker[Session], kept: Kept) -> list[str]:
     with sessions() as session:
-        return list(session.scalars(select(Case.case_id)))
+        return list(session.scalars(select(getattr(kept.model, kept.key))))
 
 
-def _read(sessions: sessionmaker[Session], case_id: str) -> tuple[_Row | None, set[int]]:
+def _read(sessions: sessionmaker[Session], kept: Kept, item_id: str) -> tuple[_Row | None, set[int]]:
+    key = getattr(kept.model, kept.key)
     with sessions() as session:
-        row = session.execute(select(Case.status, Case.last_seq).where(Case.case_id == case_id)).one_or_none()
-        seqs = set(session.scalars(select(CaseEventRow.seq).where(CaseEventRow.case_id == case_id)))
+        row = session.execute(
+            select(kept.model.status, kept.model.last_seq).where(key == item_id)).one_or_none()
+        seqs = set(session.scalars(select(CaseEventRow.seq).where(CaseEventRow.case_id == item_id)))
     return (_Row(status=row.status, last_seq=row.last_seq) if row else None), seqs
 
 
-def _repair(sessions: sessionmaker[Session], state: CaseState, row: _Row | None, rewrite_row: bool,
-            missing: list[int]) -> bool:
+def _repair(sessions: sessionmaker[Session], kept: Kept, item_id: str, state: Any, row: _Row | None,
+            rewrite_row: bool, missing: list[int]) -> bool:
     """The missing transitions from the workflow's timeline, and its row from its state."""
     with sessions.begin() as session:
         for seq in missing:
             entry = state.timeline[seq - 1]
-            record_event(session, case_id=state.case_id, seq=seq, event=entry.event, at=entry.at,
+            record_event(session, case_id=item_id, seq=seq, event=entry.event, at=entry.at,
                          actor_id=entry.actor.id if entry.actor else None, device_at=entry.device_at,
                          detail=entry.detail)
         if not rewrite_row:
             return True
-        return write_case(session, state, len(state.timeline), replacing=row.last_seq if row else None)
+        return kept.write(session, state, len(state.timeline), replacing=row.last_seq if row else None)
+
+
+async def _state(client: Client, kept: Kept, item_id: str) -> Any:
+    with temporal_answers(item_id):
+        return await client.get_workflow_handle(item_id).query(
+            "state", result_type=kept.state, rpc_timeout=QUERY_TIMEOUT)
 
 
 def _seqs(seqs: list[int]) -> str:
@@ -131,59 +164,64 @@ def _seqs(seqs: list[int]) -> str:
     return shown + (f" … ({len(seqs)} in all)" if len(seqs) > SHOWN_SEQS else "")
 
 
-async def _check(client: Client, sessions: sessionmaker[Session], case_id: str,
+async def _check(client: Client, sessions: sessionmaker[Session], kept: Kept, item_id: str,
                  repair: bool) -> CaseDrift | None:
     """The row first, then the workflow: a row can lag behind its workflow but never lead it."""
-    row, seqs = await asyncio.to_thread(_read, sessions, case_id)
+    row, seqs = await asyncio.to_thread(_read, sessions, kept, item_id)
     try:
-        state = await case_state(client, case_id, QUERY_TIMEOUT)
+        state = await _state(client, kept, item_id)
     except ApiError as error:
         if error.status != 404:
-            return CaseDrift(case_id=case_id, drift=[Drift.unreadable], detail=error.message)
-        if row is None or row.status == Status.closed:
+            return CaseDrift(case_id=item_id, drift=[Drift.unreadable], detail=error.message)
+        if row is None or row.status == CLOSED:
             return None
-        return CaseDrift(case_id=case_id, drift=[Drift.orphan_row],
+        return CaseDrift(case_id=item_id, drift=[Drift.orphan_row],
                          detail=f"row {row.status} @ {row.last_seq}; no such workflow")
-    seq = len(state.timeline)
+    seq, status = len(state.timeline), state.status.value
     drift: list[Drift] = []
     details: list[str] = []
     if row is None:
         drift.append(Drift.missing_row)
-        details.append(f"no row; workflow {state.status.value} @ {seq}")
-    elif (row.status, row.last_seq) != (state.status.value, seq):
+        details.append(f"no row; workflow {status} @ {seq}")
+    elif (row.status, row.last_seq) != (status, seq):
         drift.append(Drift.stale_row)
-        details.append(f"row {row.status} @ {row.last_seq}; workflow {state.status.value} @ {seq}")
+        details.append(f"row {row.status} @ {row.last_seq}; workflow {status} @ {seq}")
     missing = sorted(set(range(1, seq + 1)) - seqs)
     if missing:
         drift.append(Drift.missing_events)
         details.append(f"events missing: {_seqs(missing)}")
     if not drift:
         return None
-    found = CaseDrift(case_id=case_id, drift=drift, detail="; ".join(details))
+    found = CaseDrift(case_id=item_id, drift=drift, detail="; ".join(details))
     if repair:
         rewrite_row = Drift.missing_row in drift or Drift.stale_row in drift
-        found.repaired = await asyncio.to_thread(_repair, sessions, state, row, rewrite_row, missing)
+        found.repaired = await asyncio.to_thread(_repair, sessions, kept, item_id, state, row, rewrite_row,
+                                                 missing)
     return found
 
 
-async def case_ids(client: Client, sessions: sessionmaker[Session], task_queue: str) -> list[str]:
-    """Every case this Steward knows of: in Temporal (running or closed) or in the read model."""
-    query = visibility_query(equals(TASK_QUEUE, task_queue))
-    listed = {execution.id async for execution in client.list_workflows(query, page_size=1000)}
-    return sorted(listed | set(await asyncio.to_thread(_row_ids, sessions)))
+async def kept_ids(client: Client, sessions: sessionmaker[Session], task_queue: str,
+                   kept: Kept) -> list[str]:
+    """Every workflow of these kinds this Steward knows of: in Temporal (running or closed) or in SQL."""
+    kinds = ", ".join(f"'{kind.value}'" for kind in kept.kinds)
+    query = f"`{search.KIND.name}` IN ({kinds}) AND {equals(TASK_QUEUE, task_queue)}"
+    listed = {execution.id async for execution in client.list_workflows(query, page_size=1000,
+                                                                         rpc_timeout=RPC_TIMEOUT)}
+    return sorted(listed | set(await asyncio.to_thread(_row_ids, sessions, kept)))
 
 
 async def reconcile(client: Client, sessions: sessionmaker[Session], task_queue: str,
                     repair: bool = False) -> ReconcileReport:
-    ids = await case_ids(client, sessions, task_queue)
     gate = asyncio.Semaphore(CONCURRENT_CASES)
 
-    async def one(case_id: str) -> CaseDrift | None:
+    async def one(kept: Kept, item_id: str) -> CaseDrift | None:
         async with gate:
-            return await _check(client, sessions, case_id, repair)
+            return await _check(client, sessions, kept, item_id, repair)
 
-    found = [drift for drift in await asyncio.gather(*map(one, ids)) if drift is not None]
-    return ReconcileReport(checked=len(ids), cases=found)
+    work = [(kept, item_id) for kept in KEPT
+            for item_id in await kept_ids(client, sessions, task_queue, kept)]
+    found = [drift for drift in await asyncio.gather(*(one(*item) for item in work)) if drift is not None]
+    return ReconcileReport(checked=len(work), cases=found)
 
 
 def _cannot(what: str, error: object) -> int:

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # The staff app: how long an app sign-in lasts and where photos are kept (under the data dir).
     app_token_ttl: str = "30d"
     photo_dir: Path | None = None
+    # An app notice still unread this long after it was sent is listed for a person to follow up.
+    unread_notice_window: str = "10m"
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
 
@@ -120,7 +122,7 @@ class Settings(BaseSettings):
             raise ValueError("quiet hours look like 22:00-08:00")
         return value
 
-    @field_validator("hearing_notice_period", "drill_notice_period", "app_token_ttl")
+    @field_validator("hearing_notice_period", "drill_notice_period", "app_token_ttl", "unread_notice_window")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -130,6 +132,10 @@ class Settings(BaseSettings):
     def notice_period(self) -> timedelta:
         """How far ahead a hearing must be announced: a hearing closer than this is refused."""
         return parse_duration(self.hearing_notice_period)
+
+    @property
+    def unread_after(self) -> timedelta:
+        return parse_duration(self.unread_notice_window)
 
     @property
     def drill_rules(self) -> DrillRules:

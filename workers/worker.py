@@ -62,6 +62,8 @@ async def steward_worker(
             directory.resident_pages,
             directory.residents_in,
             projection.project,
+            projection.project_hearing,
+            projection.project_drill,
             notifier.send,
             notifier.app_notice_read,
             broadcaster.send_many,

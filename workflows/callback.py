@@ -132,6 +132,7 @@ class Callbacks:
         if isinstance(asked, CallbackRecord):
             return asked
         if self.manual is None:
+            self._start_paging_for_manual_record(host)
             host.manual_callback_needed(asked.reason if asked.reason in UNREACHABLE else "unreachable")
             await self._wait_for_manual_record(host)
         assert self.manual is not None
@@ -253,11 +254,14 @@ class Callbacks:
         finally:
             del self._waits[key]
 
-    async def _wait_for_manual_record(self, host: CallbackHost) -> None:
-        """The manual task pages up the ladder every `manual_response` window until it is recorded."""
+    def _start_paging_for_manual_record(self, host: CallbackHost) -> None:
+        """Before the manual task is noted, so its projection carries the first page's deadline."""
         every = host.policy.callback.manual_response
         host.ladder.start_paging(workflow.now() + every, every, EscalationReason.manual_callback_missed)
         self._paging = host.ladder
+
+    async def _wait_for_manual_record(self, host: CallbackHost) -> None:
+        """The manual task pages up the ladder every `manual_response` window until it is recorded."""
         while (
             await wait_for(
                 lambda: self.manual is not None, host.ladder.page_deadline, "a manual callback record"

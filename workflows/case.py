@@ -171,6 +171,7 @@ class CaseWorkflow:
             callback_at=self.times.get(Status.callback),
             closed_at=self.times.get(Status.closed),
             parent_case_id=parent.workflow_id if (parent := workflow.info().parent) else None,
+            subject_staff_id=self.case.subject_staff_id,
         )
 
     def deadline_ahead(self) -> Deadline | None:
@@ -229,14 +230,15 @@ class CaseWorkflow:
         if self.status is Status.submitted:
             self.status = Status.dispatched
         self.times[Status.dispatched] = workflow.now()
+        if not self.taken():  # paging starts before the note, so the projection carries its deadline
+            self.ladder.start_paging(
+                self.clock.response_due, self.clock.response_window, EscalationReason.response_missed
+            )
         self.note(
             "dispatched", {"handler": self.handler_id, "tier": int(self.ladder.tier), "reason": found.reason}
         )
         if self.taken():
             return
-        self.ladder.start_paging(
-            self.clock.response_due, self.clock.response_window, EscalationReason.response_missed
-        )
         self.messenger.tell_staff(
             [self.handler_id] if self.handler_id else [],
             self.staff_channel,

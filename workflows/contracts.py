@@ -424,6 +424,9 @@ class CaseSummary(Contract):
     parent_case_id: str | None = Field(
         default=None, description="The case this one was opened by, e.g. the drill whose finding it is."
     )
+    subject_staff_id: str | None = Field(
+        default=None, description="The staff member a complaint is about, kept out of their lists."
+    )
 
 
 class CaseState(CaseSummary):

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.households import resident_ranges, residents_in, tell_every_household
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
+    from workflows.projected import PROJECT_DRILL, DrillEvent, Transition, project
     from workflows.repair import RepairWorkflow
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
@@ -364,7 +365,13 @@ class DrillWorkflow:
     def note(
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
-        self.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail, actor, action))
+        entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
+        self.timeline.append(entry)
+        state = self.state()
+        survey = state.survey.model_copy(update={"not_heard_by": []})  # ids of every household: kept here
+        state = state.model_copy(update={"timeline": [], "survey": survey})
+        project(self.background, PROJECT_DRILL,
+                DrillEvent(**Transition.of(self.drill_id, len(self.timeline), entry), state=state))
 
     # --- query ----------------------------------------------------------------------------------------
 

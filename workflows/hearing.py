@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.households import NoticeBatchWorkflow, resident_ranges
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
+    from workflows.projected import PROJECT_HEARING, HearingEvent, Transition, project
 
 REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
@@ -131,15 +132,13 @@ class HearingWorkflow:
     async def run(self, hearing: HearingInput) -> HearingState:
         if self.broadcast(Phase.notice) is None:
             self.note("created", {"buildings": len(hearing.building_ids)}, actor=hearing.created_by)
-            await self.announce(Phase.notice)
-            self.set_status(HearingStatus.noticed)
+            await self.announce(Phase.notice, then=HearingStatus.noticed)
         await self.answer_objections_until(self.held, "the day before the hearing", at=self.reminder_at)
         await self.remind()
         await self.answer_objections_until(self.held, "the hearing to be held")
         await self.answer_objections_until(self.decided, "the decision")
         if self.broadcast(Phase.decision) is None:
-            await self.announce(Phase.decision)
-            self.set_status(HearingStatus.callback)
+            await self.announce(Phase.decision, then=HearingStatus.callback)
         await self.call_back_objectors()
         await self.answer_objections_until(self.everyone_called_back, "every objector's callback")
         return await self.close()
@@ -168,8 +167,9 @@ class HearingWorkflow:
 
     # --- steps ----------------------------------------------------------------------------------
 
-    async def announce(self, phase: Phase) -> None:
-        """Tell every resident of the affected buildings, a batch of residents per child workflow."""
+    async def announce(self, phase: Phase, then: HearingStatus | None = None) -> None:
+        """Tell every resident of the affected buildings, a batch of residents per child workflow; once
+        told, the hearing moves to `then`, if given (before the note, so its projection carries it)."""
         ranges = await resident_ranges(self.hearing.building_ids, self.hearing.batch_size)
         broadcast = Broadcast(phase=phase, batches=len(ranges), started_at=workflow.now())
         self.progress.broadcasts.append(broadcast)
@@ -196,6 +196,8 @@ class HearingWorkflow:
         broadcast.sent = sum(r.sent for r in results)
         broadcast.unreachable = sum(r.unreachable for r in results)
         broadcast.finished_at = workflow.now()
+        if then is not None:
+            self.set_status(then)
         self.note(
             f"{phase.name}_sent",
             {"residents": broadcast.residents, "sent": broadcast.sent, "unreachable": broadcast.unreachable},
@@ -400,7 +402,16 @@ class HearingWorkflow:
     def note(
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
-        self.progress.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail, actor, action))
+        entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
+        self.progress.timeline.append(entry)
+        seq = len(self.progress.timeline)
+        state = self.state()
+        # Counts and times are what the read model needs; the texts stay in the workflow, so a hearing
+        # with thousands of objections does not repeat them in every projection's input.
+        brief = [objection.model_copy(update={"text": "", "answer": None}) for objection in state.objections]
+        state = state.model_copy(update={"timeline": [], "objections": brief})
+        project(self.background, PROJECT_HEARING,
+                HearingEvent(**Transition.of(self.hearing_id, seq, entry), state=state))
 
     # --- query -----------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 
 import { showBoard } from "./board.js";
 import { showCase } from "./case.js";
+import { showDrills, showHearings } from "./duties.js";
+import { showQueues } from "./queues.js";
 import { ApiError, checkToken, session, signIn, signOut } from "./client.js";
 import { clear, h } from "./dom.js";
 import { locale, setLocale, setVocabulary, t, translate } from "./i18n.js";
@@ -42,6 +44,12 @@ function show() {
   const { section, rest, query } = route();
   if (section === "case" && rest[0]) {
     leaveView = showCase(view, rest[0]);
+  } else if (section === "hearings") {
+    leaveView = showHearings(view);
+  } else if (section === "drills") {
+    leaveView = showDrills(view);
+  } else if (section === "queues") {
+    leaveView = showQueues(view);
   } else if (section === "reports") {
     leaveView = showReports(view, rest[0] || "sla", query);
   } else {

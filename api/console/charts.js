@@ -8,6 +8,11 @@ const GAP = 10;
 const LABEL_WIDTH = 240;
 const WIDTH = 720;
 
+/** Roughly how wide a label draws: a Chinese character takes about twice a Latin letter's room. */
+function textWidth(text) {
+  return [...String(text)].reduce((width, char) => width + (char.codePointAt(0) >= 0x2e80 ? 15 : 8), 0);
+}
+
 function legend(series, y = 12) {
   let x = LABEL_WIDTH;
   return series.map((one, index) => {
@@ -15,7 +20,7 @@ function legend(series, y = 12) {
       svg("rect", { x, y: y - 10, width: 12, height: 12, class: `series-${one.tone ?? index}` }),
       svg("text", { x: x + 16, y }, one.label),
     );
-    x += 24 + one.label.length * 9;
+    x += 24 + textWidth(one.label);
     return item;
   });
 }

@@ -86,3 +86,28 @@ export async function download(path) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
   return name;
 }
+
+/** A GET that sends the ETag it last saw: null when nothing changed (304), else the body and new ETag. */
+export async function getIfChanged(path, etag) {
+  const headers = { Authorization: `Bearer ${session.token}`, "Accept-Language": locale() };
+  if (etag) headers["If-None-Match"] = etag;
+  const response = await fetch(path, { headers, cache: "no-store" });
+  if (response.status === 304) return null;
+  if (!response.ok) {
+    if (response.status === 401) signOut();
+    let error = { code: `http_${response.status}`, message: response.statusText };
+    try {
+      error = (await response.json()).error || error;
+    } catch {
+      // not the API's error shape
+    }
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return { etag: response.headers.get("ETag"), body: await response.json() };
+}
+
+/** Say something once to screen readers (changes, never the ticking of a countdown). */
+export function announce(text) {
+  const region = document.getElementById("announcer");
+  if (region && region.textContent !== text) region.textContent = text;
+}

@@ -6,44 +6,55 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 
+from api import cursor
 from api.auth import StaffMember
-from api.cases import equals, live_states, open_case_ids, visibility_query
-from api.confidential import not_about
-from api.context import ClientDep
+from api.confidential import kept_from
+from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
-from workflows import search
+from api.picture import PictureDep
+from steward.store.deadlines import Position, aware, count, page
+from steward.store.models import Case
 
 router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
 
-OPEN_CASES_READ = 500
+
+def _item(case: Case, now: datetime) -> AtRiskCase:
+    deadline = aware(case.next_deadline)
+    return AtRiskCase(
+        case_id=case.case_id, kind=case.kind, severity=case.severity, status=case.status,
+        building_id=case.building_id, tier=case.tier, handler_id=case.handler_id, owner_id=case.owner_id,
+        next_deadline=deadline, next_deadline_kind=case.next_deadline_kind,
+        seconds_left=int((deadline - now).total_seconds()),
+        breached=case.response_breached or case.resolution_breached,
+    )
 
 
 @router.get("/at-risk", response_model=AtRiskList, summary="Open cases by time left to their next deadline")
 async def at_risk(
-    caller: StaffMember, client: ClientDep,
+    caller: StaffMember, sessions: SessionsDep, picture: PictureDep,
     building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str | None, Query(max_length=400, description="`next_page_token` of the "
+                                            "previous page, with the same filters.")] = None,
 ) -> AtRiskList:
-    """The deadline each case is racing (response, warning, resolution, callback…) comes from the
-    workflow itself, so pauses, extensions and severity changes are already counted. Cases with no
-    running deadline (paused without a resume time, awaiting the resident) are not listed."""
-    conditions = ["ExecutionStatus = 'Running'", *not_about(caller)]
-    if building is not None:
-        conditions.append(equals(search.BUILDING, building))
-    ids = await open_case_ids(client, visibility_query(*conditions), OPEN_CASES_READ)
+    """Every open case whose deadline runs, least time left first (overdue ones first of all), from the
+    read model the workflows project into: complete at any size, page by page. Cases with no running
+    deadline (paused without a resume time, awaiting the resident) are not listed. `picture` says when
+    the list cannot be believed (no worker, the read model behind)."""
+    filters = {"building_id": building}
+    scope = cursor.scope_of("at-risk", filters)
+    filters |= kept_from(caller)
+    after = cursor.decode(scope, page_token, Position)
+
+    def read() -> tuple[list[Case], Position | None, int | None]:
+        with sessions() as session:
+            rows, following = page(session, filters, after, limit, racing_only=True)
+            return rows, following, None if after else count(session, filters, racing_only=True)
+
+    rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)
-    racing = sorted((s for s in await live_states(client, ids) if s.next_deadline is not None),
-                    key=lambda s: s.next_deadline)
-    items = [
-        AtRiskCase(
-            case_id=s.case_id, kind=s.kind.value, severity=s.severity.value, status=s.status.value,
-            building_id=s.building_id, tier=int(s.tier), handler_id=s.handler_id, owner_id=s.owner_id,
-            next_deadline=s.next_deadline, next_deadline_kind=s.next_deadline_kind,
-            seconds_left=int((s.next_deadline - now).total_seconds()),
-            breached=s.response_breached or s.resolution_breached,
-        )
-        for s in racing[:limit]
-    ]
-    return AtRiskList(as_of=now, items=items)
+    return AtRiskList(as_of=now, items=[_item(case, now) for case in rows], total=total,
+                      next_page_token=cursor.encode(scope, following), picture=await picture.current())

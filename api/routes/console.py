@@ -3,8 +3,8 @@
 Everything the console shows or does goes through the API a program would use (case state and
 history, the supervisor actions, `/reports/...`); it adds only what a browser page needs on top:
 who is signed in with the words and people to show (`/console/api/session`), and the board
-(`/console/api/board`), which is every open case with its live state from its workflow — the same
-workflow queries `/at-risk` makes, with the colour a supervisor reads it by. These two belong to
+(`/console/api/board`), every open case from the read model in the order `/at-risk` uses, a page at a
+time, with the colour a supervisor reads it by and whether the picture can be believed. These two belong to
 the page, not to the published API, so they are left out of the OpenAPI document.
 
 The page is plain HTML, CSS and JavaScript modules from `api/console/`, no build step and no
@@ -13,12 +13,13 @@ third-party host: many deployments have no internet.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -26,21 +27,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.messages import TIER
+from api import cursor
 from api.auth import Supervisor
-from api.cases import equals, live_states, open_case_ids, visibility_query
-from api.confidential import not_about
-from api.context import ClientDep, SessionsDep, SettingsDep
+from api.confidential import kept_from
+from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.history import WORDS
-from api.models import DIRECTORY_ID
-from steward.store.models import Building, Staff
-from workflows import search
-from workflows.contracts import CaseSummary, Kind, Severity, Status
+from api.models import DIRECTORY_ID, Picture
+from api.picture import PictureDep
+from steward.store.deadlines import Position, aware, change_mark, count, page
+from steward.store.models import Building, Case, Staff
+from workflows.contracts import Kind, Severity
 
 router = APIRouter(tags=["console"], responses=ERROR_RESPONSES)
 
 ASSETS = Path(__file__).resolve().parent.parent / "console"
-BOARD_CASES = 500
+BOARD_PAGE = 500
 POLL_SECONDS = 2
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -143,7 +145,6 @@ async def console_session(caller: Supervisor, sessions: SessionsDep, settings: S
 # --- the board -----------------------------------------------------------------------------------
 
 BoardState = Literal["breached", "warning", "paused", "on_time"]
-_STATE_ORDER: dict[str, int] = {"breached": 0, "warning": 1, "paused": 2, "on_time": 3}
 
 
 class BoardCase(BaseModel):
@@ -173,11 +174,15 @@ class BoardCase(BaseModel):
 class Board(BaseModel):
     as_of: datetime = Field(description="Server time: count down from it, not from the browser's clock.")
     items: list[BoardCase] = Field(description="At-risk cases first, by time left; then the others, "
-                                   "breached first.")
-    truncated: bool = Field(description=f"More than {BOARD_CASES} open cases matched; narrow the filters.")
+                                   "oldest first.")
+    total: int | None = Field(description="Open cases matching the filters, on every page together; "
+                              "counted on the first page only (null on later ones).")
+    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+    truncated: bool = Field(description="More open cases follow on later pages.")
+    picture: Picture
 
 
-def _state(case: CaseSummary) -> BoardState:
+def _state(case: Case) -> BoardState:
     if case.response_breached or case.resolution_breached:
         return "breached"
     if case.paused:
@@ -185,37 +190,65 @@ def _state(case: CaseSummary) -> BoardState:
     return "warning" if case.warned else "on_time"
 
 
-def _board_case(case: CaseSummary, now: datetime) -> BoardCase:
-    left = int((case.next_deadline - now).total_seconds()) if case.next_deadline else None
+def _value(value: object) -> object:
+    return aware(value) if isinstance(value, datetime) else value
+
+
+def _board_case(case: Case, now: datetime) -> BoardCase:
+    deadline = aware(case.next_deadline)
     return BoardCase(
-        **case.model_dump(mode="json", include=set(BoardCase.model_fields)),
-        seconds_left=left, state=_state(case), at_risk=case.next_deadline is not None,
+        **{name: _value(getattr(case, name)) for name in BoardCase.model_fields if hasattr(Case, name)},
+        seconds_left=int((deadline - now).total_seconds()) if deadline else None,
+        state=_state(case), at_risk=deadline is not None,
     )
 
 
-def _board_order(case: BoardCase) -> tuple:
-    if case.next_deadline is not None:
-        return (0, case.next_deadline.timestamp(), case.case_id)
-    return (1, _STATE_ORDER[case.state], case.submitted_at.timestamp(), case.case_id)
+def _etag(mark: int, scope: str, page_token: str | None, picture: Picture) -> str:
+    """Changes whenever a transition is projected, the filters or page differ, or the picture does."""
+    seed = f"{mark}\0{scope}\0{page_token}\0{picture.model_dump_json(exclude={'worker_seen_at'})}"
+    return '"' + hashlib.sha256(seed.encode()).hexdigest()[:32] + '"'
 
 
-@router.get("/console/api/board", response_model=Board, include_in_schema=False)
+@router.get("/console/api/board", response_model=Board, include_in_schema=False,
+            responses={304: {"description": "Nothing changed since the `ETag` given in `If-None-Match`."}})
 async def board(
-    caller: Supervisor, client: ClientDep,
+    caller: Supervisor, sessions: SessionsDep, picture: PictureDep,
     kind: Kind | None = None,
     severity: Severity | None = None,
     building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
     tier: Annotated[int | None, Query(ge=0, le=3)] = None,
     owner: Annotated[str | None, Query(pattern=DIRECTORY_ID, description="The first-contact owner.")] = None,
-) -> Board:
-    """Each open case's state is read from its workflow, so pauses, extensions and severity changes
-    are already counted; a case that cannot answer within 3 s is left out of this read."""
-    filters = {search.KIND: kind, search.SEVERITY: severity, search.BUILDING: building, search.TIER: tier,
-               search.OWNER: owner}
-    conditions = ["ExecutionStatus = 'Running'", *not_about(caller),
-                  *(equals(key, value) for key, value in filters.items() if value is not None)]
-    ids = await open_case_ids(client, visibility_query(*conditions), BOARD_CASES + 1)
+    limit: Annotated[int, Query(ge=1, le=BOARD_PAGE)] = BOARD_PAGE,
+    page_token: Annotated[str | None, Query(max_length=400)] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Open cases from the read model, a page at a time, with an `ETag`: a console polling with
+    `If-None-Match` gets `304` and no body until a transition is projected or the picture changes."""
+    filters = {"kind": kind.value if kind else None, "severity": severity.value if severity else None,
+               "building_id": building, "tier": tier, "owner_id": owner}
+    scope = cursor.scope_of("board", filters | {"limit": limit})
+    filters |= kept_from(caller)
+    after = cursor.decode(scope, page_token, Position)
+    seen = await picture.current()
+    mark = await run_in_threadpool(_mark, sessions)
+    etag = _etag(mark, scope, page_token, seen)
+    if if_none_match == etag:
+        return Response(status_code=304, headers={"ETag": etag, **SECURITY_HEADERS})
+
+    def read() -> tuple[list[Case], Position | None, int | None]:
+        with sessions() as session:
+            rows, following = page(session, filters, after, limit)
+            return rows, following, None if after else count(session, filters)
+
+    rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)
-    cases = [_board_case(state, now) for state in await live_states(client, ids[:BOARD_CASES])
-             if state.status is not Status.closed]
-    return Board(as_of=now, items=sorted(cases, key=_board_order), truncated=len(ids) > BOARD_CASES)
+    token = cursor.encode(scope, following)
+    answer = Board(as_of=now, items=[_board_case(case, now) for case in rows], total=total,
+                   next_page_token=token, truncated=token is not None, picture=seen)
+    return Response(answer.model_dump_json(), media_type="application/json",
+                    headers={"ETag": etag, **SECURITY_HEADERS})
+
+
+def _mark(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return change_mark(session)

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.service import RPCError
 
+from api.models import Picture
 from steward.store.database import is_migrated
 
 router = APIRouter(tags=["health"])
@@ -27,6 +28,10 @@ class Readiness(BaseModel):
 
     ready: bool
     checks: dict[str, str]
+    picture: Picture | None = Field(default=None, description="Whether the board and /at-risk can be "
+                                    "believed: a worker polls, the read model keeps up. Does not decide "
+                                    "`ready` (the API serves without a worker); null when Temporal or the "
+                                    "database is not ready.")
 
 
 @router.get("/healthz", response_model=Alive, summary="The process answers")
@@ -54,5 +59,7 @@ def _database(request: Request) -> str:
 async def readyz(request: Request) -> JSONResponse:
     temporal, database = await asyncio.gather(_temporal(request), asyncio.to_thread(_database, request))
     checks = {"temporal": temporal, "database": database}
-    readiness = Readiness(ready=all(check == "ok" for check in checks.values()), checks=checks)
-    return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
+    ready = all(check == "ok" for check in checks.values())
+    picture = await request.app.state.picture.current() if ready else None
+    readiness = Readiness(ready=ready, checks=checks, picture=picture)
+    return JSONResponse(readiness.model_dump(mode="json"), status_code=200 if readiness.ready else 503)

@@ -36,6 +36,7 @@ from api.cases import (
     temporal_answers,
     update_case,
     visibility_query,
+    workflow_exists,
 )
 from api.confidential import not_about, tier_of
 from api.context import ClientDep, SessionsDep, SettingsDep
@@ -43,6 +44,7 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import CASE_STATE_EXAMPLE, examples
 from api.filing import filed_where
 from api.history import preferred_locale, timeline
+from api.history_archive import archived_history
 from api.models import (
     DIRECTORY_ID,
     Accepted,
@@ -220,17 +222,27 @@ async def get_history(
     accept_language: Annotated[str | None, Header(max_length=200, description="zh-CN or en.")] = None,
 ) -> CaseHistory:
     """Who did what and when (server and device time), each deadline that passed and what it caused,
-    every message or call with its delivery status, pauses, reopenings and the callback outcome."""
-    await find_case(client, case_id, caller)
+    every message or call with its delivery status, pauses, reopenings and the callback outcome.
+    Once Temporal no longer has the workflow (past its retention), the timeline comes from the read
+    model instead, and `source` says so."""
     locale = preferred_locale(accept_language)
+    temporal_url = f"{settings.temporal_ui}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
+    try:
+        await find_case(client, case_id, caller)
+    except ApiError as error:
+        if error.status != 404 or await workflow_exists(client, case_id):
+            raise
+        archived = await run_in_threadpool(archived_history, sessions, case_id, locale,
+                                           settings.policy.timezone, temporal_url)
+        if archived is None:
+            raise
+        response.headers["Content-Language"] = locale.value
+        return archived
     with temporal_answers(case_id):
         history = await client.get_workflow_handle(case_id).fetch_history(rpc_timeout=RPC_TIMEOUT)
     entries = await timeline(history, client.data_converter, sessions, locale, settings.policy.timezone)
     response.headers["Content-Language"] = locale.value
-    return CaseHistory(
-        case_id=case_id, locale=locale.value, entries=entries,
-        temporal_url=f"{settings.temporal_ui}/namespaces/{settings.temporal_namespace}/workflows/{case_id}",
-    )
+    return CaseHistory(case_id=case_id, locale=locale.value, entries=entries, temporal_url=temporal_url)
 
 
 # --- acting --------------------------------------------------------------------------------------

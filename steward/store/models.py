@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -107,6 +117,13 @@ class Case(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(20))
     withdrawn: Mapped[bool] = mapped_column(default=False)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # What the board and /at-risk order and show by, kept by the projection (issue 16).
+    title: Mapped[str] = mapped_column(String(200), default="")
+    paused: Mapped[bool] = mapped_column(default=False)
+    next_deadline: Mapped[datetime | None]
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
+    # The staff member a complaint is about: kept out of their own lists (issue 14).
+    subject_staff_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class CaseEventRow(Base):
@@ -240,3 +257,66 @@ class DirectoryChange(Base):
     subject_id: Mapped[str] = mapped_column(String(32), index=True)
     action: Mapped[str] = mapped_column(String(16))
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# Indexes the board walks in keyset order: racing cases by deadline, the others by submission.
+Index("ix_cases_next_deadline", Case.next_deadline, Case.case_id)
+Index("ix_cases_status_submitted", Case.status, Case.submitted_at, Case.case_id)
+
+
+class HearingRow(Base):
+    """One row per hearing: the latest projected state, for lists, the console and reports."""
+
+    __tablename__ = "hearings"
+
+    hearing_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    building_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hearing_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    objections: Mapped[int] = mapped_column(Integer, default=0)
+    objections_open: Mapped[int] = mapped_column(Integer, default=0)
+    next_answer_due: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    decided_at: Mapped[datetime | None]
+    callbacks_pending: Mapped[int] = mapped_column(Integer, default=0)
+    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DrillRow(Base):
+    """One row per drill: the latest projected state, for lists, the console and reports."""
+
+    __tablename__ = "drills"
+
+    drill_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100))
+    drill_type: Mapped[str] = mapped_column(String(16), index=True)
+    building_id: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    schedule_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    scheduled_at: Mapped[datetime]
+    start_due: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    participation: Mapped[int | None] = mapped_column(Integer)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_total: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    report_due: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None]
+    start_missed: Mapped[bool] = mapped_column(default=False)
+    report_missed: Mapped[bool] = mapped_column(default=False)
+    survey_asked: Mapped[int] = mapped_column(Integer, default=0)
+    survey_heard: Mapped[int] = mapped_column(Integer, default=0)
+    survey_not_heard: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None]
+    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)

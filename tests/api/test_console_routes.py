@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from steward.tokens import revoke_token
-from tests.api.conftest import Api
+from tests.api.conftest import PATIENCE_S, Api
 from workflows.contracts import Role
 
 CONSOLE_READS = ["/console/api/session", "/console/api/board"]
@@ -54,12 +56,24 @@ async def test_the_session_names_the_supervisor_and_carries_both_languages(api: 
     assert all("phone" not in person for person in session["staff"])
 
 
+async def on_the_board(api: Api, case_id: str, params: dict, check) -> tuple[dict, dict]:
+    """The board reads the read model, which a transition reaches through its projection just after:
+    poll until the case's row passes `check`; (the board, the case's item)."""
+    deadline = asyncio.get_running_loop().time() + PATIENCE_S
+    while True:
+        board = (await api.call("supervisor", "GET", "/console/api/board", params=params)).json()
+        item = next((item for item in board["items"] if item["case_id"] == case_id), None)
+        if item is not None and check(item):
+            return board, item
+        assert asyncio.get_running_loop().time() < deadline, f"the board never showed it: {item}"
+        await asyncio.sleep(0.2)
+
+
 async def test_the_board_lists_open_cases_with_their_live_deadline_state(api: Api) -> None:
     case_id = await api.submit("resident", building_id="B1", unit="101")
     await api.until(case_id, lambda s: s["status"] == "dispatched")
 
-    board = (await api.call("supervisor", "GET", "/console/api/board", params={"building": "B1"})).json()
-    item = next(item for item in board["items"] if item["case_id"] == case_id)
+    board, item = await on_the_board(api, case_id, {"building": "B1"}, lambda i: i["status"] == "dispatched")
     state = await api.state(case_id)
     assert item["state"] == "on_time" and item["at_risk"] is True
     assert item["next_deadline_kind"] == state["next_deadline_kind"] == "response_missed"
@@ -75,8 +89,7 @@ async def test_the_board_lists_open_cases_with_their_live_deadline_state(api: Ap
     assert (await api.call("staff", "POST", f"/requests/{case_id}/acknowledge")).status_code == 200
     assert (await api.call("staff", "POST", f"/requests/{case_id}/pause",
                            {"reason": "awaiting parts"})).status_code == 200
-    board = (await api.call("supervisor", "GET", "/console/api/board", params={"owner": "S001"})).json()
-    item = next(item for item in board["items"] if item["case_id"] == case_id)
+    _, item = await on_the_board(api, case_id, {"owner": "S001"}, lambda i: i["state"] == "paused")
     assert (item["state"], item["owner_id"], item["at_risk"]) == ("paused", "S001", False)
 
 

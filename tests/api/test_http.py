@@ -97,7 +97,9 @@ async def test_health_readiness_and_the_published_policy(api: Api) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "alive"}
     ready = await api.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "checks": {"temporal": "ok", "database": "ok"}}
+    assert ready.json()["ready"] is True
+    assert ready.json()["checks"] == {"temporal": "ok", "database": "ok"}
+    assert "no_worker" not in ready.json()["picture"]["problems"]
     sla = await api.http.get("/sla")
     assert sla.status_code == 200
     assert SlaPolicy.model_validate(sla.json()) == api.settings.policy

@@ -293,8 +293,9 @@ async def test_reports_show_the_read_models_figures_and_download_as_csv(
     today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert download.suggested_filename.startswith("steward-sla-") and download.suggested_filename.endswith(
         f"-{today}.csv")
-    text = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    assert data.startswith(b"\xef\xbb\xbf"), "spreadsheet programs need the byte-order mark for Chinese"
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     plumbing = next(row for row in rows if row["group"] == "category" and row["key"] == "plumbing")
     expected = compliance([case for case in cases if case.category == "plumbing"])
     assert {key: plumbing[key] for key in expected} == expected

@@ -369,6 +369,7 @@ class CountingSender:
 @pytest.fixture
 async def fanout(ts_env, settings, database, sandbox) -> AsyncIterator[tuple[RepairCases, CountingSender]]:
     harness = RepairCases(ts_env, settings, database, settings.task_queue, sandbox.base_url)
+    projection = Projection(database.sessions)
     directory, notifier, sender = (
         Directory(database.sessions),
         Notifier(settings, database.sessions),
@@ -385,7 +386,8 @@ async def fanout(ts_env, settings, database, sandbox) -> AsyncIterator[tuple[Rep
             directory.staff_contact,
             directory.resident_pages,
             directory.residents_in,
-            Projection(database.sessions).project,
+            projection.project,
+            projection.project_hearing,
             notifier.send,
             sender.send_many,
         ],

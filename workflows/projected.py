@@ -1,0 +1,55 @@
+"""Hearings and drills into the SQL read model, as cases are: one background projection per transition.
+
+The projection activity was added to shipped workflows, so it runs behind `workflow.patched`: a hearing
+or drill whose history predates it replays without it (`steward reconcile --repair` fills its row).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.background import Background
+    from workflows.contracts import Contract, TimelineEntry
+    from workflows.drill_contracts import DrillState
+    from workflows.hearing_contracts import HearingState
+
+PROJECTED = "read_model_projection"
+PROJECT_TIMEOUT = timedelta(seconds=30)
+PROJECT_HEARING = "projection.project_hearing"
+PROJECT_DRILL = "projection.project_drill"
+
+
+class Transition(Contract):
+    """One timeline entry of a hearing or drill; (case_id, seq) makes its write idempotent."""
+
+    case_id: str
+    seq: int
+    event: str
+    at: datetime
+    actor_id: str | None = None
+    device_at: datetime | None = None
+    detail: dict[str, str | int | bool | None] = {}
+
+    @classmethod
+    def of(cls, case_id: str, seq: int, entry: TimelineEntry) -> dict:
+        return {"case_id": case_id, "seq": seq, "event": entry.event, "at": entry.at,
+                "actor_id": entry.actor.id if entry.actor else None, "device_at": entry.device_at,
+                "detail": entry.detail}
+
+
+class HearingEvent(Transition):
+    state: HearingState
+
+
+class DrillEvent(Transition):
+    state: DrillState
+
+
+def project(background: Background, activity: str, event: Transition) -> None:
+    """Start the projection in the background (the workflow drains it before it ends)."""
+    if workflow.patched(PROJECTED):
+        background.start(workflow.start_activity(
+            activity, event, start_to_close_timeout=PROJECT_TIMEOUT, summary=f"project {event.event}"))
