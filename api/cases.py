@@ -44,9 +44,10 @@ from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
 RPC_TIMEOUT = timedelta(seconds=10)
 Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
-REQUEST_KINDS = (Kind.repair, Kind.complaint)
-_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP")}
-REQUEST_ID = re.compile(r"(RP|CP)-[A-Z2-7]{10}")
+REQUEST_KINDS = (Kind.repair, Kind.complaint, Kind.question)
+_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP"),
+              Kind.question: ("QuestionWorkflow", "QS")}
+REQUEST_ID = re.compile(r"(RP|CP|QS)-[A-Z2-7]{10}")
 
 
 @contextmanager
@@ -88,7 +89,7 @@ def case_id_for(kind: Kind, caller: Actor, idempotency_key: str) -> str:
 
 
 def is_request_id(case_id: str) -> bool:
-    """An id `case_id_for` makes: its prefix alone says it is a repair or a complaint."""
+    """An id `case_id_for` makes: its prefix alone says it is a repair, a complaint or a question."""
     return REQUEST_ID.fullmatch(case_id) is not None
 
 

@@ -111,7 +111,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
 }
 
 WORDS: dict[str, dict[str, dict[Locale, str]]] = {
-    "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"}},
+    "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"},
+             "question": {EN: "question", ZH: "咨询"}},
     "severity": {
         "emergency": {EN: "emergency", ZH: "紧急"}, "urgent": {EN: "urgent", ZH: "加急"},
         "normal": {EN: "normal", ZH: "一般"}, "low": {EN: "low", ZH: "低优先级"},

@@ -24,6 +24,7 @@ class Kind(StrEnum):
     complaint = "complaint"
     hearing = "hearing"
     drill = "drill"
+    question = "question"
 
 
 class ComplaintCategory(StrEnum):
