@@ -24,7 +24,9 @@ from pydantic_core import PydanticCustomError
 from workflows.contracts import (
     Acknowledge,
     Action,
+    AddPhotos,
     AgreePlan,
+    AnswerCallback,
     CaseInput,
     ChangeSeverity,
     Contract,
@@ -133,6 +135,8 @@ PlanBody = action_body(AgreePlan)
 ResolveBody = action_body(Resolve)
 WithdrawBody = action_body(Withdraw)
 CallbackBody = action_body(RecordCallback)
+AddPhotosBody = action_body(AddPhotos)
+AnswerBody = action_body(AnswerCallback)
 
 
 def _examples(*examples: dict) -> ConfigDict:
