@@ -30,6 +30,7 @@ from api.routes import (
     reports,
     requests,
     resident_actions,
+    resident_app,
     sla,
     staff_app,
     webhooks,
@@ -132,7 +133,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
-                   webhooks, reports, console, auth, photos, staff_app, resident_actions):
+                   webhooks, reports, console, auth, photos, staff_app, resident_actions,
+                   resident_app):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

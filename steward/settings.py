@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # The staff app: how long an app sign-in lasts and where photos are kept (under the data dir).
     app_token_ttl: str = "30d"
     photo_dir: Path | None = None
+    # The service centre's phone, which the resident pages tell a resident to call in an emergency.
+    service_phone: str = "+86 21 5555 0100"
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
 
