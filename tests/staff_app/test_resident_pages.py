@@ -1,0 +1,123 @@
+"""The resident pages of the app in headless Chromium at 360 px, in Chinese: a resident signs in with the
+code texted to them, reports a leak with a photo (a lost answer and a second tap make one case), sees
+the published deadlines; staff acknowledge and resolve through the API; the resident answers "not
+satisfied" in the page and the case reopens, then "satisfied" and it closes. A neighbour sees neither
+the case nor its photo. Screenshots under test-output/staff_app/."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from playwright.async_api import Page, Route
+
+from tests.staff_app.conftest import StaffApp, screenshot
+from tests.staff_app.test_staff_app import check_layout
+
+RESIDENT_PHONE = "+8613800000101"
+NEIGHBOUR_PHONE = "+8613800000102"
+
+
+def a_photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 90, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+async def case_page(staff_app: StaffApp, page: Page, case_id: str, selector: str) -> None:
+    await page.goto(f"{staff_app.base_url}/app/#/mine/{case_id}")
+    await page.reload()
+    await page.wait_for_selector(selector)
+
+
+async def test_a_resident_reports_a_leak_follows_it_and_answers_the_callback_in_the_page(
+        staff_app: StaffApp) -> None:
+    context, page = await staff_app.phone("zh-CN")
+    await staff_app.sign_in(page, RESIDENT_PHONE)
+    await page.wait_for_selector("#my-cases")
+    await check_layout(page, "resident: my cases")
+
+    await page.click("#resident-nav a[href='#/report']")
+    await page.wait_for_selector("#report-form")
+    await page.check("input[name=severity][value=emergency]")
+    emergency = page.locator("#emergency")
+    await emergency.wait_for()
+    assert "+86 21 5555 0100" in await emergency.inner_text() and "119" in await emergency.inner_text()
+    await check_layout(page, "resident: report, emergency")
+    await screenshot(page, "resident-report-emergency")
+    await page.check("input[name=severity][value=urgent]")
+    assert await emergency.is_hidden()
+    await page.select_option("#category", "plumbing")
+    await page.fill("#title", "厨房水管漏水")
+    await page.fill("#description", "水槽下面一直在滴水，地上湿了。")
+    await page.set_input_files("#photos", files=[
+        {"name": "leak.jpg", "mimeType": "image/jpeg", "buffer": a_photo()}])
+
+    lost: list[str] = []
+
+    async def answer_lost(route: Route) -> None:
+        """The submission reaches Steward, but its answer never reaches the phone."""
+        lost.append(route.request.headers["idempotency-key"])
+        await route.fetch()
+        await route.abort()
+
+    await page.route("**/requests", answer_lost, times=1)
+    await page.click("#report-form button[type=submit]")
+    await page.wait_for_selector("#report-message:has-text('没有联网')")
+    await page.click("#report-form button[type=submit]")
+    await page.wait_for_selector("#my-case")
+    case_id = page.url.rsplit("/", 1)[-1]
+    staff_app.case_ids.append(case_id)
+    mine = (await staff_app.call("resident", "GET", "/app/api/my-cases")).json()
+    assert [c["case_id"] for c in mine].count(case_id) == 1 and len(lost) == 1
+    state = await staff_app.until(case_id, lambda s: any(e["event"] == "photos_added" for e in s["timeline"]))
+    assert (state["kind"], state["severity"], state["unit"], state["resident_id"]) == (
+        "repair", "urgent", "101", "R001")
+    photo_id = next(e for e in state["timeline"] if e["event"] == "photos_added")["detail"]["photos"][0]
+
+    await case_page(staff_app, page, case_id, "#timeline img[src^=blob]")
+    assert (await page.inner_text("#response-due")).strip()
+    assert (await page.inner_text("#resolution-due")).strip()
+    assert "工作人员将在" in await page.inner_text("#next-step")
+    await check_layout(page, "resident: case")
+    await screenshot(page, "resident-case")
+
+    await staff_app.act("staff", case_id, "acknowledge")
+    response = await staff_app.call("staff", "POST", f"/requests/{case_id}/progress",
+                                    {"note": "internal: the valve is from the 1990s"})
+    assert response.status_code == 202, response.text
+    await staff_app.act("staff", case_id, "resolve", {"note": "更换了水槽下的阀门。"})
+    await staff_app.until(case_id, lambda s: s["status"] == "callback" and s["callback_attempt"] == 1)
+    await case_page(staff_app, page, case_id, "#answer")
+    assert "Wang" in await page.inner_text("#who") and "S001" not in await page.inner_text("#my-case")
+    assert "1990s" not in await page.inner_text("#timeline")
+    await check_layout(page, "resident: answer")
+    await screenshot(page, "resident-answer")
+    await page.fill("#answer-comment", "晚上还是在滴水。")
+    await page.click("#not-satisfied")
+    state = await staff_app.until(case_id, lambda s: s["reopen_count"] == 1 and s["status"] == "in_progress")
+    reply = next(e for e in state["timeline"] if e["event"] == "callback_reply")
+    said = {"comment": "晚上还是在滴水。", "satisfied": False, "channel": "app"}
+    assert reply["detail"] | said == reply["detail"]
+
+    await staff_app.act("staff", case_id, "resolve", {"note": "阀门重新密封，已观察一晚。"})
+    await staff_app.until(case_id, lambda s: s["status"] == "callback" and s["callback_attempt"] == 2)
+    await case_page(staff_app, page, case_id, "#answer")
+    await page.click("#satisfied")
+    state = await staff_app.until(case_id, lambda s: s["status"] == "closed")
+    assert state["callback"]["result"] == "satisfied" and state["callback"]["channel"] == "app"
+    await case_page(staff_app, page, case_id, "#my-case[data-status=closed]")
+    assert "已办结" in await page.inner_text("#next-step")
+    await context.close()
+
+    context, page = await staff_app.phone("zh-CN")
+    await staff_app.sign_in(page, NEIGHBOUR_PHONE)
+    await page.wait_for_selector("#my-cases")
+    assert case_id not in await page.inner_text("#my-cases")
+    await page.goto(f"{staff_app.base_url}/app/#/mine/{case_id}")
+    await page.wait_for_selector("main [role=alert]")
+    assert (await staff_app.call("neighbour", "GET", f"/app/api/my-cases/{case_id}")).status_code == 404
+    photo = f"/requests/{case_id}/photos/{photo_id}"
+    assert (await staff_app.call("neighbour", "GET", photo)).status_code == 404
+    assert (await staff_app.call("resident", "GET", photo)).status_code == 200
+    await context.close()
