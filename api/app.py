@@ -27,6 +27,7 @@ from api.routes import (
     hearings,
     inbound,
     photos,
+    public_board,
     reports,
     requests,
     resident_actions,
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     install_error_handlers(app)
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
                    webhooks, reports, console, auth, photos, staff_app, resident_actions,
-                   resident_app):
+                   resident_app, public_board):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

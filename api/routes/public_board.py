@@ -1,0 +1,134 @@
+"""The public board at `/public/` (公示): anyone in the community reads the published deadlines and how
+they were kept, without signing in and without anything personal.
+
+Its figures are the supervisors' reports, called, not re-implemented (`api.reports.sla_report`,
+`satisfaction_report`), for the same periods, so the board and `/reports/sla` always agree; only what
+names no one is kept (no staff breakdown, no building or unit, no resident). Answers are cacheable for a
+few minutes.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.context import SessionsDep, SettingsDep
+from api.errors import ERROR_RESPONSES, ApiError
+from api.reports import Compliance, Period, PeriodError, Satisfaction, satisfaction_report, sla_report
+from api.routes.console import SECURITY_HEADERS
+from steward.store.models import Case
+from workflows.contracts import Severity, SlaPolicy
+
+router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
+
+ASSETS = Path(__file__).resolve().parent.parent / "public_board"
+CACHE = "public, max-age=300"
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+_FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                                    description="YYYY-MM; default: last month (community time).")]
+
+
+class Promise(BaseModel):
+    severity: Severity
+    response_minutes: int
+    resolution_hours: float
+
+
+class Figures(BaseModel):
+    since: date
+    until: date
+    overall: Compliance
+    by_category: list[Compliance]
+    satisfaction: Satisfaction
+    satisfaction_by_category: list[Satisfaction]
+    complaints_received: int = Field(description="Complaints submitted in the period.")
+    complaints_closed: int = Field(description="Complaints closed in the period, whenever submitted.")
+
+
+class Board(BaseModel):
+    timezone: str
+    promises: list[Promise] = Field(description="The published deadlines (`GET /sla`).")
+    month: Figures = Field(description="The month asked for (default: last month).")
+    year: Figures = Field(description="That month's year, from 1 January to the month's end or today.")
+
+
+def _promises(policy: SlaPolicy) -> list[Promise]:
+    return [Promise(severity=severity, response_minutes=int(rule.response.total_seconds() // 60),
+                    resolution_hours=round(rule.resolution.total_seconds() / 3600, 2))
+            for severity in Severity for rule in [policy.for_severity(severity)]]
+
+
+def _figures(session: Session, period: Period) -> Figures:
+    sla = sla_report(session, period)
+    satisfaction = satisfaction_report(session, period)
+    complaint = Case.kind == "complaint"
+    received = session.scalar(select(func.count()).where(complaint, period.covers(Case.submitted_at)))
+    closed = session.scalar(select(func.count()).where(complaint, period.covers(Case.closed_at)))
+    return Figures(since=period.since, until=period.until, overall=sla.overall, by_category=sla.by_category,
+                   satisfaction=satisfaction.overall, satisfaction_by_category=satisfaction.by_category,
+                   complaints_received=received or 0, complaints_closed=closed or 0)
+
+
+def periods(month: str | None, timezone: str) -> tuple[Period, Period]:
+    """The month asked for (default last month) and its year up to the month's end, never past today."""
+    today = datetime.now(ZoneInfo(timezone)).date()
+    if month is None:
+        last = today.replace(day=1) - timedelta(days=1)
+        year, number = last.year, last.month
+    else:
+        year, number = (int(part) for part in month.split("-"))
+    first = date(year, number, 1)
+    end = min(date(year, number, calendar.monthrange(year, number)[1]), max(today, first))
+    try:
+        return (Period.ending(end, first, 31, timezone), Period.ending(end, date(year, 1, 1), 366, timezone))
+    except PeriodError as error:
+        raise ApiError(422, f"month: {error}") from error
+
+
+@router.get("/public/api/board", response_model=Board, include_in_schema=False)
+async def board(sessions: SessionsDep, settings: SettingsDep, response: Response,
+                month: Month = None) -> Board:
+    """No sign-in: the figures name no person, household or building."""
+    in_month, in_year = periods(month, settings.timezone)
+
+    def read() -> tuple[Figures, Figures]:
+        with sessions() as session:
+            return _figures(session, in_month), _figures(session, in_year)
+
+    month_figures, year_figures = await run_in_threadpool(read)
+    response.headers["Cache-Control"] = CACHE
+    return Board(timezone=settings.timezone, promises=_promises(settings.policy), month=month_figures,
+                 year=year_figures)
+
+
+def _asset(path: Path) -> Response:
+    return Response(path.read_bytes(), media_type=_MEDIA_TYPES[path.suffix] + "; charset=utf-8",
+                    headers=SECURITY_HEADERS | {"Cache-Control": CACHE})
+
+
+@router.get("/public", include_in_schema=False)
+async def public_root() -> RedirectResponse:
+    return RedirectResponse("/public/", status_code=307)
+
+
+@router.get("/public/", include_in_schema=False)
+async def public_page() -> Response:
+    return _asset(_FILES["index.html"])
+
+
+@router.get("/public/assets/{name}", include_in_schema=False)
+async def public_asset(name: str) -> Response:
+    if name not in _FILES or name == "index.html":
+        raise ApiError(404, f"no board asset {name}")
+    return _asset(_FILES[name])
