@@ -2,11 +2,15 @@
 code texted to them, reports a leak with a photo (a lost answer and a second tap make one case), sees
 the published deadlines; staff acknowledge and resolve through the API; the resident answers "not
 satisfied" in the page and the case reopens, then "satisfied" and it closes. A neighbour sees neither
-the case nor its photo. Screenshots under test-output/staff_app/."""
+the case nor its photo. A question asked in the page is answered in writing and closes through its
+callback. The public board shows the month's figures of `/reports/sla` and names no one.
+Screenshots under test-output/staff_app/."""
 
 from __future__ import annotations
 
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 from playwright.async_api import Page, Route
@@ -120,4 +124,60 @@ async def test_a_resident_reports_a_leak_follows_it_and_answers_the_callback_in_
     photo = f"/requests/{case_id}/photos/{photo_id}"
     assert (await staff_app.call("neighbour", "GET", photo)).status_code == 404
     assert (await staff_app.call("resident", "GET", photo)).status_code == 200
+    await context.close()
+
+
+async def test_a_question_asked_in_the_page_is_answered_in_writing_and_closed_through_its_callback(
+        staff_app: StaffApp) -> None:
+    context, page = await staff_app.phone("zh-CN")
+    await staff_app.sign_in(page, RESIDENT_PHONE)
+    await page.wait_for_selector("#my-cases")
+    await page.click("#resident-nav a[href='#/report']")
+    await page.check("input[name=kind][value=question]")
+    assert await page.locator("#severity-choices").is_hidden()
+    await page.select_option("#category", "fees")
+    await page.check("input[name=where][value=common]")
+    await page.fill("#title", "停车费什么时候交？")
+    await page.fill("#description", "公告栏上没找到日期。")
+    await page.click("#report-form button[type=submit]")
+    await page.wait_for_selector("#my-case")
+    case_id = page.url.rsplit("/", 1)[-1]
+    staff_app.case_ids.append(case_id)
+    assert case_id.startswith("QS-")
+    state = await staff_app.until(case_id, lambda s: s["status"] == "dispatched")
+    assert (state["kind"], state["unit"], state["handler_id"]) == ("question", None, "S005")
+
+    answer = "每月5日前在服务中心或应用内缴纳。"
+    await staff_app.act("staff", case_id, "resolve", {"note": answer})
+    await staff_app.until(case_id, lambda s: s["status"] == "callback" and s["callback_attempt"] == 1)
+    await case_page(staff_app, page, case_id, "#answer")
+    assert answer in await page.inner_text("#timeline li[data-event=answer_sent]")
+    assert any(answer in text for text in await staff_app.texts_to(RESIDENT_PHONE))
+    await page.click("#satisfied")
+    state = await staff_app.until(case_id, lambda s: s["status"] == "closed")
+    assert state["callback"]["result"] == "satisfied"
+    await context.close()
+
+
+async def test_the_public_board_shows_the_months_figures_of_the_supervisors_report_and_no_one(
+        staff_app: StaffApp) -> None:
+    case_id = await staff_app.submit("resident", severity="low", category="lift", unit="101")
+    await staff_app.until(case_id, lambda s: s["status"] == "dispatched")
+    context, page = await staff_app.phone("zh-CN")
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    await page.goto(f"{staff_app.base_url}/public/?month={month}")
+    await page.wait_for_selector("#month-categories")
+    since, until = (await page.inner_text("#month h2")).split("（")[1].rstrip("）").split(" 至 ")
+    report = (await staff_app.http.get("/reports/sla", params={"since": since, "until": until},
+                                       headers=staff_app.auth("supervisor"))).json()
+    assert await page.inner_text("#month-cases .big") == str(report["overall"]["cases"])
+    for row in report["by_category"]:
+        cells = await page.locator(f"#month-categories tr[data-category={row['key']}] td").all_inner_texts()
+        assert cells[0] == str(row["cases"])
+    assert "按时接单率" in await page.inner_text("#month")
+    text = await page.inner_text("body")
+    for personal in ("Resident R001", "R001", "+86138", "Wang Wei", "S001", "101"):
+        assert personal not in text, personal
+    await check_layout(page, "public board")
+    await screenshot(page, "public-board")
     await context.close()
