@@ -30,15 +30,18 @@ router = APIRouter(tags=["resident app"], responses=ERROR_RESPONSES)
 
 ResidentOnly = Annotated[Actor, Depends(allow(Role.resident))]
 MY_CASES = 50
-SHOWN_EVENTS = frozenset({
-    "submitted", "dispatched", "acknowledged", "paused", "resumed", "severity_changed", "extended",
-    "plan_agreed", "resolved", "answer_sent", "photos_added", "callback_started", "callback_reply",
-    "manual_callback", "callback_recorded", "reopened", "withdrawn", "closed",
-})
-"""What a resident is told about anyway (by SMS) or did themself; staff notes and paging stay inside."""
-SHOWN_DETAIL = frozenset({
-    "reason", "resume_at", "note", "answer", "plan", "to", "photos", "satisfied", "comment", "result",
-})
+SHOWN: dict[str, frozenset[str]] = {
+    event: frozenset(keys) for event, keys in {
+        "submitted": (), "dispatched": (), "acknowledged": (), "paused": ("reason", "resume_at"),
+        "resumed": (), "severity_changed": ("reason",), "extended": ("reason", "to"),
+        "plan_agreed": ("plan", "reason", "to"), "resolved": ("note", "photos"), "answer_sent": ("answer",),
+        "photos_added": ("photos",), "callback_started": (), "callback_reply": ("satisfied", "comment"),
+        "manual_callback": (), "callback_recorded": ("result",), "reopened": (), "withdrawn": ("reason",),
+        "closed": ("result",),
+    }.items()
+}
+"""The events a resident is told about anyway (by SMS) or made themself, and the detail of each they may
+read; staff notes, paging, handler ids and the dispatcher's reasoning stay inside."""
 
 
 class Home(BaseModel):
@@ -166,8 +169,8 @@ def for_resident(state: CaseState, caller: Actor, helpers: list[Helper]) -> Resi
         at=e.at, event=e.event,
         by="you" if e.actor and e.actor.id == caller.id and e.actor.role is Role.resident
         else "system" if e.actor is None or e.actor.role is Role.system else "staff",
-        detail={k: v for k, v in e.detail.items() if k in SHOWN_DETAIL},
-    ) for e in state.timeline if e.event in SHOWN_EVENTS]
+        detail={k: v for k, v in e.detail.items() if k in SHOWN[e.event]},
+    ) for e in state.timeline if e.event in SHOWN]
     pause = next((e for e in reversed(state.timeline) if e.event == "paused"), None)
     return ResidentCase(
         **state.model_dump(include={"case_id", "title", "category", "description", "building_id", "unit",

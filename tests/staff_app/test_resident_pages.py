@@ -94,7 +94,8 @@ async def test_a_resident_reports_a_leak_follows_it_and_answers_the_callback_in_
     await staff_app.until(case_id, lambda s: s["status"] == "callback" and s["callback_attempt"] == 1)
     await case_page(staff_app, page, case_id, "#answer")
     assert "Wang" in await page.inner_text("#who") and "S001" not in await page.inner_text("#my-case")
-    assert "1990s" not in await page.inner_text("#timeline")
+    shown = await page.inner_text("#timeline")
+    assert "1990s" not in shown and "covers" not in shown  # no staff note, no dispatcher's reasoning
     await check_layout(page, "resident: answer")
     await screenshot(page, "resident-answer")
     await page.fill("#answer-comment", "晚上还是在滴水。")
