@@ -31,7 +31,9 @@ from steward.store.models import Notification, Resident, Staff
 from workflows import search
 from workflows.contracts import (
     Acknowledge,
+    AddPhotos,
     AgreePlan,
+    AnswerCallback,
     CallbackReply,
     CaseInput,
     CaseSummary,
@@ -65,6 +67,8 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
     "resolve": (Resolve, "resolved"),
     "withdraw": (Withdraw, "withdrawn"),
     "record_callback": (RecordCallback, "manual_callback_recorded"),
+    "answer_callback": (AnswerCallback, "callback_answered"),
+    "add_photos": (AddPhotos, "photos_added"),
 }
 SIGNALS: dict[str, type[BaseModel]] = {
     "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
@@ -90,6 +94,9 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
     "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",
                         ZH: "{actor} 记录回访结果：{result}——{note}"},
+    "callback_answered": {EN: "{actor} answered the callback in the app (satisfied: {satisfied}): {comment}",
+                          ZH: "{actor} 在应用中答复回访（满意：{satisfied}）：{comment}"},
+    "photos_added": {EN: "{actor} added photos: {photos}", ZH: "{actor} 添加了照片：{photos}"},
     "refused": {EN: "{actor} tried {name}, which failed: {reason}",
                 ZH: "{actor} 尝试 {name} 未成功：{reason}"},
     "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},

@@ -82,6 +82,11 @@ async def test_a_question_is_answered_in_writing_and_closes_through_the_callback
     assert state["status"] == "closed" and state["callback"]["result"] == "satisfied"
     assert state["callback"]["channel"] == "app"
 
+    history = await api.call("supervisor", "GET", f"/requests/{case_id}/history",
+                             headers={"Accept-Language": "en"})
+    answered = next(e for e in history.json()["entries"] if e["event"] == "callback_answered")
+    assert answered["actor"] == "R001" and "Clear, thank you." in answered["text"]
+
     after, by_category = await sla_cases(api)
     assert after == before + 1 and by_category.get("fees", 0) >= 1
 
