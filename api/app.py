@@ -32,6 +32,7 @@ from api.routes import (
     requests,
     resident_actions,
     resident_app,
+    resident_hearings_drills,
     sla,
     staff_app,
     webhooks,
@@ -135,7 +136,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     install_error_handlers(app)
     for module in (requests, hearings, drills, drill_schedules, at_risk, inbound, sla, directory, health,
                    webhooks, reports, console, auth, photos, staff_app, resident_actions,
-                   resident_app, public_board):
+                   resident_app, resident_hearings_drills, public_board):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -22,8 +22,9 @@ from api.auth import allow
 from api.cases import case_state, find_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
+from api.routes.hearings import _home as home_of
 from api.routes.requests import CaseId
-from steward.store.models import Case, Household, Resident, Staff
+from steward.store.models import Case, Staff
 from workflows.contracts import Actor, CaseState, Role, Status, Tier
 
 router = APIRouter(tags=["resident app"], responses=ERROR_RESPONSES)
@@ -50,17 +51,10 @@ class Home(BaseModel):
     service_phone: str = Field(description="The service centre's number to call in an emergency.")
 
 
-def _home(sessions: sessionmaker[Session], resident_id: str) -> tuple[str, str] | None:
-    with sessions() as session:
-        row = session.execute(select(Household.building_id, Household.unit).join(
-            Resident, Resident.household_id == Household.id).where(Resident.id == resident_id)).first()
-        return (row.building_id, row.unit) if row else None
-
-
 @router.get("/app/api/home", response_model=Home, include_in_schema=False)
 async def my_home(caller: ResidentOnly, sessions: SessionsDep, settings: SettingsDep) -> Home:
     """Where a report about my own home is for (the report page's default)."""
-    home = await run_in_threadpool(_home, sessions, caller.id)
+    home = await run_in_threadpool(home_of, sessions, caller.id)
     if home is None:
         raise ApiError(404, f"no household for {caller.id}")
     return Home(building_id=home[0], unit=home[1], service_phone=settings.service_phone)

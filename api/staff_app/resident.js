@@ -27,7 +27,7 @@ function reportKey() {
 
 function residentNav(current) {
   return h("nav", { class: "tabs resident-tabs", id: "resident-nav" },
-    [["mine", "#/mine"], ["report", "#/report"]].map(([name, href]) =>
+    [["mine", "#/mine"], ["report", "#/report"], ["hearings", "#/hearings"]].map(([name, href]) =>
       h("a", { href, "aria-current": name === current ? "page" : null }, t(`r.nav.${name}`))));
 }
 
@@ -167,9 +167,9 @@ async function timeline(state) {
   return h("ol", { class: "timeline", id: "timeline" }, items);
 }
 
-async function act(ui, caseId, action, body) {
+async function act(ui, caseId, action, body, send = null) {
   try {
-    await postJson(`/requests/${encodeURIComponent(caseId)}/${action}`, body);
+    await (send ? send() : postJson(`/requests/${encodeURIComponent(caseId)}/${action}`, body));
     ui.announce(t("r.done"));
   } catch (error) {
     ui.announce(error instanceof ApiError ? t("r.refused", { reason: refusal(error.message) }) : t("r.offline"));
@@ -218,10 +218,66 @@ async function caseView(ui, caseId) {
     h("h2", {}, t("r.timeline")), await timeline(state)));
 }
 
+// --- hearings and drills that concern me --------------------------------------------------------
+
+function money(amount) {
+  return new Intl.NumberFormat(locale(), { style: "currency", currency: "CNY" }).format(Number(amount));
+}
+
+function objectionForm(ui, hearing) {
+  const text = h("textarea", { required: true, maxlength: "1000", rows: "3" });
+  const form = h("form", { class: "action", id: `object-${hearing.hearing_id}` },
+    field(`objection-${hearing.hearing_id}`, t("r.hearing.object"), text),
+    h("button", { type: "submit" }, t("r.hearing.send")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await act(ui, null, null, null, () => postJson(`/hearings/${encodeURIComponent(hearing.hearing_id)}/objections`,
+      { text: text.value.trim() }));
+  });
+  return form;
+}
+
+function hearingCard(ui, hearing) {
+  const decision = hearing.decision;
+  return h("article", { class: "card hearing", id: hearing.hearing_id },
+    h("h2", {}, hearing.title),
+    h("p", { class: "meta" }, t("r.hearing.when", { time: time(hearing.hearing_at), place: hearing.place })),
+    h("p", {}, hearing.reason),
+    h("table", { class: "costs" }, h("tbody", {},
+      hearing.costs.map((c) => h("tr", {}, h("th", { scope: "row" }, c.item), h("td", { class: "n" }, money(c.amount)))),
+      h("tr", { class: "total" }, h("th", { scope: "row" }, t("r.hearing.total")), h("td", { class: "n" }, money(hearing.total))))),
+    hearing.objections.length ? h("h3", {}, t("r.hearing.mine")) : null,
+    h("ul", { class: "list objections" }, hearing.objections.map((o) => h("li", { class: "objection" },
+      h("span", { class: "text" }, o.text),
+      h("span", { class: "answer" }, o.answer ? t("r.hearing.answer", { answer: o.answer })
+        : t("r.hearing.answer_due", { time: time(o.answer_due) }))))),
+    decision ? h("p", { class: "decision message" }, t("r.hearing.decision",
+      { outcome: t(`r.outcome.${decision.outcome}`), reason: decision.reason })) : null,
+    hearing.may_object ? objectionForm(ui, hearing) : null);
+}
+
+function drillCard(drill) {
+  return h("article", { class: "card drill", id: drill.drill_id },
+    h("h2", {}, drill.title),
+    h("p", {}, t("r.drill.when", { time: time(drill.scheduled_at) }), " · ", t(`r.drill.${drill.status}`)),
+    drill.survey_open ? h("p", { class: "message" }, t("r.drill.survey")) : null);
+}
+
+async function hearingsView(ui) {
+  const both = await getJson("/app/api/hearings-and-drills");
+  ui.render(residentNav("hearings"), h("section", { id: "hearings-and-drills" },
+    ui.heading(t("r.nav.hearings")),
+    h("h2", {}, t("r.hearings")),
+    both.hearings.length ? both.hearings.map((x) => hearingCard(ui, x)) : h("p", {}, t("r.hearings.none")),
+    h("h2", {}, t("r.drills")),
+    both.drills.length ? both.drills.map(drillCard) : h("p", {}, t("r.drills.none"))));
+}
+
 /** The resident's section of the app: `#/mine`, `#/mine/<case>`, `#/report`. */
 export async function residentRoute(ui, section, id) {
   document.getElementById("nav").hidden = true;
   if (section === "report") return reportView(ui);
+  if (section === "hearings") return hearingsView(ui);
   if (section === "mine" && id) return caseView(ui, decodeURIComponent(id));
   return mineView(ui);
 }

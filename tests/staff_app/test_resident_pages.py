@@ -8,13 +8,17 @@ Screenshots under test-output/staff_app/."""
 
 from __future__ import annotations
 
+import asyncio
 import io
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PIL import Image
 from playwright.async_api import Page, Route
+from sqlalchemy import func, select
 
+from steward.store.models import Notification
+from tests.console.conftest import PATIENCE_S
 from tests.staff_app.conftest import StaffApp, screenshot
 from tests.staff_app.test_staff_app import check_layout
 
@@ -182,3 +186,58 @@ async def test_the_public_board_shows_the_months_figures_of_the_supervisors_repo
     await check_layout(page, "public board")
     await screenshot(page, "public-board")
     await context.close()
+
+
+async def told(staff_app: StaffApp, resident_id: str, case_id: str) -> None:
+    deadline = asyncio.get_running_loop().time() + PATIENCE_S
+    while True:
+        with staff_app.database.sessions() as session:
+            if session.scalar(select(func.count()).where(Notification.case_id == case_id,
+                                                         Notification.recipient_id == resident_id)):
+                return
+        assert asyncio.get_running_loop().time() < deadline, f"{resident_id} was not told of {case_id}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_resident_reads_the_hearing_that_concerns_them_objects_and_sees_the_written_answer(
+        staff_app: StaffApp) -> None:
+    soon = datetime.now(UTC)
+    response = await staff_app.call("supervisor", "POST", "/hearings", {
+        "title": "电梯更新", "reason": "电梯已使用25年，年检未通过。", "building_ids": ["B1"],
+        "costs": [{"item": "新电梯", "amount": "680000.00"}, {"item": "安装", "amount": "45000.50"}],
+        "hearing_at": (soon + timedelta(days=8)).isoformat(), "place": "会所"})
+    assert response.status_code == 201, response.text
+    hearing_id = response.json()["hearing_id"]
+    response = await staff_app.call("supervisor", "POST", "/drills", {
+        "drill_type": "flood", "building_id": "B1", "scheduled_at": (soon + timedelta(days=4)).isoformat()})
+    assert response.status_code == 201, response.text
+    drill_id = response.json()["drill_id"]
+    staff_app.case_ids += [hearing_id, drill_id]
+    await told(staff_app, "R001", hearing_id)
+    await told(staff_app, "R001", drill_id)
+
+    context, page = await staff_app.phone("zh-CN")
+    await staff_app.sign_in(page, RESIDENT_PHONE)
+    await page.wait_for_selector("#my-cases")
+    await page.click("#resident-nav a[href='#/hearings']")
+    card = page.locator(f"[id='{hearing_id}']")
+    await card.wait_for()
+    text = await card.inner_text()
+    assert "新电梯" in text and "725,000.50" in text and "会所" in text
+    assert await page.locator(f"[id='{drill_id}']").is_visible()
+    await page.fill(f"[id='objection-{hearing_id}']", "费用为什么这么高？")
+    await page.click(f"[id='object-{hearing_id}'] button[type=submit]")
+    await card.locator(".objection", has_text="费用为什么这么高？").wait_for()
+    assert "前书面答复" in await card.locator(".objection").inner_text()
+    await check_layout(page, "resident: hearings and drills")
+
+    response = await staff_app.call("staff", "POST", f"/hearings/{hearing_id}/objections/1/answer",
+                                    {"answer": "费用含五年维保，明细见公示。"})
+    assert response.status_code == 200, response.text
+    await page.reload()
+    await card.locator(".objection", has_text="费用含五年维保").wait_for()
+    await screenshot(page, "resident-hearings")
+    await context.close()
+
+    assert (await staff_app.call("neighbour", "GET", "/app/api/hearings-and-drills")).json()[
+        "hearings"][0]["objections"] == []
