@@ -56,6 +56,8 @@ async function reportView(ui) {
     SEVERITIES.map((value) => [value, t(`r.severity.${value}`)]), "normal");
   const photos = h("input", { type: "file", accept: "image/*", multiple: true });
   const form = h("form", { id: "report-form", class: "card" },
+    h("p", { id: "emergency-first", class: "message" }, t("r.emergency.first"), " ",
+      h("a", { href: `tel:${home.service_phone.replace(/\s/g, "")}` }, home.service_phone)),
     choices("kind", t("r.kind"), ["repair", "complaint", "question"].map((k) => [k, t(`r.kind.${k}`)]), "repair"),
     field("category", t("r.category"), category),
     severity, emergency,

@@ -47,6 +47,7 @@ async def test_a_resident_reports_a_leak_follows_it_and_answers_the_callback_in_
 
     await page.click("#resident-nav a[href='#/report']")
     await page.wait_for_selector("#report-form")
+    assert "+86 21 5555 0100" in await page.inner_text("#emergency-first")
     await page.check("input[name=severity][value=emergency]")
     emergency = page.locator("#emergency")
     await emergency.wait_for()
