@@ -4,15 +4,18 @@ they were kept, without signing in and without anything personal.
 Its figures are the supervisors' reports, called, not re-implemented (`api.reports.sla_report`,
 `satisfaction_report`), for the same periods, so the board and `/reports/sla` always agree; only what
 names no one is kept (no staff breakdown, no building or unit, no resident). Answers are cacheable for a
-few minutes.
+few minutes. Hearings (their costs and decisions) and the drill calendar are read live from their
+workflows, found through Temporal visibility, until a read model holds them.
 """
 
 from __future__ import annotations
 
 import calendar
+from contextlib import suppress
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
@@ -21,18 +24,26 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError
 
-from api.context import SessionsDep, SettingsDep
+from api.cases import RPC_TIMEOUT, equals, open_case_ids
+from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.reports import Compliance, Period, PeriodError, Satisfaction, satisfaction_report, sla_report
 from api.routes.console import SECURITY_HEADERS
 from steward.store.models import Case
-from workflows.contracts import Severity, SlaPolicy
+from workflows import search
+from workflows.contracts import Kind, Severity, SlaPolicy
+from workflows.drill_contracts import DrillState, DrillStatus
+from workflows.hearing_contracts import CostItem, HearingState
 
 router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
 
 ASSETS = Path(__file__).resolve().parent.parent / "public_board"
 CACHE = "public, max-age=300"
+SHOWN = 20
+Live = TypeVar("Live", HearingState, DrillState)
 _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 _FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
@@ -56,11 +67,34 @@ class Figures(BaseModel):
     complaints_closed: int = Field(description="Complaints closed in the period, whenever submitted.")
 
 
+class PublicHearing(BaseModel):
+    title: str
+    reason: str
+    costs: list[CostItem]
+    total: Decimal
+    hearing_at: datetime
+    place: str
+    status: str
+    decision: str | None = Field(description="approved, rejected or revised; null until decided.")
+    decision_reason: str | None
+    revised_costs: list[CostItem] | None
+
+
+class PublicDrill(BaseModel):
+    title: str
+    drill_type: str
+    building_id: str
+    scheduled_at: datetime
+    status: str
+
+
 class Board(BaseModel):
     timezone: str
     promises: list[Promise] = Field(description="The published deadlines (`GET /sla`).")
     month: Figures = Field(description="The month asked for (default: last month).")
     year: Figures = Field(description="That month's year, from 1 January to the month's end or today.")
+    hearings: list[PublicHearing] = Field(description="The latest hearings, latest hearing date first.")
+    drills: list[PublicDrill] = Field(description="Drills planned or under way, soonest first.")
 
 
 def _promises(policy: SlaPolicy) -> list[Promise]:
@@ -80,6 +114,31 @@ def _figures(session: Session, period: Period) -> Figures:
                    complaints_received=received or 0, complaints_closed=closed or 0)
 
 
+async def _states(client: Client, kind: Kind, result_type: type[Live]) -> list[Live]:
+    """The latest workflows of a kind, each read live; one that cannot answer now is left out."""
+    ids = await open_case_ids(client, equals(search.KIND, kind.value), SHOWN)
+    states = []
+    for workflow_id in ids:
+        with suppress(RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            states.append(await client.get_workflow_handle(workflow_id).query(
+                "state", result_type=result_type, rpc_timeout=RPC_TIMEOUT))
+    return states
+
+
+def _hearing(state: HearingState) -> PublicHearing:
+    decision = state.decision
+    return PublicHearing(
+        **state.model_dump(include={"title", "reason", "costs", "total", "hearing_at", "place"}),
+        status=state.status.value, decision=decision.outcome.value if decision else None,
+        decision_reason=decision.reason if decision else None,
+        revised_costs=decision.revised_costs if decision else None)
+
+
+def _drill(state: DrillState) -> PublicDrill:
+    return PublicDrill(title=state.title, drill_type=state.drill_type.value, building_id=state.building_id,
+                       scheduled_at=state.scheduled_at, status=state.status.value)
+
+
 def periods(month: str | None, timezone: str) -> tuple[Period, Period]:
     """The month asked for (default last month) and its year up to the month's end, never past today."""
     today = datetime.now(ZoneInfo(timezone)).date()
@@ -97,7 +156,7 @@ def periods(month: str | None, timezone: str) -> tuple[Period, Period]:
 
 
 @router.get("/public/api/board", response_model=Board, include_in_schema=False)
-async def board(sessions: SessionsDep, settings: SettingsDep, response: Response,
+async def board(sessions: SessionsDep, settings: SettingsDep, client: ClientDep, response: Response,
                 month: Month = None) -> Board:
     """No sign-in: the figures name no person, household or building."""
     in_month, in_year = periods(month, settings.timezone)
@@ -107,9 +166,14 @@ async def board(sessions: SessionsDep, settings: SettingsDep, response: Response
             return _figures(session, in_month), _figures(session, in_year)
 
     month_figures, year_figures = await run_in_threadpool(read)
+    hearings = sorted((_hearing(state) for state in await _states(client, Kind.hearing, HearingState)),
+                      key=lambda hearing: hearing.hearing_at, reverse=True)
+    drills = sorted((_drill(state) for state in await _states(client, Kind.drill, DrillState)
+                     if state.status in (DrillStatus.planned, DrillStatus.announced, DrillStatus.started)),
+                    key=lambda drill: drill.scheduled_at)
     response.headers["Cache-Control"] = CACHE
     return Board(timezone=settings.timezone, promises=_promises(settings.policy), month=month_figures,
-                 year=year_figures)
+                 year=year_figures, hearings=hearings, drills=drills)
 
 
 def _asset(path: Path) -> Response:
