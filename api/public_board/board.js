@@ -12,6 +12,10 @@ const TEXT = {
     complaints_closed: "Complaints closed", by_category: "By category", category: "Category",
     none: "—", minutes: "{n} min", hours: "{n} h", failed: "The board could not be loaded.",
     emergency: "Emergency", urgent: "Urgent", normal: "Normal", low: "Low",
+    hearings: "Hearings", drills: "Drill calendar", total: "Total", no_hearings: "No hearings.",
+    no_drills: "No drills planned.", decision: "Decision: {outcome}. {reason}", hearing_at: "{time}, {place}",
+    approved: "approved", rejected: "rejected", revised: "approved as revised", pending: "Not decided yet.",
+    fire: "Fire drill", flood: "Flood drill", security: "Security drill", building: "Building {id}",
   },
   "zh-CN": {
     title: "服务承诺公示", language: "语言", promises: "我们公布的处理时限",
@@ -22,6 +26,10 @@ const TEXT = {
     by_category: "分类情况", category: "类别",
     none: "—", minutes: "{n} 分钟", hours: "{n} 小时", failed: "公示内容暂时无法加载。",
     emergency: "紧急", urgent: "加急", normal: "一般", low: "低",
+    hearings: "听证会", drills: "演练安排", total: "合计", no_hearings: "暂无听证会。",
+    no_drills: "暂无演练安排。", decision: "决定：{outcome}。{reason}", hearing_at: "{time}，{place}",
+    approved: "通过", rejected: "未通过", revised: "修改后通过", pending: "尚未决定。",
+    fire: "消防演练", flood: "防汛演练", security: "安防演练", building: "{id} 栋",
   },
 };
 const CATEGORY = {
@@ -89,6 +97,38 @@ function promises(board) {
       h("td", {}, t("hours", { n: p.resolution_hours })))))));
 }
 
+function when(value) {
+  return new Intl.DateTimeFormat(locale(), { timeZone: zone, dateStyle: "medium", timeStyle: "short" })
+    .format(new Date(value));
+}
+
+function money(amount) {
+  return new Intl.NumberFormat(locale(), { style: "currency", currency: "CNY" }).format(Number(amount));
+}
+
+function hearings(board) {
+  return h("section", { id: "hearings" }, h("h2", {}, t("hearings")),
+    board.hearings.length ? board.hearings.map((x) => h("article", { class: "hearing" },
+      h("h3", {}, x.title), h("p", { class: "meta" }, t("hearing_at", { time: when(x.hearing_at), place: x.place })),
+      h("p", {}, x.reason),
+      h("table", {}, h("tbody", {},
+        (x.revised_costs || x.costs).map((c) => h("tr", {}, h("th", { scope: "row" }, c.item),
+          h("td", { class: "n" }, money(c.amount)))),
+        h("tr", {}, h("th", { scope: "row" }, t("total")), h("td", { class: "n" }, money(x.total))))),
+      h("p", { class: "decision" }, x.decision
+        ? t("decision", { outcome: t(x.decision), reason: x.decision_reason }) : t("pending"))))
+      : h("p", {}, t("no_hearings")));
+}
+
+function drills(board) {
+  return h("section", { id: "drills" }, h("h2", {}, t("drills")),
+    board.drills.length ? h("ul", {}, board.drills.map((d) => h("li", {},
+      `${when(d.scheduled_at)} · ${t("building", { id: d.building_id })} · ${t(d.drill_type)}`)))
+      : h("p", {}, t("no_drills")));
+}
+
+let zone = "Asia/Shanghai";
+
 async function show() {
   document.documentElement.lang = locale();
   document.getElementById("board-title").textContent = t("title");
@@ -98,7 +138,9 @@ async function show() {
     const response = await fetch(`/public/api/board${location.search}`);
     if (!response.ok) throw new Error(String(response.status));
     const board = await response.json();
-    main.replaceChildren(promises(board), period("month", "month", board.month), period("year", "year", board.year));
+    zone = board.timezone;
+    main.replaceChildren(promises(board), period("month", "month", board.month), period("year", "year", board.year),
+      hearings(board), drills(board));
   } catch {
     main.replaceChildren(h("p", { role: "alert" }, t("failed")));
   }

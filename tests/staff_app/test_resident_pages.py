@@ -181,6 +181,7 @@ async def test_the_public_board_shows_the_months_figures_of_the_supervisors_repo
         cells = await page.locator(f"#month-categories tr[data-category={row['key']}] td").all_inner_texts()
         assert cells[0] == str(row["cases"])
     assert "按时接单率" in await page.inner_text("#month")
+    assert await page.locator("#hearings").is_visible() and await page.locator("#drills").is_visible()
     text = await page.inner_text("body")
     for personal in ("Resident R001", "R001", "+86138", "Wang Wei", "S001", "101"):
         assert personal not in text, personal
