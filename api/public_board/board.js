@@ -6,7 +6,7 @@ const TEXT = {
   en: {
     title: "Our promises and how we kept them", language: "Language", promises: "Our published deadlines",
     severity: "Urgency", response: "We take it within", resolution: "We finish within",
-    month: "Last month ({since} – {until})", year: "This year ({since} – {until})",
+    month: "The month ({since} – {until})", year: "The year to date ({since} – {until})",
     cases: "Requests", response_rate: "Taken on time", resolution_rate: "Finished on time",
     satisfaction: "Residents satisfied", complaints_received: "Complaints received",
     complaints_closed: "Complaints closed", by_category: "By category", category: "Category",
@@ -20,7 +20,7 @@ const TEXT = {
   "zh-CN": {
     title: "服务承诺公示", language: "语言", promises: "我们公布的处理时限",
     severity: "紧急程度", response: "接单时限", resolution: "处理时限",
-    month: "上月（{since} 至 {until}）", year: "本年（{since} 至 {until}）",
+    month: "月度（{since} 至 {until}）", year: "本年累计（{since} 至 {until}）",
     cases: "受理件数", response_rate: "按时接单率", resolution_rate: "按时办结率",
     satisfaction: "住户满意率", complaints_received: "收到投诉", complaints_closed: "办结投诉",
     by_category: "分类情况", category: "类别",
