@@ -14,21 +14,20 @@ from api.case_access import check_photos
 from api.cases import find_case, update_case
 from api.context import ClientDep, SessionsDep
 from api.errors import ERROR_RESPONSES
+from api.examples import examples
 from api.models import AddPhotosBody, AnswerBody
 from api.routes.requests import CASE_RESPONSES, CaseId
 from workflows.contracts import AddPhotos, AnswerCallback, CaseState
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)
 
-ANSWER_EXAMPLE = {"satisfied": False, "comment": "The tap still drips at night."}
-PHOTOS_EXAMPLE = {"photos": ["PH-3kq9ZpX0aB1cD2eF"]}
 
 
 @router.post("/{case_id}/answer", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Answer the case's callback: satisfied or not, with an optional comment (its resident)")
 async def answer_callback(
     case_id: CaseId, caller: ResidentOrStaff, client: ClientDep,
-    body: Annotated[AnswerBody, Body(examples=[ANSWER_EXAMPLE])],
+    body: Annotated[AnswerBody, Body(openapi_examples=examples("callback_answer"))],
 ) -> CaseState:
     """Not satisfied reopens the case one tier up; satisfied closes it. Refused (409) when the case is
     not asking, or this attempt was already answered (by SMS, keypad or here)."""
@@ -41,7 +40,7 @@ async def answer_callback(
              summary="Add photos you uploaded to your own case (its resident; 4 at most)")
 async def add_photos(
     case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
-    body: Annotated[AddPhotosBody, Body(examples=[PHOTOS_EXAMPLE])],
+    body: Annotated[AddPhotosBody, Body(openapi_examples=examples("photos_added"))],
 ) -> CaseState:
     await find_case(client, case_id, caller)
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
