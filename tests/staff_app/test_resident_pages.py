@@ -95,6 +95,13 @@ async def test_a_resident_reports_a_leak_follows_it_and_answers_the_callback_in_
     response = await staff_app.call("staff", "POST", f"/requests/{case_id}/progress",
                                     {"note": "internal: the valve is from the 1990s"})
     assert response.status_code == 202, response.text
+    await staff_app.act("staff", case_id, "pause", {"reason": "住户不在家，约好明天上门"})
+    await case_page(staff_app, page, case_id, "#resume")
+    assert "住户不在家，约好明天上门" in await page.inner_text("#next-step")
+    await page.click("#resume")
+    await staff_app.until(case_id, lambda s: not s["paused"] and s["timeline"][-1]["event"] == "resumed")
+    resumed = (await staff_app.until(case_id, lambda s: True))["timeline"][-1]
+    assert resumed["actor"] == {"id": "R001", "role": "resident"}
     await staff_app.act("staff", case_id, "resolve", {"note": "更换了水槽下的阀门。"})
     await staff_app.until(case_id, lambda s: s["status"] == "callback" and s["callback_attempt"] == 1)
     await case_page(staff_app, page, case_id, "#answer")
