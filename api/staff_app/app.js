@@ -5,7 +5,7 @@ import { ApiError, getJson, postJson, request, session, signIn, signOut } from "
 import { field, h } from "./dom.js";
 import { countdown, locale, refusal, setLocale, setTimeZone, t, time, translate, word } from "./i18n.js";
 import { dismiss, enqueue, entries, flush, onChange } from "./outbox.js";
-import { residentRoute } from "./resident.js";
+import { residentMayRefresh, residentRoute } from "./resident.js";
 
 const view = document.getElementById("view");
 const WORK_KEY = "steward.app.work";
@@ -423,7 +423,10 @@ function start() {
   clearInterval(poller);
   poller = setInterval(() => {
     sendWaiting();
-    if (navigator.onLine && session.token && ["", "#/work", "#/notices"].includes(location.hash)) route();
+    if (!navigator.onLine || !session.token) return;
+    if (session.role === "resident" ? residentMayRefresh() : ["", "#/work", "#/notices"].includes(location.hash)) {
+      route();
+    }
   }, POLL_MS);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
   sendWaiting();

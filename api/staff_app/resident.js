@@ -275,6 +275,13 @@ async function hearingsView(ui) {
     both.drills.length ? both.drills.map(drillCard) : h("p", {}, t("r.drills.none"))));
 }
 
+/** My cases and a case page refresh themselves while nothing typed would be lost (the callback's
+ * question appears without the resident having to reload). */
+export function residentMayRefresh() {
+  if (!(location.hash === "#/mine" || location.hash.startsWith("#/mine/"))) return false;
+  return ![...document.querySelectorAll("#view textarea, #view input")].some((field) => field.value);
+}
+
 /** The resident's section of the app: `#/mine`, `#/mine/<case>`, `#/report`. */
 export async function residentRoute(ui, section, id) {
   document.getElementById("nav").hidden = true;
