@@ -32,8 +32,8 @@ class QuestionWorkflow(CaseWorkflow):
 
     def send_answer(self) -> None:
         """The latest resolution note goes to the resident as the written answer (not on a withdrawal)."""
-        if self.withdrawn:
+        answer = next((str(e.detail["note"]) for e in reversed(self.timeline) if e.event == "resolved"), None)
+        if self.withdrawn or answer is None:
             return
-        answer = next(str(e.detail["note"]) for e in reversed(self.timeline) if e.event == "resolved")
         self.note("answer_sent", {"answer": answer})
         self.tell_resident("question_answered", {"answer": answer})

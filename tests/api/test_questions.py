@@ -110,3 +110,15 @@ async def test_a_resident_adds_up_to_four_photos_to_their_own_case_and_no_one_el
     fetched = await api.call("resident", "GET", f"/requests/{case_id}/photos/{photos[0]}")
     assert fetched.status_code == 200 and fetched.headers["content-type"].startswith("image/")
     assert (await api.call("neighbour", "GET", f"/requests/{case_id}/photos/{photos[0]}")).status_code == 404
+
+
+async def test_the_resident_pages_reads_are_for_residents_only(api: Api) -> None:
+    for path in ("/app/api/home", "/app/api/my-cases", "/app/api/hearings-and-drills"):
+        assert_error(await api.call(None, "GET", path), 401)
+        assert_error(await api.call("staff", "GET", path), 403, "forbidden")
+        assert (await api.call("resident", "GET", path)).status_code == 200
+    case_id = await api.submit("resident")
+    assert_error(await api.call("staff", "GET", f"/app/api/my-cases/{case_id}"), 403, "forbidden")
+    assert_error(await api.call("neighbour", "GET", f"/app/api/my-cases/{case_id}"), 404, "not_found")
+    mine = await api.call("resident", "GET", f"/app/api/my-cases/{case_id}")
+    assert mine.status_code == 200 and mine.json()["next_step"] in ("respond", "resolve")
