@@ -43,8 +43,8 @@ SKILL_FOR_CATEGORY = {
 
 
 def skill_for(kind: Kind, category: str) -> str:
-    """Complaints go to customer service; a repair's category names the trade it needs."""
-    if kind is Kind.complaint:
+    """Complaints and questions go to customer service; a repair's category names the trade it needs."""
+    if kind in (Kind.complaint, Kind.question):
         return CUSTOMER_SERVICE
     return SKILL_FOR_CATEGORY.get(category.strip().lower(), GENERAL)
 

@@ -182,6 +182,10 @@ NOTICES: dict[str, Template] = {
         EN: "[Property Service Centre] The plan agreed with you for your complaint {code}: {plan}. "
             "It will be resolved by {resolution_due}. Reason: {reason}.",
     }),
+    "question_answered": Template({
+        ZH: "【物业服务中心】关于您的咨询 {code}，答复如下：{answer}",
+        EN: "[Property Service Centre] The answer to your question {code}: {answer}",
+    }),
     "hearing_notice": Template(
         text={
             ZH: "【物业服务中心】听证会通知 {code}「{title}」将于 {hearing_at} 在{place}举行。"

@@ -31,9 +31,13 @@ from api.routes import (
     inbound,
     people,
     photos,
+    public_board,
     queues,
     reports,
     requests,
+    resident_actions,
+    resident_app,
+    resident_hearings_drills,
     sla,
     staff_app,
     webhooks,
@@ -138,7 +142,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
                    queues, sla, directory, people, health, webhooks, reports, hearing_and_drill_reports,
-                   console, auth, photos, staff_app):
+                   console, auth, photos, staff_app, resident_actions, resident_app,
+                   resident_hearings_drills, public_board):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

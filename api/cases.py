@@ -48,9 +48,10 @@ RPC_TIMEOUT = timedelta(seconds=10)
 BUSY_RETRY_S = 3
 Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
-REQUEST_KINDS = (Kind.repair, Kind.complaint)
-_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP")}
-REQUEST_ID = re.compile(r"(RP|CP)-[A-Z2-7]{10}")
+REQUEST_KINDS = (Kind.repair, Kind.complaint, Kind.question)
+_WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP"),
+              Kind.question: ("QuestionWorkflow", "QS")}
+REQUEST_ID = re.compile(r"(RP|CP|QS)-[A-Z2-7]{10}")
 
 
 @contextmanager
@@ -92,7 +93,7 @@ def case_id_for(kind: Kind, caller: Actor, idempotency_key: str) -> str:
 
 
 def is_request_id(case_id: str) -> bool:
-    """An id `case_id_for` makes: its prefix alone says it is a repair or a complaint."""
+    """An id `case_id_for` makes: its prefix alone says it is a repair, a complaint or a question."""
     return REQUEST_ID.fullmatch(case_id) is not None
 
 
@@ -340,3 +341,11 @@ async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
                 return None
 
     return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
+
+
+async def open_case_ids(client: Client, query: str, limit: int) -> list[str]:
+    """The ids of up to `limit` workflows matching a visibility query, newest first (the public
+    board's hearings and drills)."""
+    with temporal_answers():
+        return [execution.id async for execution in client.list_workflows(
+            query, limit=limit, page_size=min(limit, 1000), rpc_timeout=RPC_TIMEOUT)]

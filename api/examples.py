@@ -81,6 +81,13 @@ _BODIES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
     "withdraw": {"fixed": ("The resident no longer needs it", {"reason": "fixed it myself"})},
     "callback": {"satisfied": ("Called the resident back by phone", {
         "result": "satisfied", "note": "Spoke to her on the phone; the tap works.", "reached_by": "phone"})},
+    "callback_answer": {
+        "unhappy": ("Not satisfied, with a comment (the resident)", {
+            "satisfied": False, "comment": "The tap still drips at night."}),
+        "happy": ("Satisfied (the resident)", {"satisfied": True}),
+    },
+    "photos_added": {"two": ("Two photos uploaded to the case (the resident)", {
+        "photos": ["PH-3kq9ZpX0aB1cD2eF", "PH-9ZxY8wV7uT6sR5qP"]})},
 }
 
 

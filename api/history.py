@@ -32,7 +32,9 @@ from steward.store.models import Notification, Resident, Staff
 from workflows import search
 from workflows.contracts import (
     Acknowledge,
+    AddPhotos,
     AgreePlan,
+    AnswerCallback,
     CallbackReply,
     CaseInput,
     CaseSummary,
@@ -68,6 +70,8 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
     "resolve": (Resolve, "resolved"),
     "withdraw": (Withdraw, "withdrawn"),
     "record_callback": (RecordCallback, "manual_callback_recorded"),
+    "answer_callback": (AnswerCallback, "callback_answered"),
+    "add_photos": (AddPhotos, "photos_added"),
 }
 SIGNALS: dict[str, type[BaseModel]] = {
     "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
@@ -95,6 +99,9 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
     "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",
                         ZH: "{actor} 记录回访结果：{result}——{note}"},
+    "callback_answered": {EN: "{actor} answered the callback in the app (satisfied: {satisfied}): {comment}",
+                          ZH: "{actor} 在应用中答复回访（满意：{satisfied}）：{comment}"},
+    "photos_added": {EN: "{actor} added photos: {photos}", ZH: "{actor} 添加了照片：{photos}"},
     "refused": {EN: "{actor} tried {name}, which failed: {reason}",
                 ZH: "{actor} 尝试 {name} 未成功：{reason}"},
     "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},
@@ -118,7 +125,8 @@ PHRASES: dict[str, dict[Locale, str]] = {
 }
 
 WORDS: dict[str, dict[str, dict[Locale, str]]] = {
-    "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"}},
+    "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"},
+             "question": {EN: "question", ZH: "咨询"}},
     "severity": {
         "emergency": {EN: "emergency", ZH: "紧急"}, "urgent": {EN: "urgent", ZH: "加急"},
         "normal": {EN: "normal", ZH: "一般"}, "low": {EN: "low", ZH: "低优先级"},

@@ -24,7 +24,9 @@ from pydantic_core import PydanticCustomError
 from workflows.contracts import (
     Acknowledge,
     Action,
+    AddPhotos,
     AgreePlan,
+    AnswerCallback,
     CaseInput,
     ChangeSeverity,
     Contract,
@@ -144,6 +146,8 @@ ResolveBody = action_body(Resolve)
 WithdrawBody = action_body(Withdraw)
 CallbackBody = action_body(RecordCallback, reached_by=(ReachedBy, Field(
     description="How the resident was reached: a phone call or a visit.")))
+AddPhotosBody = action_body(AddPhotos)
+AnswerBody = action_body(AnswerCallback)
 
 
 def _examples(*examples: dict) -> ConfigDict:

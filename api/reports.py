@@ -181,7 +181,7 @@ def sla_report(session: Session, period: Period, building: str | None = None) ->
     )
 
 
-REQUESTS = Case.kind.in_(("repair", "complaint"))
+REQUESTS = Case.kind.in_(("repair", "complaint", "question"))
 """Reports are about residents' requests; a hearing objector's callback case is not one."""
 
 

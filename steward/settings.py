@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     photo_dir: Path | None = None
     # An app notice still unread this long after it was sent is listed for a person to follow up.
     unread_notice_window: str = "10m"
+    # The service centre's phone, which the resident pages tell a resident to call in an emergency.
+    service_phone: str = "+86 21 5555 0100"
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
 

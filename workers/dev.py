@@ -197,6 +197,7 @@ def _start(settings: Settings, children: Children) -> None:
     print(f"URL docs {settings.api_base_url}/docs")
     print(f"URL console {settings.api_base_url}/console/")
     print(f"URL app {settings.api_base_url}/app/")
+    print(f"URL public {settings.api_base_url}/public/")
     print(f"URL temporal-ui {settings.temporal_ui}")
     print(f"URL sandbox http://{host}:{settings.sandbox_port}/sandbox")
     for role, subject, token in tokens:

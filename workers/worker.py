@@ -24,6 +24,7 @@ from workflows.complaint import ComplaintWorkflow
 from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
 from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
 from workflows.households import NoticeBatchWorkflow
+from workflows.question import QuestionWorkflow
 from workflows.repair import RepairWorkflow
 
 WORKFLOWS = [
@@ -34,6 +35,7 @@ WORKFLOWS = [
     HearingCallbackWorkflow,
     DrillWorkflow,
     DrillSurveyWorkflow,
+    QuestionWorkflow,
 ]
 
 

@@ -23,10 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.callback import Callbacks
     from workflows.clock import Deadline, DeadlineClock, earliest, wait_for
     from workflows.contracts import (
+        RESIDENT_PHOTOS,
         SYSTEM,
         Acknowledge,
         Action,
         Actor,
+        AddPhotos,
+        AnswerCallback,
         CallbackPurpose,
         CallbackRecord,
         CallbackReply,
@@ -36,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
         CaseSummary,
         ChangeSeverity,
+        Channel,
         DeliveryFailed,
         DispatchRequest,
         DispatchResult,
@@ -745,6 +749,66 @@ class CaseWorkflow:
         self._require_may_withdraw(action)
         self._require_may_act(action)
         self._require_open()
+
+    # --- updates: the resident in the app ----------------------------------------------------
+
+    def _require_resident(self, action: Action, doing: str) -> None:
+        require(
+            action.actor.role is Role.resident and action.actor.id == self.case.resident_id,
+            f"only the resident of this case can {doing}",
+        )
+
+    def _resident_photos(self) -> int:
+        return sum(len(e.detail.get("photos") or []) for e in self.timeline if e.event == "photos_added")
+
+    @workflow.update
+    def add_photos(self, action: AddPhotos) -> CaseState:
+        self.note("photos_added", {"photos": list(action.photos)}, action=action)
+        return self.state()
+
+    @add_photos.validator
+    def _validate_add_photos(self, action: AddPhotos) -> None:
+        self._require_resident(action, "add photos to it")
+        require(self.status is not Status.closed, "the case is closed", CASE_CLOSED)
+        require(
+            self._resident_photos() + len(action.photos) <= RESIDENT_PHOTOS,
+            f"a case takes at most {RESIDENT_PHOTOS} photos from the resident",
+        )
+
+    @workflow.update
+    def answer_callback(self, action: AnswerCallback) -> CaseState:
+        """The same rule as an SMS or keypad answer: the first answer to the attempt counts."""
+        reply = CallbackReply(
+            attempt=self.callbacks.attempt,
+            satisfied=action.satisfied,
+            channel=Channel.app,
+            received_at=workflow.now(),
+        )
+        accepted = self.callbacks.reply(reply)
+        self.note(
+            "callback_reply",
+            {
+                "attempt": reply.attempt,
+                "satisfied": reply.satisfied,
+                "channel": reply.channel.value,
+                "accepted": accepted,
+                "comment": action.comment,
+            },
+            action=action,
+        )
+        return self.state()
+
+    @answer_callback.validator
+    def _validate_answer_callback(self, action: AnswerCallback) -> None:
+        self._require_resident(action, "answer its callback")
+        require(self.status is not Status.closed, "the case is closed", CASE_CLOSED)
+        require(
+            self.status is Status.callback and self.callbacks.attempt > 0,
+            "the case is not waiting for your answer",
+        )
+        require(
+            self.callbacks.attempt not in self.callbacks.replies, "this callback was already answered"
+        )
 
     @workflow.update
     def record_callback(self, action: RecordCallback) -> CaseState:

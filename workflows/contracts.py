@@ -24,6 +24,7 @@ class Kind(StrEnum):
     complaint = "complaint"
     hearing = "hearing"
     drill = "drill"
+    question = "question"
 
 
 class ComplaintCategory(StrEnum):
@@ -302,6 +303,27 @@ class Resolve(Action):
 
 class Withdraw(Action):
     reason: Reason | None = None
+
+
+RESIDENT_PHOTOS = 4
+"""How many photos a resident may add to their own case (the report page's limit)."""
+
+
+class AddPhotos(Action):
+    """Photos the resident took of what they report, added to their own case after uploading them."""
+
+    photos: Annotated[list[PhotoId], Field(min_length=1, max_length=RESIDENT_PHOTOS,
+                                           description="Ids from POST /requests/{id}/photos.")]
+
+
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class AnswerCallback(Action):
+    """The resident's answer to the running callback, given in the app instead of by SMS or keypad."""
+
+    satisfied: bool
+    comment: Comment | None = None
 
 
 class CallbackPurpose(StrEnum):

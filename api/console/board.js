@@ -137,7 +137,7 @@ function legend() {
 function filterBar(filters) {
   const info = session.info;
   const choices = {
-    kind: ["repair", "complaint"].map((kind) => [kind, word("kind", kind)]),
+    kind: ["repair", "complaint", "question"].map((kind) => [kind, word("kind", kind)]),
     severity: ["emergency", "urgent", "normal", "low"].map((severity) => [severity, word("severity", severity)]),
     building: info.buildings.map((building) => [building.id, `${building.id} · ${building.name}`]),
     tier: ["0", "1", "2", "3"].map((tier) => [tier, tierName(tier)]),

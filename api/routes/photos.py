@@ -1,11 +1,12 @@
-"""Photos of a case: a handler attaches them to a note or a resolution (by id, from here); only people
-who hold the case can fetch them (`api.case_access`). The bytes are cleaned (`steward.photo_cleaning`)
-and kept by the photo store, outside the workflow."""
+"""Photos of a case: a handler attaches them to a note or a resolution, a resident to their own case
+(`POST /requests/{id}/photos-added`), by id, from here; only people who hold the case can fetch them
+(`api.case_access`). The bytes are cleaned (`steward.photo_cleaning`) and kept by the photo store,
+outside the workflow."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -15,17 +16,18 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.auth import ResidentOrStaff, StaffMember
+from api.auth import ResidentOrStaff
 from api.case_access import holds_case
 from api.cases import case_state, find_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.routes.requests import CaseId
+from steward.limits import Limit, take
 from steward.photo_cleaning import NotAPhoto, clean_photo
 from steward.photo_store import DirectoryPhotoStore, PhotoStore
 from steward.settings import Settings
 from steward.store.models import Photo
-from workflows.contracts import PHOTO_ID, Actor
+from workflows.contracts import PHOTO_ID, Actor, Role
 
 router = APIRouter(prefix="/requests", tags=["photos"], responses=ERROR_RESPONSES)
 
@@ -35,6 +37,8 @@ PhotoIdPath = Annotated[str, Path(pattern=PHOTO_ID)]
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
     media_type: {"schema": {"type": "string", "format": "binary"}}
     for media_type in ("image/jpeg", "image/png", "image/webp", "image/gif")}}}
+RESIDENT_UPLOADS = Limit(count=20, per=timedelta(hours=1))
+"""A resident adds at most 4 photos to a case; retries and several cases fit well within this."""
 
 
 class PhotoStored(BaseModel):
@@ -60,18 +64,22 @@ async def _held(client: Client, sessions: sessionmaker[Session], case_id: str, c
 @router.post("/{case_id}/photos", status_code=201, response_model=PhotoStored, openapi_extra=UPLOAD_BODY,
              responses={415: {"model": ErrorBody, "description": "The body is not an image."}},
              summary="Attach a photo (JPEG, PNG, WebP or GIF, up to 10 MB); location data is removed")
-async def upload_photo(case_id: CaseId, request: Request, caller: StaffMember, client: ClientDep,
+async def upload_photo(case_id: CaseId, request: Request, caller: ResidentOrStaff, client: ClientDep,
                        sessions: SessionsDep, settings: SettingsDep) -> PhotoStored:
     """The photo's id goes in a progress note's or a resolution's `photos`."""
+    await _held(client, sessions, case_id, caller)
     data = await request.body()
     try:
         photo = await run_in_threadpool(clean_photo, data)
     except NotAPhoto as refused:
         raise ApiError(415, str(refused)) from None
-    await _held(client, sessions, case_id, caller)
     photo_id = "PH-" + secrets.token_urlsafe(16)
 
     def keep() -> None:
+        if caller.role is Role.resident:
+            with sessions.begin() as session:
+                take(session, f"photo-upload:resident:{caller.id}", RESIDENT_UPLOADS, datetime.now(UTC),
+                     "photos from one resident")
         photo_store(settings).put(photo_id, photo.data)
         with sessions.begin() as session:
             session.add(Photo(id=photo_id, case_id=case_id, uploaded_by=caller.id,

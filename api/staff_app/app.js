@@ -5,6 +5,7 @@ import { ApiError, getJson, postJson, request, session, signIn, signOut } from "
 import { field, h } from "./dom.js";
 import { countdown, locale, refusal, setLocale, setTimeZone, t, time, translate, word } from "./i18n.js";
 import { dismiss, enqueue, entries, flush, onChange } from "./outbox.js";
+import { residentMayRefresh, residentRoute } from "./resident.js";
 
 const view = document.getElementById("view");
 const WORK_KEY = "steward.app.work";
@@ -140,7 +141,7 @@ function signInView() {
       const answer = await postJson("/auth/token", { phone: phone.value.trim(), code: code.value.trim() },
         { auth: false });
       signIn(answer.token, answer.role, answer.subject);
-      location.hash = answer.role === "resident" ? "#/resident" : "#/work";
+      location.hash = answer.role === "resident" ? "#/mine" : "#/work";
       route();
     } catch (error) {
       failed(error);
@@ -153,11 +154,7 @@ function signOutButton() {
   return h("button", { type: "button", class: "quiet", id: "sign-out", onclick: signOut }, t("nav.sign_out"));
 }
 
-function residentView() {
-  document.getElementById("nav").hidden = true;
-  render(h("section", { class: "card", id: "resident" }, heading(t("resident.title")),
-    h("p", {}, t("resident.body")), signOutButton()));
-}
+const residentPages = { render, heading, signOutButton, announce, route: () => route() };
 
 // --- my work ---------------------------------------------------------------------------------
 
@@ -392,9 +389,9 @@ async function route() {
   if (!session.token) return signInView();
   try {
     await whoAmI();
-    if (session.role === "resident") return residentView();
-    document.getElementById("nav").hidden = false;
     const [, section, id] = location.hash.split("/");
+    if (session.role === "resident") return await residentRoute(residentPages, section, id);
+    document.getElementById("nav").hidden = false;
     for (const link of document.querySelectorAll("#nav a")) {
       link.toggleAttribute("aria-current", link.dataset.section === (section || "work"));
     }
@@ -426,7 +423,10 @@ function start() {
   clearInterval(poller);
   poller = setInterval(() => {
     sendWaiting();
-    if (navigator.onLine && session.token && ["", "#/work", "#/notices"].includes(location.hash)) route();
+    if (!navigator.onLine || !session.token) return;
+    if (session.role === "resident" ? residentMayRefresh() : ["", "#/work", "#/notices"].includes(location.hash)) {
+      route();
+    }
   }, POLL_MS);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
   sendWaiting();

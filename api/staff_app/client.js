@@ -45,8 +45,8 @@ export function signOut() {
 }
 
 /** One request; a network failure throws a TypeError (the caller decides: offline or not). */
-export async function request(path, { method = "GET", json, body, contentType, auth = true } = {}) {
-  const headers = { "Accept-Language": locale() };
+export async function request(path, { method = "GET", json, body, contentType, auth = true, headers: extra = {} } = {}) {
+  const headers = { "Accept-Language": locale(), ...extra };
   if (auth && session.token) headers.Authorization = `Bearer ${session.token}`;
   if (json !== undefined) headers["Content-Type"] = "application/json";
   else if (contentType) headers["Content-Type"] = contentType;

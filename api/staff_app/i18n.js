@@ -1,5 +1,7 @@
 // The app's words in Chinese and English, and times in the community's time zone.
 
+import { RESIDENT_TEXT } from "./resident_text.js";
+
 const LOCALE_KEY = "steward.app.locale";
 export const LOCALES = ["zh-CN", "en"];
 
@@ -11,8 +13,6 @@ const TEXT = {
     "signin.send": "Send me a code", "signin.code": "6-digit code from the SMS", "signin.submit": "Sign in",
     "signin.sent": "If this number is registered, a code is on its way. It is valid for 5 minutes.",
     "signin.again": "Use another number",
-    "resident.title": "Resident pages are coming",
-    "resident.body": "You are signed in as a resident. The resident pages of this app are on their way; until then, reply to our SMS or call the service centre.",
     "network.offline": "Offline: what you do is kept on this phone and sent when you are back online.",
     "work.title": "My work", "work.empty": "Nothing for you right now.",
     "work.as_of": "As last seen at {time}.", "work.why.handler": "You handle it", "work.why.owner": "You own it",
@@ -46,8 +46,6 @@ const TEXT = {
     "signin.send": "发送验证码", "signin.code": "短信中的6位验证码", "signin.submit": "登录",
     "signin.sent": "如该号码已登记，验证码已发出，5分钟内有效。",
     "signin.again": "换一个号码",
-    "resident.title": "业主页面即将上线",
-    "resident.body": "您已以业主身份登录。本应用的业主页面即将推出；在此之前，请回复我们的短信或致电服务中心。",
     "network.offline": "当前离线：您的操作会保存在手机上，恢复网络后自动发送。",
     "work.title": "我的工作", "work.empty": "目前没有您的工单。",
     "work.as_of": "显示的是 {time} 时的内容。", "work.why.handler": "由您处理", "work.why.owner": "您是首问负责人",
@@ -75,6 +73,8 @@ const TEXT = {
     "unit.d": "天", "unit.h": "小时", "unit.m": "分", "unit.s": "秒",
   },
 };
+
+for (const [language, words] of Object.entries(RESIDENT_TEXT)) Object.assign(TEXT[language], words);
 
 const WORDS = {
   status: {
@@ -132,6 +132,10 @@ const REFUSALS = [
   [/^phone: .*$/, "请输入带国家代码的手机号码，例如 +8613900000001"],
   [/^code: .*$/, "请输入短信中的6位数字验证码"],
   [/^photos: (\S+) is not a photo you attached to case (\S+)$/, "照片 $1 不是您为工单 $2 上传的照片"],
+  [/^the case is not waiting for your answer$/, "现在还不需要您回答"],
+  [/^this callback was already answered$/, "这次回访已经回答过了"],
+  [/^only the resident of this case can (.+)$/, "只有报事的住户本人可以操作"],
+  [/^a case takes at most (\d+) photos from the resident$/, "每个事项最多上传$1张照片"],
   [/^this file is not an image.*$/, "该文件不是图片，请上传照片（JPEG、PNG、WebP 或 GIF）"],
 ];
 

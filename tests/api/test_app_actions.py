@@ -76,7 +76,8 @@ async def test_a_file_that_is_not_an_image_is_refused_and_a_photo_is_tied_to_its
     too_big = await upload(api, case_id, b"\xff" * (10 * 1024 * 1024 + 1))
     assert too_big.status_code == 413, too_big.text
     assert (await upload(api, case_id, jpeg(), who="colleague")).status_code == 404  # not their case
-    assert (await upload(api, case_id, jpeg(), who="resident")).status_code == 403
+    assert (await upload(api, case_id, jpeg(), who="neighbour")).status_code == 404  # not their case
+    assert (await upload(api, case_id, jpeg(), who="resident")).status_code == 201  # their own (issue 20)
 
     stored = await upload(api, case_id, jpeg())
     assert stored.status_code == 201, stored.text

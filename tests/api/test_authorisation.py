@@ -85,6 +85,9 @@ ENDPOINTS = [
     Endpoint("POST", "/requests/{id}/withdraw", frozenset({"resident"} | STAFF), {}),
     Endpoint("POST", "/requests/{id}/callback", frozenset(STAFF),
              {"result": "satisfied", "note": "called", "reached_by": "phone"}),
+    Endpoint("POST", "/requests/{id}/answer", frozenset({"resident"} | STAFF), {"satisfied": True}),
+    Endpoint("POST", "/requests/{id}/photos-added", frozenset({"resident"} | STAFF),
+             {"photos": ["PH-abcdefgh12"]}),
     Endpoint("POST", "/requests/{id}/plan", frozenset({"supervisor"}),
              {"resolution_due": later(72), "reason": "contractor booked", "plan": "survey, then repair"}),
     Endpoint("POST", "/hearings", frozenset({"supervisor"}), HEARING),
@@ -125,7 +128,7 @@ ENDPOINTS = [
     Endpoint("GET", "/reports/drills", frozenset({"supervisor"})),
     Endpoint("GET", "/sla", frozenset(EVERYONE), public=True),
     Endpoint("GET", "/healthz", frozenset(EVERYONE), public=True),
-    Endpoint("POST", "/requests/{id}/photos", frozenset(STAFF), {}),
+    Endpoint("POST", "/requests/{id}/photos", frozenset({"resident"} | STAFF), {}),
     Endpoint("GET", "/requests/{id}/photos/{photo_id}", frozenset({"resident", "staff", "supervisor"})),
     Endpoint("POST", "/auth/code", frozenset(EVERYONE), {"phone": "+8613900009991"}, public=True),
     Endpoint("POST", "/auth/token", frozenset(EVERYONE), {"phone": "+8613900009991", "code": "000000"},
@@ -190,9 +193,13 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
 
 async def a_photo(api: Api, case_id: str) -> str:
     """A photo of the case, attached by a supervisor (who holds every case)."""
+    return await a_photo_by(api, "supervisor", case_id)
+
+
+async def a_photo_by(api: Api, who: str, case_id: str) -> str:
     image = io.BytesIO()
     Image.new("RGB", (8, 8)).save(image, format="PNG")
-    response = await api.call("supervisor", "POST", f"/requests/{case_id}/photos", content=image.getvalue(),
+    response = await api.call(who, "POST", f"/requests/{case_id}/photos", content=image.getvalue(),
                               headers={"Content-Type": "image/png"})
     assert response.status_code == 201, response.text
     return response.json()["photo_id"]

@@ -13,6 +13,8 @@ from api.app import MAX_BODY_BYTES, create_app
 from api.examples import _BODIES, CASE_STATE_EXAMPLE
 from api.models import (
     AcknowledgeBody,
+    AddPhotosBody,
+    AnswerBody,
     CallbackBody,
     ExtendBody,
     PauseBody,
@@ -143,7 +145,8 @@ def test_every_operation_is_documented_with_responses_and_examples() -> None:
     ("pause", PauseBody), ("resume", ResumeBody), ("reassign", ReassignBody), ("severity", SeverityBody),
     ("extend", ExtendBody), ("resolve", ResolveBody), ("withdraw", WithdrawBody), ("callback", CallbackBody),
     ("plan", PlanBody), ("hearing", HearingPlan), ("objection", ObjectionBody), ("answer", AnswerText),
-    ("held", HeldBody), ("decision", DecisionBody),
+    ("held", HeldBody), ("decision", DecisionBody), ("callback_answer", AnswerBody),
+    ("photos_added", AddPhotosBody),
 ])
 def test_the_documented_examples_are_valid_requests(name: str, model: type) -> None:
     for _summary, value in _BODIES[name].values():

@@ -108,6 +108,7 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         assert httpx.get(urls["temporal-ui"], timeout=10).status_code == 200
         assert httpx.get(urls["sandbox"], timeout=10).status_code == 200
         assert httpx.get(urls["app"], timeout=10).status_code == 200
+        assert httpx.get(urls["public"], timeout=10).status_code == 200
         roles = [role for role, _, _ in run.tokens()]
         assert {"admin", "supervisor", "staff", "resident"} <= set(roles)
         assert roles.count("resident") >= 2

@@ -1,0 +1,198 @@
+"""The public board at `/public/` (公示): anyone in the community reads the published deadlines and how
+they were kept, without signing in and without anything personal.
+
+Its figures are the supervisors' reports, called, not re-implemented (`api.reports.sla_report`,
+`satisfaction_report`), for the same periods, so the board and `/reports/sla` always agree; only what
+names no one is kept (no staff breakdown, no building or unit, no resident). Answers are cacheable for a
+few minutes. Hearings (their costs and decisions) and the drill calendar are read live from their
+workflows, found through Temporal visibility, until a read model holds them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from contextlib import suppress
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError
+
+from api.cases import RPC_TIMEOUT, equals, open_case_ids
+from api.context import ClientDep, SessionsDep, SettingsDep
+from api.errors import ERROR_RESPONSES, ApiError
+from api.reports import Compliance, Period, PeriodError, Satisfaction, satisfaction_report, sla_report
+from api.routes.console import SECURITY_HEADERS
+from steward.store.models import Case
+from workflows import search
+from workflows.contracts import Kind, Severity, SlaPolicy
+from workflows.drill_contracts import DrillState, DrillStatus
+from workflows.hearing_contracts import CostItem, HearingState
+
+router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
+
+ASSETS = Path(__file__).resolve().parent.parent / "public_board"
+CACHE = "public, max-age=300"
+SHOWN = 20
+Live = TypeVar("Live", HearingState, DrillState)
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+_FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                                    description="YYYY-MM; default: last month (community time).")]
+
+
+class Promise(BaseModel):
+    severity: Severity
+    response_minutes: int
+    resolution_hours: float
+
+
+class Figures(BaseModel):
+    since: date
+    until: date
+    overall: Compliance
+    by_category: list[Compliance]
+    satisfaction: Satisfaction
+    satisfaction_by_category: list[Satisfaction]
+    complaints_received: int = Field(description="Complaints submitted in the period.")
+    complaints_closed: int = Field(description="Complaints closed in the period, whenever submitted.")
+
+
+class PublicHearing(BaseModel):
+    title: str
+    reason: str
+    costs: list[CostItem]
+    total: Decimal
+    hearing_at: datetime
+    place: str
+    status: str
+    decision: str | None = Field(description="approved, rejected or revised; null until decided.")
+    decision_reason: str | None
+    revised_costs: list[CostItem] | None
+
+
+class PublicDrill(BaseModel):
+    title: str
+    drill_type: str
+    building_id: str
+    scheduled_at: datetime
+    status: str
+
+
+class Board(BaseModel):
+    timezone: str
+    promises: list[Promise] = Field(description="The published deadlines (`GET /sla`).")
+    month: Figures = Field(description="The month asked for (default: last month).")
+    year: Figures = Field(description="That month's year, from 1 January to the month's end or today.")
+    hearings: list[PublicHearing] = Field(description="The latest hearings, latest hearing date first.")
+    drills: list[PublicDrill] = Field(description="Drills planned or under way, soonest first.")
+
+
+def _promises(policy: SlaPolicy) -> list[Promise]:
+    return [Promise(severity=severity, response_minutes=int(rule.response.total_seconds() // 60),
+                    resolution_hours=round(rule.resolution.total_seconds() / 3600, 2))
+            for severity in Severity for rule in [policy.for_severity(severity)]]
+
+
+def _figures(session: Session, period: Period) -> Figures:
+    sla = sla_report(session, period)
+    satisfaction = satisfaction_report(session, period)
+    complaint = Case.kind == "complaint"
+    received = session.scalar(select(func.count()).where(complaint, period.covers(Case.submitted_at)))
+    closed = session.scalar(select(func.count()).where(complaint, period.covers(Case.closed_at)))
+    return Figures(since=period.since, until=period.until, overall=sla.overall, by_category=sla.by_category,
+                   satisfaction=satisfaction.overall, satisfaction_by_category=satisfaction.by_category,
+                   complaints_received=received or 0, complaints_closed=closed or 0)
+
+
+async def _states(client: Client, kind: Kind, result_type: type[Live]) -> list[Live]:
+    """The latest workflows of a kind, each read live; one that cannot answer now is left out."""
+    ids = await open_case_ids(client, equals(search.KIND, kind.value), SHOWN)
+    states = []
+    for workflow_id in ids:
+        with suppress(RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            states.append(await client.get_workflow_handle(workflow_id).query(
+                "state", result_type=result_type, rpc_timeout=RPC_TIMEOUT))
+    return states
+
+
+def _hearing(state: HearingState) -> PublicHearing:
+    decision = state.decision
+    return PublicHearing(
+        **state.model_dump(include={"title", "reason", "costs", "total", "hearing_at", "place"}),
+        status=state.status.value, decision=decision.outcome.value if decision else None,
+        decision_reason=decision.reason if decision else None,
+        revised_costs=decision.revised_costs if decision else None)
+
+
+def _drill(state: DrillState) -> PublicDrill:
+    return PublicDrill(title=state.title, drill_type=state.drill_type.value, building_id=state.building_id,
+                       scheduled_at=state.scheduled_at, status=state.status.value)
+
+
+def periods(month: str | None, timezone: str) -> tuple[Period, Period]:
+    """The month asked for (default last month) and its year up to the month's end, never past today."""
+    today = datetime.now(ZoneInfo(timezone)).date()
+    if month is None:
+        last = today.replace(day=1) - timedelta(days=1)
+        year, number = last.year, last.month
+    else:
+        year, number = (int(part) for part in month.split("-"))
+    first = date(year, number, 1)
+    end = min(date(year, number, calendar.monthrange(year, number)[1]), max(today, first))
+    try:
+        return (Period.ending(end, first, 31, timezone), Period.ending(end, date(year, 1, 1), 366, timezone))
+    except PeriodError as error:
+        raise ApiError(422, f"month: {error}") from error
+
+
+@router.get("/public/api/board", response_model=Board, include_in_schema=False)
+async def board(sessions: SessionsDep, settings: SettingsDep, client: ClientDep, response: Response,
+                month: Month = None) -> Board:
+    """No sign-in: the figures name no person, household or building."""
+    in_month, in_year = periods(month, settings.timezone)
+
+    def read() -> tuple[Figures, Figures]:
+        with sessions() as session:
+            return _figures(session, in_month), _figures(session, in_year)
+
+    month_figures, year_figures = await run_in_threadpool(read)
+    hearings = sorted((_hearing(state) for state in await _states(client, Kind.hearing, HearingState)),
+                      key=lambda hearing: hearing.hearing_at, reverse=True)
+    drills = sorted((_drill(state) for state in await _states(client, Kind.drill, DrillState)
+                     if state.status in (DrillStatus.planned, DrillStatus.announced, DrillStatus.started)),
+                    key=lambda drill: drill.scheduled_at)
+    response.headers["Cache-Control"] = CACHE
+    return Board(timezone=settings.timezone, promises=_promises(settings.policy), month=month_figures,
+                 year=year_figures, hearings=hearings, drills=drills)
+
+
+def _asset(path: Path) -> Response:
+    return Response(path.read_bytes(), media_type=_MEDIA_TYPES[path.suffix] + "; charset=utf-8",
+                    headers=SECURITY_HEADERS | {"Cache-Control": CACHE})
+
+
+@router.get("/public", include_in_schema=False)
+async def public_root() -> RedirectResponse:
+    return RedirectResponse("/public/", status_code=307)
+
+
+@router.get("/public/", include_in_schema=False)
+async def public_page() -> Response:
+    return _asset(_FILES["index.html"])
+
+
+@router.get("/public/assets/{name}", include_in_schema=False)
+async def public_asset(name: str) -> Response:
+    if name not in _FILES or name == "index.html":
+        raise ApiError(404, f"no board asset {name}")
+    return _asset(_FILES[name])

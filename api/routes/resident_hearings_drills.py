@@ -1,0 +1,114 @@
+"""Hearings and drills that concern a resident, for the resident pages of `/app/`: the ones they were
+told about (a notice addressed to them), read live from their workflows.
+
+A hearing shows its notice with the cost breakdown, only this resident's objections with their written
+answers, and the decision; a drill its time, its state and whether its survey is open. Objections go
+through the published `POST /hearings/{id}/objections`; the survey is answered by SMS or keypad.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from api.context import ClientDep, SessionsDep
+from api.drills import drill_state
+from api.errors import ERROR_RESPONSES, ApiError
+from api.routes.hearings import _visible as visible_hearing
+from api.routes.resident_app import ResidentOnly
+from steward.store.models import Notification
+from workflows.contracts import Actor
+from workflows.hearing_contracts import CostItem, DecisionRecord, HearingStatus
+
+router = APIRouter(tags=["resident app"], responses=ERROR_RESPONSES)
+
+SHOWN = 20
+
+
+class MyObjection(BaseModel):
+    number: int
+    text: str
+    received_at: datetime
+    answer_due: datetime
+    answer: str | None
+
+
+class ResidentHearing(BaseModel):
+    hearing_id: str
+    title: str
+    reason: str
+    costs: list[CostItem]
+    total: Decimal
+    hearing_at: datetime
+    place: str
+    status: str
+    may_object: bool = Field(description="Objections and questions are open (before the hearing is held).")
+    objections: list[MyObjection] = Field(description="Mine only, with the written answers.")
+    decision: DecisionRecord | None
+
+
+class ResidentDrill(BaseModel):
+    drill_id: str
+    title: str
+    drill_type: str
+    scheduled_at: datetime
+    status: str
+    survey_open: bool = Field(description="We are asking households whether they heard the alarm.")
+
+
+class HearingsAndDrills(BaseModel):
+    hearings: list[ResidentHearing]
+    drills: list[ResidentDrill]
+
+
+def _told_about(sessions: sessionmaker[Session], resident_id: str, prefix: str) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(
+            select(Notification.case_id).where(Notification.recipient_id == resident_id,
+                                               Notification.case_id.like(f"{prefix}-%"))
+            .group_by(Notification.case_id).order_by(func.max(Notification.created_at).desc()).limit(SHOWN)))
+
+
+async def _hearing(client: Client, sessions: sessionmaker[Session], hearing_id: str,
+                   caller: Actor) -> ResidentHearing | None:
+    try:
+        state, _ = await visible_hearing(client, sessions, hearing_id, caller)
+    except ApiError:
+        return None
+    return ResidentHearing(
+        **state.model_dump(include={"hearing_id", "title", "reason", "costs", "total", "hearing_at", "place",
+                                    "decision"}),
+        status=state.status.value,
+        may_object=state.status in (HearingStatus.scheduled, HearingStatus.noticed),
+        objections=[MyObjection(**o.model_dump(include=set(MyObjection.model_fields)))
+                    for o in state.objections],
+    )
+
+
+async def _drill(client: Client, drill_id: str) -> ResidentDrill | None:
+    try:
+        state, _ = await drill_state(client, drill_id)
+    except ApiError:
+        return None
+    closes = state.survey_closes_at
+    return ResidentDrill(drill_id=state.drill_id, title=state.title, drill_type=state.drill_type.value,
+                         scheduled_at=state.scheduled_at, status=state.status.value,
+                         survey_open=closes is not None and closes > datetime.now(UTC))
+
+
+@router.get("/app/api/hearings-and-drills", response_model=HearingsAndDrills, include_in_schema=False)
+async def hearings_and_drills(caller: ResidentOnly, client: ClientDep,
+                              sessions: SessionsDep) -> HearingsAndDrills:
+    """Newest notice first; one that cannot be read now is left out of this read."""
+    hearing_ids = await run_in_threadpool(_told_about, sessions, caller.id, "HR")
+    drill_ids = await run_in_threadpool(_told_about, sessions, caller.id, "DR")
+    hearings = [await _hearing(client, sessions, i, caller) for i in hearing_ids]
+    drills = [await _drill(client, i) for i in drill_ids]
+    return HearingsAndDrills(hearings=[h for h in hearings if h], drills=[d for d in drills if d])
