@@ -47,13 +47,16 @@ def _hash(salt: str, code: str) -> str:
 
 
 def _person(session: Session, phone: str) -> tuple[Role, str, str] | None:
-    """Who signs in with this phone: staff first (tier 2 and up are supervisors), then a resident."""
-    staff = session.scalars(select(Staff).where(Staff.phone == phone).order_by(Staff.id).limit(1)).first()
+    """Who signs in with this phone: staff first (tier 2 and up are supervisors), then a resident; a
+    person deactivated in the directory (left, moved out) is nobody."""
+    staff = session.scalars(select(Staff).where(Staff.phone == phone, Staff.active.is_(True))
+                            .order_by(Staff.id).limit(1)).first()
     if staff is not None:
         role = Role.supervisor if staff.tier >= Tier.property_manager else Role.staff
         return role, staff.id, staff.locale
     resident = session.scalars(
-        select(Resident).where(Resident.phone == phone).order_by(Resident.id).limit(1)).first()
+        select(Resident).where(Resident.phone == phone, Resident.active.is_(True))
+        .order_by(Resident.id).limit(1)).first()
     return (Role.resident, resident.id, resident.locale) if resident is not None else None
 
 

@@ -23,6 +23,7 @@ from steward.sign_in import (
     exchange_code,
     request_code,
 )
+from steward.store.models import Staff
 from steward.tokens import create_token, revoke_subject
 from tests.api.conftest import Api
 from workflows.contracts import Role
@@ -174,3 +175,19 @@ async def test_an_app_token_expires_and_is_revoked_like_any_other(api: Api) -> N
     assert (await api.http.get("/at-risk", headers=auth)).status_code == 200
     assert revoke_subject(api.database.sessions, "S001") >= 1
     assert (await api.http.get("/at-risk", headers=auth)).status_code == 401
+
+
+def test_a_person_who_left_gets_no_code(database) -> None:
+    """A staff member deactivated in the directory is nobody to sign-in: no code is made (the answer
+    over HTTP is the same as for any unknown phone), so no token can be had with their phone."""
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    phone = "+8613655500001" if database.backend == "sqlite" else "+8613655500002"
+    with database.sessions.begin() as session:
+        session.add(Staff(id=f"SLEFT{database.backend[:2]}", name="Left Us", tier=0, skills=["plumbing"],
+                          buildings=["B1"], on_duty=False, phone=phone, locale="en", active=False))
+    with database.sessions.begin() as session:
+        assert request_code(session, phone, "203.0.113.9", now) is None
+    with database.sessions.begin() as session:
+        session.get(Staff, f"SLEFT{database.backend[:2]}").active = True
+    with database.sessions.begin() as session:
+        assert request_code(session, phone, "203.0.113.9", now) is not None
