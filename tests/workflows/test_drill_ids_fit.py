@@ -13,7 +13,7 @@ from steward.store.models import Base
 from tests.workflows.drills import Drills, building
 from tests.workflows.harness import SUPERVISOR
 from tests.workflows.test_drill_workflow import BLOCKED_EXIT
-from workflows.contracts import CallbackResult, RecordCallback, Resolve, Status
+from workflows.contracts import CallbackResult, ReachedBy, RecordCallback, Resolve, Status
 from workflows.drill import DrillWorkflow, fitted_id
 from workflows.drill_contracts import DrillStatus, FileReport
 from workflows.repair import RepairWorkflow
@@ -54,7 +54,8 @@ async def test_a_schedule_made_drill_with_findings_closes_and_its_repair_case_cl
     await repair.execute_update(RepairWorkflow.resolve, Resolve(actor=place.staff[1], note="Bikes moved."))
     await drills.until(repair, lambda s: s.status is Status.manual_callback)
     await repair.execute_update(RepairWorkflow.record_callback, RecordCallback(
-        actor=SUPERVISOR, result=CallbackResult.satisfied, note="Checked the stairwell with the caretaker."))
+        actor=SUPERVISOR, result=CallbackResult.satisfied, note="Checked the stairwell with the caretaker.",
+        reached_by=ReachedBy.visit))
     await drills.until(repair, lambda s: s.status is Status.closed)
     row = await drills.projection_caught_up(repair)
     assert (row.status, row.satisfaction) == ("closed", "satisfied")
