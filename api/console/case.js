@@ -228,8 +228,13 @@ function renderActions(panel, path, state, refresh) {
       field(t("field.result"), h("select", { id: "callback-result", name: "result" },
         ["satisfied", "not_satisfied", "unreachable"].map((result) =>
           h("option", { value: result }, word("result", result))))),
+      field(t("field.reached_by"), h("select", { id: "callback-reached-by", name: "reached_by" },
+        ["phone", "visit"].map((how) => h("option", { value: how }, t(`reached.${how}`))))),
       field(t("field.note"), h("input", { id: "callback-note", name: "note", required: true, maxlength: 4000 })),
-    ], (values) => postJson(`${path}/callback`, { result: values.result, note: values.note }), refresh),
+      field(t("field.callback_reason"), reason("callback-reason")),
+    ], (values) => postJson(`${path}/callback`, {
+      result: values.result, note: values.note, reached_by: values.reached_by, reason: values.reason || null,
+    }), refresh),
   );
 }
 
