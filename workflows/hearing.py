@@ -74,6 +74,8 @@ KEEP_TIMEOUT = timedelta(seconds=30)
 BUSY = "Busy"  # refused for a few seconds while continuing as new; the API answers 503 with Retry-After
 # Hearings before this change carried every objection's text and answer whole when continuing as new.
 OBJECTIONS_KEPT = "objections-kept-in-store"
+# Hearings before this change did not project a kept objection's receipt or answer to the read model.
+KEPT_PROJECTED = "kept-objections-projected"
 
 
 def money(amount: Decimal) -> str:
@@ -86,6 +88,11 @@ def cost_summary(costs: list[CostItem]) -> str:
 
 def callback_case_id(hearing_id: str, resident_id: str) -> str:
     return f"{hearing_id}{CALLBACK_SUFFIX}{resident_id}"
+
+
+def kept_count(objections: list[ObjectionRecord]) -> int:
+    """How many timeline entries `kept_entries` makes, without making them."""
+    return sum(1 + (r.answered_at is not None and r.answered_by is not None) for r in objections if r.kept)
 
 
 def kept_entries(objections: list[ObjectionRecord]) -> list[TimelineEntry]:
@@ -404,7 +411,16 @@ class HearingWorkflow:
     ) -> None:
         entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
         self.progress.timeline.append(entry)
-        seq = len(self.progress.timeline)
+        self._project(entry)
+
+    def _project_kept(self, event: str, detail: Detail, action: Action) -> None:
+        """A kept objection's receipt or answer reaches the read model like a note, its entry made from
+        the record (never carried), so lists of hearings see objections awaiting answers."""
+        if workflow.patched(KEPT_PROJECTED):
+            self._project(TimelineEntry.recorded(workflow.now(), event, detail, SYSTEM, action))
+
+    def _project(self, entry: TimelineEntry) -> None:
+        seq = len(self.progress.timeline) + kept_count(self.progress.objections)
         state = self.state()
         # Counts and times are what the read model needs; the texts stay in the workflow, so a hearing
         # with thousands of objections does not repeat them in every projection's input.
@@ -475,6 +491,11 @@ class HearingWorkflow:
         if kept:
             self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
                                      resident_id=record.resident_id, text=objection.text, received_at=now))
+            self._project_kept(
+                "objection_received",
+                {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
+                objection,
+            )
         else:
             self.note(
                 "objection_received",
@@ -518,6 +539,7 @@ class HearingWorkflow:
             self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
                                      resident_id=record.resident_id, answer=action.answer,
                                      answered_by=action.actor.id, answered_at=record.answered_at))
+            self._project_kept("objection_answered", {"objection": action.number}, action)
         else:
             self.note("objection_answered", {"objection": action.number}, action=action)
         self.messenger.tell_resident(

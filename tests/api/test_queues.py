@@ -44,8 +44,9 @@ async def test_a_manual_callback_is_queued_until_it_is_recorded(api: Api) -> Non
     assert datetime.fromisoformat(item["next_deadline"]) == datetime.fromisoformat(state["next_deadline"])
     assert state["next_deadline_kind"] == "manual_callback_missed"
 
-    recorded = await api.call("staff", "POST", f"/requests/{case_id}/callback",
-                              {"result": "satisfied", "note": "Visited him; the tap is fine."})
+    recorded = await api.call("colleague", "POST", f"/requests/{case_id}/callback",  # never the resolver
+                              {"result": "satisfied", "note": "Visited him; the tap is fine.",
+                               "reached_by": "visit"})
     assert recorded.status_code == 200, recorded.text
     await queued(api, "/queues/manual-callbacks", "case_id", case_id, present=False, building="B1")
 
