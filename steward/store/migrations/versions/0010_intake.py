@@ -1,4 +1,4 @@
-"""issue 22: phone and SMS intake, building-wide incidents (placeholder until filled)
+"""issue 22: phone and SMS intake (placeholder until filled)
 
 Revision ID: 0010
 Revises: 0009
