@@ -16,8 +16,8 @@ import anyio.from_thread
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.filing import home_of
 from steward.limits import Limit, take
+from steward.store.homes import home_of
 from workflows.contracts import AbuseLimits, Actor, RateLimit, Role, Severity
 
 Start = Callable[[], Awaitable[bool]]

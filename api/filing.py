@@ -1,5 +1,6 @@
-"""Where a case may be filed: a resident for their own home or a common area of their building, staff
-for anyone (the member of staff who takes a resident's call and files it is its first contact).
+"""Filing a case, whatever door it comes through: where it may be filed (a resident for their own home
+or a common area of their building, staff for anyone: the member of staff who takes a resident's call
+and files it is its first contact), what the directory must know, and the one start.
 
 `building_id` and `unit` left out are the household's of the resident the case is for; a resident who
 names another building, or another household's unit, is refused before anything starts.
@@ -7,31 +8,21 @@ names another building, or another household's unit, is refused before anything 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 
+from api.abuse_limits import start_counted
+from api.cases import case_exists, case_id_for, request_digest, start_case
 from api.errors import ApiError
-from api.models import SubmitRequest
-from steward.store.models import Household, Resident
-from workflows.contracts import Actor, Role
-
-
-@dataclass(frozen=True)
-class Home:
-    household_id: str
-    building_id: str
-    unit: str
-
-
-def home_of(session: Session, resident_id: str) -> Home | None:
-    """The resident's household, or None when the directory does not know them."""
-    row = session.execute(
-        select(Household.id, Household.building_id, Household.unit)
-        .join(Resident, Resident.household_id == Household.id).where(Resident.id == resident_id)
-    ).first()
-    return Home(row.id, row.building_id, row.unit) if row else None
+from api.models import Submission, SubmitRequest
+from steward.settings import Settings
+from steward.store.homes import home_of
+from steward.store.models import Building, Household, Resident, Staff
+from workflows.contracts import Actor, CaseInput, ComplaintCategory, Kind, Role
 
 
 def filed_where(sessions: sessionmaker[Session], request: SubmitRequest, caller: Actor) -> SubmitRequest:
@@ -56,3 +47,59 @@ def filed_where(sessions: sessionmaker[Session], request: SubmitRequest, caller:
         raise ApiError(403, "a resident files only for their own home or a common area of their building "
                        f"({home.building_id}, unit {home.unit} or none)")
     return settled
+
+
+def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) -> None:
+    """The building, unit and people named must exist: 422 otherwise. One round trip to the database."""
+    checks = {f"no building {request.building_id} in the directory": Building.id == request.building_id}
+    if request.unit is not None:
+        checks[f"no unit {request.unit} in building {request.building_id}"] = and_(
+            Household.building_id == request.building_id, Household.unit == request.unit)
+    checks[f"no resident {request.resident_id} in the directory (or they moved out)"] = and_(
+        Resident.id == request.resident_id, Resident.active)
+    if request.subject_staff_id is not None:
+        checks[f"no staff member {request.subject_staff_id} in the directory"] = (
+            Staff.id == request.subject_staff_id)
+    with sessions() as session:
+        found = session.execute(select(*(exists().where(check) for check in checks.values()))).one()
+    for message, present in zip(checks, found, strict=True):
+        if not present:
+            raise ApiError(422, message)
+
+
+def _check_kind(request: SubmitRequest) -> None:
+    """A complaint's category is one of the published ones; only a complaint names a staff member."""
+    if request.kind is Kind.complaint and request.category not in set(ComplaintCategory):
+        raise ApiError(422, f"category: a complaint is about one of {', '.join(ComplaintCategory)}")
+    if request.kind is not Kind.complaint and request.subject_staff_id is not None:
+        raise ApiError(422, "subject_staff_id: only a complaint names a staff member")
+
+
+def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
+    if caller.role is Role.resident:
+        if body.resident_id not in (None, caller.id):
+            raise ApiError(403, "a resident submits requests only for themself")
+        return body.model_copy(update={"resident_id": caller.id})
+    if body.resident_id is None:
+        raise ApiError(422, "resident_id: staff must say whom the request is for")
+    return body
+
+
+async def file_case(client: Client, sessions: sessionmaker[Session], settings: Settings, body: SubmitRequest,
+                    caller: Actor, idempotency_key: str) -> Submission:
+    """Start the case a person files, whatever door it came through (the API, the resident's page, an
+    SMS or call to the service centre): checked, counted against the abuse limits, started once per
+    `idempotency_key` of that caller."""
+    request = _for_whom(body, caller)
+    _check_kind(request)
+    request = await run_in_threadpool(filed_where, sessions, request, caller)
+    case_id = case_id_for(request.kind, caller, idempotency_key)
+    await run_in_threadpool(_check_directory, sessions, request)
+    case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
+                     policy=settings.policy)
+    created = await start_counted(
+        sessions, settings.policy.limits, caller, request.severity,
+        lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),
+        lambda: case_exists(client, case_id),
+    )
+    return Submission(case_id=case_id, created=created, url=f"/requests/{case_id}")

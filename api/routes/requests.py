@@ -7,32 +7,25 @@ token's holder; request bodies never name an actor.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.abuse_limits import start_counted
 from api.auth import ResidentOrStaff, StaffMember, Supervisor
 from api.case_access import check_photos
 from api.cases import (
     RPC_TIMEOUT,
-    case_exists,
-    case_id_for,
     case_state,
     equals,
     find_case,
     find_open_case,
     is_request_id,
     list_cases,
-    request_digest,
     signal_case,
-    start_case,
     temporal_answers,
     update_case,
     visibility_query,
@@ -42,7 +35,7 @@ from api.confidential import not_about, tier_of
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import CASE_STATE_EXAMPLE, examples
-from api.filing import filed_where
+from api.filing import file_case
 from api.history import preferred_locale, timeline
 from api.history_archive import archived_history
 from api.models import (
@@ -66,17 +59,15 @@ from api.models import (
     WithdrawBody,
 )
 from api.routes.directory import must_exist
-from steward.store.models import Building, Household, Resident, Staff
+from steward.store.models import Staff
 from workflows import search
 from workflows.contracts import (
     Acknowledge,
     Action,
     Actor,
     AgreePlan,
-    CaseInput,
     CaseState,
     ChangeSeverity,
-    ComplaintCategory,
     Extend,
     Kind,
     Pause,
@@ -108,42 +99,6 @@ CASE_RESPONSES: dict[int | str, dict] = {
 # --- submitting ------------------------------------------------------------------------------
 
 
-def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) -> None:
-    """The building, unit and people named must exist: 422 otherwise. One round trip to the database."""
-    checks = {f"no building {request.building_id} in the directory": Building.id == request.building_id}
-    if request.unit is not None:
-        checks[f"no unit {request.unit} in building {request.building_id}"] = and_(
-            Household.building_id == request.building_id, Household.unit == request.unit)
-    checks[f"no resident {request.resident_id} in the directory (or they moved out)"] = and_(
-        Resident.id == request.resident_id, Resident.active)
-    if request.subject_staff_id is not None:
-        checks[f"no staff member {request.subject_staff_id} in the directory"] = (
-            Staff.id == request.subject_staff_id)
-    with sessions() as session:
-        found = session.execute(select(*(exists().where(check) for check in checks.values()))).one()
-    for message, present in zip(checks, found, strict=True):
-        if not present:
-            raise ApiError(422, message)
-
-
-def _check_kind(request: SubmitRequest) -> None:
-    """A complaint's category is one of the published ones; only a complaint names a staff member."""
-    if request.kind is Kind.complaint and request.category not in set(ComplaintCategory):
-        raise ApiError(422, f"category: a complaint is about one of {', '.join(ComplaintCategory)}")
-    if request.kind is not Kind.complaint and request.subject_staff_id is not None:
-        raise ApiError(422, "subject_staff_id: only a complaint names a staff member")
-
-
-def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
-    if caller.role is Role.resident:
-        if body.resident_id not in (None, caller.id):
-            raise ApiError(403, "a resident submits requests only for themself")
-        return body.model_copy(update={"resident_id": caller.id})
-    if body.resident_id is None:
-        raise ApiError(422, "resident_id: staff must say whom the request is for")
-    return body
-
-
 @router.post(
     "", status_code=201, response_model=Submission, summary="Submit a repair or complaint",
     responses={
@@ -165,21 +120,10 @@ async def submit(
     caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
 ) -> Submission:
-    request = _for_whom(body, caller)
-    _check_kind(request)
-    request = await run_in_threadpool(filed_where, sessions, request, caller)
-    case_id = case_id_for(request.kind, caller, idempotency_key)
-    await run_in_threadpool(_check_directory, sessions, request)
-    case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
-                     policy=settings.policy)
-    created = await start_counted(
-        sessions, settings.policy.limits, caller, request.severity,
-        lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),
-        lambda: case_exists(client, case_id),
-    )
-    if not created:
+    submission = await file_case(client, sessions, settings, body, caller, idempotency_key)
+    if not submission.created:
         response.status_code = 200
-    return Submission(case_id=case_id, created=created, url=f"/requests/{case_id}")
+    return submission
 
 
 # --- reading -----------------------------------------------------------------------------------
