@@ -341,11 +341,3 @@ async def live_states(client: Client, case_ids: list[str]) -> list[CaseState]:
                 return None
 
     return [state for state in await asyncio.gather(*map(read, case_ids)) if state is not None]
-
-
-async def open_case_ids(client: Client, query: str, limit: int) -> list[str]:
-    """The ids of up to `limit` workflows matching a visibility query, newest first (the public
-    board's hearings and drills)."""
-    with temporal_answers():
-        return [execution.id async for execution in client.list_workflows(
-            query, limit=limit, page_size=min(limit, 1000), rpc_timeout=RPC_TIMEOUT)]

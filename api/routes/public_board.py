@@ -4,18 +4,18 @@ they were kept, without signing in and without anything personal.
 Its figures are the supervisors' reports, called, not re-implemented (`api.reports.sla_report`,
 `satisfaction_report`), for the same periods, so the board and `/reports/sla` always agree; only what
 names no one is kept (no staff breakdown, no building or unit, no resident). Answers are cacheable for a
-few minutes. Hearings (their costs and decisions) and the drill calendar are read live from their
-workflows, found through Temporal visibility, until a read model holds them.
+few minutes. Hearings (their costs and decisions) and the drill calendar come from the read model the
+projection keeps (`hearings`, `drills`), so the board never waits on Temporal and reads the same with no
+worker running.
 """
 
 from __future__ import annotations
 
 import calendar
-from contextlib import suppress
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
@@ -24,18 +24,15 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.service import RPCError
 
-from api.cases import RPC_TIMEOUT, equals, open_case_ids
-from api.context import ClientDep, SessionsDep, SettingsDep
+from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.reports import Compliance, Period, PeriodError, Satisfaction, satisfaction_report, sla_report
 from api.routes.console import SECURITY_HEADERS
-from steward.store.models import Case
-from workflows import search
-from workflows.contracts import Kind, Severity, SlaPolicy
-from workflows.drill_contracts import DrillState, DrillStatus
+from steward.store.deadlines import aware
+from steward.store.models import Case, DrillRow, HearingRow
+from workflows.contracts import Severity, SlaPolicy
+from workflows.drill_contracts import DrillStatus
 from workflows.hearing_contracts import CostItem, HearingState
 
 router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
@@ -43,7 +40,7 @@ router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
 ASSETS = Path(__file__).resolve().parent.parent / "public_board"
 CACHE = "public, max-age=300"
 SHOWN = 20
-Live = TypeVar("Live", HearingState, DrillState)
+UNDER_WAY = (DrillStatus.planned.value, DrillStatus.announced.value, DrillStatus.started.value)
 _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 _FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
@@ -114,18 +111,8 @@ def _figures(session: Session, period: Period) -> Figures:
                    complaints_received=received or 0, complaints_closed=closed or 0)
 
 
-async def _states(client: Client, kind: Kind, result_type: type[Live]) -> list[Live]:
-    """The latest workflows of a kind, each read live; one that cannot answer now is left out."""
-    ids = await open_case_ids(client, equals(search.KIND, kind.value), SHOWN)
-    states = []
-    for workflow_id in ids:
-        with suppress(RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
-            states.append(await client.get_workflow_handle(workflow_id).query(
-                "state", result_type=result_type, rpc_timeout=RPC_TIMEOUT))
-    return states
-
-
-def _hearing(state: HearingState) -> PublicHearing:
+def _hearing(row: HearingRow) -> PublicHearing:
+    state = HearingState.model_validate(row.state | {"timeline": []})
     decision = state.decision
     return PublicHearing(
         **state.model_dump(include={"title", "reason", "costs", "total", "hearing_at", "place"}),
@@ -134,9 +121,18 @@ def _hearing(state: HearingState) -> PublicHearing:
         revised_costs=decision.revised_costs if decision else None)
 
 
-def _drill(state: DrillState) -> PublicDrill:
-    return PublicDrill(title=state.title, drill_type=state.drill_type.value, building_id=state.building_id,
-                       scheduled_at=state.scheduled_at, status=state.status.value)
+def _drill(row: DrillRow) -> PublicDrill:
+    return PublicDrill(title=row.title, drill_type=row.drill_type, building_id=row.building_id,
+                       scheduled_at=aware(row.scheduled_at), status=row.status)
+
+
+def _hearings_and_drills(session: Session) -> tuple[list[PublicHearing], list[PublicDrill]]:
+    """The latest hearings, latest hearing date first, and the drills planned or under way, soonest first."""
+    hearings = session.scalars(select(HearingRow).limit(SHOWN)
+                               .order_by(HearingRow.hearing_at.desc(), HearingRow.hearing_id))
+    drills = session.scalars(select(DrillRow).where(DrillRow.status.in_(UNDER_WAY))
+                             .order_by(DrillRow.scheduled_at, DrillRow.drill_id).limit(SHOWN))
+    return [_hearing(row) for row in hearings], [_drill(row) for row in drills]
 
 
 def periods(month: str | None, timezone: str) -> tuple[Period, Period]:
@@ -156,21 +152,16 @@ def periods(month: str | None, timezone: str) -> tuple[Period, Period]:
 
 
 @router.get("/public/api/board", response_model=Board, include_in_schema=False)
-async def board(sessions: SessionsDep, settings: SettingsDep, client: ClientDep, response: Response,
+async def board(sessions: SessionsDep, settings: SettingsDep, response: Response,
                 month: Month = None) -> Board:
     """No sign-in: the figures name no person, household or building."""
     in_month, in_year = periods(month, settings.timezone)
 
-    def read() -> tuple[Figures, Figures]:
+    def read() -> tuple[Figures, Figures, list[PublicHearing], list[PublicDrill]]:
         with sessions() as session:
-            return _figures(session, in_month), _figures(session, in_year)
+            return (_figures(session, in_month), _figures(session, in_year), *_hearings_and_drills(session))
 
-    month_figures, year_figures = await run_in_threadpool(read)
-    hearings = sorted((_hearing(state) for state in await _states(client, Kind.hearing, HearingState)),
-                      key=lambda hearing: hearing.hearing_at, reverse=True)
-    drills = sorted((_drill(state) for state in await _states(client, Kind.drill, DrillState)
-                     if state.status in (DrillStatus.planned, DrillStatus.announced, DrillStatus.started)),
-                    key=lambda drill: drill.scheduled_at)
+    month_figures, year_figures, hearings, drills = await run_in_threadpool(read)
     response.headers["Cache-Control"] = CACHE
     return Board(timezone=settings.timezone, promises=_promises(settings.policy), month=month_figures,
                  year=year_figures, hearings=hearings, drills=drills)
