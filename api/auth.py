@@ -46,6 +46,7 @@ def allow(*roles: Role) -> Callable[[Actor], Actor]:
 
 
 ResidentOrStaff = Annotated[Actor, Depends(allow(Role.resident, Role.staff, Role.supervisor))]
+ResidentOnly = Annotated[Actor, Depends(allow(Role.resident))]
 StaffMember = Annotated[Actor, Depends(allow(Role.staff, Role.supervisor))]
 Supervisor = Annotated[Actor, Depends(allow(Role.supervisor))]
 Admin = Annotated[Actor, Depends(allow(Role.admin))]

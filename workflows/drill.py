@@ -40,13 +40,16 @@ with workflow.unsafe.imports_passed_through():
         CallbackPurpose,
         CallbackReply,
         CaseInput,
+        Channel,
         DeliveryFailed,
         Kind,
         ResidentContact,
         ResidentRange,
+        Role,
         TimelineEntry,
     )
     from workflows.drill_contracts import (
+        AnswerSurvey,
         CompleteDrill,
         DrillInput,
         DrillState,
@@ -56,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         StartDrill,
         StepDone,
         StepRecord,
+        SurveyAnswered,
         SurveyBatch,
         SurveyTally,
         community_time,
@@ -510,6 +514,7 @@ class DrillSurveyWorkflow:
     @workflow.init
     def __init__(self, batch: SurveyBatch) -> None:
         self.case_id = workflow.info().workflow_id
+        self.drill_id = batch.drill_id
         self.policy = batch.policy
         self.messenger = Messenger(self.case_id, batch.policy, Background())
         self.callbacks = Callbacks()
@@ -567,6 +572,27 @@ class DrillSurveyWorkflow:
         self.note(
             "callback_reply", {"attempt": reply.attempt, "heard": reply.satisfied, "accepted": accepted}
         )
+
+    def _last_attempt_to(self, resident_id: str) -> int | None:
+        return max((n for n, asked in self.callbacks.asked.items() if asked == resident_id), default=None)
+
+    @workflow.update
+    def answer_survey(self, answer: AnswerSurvey) -> SurveyAnswered:
+        """The page answers the latest attempt made to this resident, under the rule of SMS and keypad."""
+        attempt = self._last_attempt_to(answer.actor.id)
+        assert attempt is not None
+        now = workflow.now()
+        self.callback_reply(CallbackReply(attempt=attempt, satisfied=answer.heard, channel=Channel.app,
+                                          received_at=now))
+        return SurveyAnswered(drill_id=self.drill_id, heard=answer.heard, at=now)
+
+    @answer_survey.validator
+    def _validate_answer_survey(self, answer: AnswerSurvey) -> None:
+        """Only a resident this batch asked, once: the first answer to an attempt counts."""
+        require(answer.actor.role is Role.resident, "only a resident asked in the survey can answer it")
+        attempt = self._last_attempt_to(answer.actor.id)
+        require(attempt is not None, "the survey has not asked you (yet)")
+        require(attempt not in self.callbacks.replies, "you have already answered the survey")
 
     @workflow.signal
     def delivery_failed(self, failure: DeliveryFailed) -> None:

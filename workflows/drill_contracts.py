@@ -162,6 +162,12 @@ class FileReport(Action):
     summary: LongText
 
 
+class AnswerSurvey(Action):
+    """A resident's answer to "did you hear the alarm?" from their page, beside SMS and keypad."""
+
+    heard: bool
+
+
 # --- what the drill records ---------------------------------------------------------------------
 
 
@@ -205,6 +211,12 @@ class SurveyTally(Contract):
             unreachable=self.unreachable + other.unreachable,
             not_heard_by=sorted([*self.not_heard_by, *other.not_heard_by]),
         )
+
+
+class SurveyAnswered(Contract):
+    drill_id: str
+    heard: bool
+    at: datetime
 
 
 class SurveyBatch(Contract):

@@ -15,9 +15,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.auth import StaffMember, Supervisor
+from api.auth import ResidentOnly, StaffMember, Supervisor
 from api.cases import (
     code_for,
     request_digest,
@@ -30,10 +32,11 @@ from api.drills import default_title, drill_search_attributes, drill_state, dril
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, Category, DirectoryId, RequestBody, action_body, request_body
 from api.routes.directory import must_exist
-from steward.store.models import Building
+from steward.store.models import Building, Notification
 from workflows.contracts import Actor, AwareDatetime, ShortText
 from workflows.drill_contracts import (
     DEFAULT_STEPS,
+    AnswerSurvey,
     CompleteDrill,
     DrillInput,
     DrillState,
@@ -44,6 +47,7 @@ from workflows.drill_contracts import (
     StartDrill,
     StepDone,
     Steps,
+    SurveyAnswered,
 )
 
 router = APIRouter(prefix="/drills", tags=["drills"], responses=ERROR_RESPONSES | {
@@ -101,6 +105,7 @@ FindingBody = request_body(
 )
 CompleteBody = action_body(CompleteDrill, findings=(list[FindingBody], Field(default=[], max_length=50)))
 ReportBody = action_body(FileReport)
+SurveyBody = action_body(AnswerSurvey)
 EXAMPLES = {
     "start": _examples(now=("Start now", {}), offline=("Started while offline, sent later",
                                                       {"occurred_at": "2026-12-05T10:02:00+08:00"})),
@@ -112,6 +117,8 @@ EXAMPLES = {
         clean=("Completed, nothing found", {"participation": 38})),
     "report": _examples(report=("The report", {
         "summary": "41 residents evacuated in 6 minutes; the floor 3 exit was blocked (a repair case)."})),
+    "survey": _examples(heard=("I heard the alarm", {"heard": True}),
+                        not_heard=("I did not", {"heard": False})),
 }
 
 
@@ -230,3 +237,27 @@ async def complete(drill_id: DrillId, caller: StaffMember, client: ClientDep,
 async def report(drill_id: DrillId, caller: StaffMember, client: ClientDep,
                  body: Annotated[ReportBody, Body(openapi_examples=EXAMPLES["report"])]) -> DrillState:
     return await _act(client, drill_id, "file_report", _by(caller, FileReport, body))
+
+
+def _survey_asking(sessions: sessionmaker[Session], drill_id: str, resident_id: str) -> str | None:
+    """The survey batch (a child workflow of the drill) that asked this resident, from its notices."""
+    with sessions() as session:
+        return session.scalar(select(Notification.case_id).limit(1).where(
+            Notification.case_id.startswith(f"{drill_id}/survey-", autoescape=True),
+            Notification.recipient_id == resident_id))
+
+
+@router.post("/{drill_id}/survey", response_model=SurveyAnswered,
+             summary="Answer the alarm survey in the page: did you hear the alarm? (a resident it asked)")
+async def answer_survey(
+    drill_id: DrillId, caller: ResidentOnly, client: ClientDep, sessions: SessionsDep,
+    body: Annotated[SurveyBody, Body(openapi_examples=EXAMPLES["survey"])],
+) -> SurveyAnswered:
+    """The same rule as the SMS and keypad answers: the first answer to the attempt counts (409 after).
+    Refused (409) before the drill's survey has asked you, and once it has closed."""
+    await open_drill(client, drill_id)
+    batch_id = await run_in_threadpool(_survey_asking, sessions, drill_id, caller.id)
+    if batch_id is None:
+        raise ApiError(409, "the drill's survey has not asked you", "refused")
+    answer = _by(caller, AnswerSurvey, body)
+    return await update_case(client, batch_id, "answer_survey", answer, SurveyAnswered)

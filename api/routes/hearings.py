@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Response
+from fastapi import APIRouter, Body, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.abuse_limits import count_objection
-from api.auth import ResidentOrStaff, StaffMember, Supervisor, allow
+from api.auth import ResidentOnly, ResidentOrStaff, StaffMember, Supervisor
 from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, temporal_answers, update_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
@@ -67,7 +67,6 @@ router = APIRouter(prefix="/hearings", tags=["hearings"], responses=ERROR_RESPON
 PREFIX = "HR"
 Act = TypeVar("Act", bound=Action)
 HearingId = Annotated[str, Path(pattern=r"^HR-[A-Z0-9]{1,40}$", examples=["HR-4QZ7N2WK4M"])]
-ResidentOnly = Annotated[Actor, Depends(allow(Role.resident))]
 
 
 class HearingCreated(BaseModel):

@@ -10,15 +10,14 @@ document like the staff app's.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.auth import allow
+from api.auth import ResidentOnly
 from api.cases import case_state, find_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
@@ -29,7 +28,6 @@ from workflows.contracts import Actor, CaseState, Role, Status, Tier
 
 router = APIRouter(tags=["resident app"], responses=ERROR_RESPONSES)
 
-ResidentOnly = Annotated[Actor, Depends(allow(Role.resident))]
 MY_CASES = 50
 SHOWN: dict[str, frozenset[str]] = {
     event: frozenset(keys) for event, keys in {

@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from api.auth import ResidentOnly
 from api.context import ClientDep, SessionsDep
 from api.drills import drill_state
 from api.errors import ERROR_RESPONSES, ApiError
 from api.routes.hearings import _visible as visible_hearing
-from api.routes.resident_app import ResidentOnly
 from steward.store.models import Notification
 from workflows.contracts import Actor
 from workflows.hearing_contracts import CostItem, DecisionRecord, HearingStatus

@@ -134,6 +134,8 @@ const REFUSALS = [
   [/^photos: (\S+) is not a photo you attached to case (\S+)$/, "照片 $1 不是您为工单 $2 上传的照片"],
   [/^the case is not waiting for your answer$/, "现在还不需要您回答"],
   [/^this callback was already answered$/, "这次回访已经回答过了"],
+  [/^you have already answered the survey$/, "您已经回答过这次调查了"],
+  [/^the drill's survey has not asked you$/, "这次调查还没有询问您"],
   [/^only the resident of this case can (.+)$/, "只有报事的住户本人可以操作"],
   [/^a case takes at most (\d+) photos from the resident$/, "每个事项最多上传$1张照片"],
   [/^this file is not an image.*$/, "该文件不是图片，请上传照片（JPEG、PNG、WebP 或 GIF）"],

@@ -258,11 +258,21 @@ function hearingCard(ui, hearing) {
     hearing.may_object ? objectionForm(ui, hearing) : null);
 }
 
-function drillCard(drill) {
+/** The alarm survey answered here, under the rule of the SMS and keypad answers (the first one counts). */
+function surveyForm(ui, drill) {
+  const send = (heard) => () => act(ui, null, null, null,
+    () => postJson(`/drills/${encodeURIComponent(drill.drill_id)}/survey`, { heard }));
+  return h("div", { class: "survey", id: `survey-${drill.drill_id}` },
+    h("p", { class: "message" }, t("r.drill.survey")),
+    h("button", { type: "button", class: "primary heard", onclick: send(true) }, t("r.drill.heard")),
+    h("button", { type: "button", class: "primary quiet not-heard", onclick: send(false) }, t("r.drill.not_heard")));
+}
+
+function drillCard(ui, drill) {
   return h("article", { class: "card drill", id: drill.drill_id },
     h("h2", {}, drill.title),
     h("p", {}, t("r.drill.when", { time: time(drill.scheduled_at) }), " · ", t(`r.drill.${drill.status}`)),
-    drill.survey_open ? h("p", { class: "message" }, t("r.drill.survey")) : null);
+    drill.survey_open ? surveyForm(ui, drill) : null);
 }
 
 async function hearingsView(ui) {
@@ -272,7 +282,7 @@ async function hearingsView(ui) {
     h("h2", {}, t("r.hearings")),
     both.hearings.length ? both.hearings.map((x) => hearingCard(ui, x)) : h("p", {}, t("r.hearings.none")),
     h("h2", {}, t("r.drills")),
-    both.drills.length ? both.drills.map(drillCard) : h("p", {}, t("r.drills.none"))));
+    both.drills.length ? both.drills.map((x) => drillCard(ui, x)) : h("p", {}, t("r.drills.none"))));
 }
 
 /** My cases and a case page refresh themselves while nothing typed would be lost (the callback's

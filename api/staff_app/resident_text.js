@@ -52,7 +52,8 @@ export const RESIDENT_TEXT = {
     "r.outcome.approved": "approved", "r.outcome.rejected": "rejected", "r.outcome.revised": "approved as revised",
     "r.drill.when": "{time}", "r.drill.planned": "planned", "r.drill.announced": "announced",
     "r.drill.started": "under way", "r.drill.completed": "finished", "r.drill.closed": "closed",
-    "r.drill.survey": "Did you hear the alarm? We are asking by SMS or phone: reply 1 yes, 2 no.",
+    "r.drill.survey": "Did you hear the alarm? Answer here, or reply to our SMS or call: 1 yes, 2 no.",
+    "r.drill.heard": "Yes, I heard it", "r.drill.not_heard": "No, I did not",
   },
   "zh-CN": {
     "r.nav.mine": "我的事项", "r.nav.report": "报事", "r.nav.hearings": "听证与演练",
@@ -104,7 +105,8 @@ export const RESIDENT_TEXT = {
     "r.outcome.approved": "通过", "r.outcome.rejected": "未通过", "r.outcome.revised": "修改后通过",
     "r.drill.when": "{time}", "r.drill.planned": "已计划", "r.drill.announced": "已通知",
     "r.drill.started": "进行中", "r.drill.completed": "已完成", "r.drill.closed": "已结束",
-    "r.drill.survey": "您听到警报了吗？我们会通过短信或电话询问：听到请回复1，没听到请回复2。",
+    "r.drill.survey": "您听到警报了吗？请在这里回答，或回复我们的短信、电话：听到按1，没听到按2。",
+    "r.drill.heard": "听到了", "r.drill.not_heard": "没听到",
   },
 };
 

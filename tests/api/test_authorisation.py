@@ -107,6 +107,7 @@ ENDPOINTS = [
     Endpoint("POST", "/drills/{id}/step", frozenset(STAFF), {"number": 1}),
     Endpoint("POST", "/drills/{id}/complete", frozenset(STAFF), {"participation": 3}),
     Endpoint("POST", "/drills/{id}/report", frozenset(STAFF), {"summary": "All out in 5 minutes."}),
+    Endpoint("POST", "/drills/{id}/survey", frozenset({"resident"}), {"heard": True}),
     Endpoint("POST", "/drill-schedules", frozenset({"supervisor"}), DRILL_SCHEDULE),
     Endpoint("GET", "/drill-schedules", frozenset({"supervisor"})),
     Endpoint("GET", "/drill-schedules/{id}", frozenset({"supervisor"})),

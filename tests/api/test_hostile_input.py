@@ -103,6 +103,7 @@ TARGETS = [
     Target("complete", "staff", "/drills/{drill}/complete", {"participation": 3, "findings": [FINDING]},
            text="findings.0.description"),
     Target("report", "staff", "/drills/{drill}/report", {"summary": "All out in 5 minutes."}, text="summary"),
+    Target("survey", "resident", "/drills/{drill}/survey", {"heard": True}),
     Target("drill schedule", "supervisor", "/drill-schedules", NEW_SCHEDULE, text="title"),
     Target("schedule pause", "supervisor", "/drill-schedules/{schedule}/pause", {"note": "Lift works."},
            text="note", required=False),

@@ -1,6 +1,7 @@
 """The staff app in a real browser: Debian's Chromium at a phone's size, driven by Playwright, against
 Steward served by uvicorn on a port, the real worker on the dev server and a Twilio sandbox of its own
-(the console tests' machinery). An app notice left unread goes by SMS after 3 seconds here."""
+(the console tests' machinery). An app notice left unread goes by SMS after 3 seconds here, and a drill
+needs only 90 s of notice, so one can be run through to its survey in a test."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ async def staff_app(dev_env: WorkflowEnvironment, empty_database_url, worker_for
     policy.write_text(f'[delivery]\napp_unread_sms_after = "{APP_UNREAD_S}s"\n', encoding="utf-8")
     settings = make_settings(
         database, sandbox, api_port, sla_policy=policy, photo_dir=directory / "photos",
+        drill_notice_period="90s",
         temporal_address=dev_env.client.service_client.config.target_host,
         quiet_hours=quiet_hours_away_from(await dev_env.get_current_time(), "Asia/Shanghai"),
     )

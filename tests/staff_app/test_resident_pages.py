@@ -249,3 +249,52 @@ async def test_a_resident_reads_the_hearing_that_concerns_them_objects_and_sees_
 
     assert (await staff_app.call("neighbour", "GET", "/app/api/hearings-and-drills")).json()[
         "hearings"][0]["objections"] == []
+
+
+async def test_a_resident_answers_the_drills_alarm_survey_in_the_page_once(staff_app: StaffApp) -> None:
+    at = datetime.now(UTC) + timedelta(minutes=2)
+    response = await staff_app.call("supervisor", "POST", "/drills", {
+        "drill_type": "fire", "building_id": "B1", "scheduled_at": at.isoformat()})
+    assert response.status_code == 201, response.text
+    drill_id = response.json()["drill_id"]
+    staff_app.case_ids.append(drill_id)
+    deadline = asyncio.get_running_loop().time() + PATIENCE_S
+    while (started := await staff_app.call("staff", "POST", f"/drills/{drill_id}/start")).status_code != 200:
+        assert asyncio.get_running_loop().time() < deadline, started.text
+        await asyncio.sleep(0.2)
+    for step in started.json()["steps"]:
+        assert (await staff_app.call("staff", "POST", f"/drills/{drill_id}/step",
+                                     {"number": step["number"]})).status_code == 202
+    while not all(s["done_at"] for s in (await staff_app.call("staff", "GET", f"/drills/{drill_id}")).json()[
+            "steps"]):
+        assert asyncio.get_running_loop().time() < deadline, "the steps were not all recorded"
+        await asyncio.sleep(0.2)
+    completed = await staff_app.call("staff", "POST", f"/drills/{drill_id}/complete", {"participation": 12})
+    assert completed.status_code == 200, completed.text
+    while not await asyncio.to_thread(_surveyed, staff_app, drill_id, "R001"):
+        assert asyncio.get_running_loop().time() < deadline, "R001 was not asked"
+        await asyncio.sleep(0.2)
+
+    context, page = await staff_app.phone("zh-CN")
+    await staff_app.sign_in(page, RESIDENT_PHONE)
+    await page.wait_for_selector("#my-cases")
+    await page.click("#resident-nav a[href='#/hearings']")
+    survey = page.locator(f"[id='survey-{drill_id}']")
+    await survey.wait_for()
+    assert "您听到警报了吗" in await survey.inner_text()
+    await check_layout(page, "resident: the alarm survey")
+    await survey.locator("button.heard").click()
+    await page.locator("#announce", has_text="已完成").wait_for(state="attached")
+    again = await staff_app.call("resident", "POST", f"/drills/{drill_id}/survey", {"heard": False})
+    assert again.status_code == 409, "the page's answer was the first, so it counts"
+    await page.locator(f"[id='survey-{drill_id}'] button.not-heard").click()
+    await page.locator("#announce", has_text="您已经回答过这次调查了").wait_for(state="attached")
+    await screenshot(page, "resident-survey")
+    await context.close()
+
+
+def _surveyed(staff_app: StaffApp, drill_id: str, resident_id: str) -> bool:
+    with staff_app.database.sessions() as session:
+        return bool(session.scalar(select(func.count()).where(
+            Notification.case_id.startswith(f"{drill_id}/survey-"),
+            Notification.recipient_id == resident_id)))
