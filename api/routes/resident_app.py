@@ -21,6 +21,7 @@ from api.auth import ResidentOnly
 from api.cases import case_state, find_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
+from api.forms_of_address import form_of_address
 from api.routes.hearings import _home as home_of
 from api.routes.requests import CaseId
 from steward.store.models import Case, Staff
@@ -86,7 +87,7 @@ async def my_cases(caller: ResidentOnly, sessions: SessionsDep) -> list[MyCase]:
 
 
 class Helper(BaseModel):
-    first_name: str
+    first_name: str = Field(description="How residents address them: 王师傅, or a first name.")
     role: str = Field(description="handler, team_lead, property_manager or general_manager.")
 
 
@@ -124,16 +125,12 @@ class ResidentCase(BaseModel):
     timeline: list[ResidentEntry]
 
 
-def first_name(name: str) -> str:
-    """The first word of the name as the directory holds it: enough to greet, not to find at home."""
-    return name.split()[0] if name.split() else name
-
-
 def _helpers(sessions: sessionmaker[Session], state: CaseState) -> list[Helper]:
     ids = [i for i in dict.fromkeys((state.owner_id, state.handler_id)) if i]
     with sessions() as session:
         people = {s.id: s for s in session.scalars(select(Staff).where(Staff.id.in_(ids)))}
-    return [Helper(first_name=first_name(people[i].name), role=Tier(people[i].tier).name)
+    return [Helper(first_name=form_of_address(people[i].name, Tier(people[i].tier)),
+                   role=Tier(people[i].tier).name)
             for i in ids if i in people]
 
 
