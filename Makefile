@@ -25,9 +25,10 @@ $(CHROMIUM):
 dev: $(STAMP)
 	$(BIN)/steward dev
 
+# Two workers, a test file each at a time: files share servers through module fixtures, so they stay whole.
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
