@@ -21,6 +21,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import (
     Client,
     Schedule,
@@ -44,6 +46,7 @@ from api.cases import RPC_TIMEOUT, temporal_answers
 from api.errors import ApiError
 from api.models import DIRECTORY_ID, RequestBody
 from steward.settings import Settings, parse_duration
+from steward.store.models import Notification
 from workflows import search
 from workflows.contracts import Actor, AwareDatetime, Contract, Kind, ShortText
 from workflows.drill_contracts import (
@@ -202,6 +205,25 @@ def drill_search_attributes(building_id: str) -> TypedSearchAttributes:
 def drill_summary(drill_type: DrillType, building_id: str) -> str:
     """What the Temporal UI shows for the drill."""
     return f"drill · {drill_type.value} · building {building_id}"
+
+
+def survey_asking(sessions: sessionmaker[Session], drill_id: str, resident_id: str) -> str | None:
+    """The survey batch (a child workflow of the drill) that asked this resident, from its notices."""
+    with sessions() as session:
+        return session.scalar(select(Notification.case_id).limit(1).where(
+            Notification.case_id.startswith(f"{drill_id}/survey-", autoescape=True),
+            Notification.recipient_id == resident_id))
+
+
+async def survey_answered(client: Client, batch_id: str, resident_id: str) -> bool:
+    """Whether the resident answered the survey that asked them; a batch that cannot say is unanswered
+    (the page then offers the buttons, and the update's validator refuses a second answer)."""
+    try:
+        with temporal_answers(batch_id):
+            return await client.get_workflow_handle(batch_id).query(
+                "answered", resident_id, result_type=bool, rpc_timeout=RPC_TIMEOUT)
+    except ApiError:
+        return False
 
 
 def default_title(drill_type: DrillType) -> str:

@@ -576,6 +576,12 @@ class DrillSurveyWorkflow:
     def _last_attempt_to(self, resident_id: str) -> int | None:
         return max((n for n, asked in self.callbacks.asked.items() if asked == resident_id), default=None)
 
+    @workflow.query
+    def answered(self, resident_id: str) -> bool:
+        """Whether this resident has answered the latest attempt made to them, so their page stops asking."""
+        attempt = self._last_attempt_to(resident_id)
+        return attempt is not None and attempt in self.callbacks.replies
+
     @workflow.update
     def answer_survey(self, answer: AnswerSurvey) -> SurveyAnswered:
         """The page answers the latest attempt made to this resident, under the rule of SMS and keypad."""

@@ -15,8 +15,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.auth import ResidentOnly, StaffMember, Supervisor
@@ -28,11 +26,11 @@ from api.cases import (
     update_case,
 )
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.drills import default_title, drill_search_attributes, drill_state, drill_summary
+from api.drills import default_title, drill_search_attributes, drill_state, drill_summary, survey_asking
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, Category, DirectoryId, RequestBody, action_body, request_body
 from api.routes.directory import must_exist
-from steward.store.models import Building, Notification
+from steward.store.models import Building
 from workflows.contracts import Actor, AwareDatetime, ShortText
 from workflows.drill_contracts import (
     DEFAULT_STEPS,
@@ -239,14 +237,6 @@ async def report(drill_id: DrillId, caller: StaffMember, client: ClientDep,
     return await _act(client, drill_id, "file_report", _by(caller, FileReport, body))
 
 
-def _survey_asking(sessions: sessionmaker[Session], drill_id: str, resident_id: str) -> str | None:
-    """The survey batch (a child workflow of the drill) that asked this resident, from its notices."""
-    with sessions() as session:
-        return session.scalar(select(Notification.case_id).limit(1).where(
-            Notification.case_id.startswith(f"{drill_id}/survey-", autoescape=True),
-            Notification.recipient_id == resident_id))
-
-
 @router.post("/{drill_id}/survey", response_model=SurveyAnswered,
              summary="Answer the alarm survey in the page: did you hear the alarm? (a resident it asked)")
 async def answer_survey(
@@ -256,7 +246,7 @@ async def answer_survey(
     """The same rule as the SMS and keypad answers: the first answer to the attempt counts (409 after).
     Refused (409) before the drill's survey has asked you, and once it has closed."""
     await open_drill(client, drill_id)
-    batch_id = await run_in_threadpool(_survey_asking, sessions, drill_id, caller.id)
+    batch_id = await run_in_threadpool(survey_asking, sessions, drill_id, caller.id)
     if batch_id is None:
         raise ApiError(409, "the drill's survey has not asked you", "refused")
     answer = _by(caller, AnswerSurvey, body)

@@ -2,8 +2,9 @@
 told about (a notice addressed to them), read live from their workflows.
 
 A hearing shows its notice with the cost breakdown, only this resident's objections with their written
-answers, and the decision; a drill its time, its state and whether its survey is open. Objections go
-through the published `POST /hearings/{id}/objections`; the survey is answered by SMS or keypad.
+answers, and the decision; a drill its time, its state, whether its survey is open and whether this
+resident answered it. Objections go through the published `POST /hearings/{id}/objections`; the survey is
+answered in the page (`POST /drills/{id}/survey`), by SMS or by keypad.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from temporalio.client import Client
 
 from api.auth import ResidentOnly
 from api.context import ClientDep, SessionsDep
-from api.drills import drill_state
+from api.drills import default_title, drill_state, survey_answered, survey_asking
 from api.errors import ERROR_RESPONSES, ApiError
 from api.routes.hearings import _visible as visible_hearing
 from steward.store.models import Notification
@@ -56,11 +57,13 @@ class ResidentHearing(BaseModel):
 
 class ResidentDrill(BaseModel):
     drill_id: str
-    title: str
+    title: str | None = Field(description="The supervisor's own title; none when they gave none (the page "
+                                          "names the drill by its type, in the resident's language).")
     drill_type: str
     scheduled_at: datetime
     status: str
     survey_open: bool = Field(description="We are asking households whether they heard the alarm.")
+    survey_answered: bool = Field(description="You have answered the survey: the first answer counts.")
 
 
 class HearingsAndDrills(BaseModel):
@@ -69,11 +72,14 @@ class HearingsAndDrills(BaseModel):
 
 
 def _told_about(sessions: sessionmaker[Session], resident_id: str, prefix: str) -> list[str]:
+    """Newest first; a notice of a hearing's or drill's child (`DR-…/survey-1`) counts for its parent."""
     with sessions() as session:
-        return list(session.scalars(
+        told = session.scalars(
             select(Notification.case_id).where(Notification.recipient_id == resident_id,
                                                Notification.case_id.like(f"{prefix}-%"))
-            .group_by(Notification.case_id).order_by(func.max(Notification.created_at).desc()).limit(SHOWN)))
+            .group_by(Notification.case_id).order_by(func.max(Notification.created_at).desc())
+            .limit(SHOWN * 4))
+    return list(dict.fromkeys(case_id.split("/", 1)[0] for case_id in told))[:SHOWN]
 
 
 async def _hearing(client: Client, sessions: sessionmaker[Session], hearing_id: str,
@@ -92,15 +98,21 @@ async def _hearing(client: Client, sessions: sessionmaker[Session], hearing_id: 
     )
 
 
-async def _drill(client: Client, drill_id: str) -> ResidentDrill | None:
+async def _drill(client: Client, sessions: sessionmaker[Session], drill_id: str,
+                 caller: Actor) -> ResidentDrill | None:
     try:
         state, _ = await drill_state(client, drill_id)
     except ApiError:
         return None
     closes = state.survey_closes_at
-    return ResidentDrill(drill_id=state.drill_id, title=state.title, drill_type=state.drill_type.value,
-                         scheduled_at=state.scheduled_at, status=state.status.value,
-                         survey_open=closes is not None and closes > datetime.now(UTC))
+    survey_open = closes is not None and closes > datetime.now(UTC)
+    batch_id = await run_in_threadpool(survey_asking, sessions, drill_id, caller.id) if survey_open else None
+    answered = batch_id is not None and await survey_answered(client, batch_id, caller.id)
+    titled = state.title != default_title(state.drill_type)
+    return ResidentDrill(drill_id=state.drill_id, title=state.title if titled else None,
+                         drill_type=state.drill_type.value,
+                         scheduled_at=state.scheduled_at, status=state.status.value, survey_open=survey_open,
+                         survey_answered=answered)
 
 
 @router.get("/app/api/hearings-and-drills", response_model=HearingsAndDrills, include_in_schema=False)
@@ -110,5 +122,5 @@ async def hearings_and_drills(caller: ResidentOnly, client: ClientDep,
     hearing_ids = await run_in_threadpool(_told_about, sessions, caller.id, "HR")
     drill_ids = await run_in_threadpool(_told_about, sessions, caller.id, "DR")
     hearings = [await _hearing(client, sessions, i, caller) for i in hearing_ids]
-    drills = [await _drill(client, i) for i in drill_ids]
+    drills = [await _drill(client, sessions, i, caller) for i in drill_ids]
     return HearingsAndDrills(hearings=[h for h in hearings if h], drills=[d for d in drills if d])

@@ -269,10 +269,13 @@ function surveyForm(ui, drill) {
 }
 
 function drillCard(ui, drill) {
+  let survey = null;
+  if (drill.survey_answered) survey = h("p", { class: "message answered" }, t("r.drill.answered"));
+  else if (drill.survey_open) survey = surveyForm(ui, drill);
   return h("article", { class: "card drill", id: drill.drill_id },
-    h("h2", {}, drill.title),
+    h("h2", {}, drill.title || t(`r.drill.type.${drill.drill_type}`)),
     h("p", {}, t("r.drill.when", { time: time(drill.scheduled_at) }), " · ", t(`r.drill.${drill.status}`)),
-    drill.survey_open ? surveyForm(ui, drill) : null);
+    survey);
 }
 
 async function hearingsView(ui) {

@@ -54,6 +54,8 @@ export const RESIDENT_TEXT = {
     "r.drill.started": "under way", "r.drill.completed": "finished", "r.drill.closed": "closed",
     "r.drill.survey": "Did you hear the alarm? Answer here, or reply to our SMS or call: 1 yes, 2 no.",
     "r.drill.heard": "Yes, I heard it", "r.drill.not_heard": "No, I did not",
+    "r.drill.answered": "Thank you: your answer to the alarm survey is recorded.",
+    "r.drill.type.fire": "Fire drill", "r.drill.type.flood": "Flood drill", "r.drill.type.security": "Security drill",
   },
   "zh-CN": {
     "r.nav.mine": "我的事项", "r.nav.report": "报事", "r.nav.hearings": "听证与演练",
@@ -107,6 +109,8 @@ export const RESIDENT_TEXT = {
     "r.drill.started": "进行中", "r.drill.completed": "已完成", "r.drill.closed": "已结束",
     "r.drill.survey": "您听到警报了吗？请在这里回答，或回复我们的短信、电话：听到按1，没听到按2。",
     "r.drill.heard": "听到了", "r.drill.not_heard": "没听到",
+    "r.drill.answered": "谢谢，您对警报调查的回答已记录。",
+    "r.drill.type.fire": "消防演练", "r.drill.type.flood": "防汛演练", "r.drill.type.security": "安防演练",
   },
 };
 

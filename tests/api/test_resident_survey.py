@@ -42,11 +42,14 @@ async def test_a_resident_answers_the_survey_in_the_page_once_and_only_if_asked(
     by_resident = {notice.recipient_id: notice for notice in asked}
     batch_id = by_resident[f"{building_id}-R2"].case_id
 
+    assert await _page_says_answered(api, "asked 2", drill_id) is False
     answered = await api.call("asked 2", "POST", f"/drills/{drill_id}/survey", {"heard": True})
     assert answered.status_code == 200, answered.text
     assert answered.json()["drill_id"] == drill_id and answered.json()["heard"] is True
     again = await api.call("asked 2", "POST", f"/drills/{drill_id}/survey", {"heard": False})
     assert again.status_code == 409 and "already answered" in again.json()["error"]["message"]
+    assert await _page_says_answered(api, "asked 2", drill_id) is True, "the page stops asking"
+    assert await _page_says_answered(api, "asked 1", drill_id) is False
 
     first = by_resident[f"{building_id}-R1"]  # answers by SMS first: the page is then refused
     assert (await _sms(api, first.to, "2")).status_code == 200
@@ -67,3 +70,12 @@ async def test_a_resident_answers_the_survey_in_the_page_once_and_only_if_asked(
     attempt = by_resident[f"{building_id}-R2"].attempt
     assert {"attempt": attempt, "heard": True, "accepted": True} in replies
     assert not any(r["attempt"] == attempt and not r["heard"] for r in replies), "the second one is refused"
+
+
+async def _page_says_answered(api: Api, who: str, drill_id: str) -> bool:
+    """The resident page's drill card: the survey open, and whether this resident answered it."""
+    page = await api.call(who, "GET", "/app/api/hearings-and-drills")
+    assert page.status_code == 200, page.text
+    (drill,) = [d for d in page.json()["drills"] if d["drill_id"] == drill_id]
+    assert drill["survey_open"] is True and drill["title"] is None and drill["drill_type"] == "fire"
+    return drill["survey_answered"]

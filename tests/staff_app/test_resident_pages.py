@@ -282,13 +282,14 @@ async def test_a_resident_answers_the_drills_alarm_survey_in_the_page_once(staff
     survey = page.locator(f"[id='survey-{drill_id}']")
     await survey.wait_for()
     assert "您听到警报了吗" in await survey.inner_text()
+    assert "消防演练" in await page.locator(f"[id='{drill_id}'] h2").inner_text(), "named in Chinese"
     await check_layout(page, "resident: the alarm survey")
     await survey.locator("button.heard").click()
     await page.locator("#announce", has_text="已完成").wait_for(state="attached")
+    await page.locator(f"[id='{drill_id}'] .answered", has_text="您对警报调查的回答已记录").wait_for()
+    assert await survey.count() == 0, "once answered, the page no longer asks"
     again = await staff_app.call("resident", "POST", f"/drills/{drill_id}/survey", {"heard": False})
     assert again.status_code == 409, "the page's answer was the first, so it counts"
-    await page.locator(f"[id='survey-{drill_id}'] button.not-heard").click()
-    await page.locator("#announce", has_text="您已经回答过这次调查了").wait_for(state="attached")
     await screenshot(page, "resident-survey")
     await context.close()
 
