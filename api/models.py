@@ -43,6 +43,10 @@ from workflows.contracts import (
 )
 
 Item = TypeVar("Item", bound=BaseModel)
+TotalAtLeast = Annotated[bool | None, Field(
+    description="`total` is a lower bound: more rows match than the first page counts "
+                "(`STEWARD_COUNT_UP_TO`). Null on later pages.")]
+"""Beside a first page's `total`: a count that stops at its bound costs the same at any size."""
 DIRECTORY_ID = r"^[A-Za-z0-9_-]{1,32}$"
 """Ids of buildings, households, people and units: safe in a visibility query and a URL."""
 DirectoryId = Annotated[str, StringConstraints(pattern=DIRECTORY_ID)]
@@ -245,6 +249,7 @@ class AtRiskList(BaseModel):
     total: int | None = Field(description="Open cases with a running deadline, on every page together; "
                               "counted on the first page only (null on later pages, which cost one "
                               "index range scan whatever the size).")
+    total_at_least: TotalAtLeast
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
     picture: Picture
 

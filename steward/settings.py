@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     unread_notice_window: str = "10m"
     # The service centre's phone, which the resident pages tell a resident to call in an emergency.
     service_phone: str = "+86 21 5555 0100"
+    # A list's first page counts its rows up to this many, then says "at least": the count stays as cheap
+    # at 100,000 open cases as at 10,000 (bench/README.md).
+    count_up_to: int = Field(default=10_000, ge=1)
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
 

@@ -5,7 +5,7 @@
 
 import { announce, getIfChanged, getJson, session } from "./client.js";
 import { clear, h } from "./dom.js";
-import { countdown, t, when, word } from "./i18n.js";
+import { countdown, t, total, when, word } from "./i18n.js";
 import { personName, stateBadge, tierName } from "./people.js";
 
 const FILTERS = ["kind", "severity", "building", "tier", "owner"];
@@ -81,7 +81,7 @@ export function showBoard(view, query) {
     more.hidden = !following;
     status.dataset.total = board.total;
     const breached = items.filter((item) => item.state === "breached").length;
-    announce(t("board.summary", { total: board.total, breached }) +
+    announce(t("board.summary", { total: total(board), breached }) +
       (board.picture.trustworthy ? "" : ` ${t("picture.untrustworthy")}`));
   }
 

@@ -3,7 +3,7 @@
 
 import { getJson } from "./client.js";
 import { clear, h } from "./dom.js";
-import { t, when, word } from "./i18n.js";
+import { t, total, when, word } from "./i18n.js";
 
 function deadlineCell(item) {
   return h("td", { class: "deadline" }, item.next_deadline
@@ -63,7 +63,7 @@ function showList(view, title, sections) {
       if (stopped) return;
       clear(body);
       sections.forEach((section, index) => body.append(
-        table(section.id, `${section.caption} (${pages[index].total})`, section.columns, pages[index].items,
+        table(section.id, `${section.caption} (${total(pages[index])})`, section.columns, pages[index].items,
           section.row)));
       status.textContent = "";
     } catch (error) {

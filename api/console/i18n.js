@@ -271,6 +271,13 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? "—").toString());
 }
 
+/** A first page's `total`: "10,000+" when the count stopped at its bound (`total_at_least`). */
+export function total(page) {
+  if (page.total === null || page.total === undefined) return t("time.none");
+  const number = new Intl.NumberFormat(locale()).format(page.total);
+  return page.total_at_least ? `${number}+` : number;
+}
+
 /** A word of the domain (a status, severity, channel…), as the case history says it. */
 export function word(group, value) {
   if (value === null || value === undefined || value === "") return t("time.none");

@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from api import cursor
 from api.auth import StaffMember
 from api.confidential import kept_from
-from api.context import SessionsDep
+from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
 from api.picture import PictureDep
-from steward.store.deadlines import Position, aware, count, page
+from steward.store.deadlines import Position, Total, aware, count, page
 from steward.store.models import Case
 
 router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
@@ -34,7 +34,7 @@ def _item(case: Case, now: datetime) -> AtRiskCase:
 
 @router.get("/at-risk", response_model=AtRiskList, summary="Open cases by time left to their next deadline")
 async def at_risk(
-    caller: StaffMember, sessions: SessionsDep, picture: PictureDep,
+    caller: StaffMember, sessions: SessionsDep, settings: SettingsDep, picture: PictureDep,
     building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str | None, Query(max_length=400, description="`next_page_token` of the "
@@ -49,12 +49,13 @@ async def at_risk(
     filters |= kept_from(caller)
     after = cursor.decode(scope, page_token, Position)
 
-    def read() -> tuple[list[Case], Position | None, int | None]:
+    def read() -> tuple[list[Case], Position | None, Total | None]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit, racing_only=True)
-            return rows, following, None if after else count(session, filters, racing_only=True)
+            return rows, following, None if after else count(session, filters, settings.count_up_to,
+                                                             racing_only=True)
 
     rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)
-    return AtRiskList(as_of=now, items=[_item(case, now) for case in rows], total=total,
+    return AtRiskList(as_of=now, items=[_item(case, now) for case in rows], **Total.of_page(total),
                       next_page_token=cursor.encode(scope, following), picture=await picture.current())

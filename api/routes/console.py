@@ -33,9 +33,9 @@ from api.confidential import kept_from
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.history import WORDS
-from api.models import DIRECTORY_ID, Picture
+from api.models import DIRECTORY_ID, Picture, TotalAtLeast
 from api.picture import PictureDep
-from steward.store.deadlines import Position, aware, change_mark, count, page
+from steward.store.deadlines import Position, Total, aware, change_mark, count, page
 from steward.store.models import Building, Case, Staff
 from workflows.contracts import Kind, Severity
 
@@ -177,6 +177,7 @@ class Board(BaseModel):
                                    "oldest first.")
     total: int | None = Field(description="Open cases matching the filters, on every page together; "
                               "counted on the first page only (null on later ones).")
+    total_at_least: TotalAtLeast
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
     truncated: bool = Field(description="More open cases follow on later pages.")
     picture: Picture
@@ -212,7 +213,7 @@ def _etag(mark: int, scope: str, page_token: str | None, picture: Picture) -> st
 @router.get("/console/api/board", response_model=Board, include_in_schema=False,
             responses={304: {"description": "Nothing changed since the `ETag` given in `If-None-Match`."}})
 async def board(
-    caller: Supervisor, sessions: SessionsDep, picture: PictureDep,
+    caller: Supervisor, sessions: SessionsDep, settings: SettingsDep, picture: PictureDep,
     kind: Kind | None = None,
     severity: Severity | None = None,
     building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
@@ -235,15 +236,15 @@ async def board(
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag, **SECURITY_HEADERS})
 
-    def read() -> tuple[list[Case], Position | None, int | None]:
+    def read() -> tuple[list[Case], Position | None, Total | None]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit)
-            return rows, following, None if after else count(session, filters)
+            return rows, following, None if after else count(session, filters, settings.count_up_to)
 
     rows, following, total = await run_in_threadpool(read)
     now = datetime.now(UTC)
     token = cursor.encode(scope, following)
-    answer = Board(as_of=now, items=[_board_case(case, now) for case in rows], total=total,
+    answer = Board(as_of=now, items=[_board_case(case, now) for case in rows], **Total.of_page(total),
                    next_page_token=token, truncated=token is not None, picture=seen)
     return Response(answer.model_dump_json(), media_type="application/json",
                     headers={"ETag": etag, **SECURITY_HEADERS})

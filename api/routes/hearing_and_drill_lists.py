@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 
 from api import cursor
 from api.auth import StaffMember
-from api.context import SessionsDep
+from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES
-from api.models import DIRECTORY_ID
-from steward.store.deadlines import DRILLS, HEARINGS, Ordering, Position, aware, count, page
+from api.models import DIRECTORY_ID, TotalAtLeast
+from steward.store.deadlines import DRILLS, HEARINGS, Ordering, Position, Total, aware, count, page
 from steward.store.models import DrillRow, HearingRow
 from workflows.drill_contracts import DrillStatus, DrillType
 from workflows.hearing_contracts import HearingStatus
@@ -77,12 +77,14 @@ class DrillItem(BaseModel):
 class HearingPage(BaseModel):
     items: list[HearingItem]
     total: int | None = Field(description="Every page together; counted on the first page only.")
+    total_at_least: TotalAtLeast
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
 class DrillPage(BaseModel):
     items: list[DrillItem]
     total: int | None = Field(description="Every page together; counted on the first page only.")
+    total_at_least: TotalAtLeast
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
@@ -91,15 +93,16 @@ def _fields(row: Any, model: type[BaseModel]) -> dict[str, Any]:
             for name in model.model_fields}
 
 
-async def _walk(sessions, order: Ordering, name: str, filters: dict[str, Any], scope_filters: dict[str, Any],
-                limit: int, page_token: str | None) -> tuple[list[Any], str | None, int | None]:
+async def _walk(sessions, up_to: int, order: Ordering, name: str, filters: dict[str, Any],
+                scope_filters: dict[str, Any], limit: int, page_token: str | None,
+                ) -> tuple[list[Any], str | None, Total | None]:
     scope = cursor.scope_of(name, scope_filters | {"limit": limit})
     after = cursor.decode(scope, page_token, Position)
 
-    def read() -> tuple[list[Any], Position | None, int | None]:
+    def read() -> tuple[list[Any], Position | None, Total | None]:
         with sessions() as session:
             rows, following = page(session, filters, after, limit, order=order)
-            return rows, following, None if after else count(session, filters, order=order)
+            return rows, following, None if after else count(session, filters, up_to, order=order)
 
     rows, following, total = await run_in_threadpool(read)
     return rows, cursor.encode(scope, following), total
@@ -107,7 +110,7 @@ async def _walk(sessions, order: Ordering, name: str, filters: dict[str, Any], s
 
 @router.get("/hearings", response_model=HearingPage, summary="Hearings, what is due first (read model)")
 async def list_hearings(
-    caller: StaffMember, sessions: SessionsDep,
+    caller: StaffMember, sessions: SessionsDep, settings: SettingsDep,
     status: HearingStatus | None = None,
     awaiting_answers: Annotated[bool | None, Query(description="Only hearings with objections not yet "
                                                    "answered (true) or none (false).")] = None,
@@ -117,15 +120,15 @@ async def list_hearings(
     if awaiting_answers is not None:
         filters["awaiting"] = HearingRow.objections_open > 0 if awaiting_answers else \
             HearingRow.objections_open == 0
-    rows, token, total = await _walk(sessions, HEARINGS, "hearings", filters,
+    rows, token, total = await _walk(sessions, settings.count_up_to, HEARINGS, "hearings", filters,
                                      {"status": status, "awaiting": awaiting_answers}, limit, page_token)
-    return HearingPage(items=[HearingItem(**_fields(row, HearingItem)) for row in rows], total=total,
-                       next_page_token=token)
+    return HearingPage(items=[HearingItem(**_fields(row, HearingItem)) for row in rows],
+                       **Total.of_page(total), next_page_token=token)
 
 
 @router.get("/drills", response_model=DrillPage, summary="Drills, what is due first (read model)")
 async def list_drills(
-    caller: StaffMember, sessions: SessionsDep,
+    caller: StaffMember, sessions: SessionsDep, settings: SettingsDep,
     status: DrillStatus | None = None,
     drill_type: DrillType | None = None,
     building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
@@ -141,6 +144,7 @@ async def list_drills(
         filters["report_overdue"] = DrillRow.reported_at.is_(None) & (DrillRow.report_due < datetime.now(UTC))
     scope = {"status": status, "type": drill_type, "building": building, "not_started": not_started,
              "report_overdue": report_overdue}
-    rows, token, total = await _walk(sessions, DRILLS, "drills", filters, scope, limit, page_token)
-    return DrillPage(items=[DrillItem(**_fields(row, DrillItem)) for row in rows], total=total,
+    rows, token, total = await _walk(sessions, settings.count_up_to, DRILLS, "drills", filters, scope, limit,
+                                     page_token)
+    return DrillPage(items=[DrillItem(**_fields(row, DrillItem)) for row in rows], **Total.of_page(total),
                      next_page_token=token)

@@ -23,8 +23,9 @@ from api.auth import StaffMember
 from api.cases import REQUEST_ID, find_open_case, signal_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
+from api.models import TotalAtLeast
 from api.routes.inbound import NEEDS_A_PERSON, InboundEntry
-from steward.store.deadlines import Position, aware, count, page
+from steward.store.deadlines import Position, Total, aware, count, page
 from steward.store.models import InboundMessage, Notification
 from workflows.contracts import ProgressNote
 
@@ -50,6 +51,7 @@ class ManualCallback(BaseModel):
 class ManualCallbacks(BaseModel):
     items: list[ManualCallback]
     total: int | None = Field(description="Every page together; counted on the first page only.")
+    total_at_least: TotalAtLeast
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
@@ -77,7 +79,7 @@ class NoticeKey(BaseModel):
 @router.get("/queues/manual-callbacks", response_model=ManualCallbacks,
             summary="Manual callbacks awaiting someone, the next page up the ladder first")
 async def manual_callbacks(
-    caller: StaffMember, sessions: SessionsDep,
+    caller: StaffMember, sessions: SessionsDep, settings: SettingsDep,
     building: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9-]{1,32}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str | None, Query(max_length=400)] = None,
@@ -89,13 +91,14 @@ async def manual_callbacks(
     def read():
         with sessions() as session:
             rows, following = page(session, filters, after, limit)
-            return rows, following, None if after else count(session, filters)
+            return rows, following, None if after else count(session, filters, settings.count_up_to)
 
     rows, following, total = await run_in_threadpool(read)
     items = [ManualCallback(**{name: getattr(row, name) for name in ManualCallback.model_fields
                                if name != "next_deadline"}, next_deadline=aware(row.next_deadline))
              for row in rows]
-    return ManualCallbacks(items=items, total=total, next_page_token=cursor.encode(scope, following))
+    return ManualCallbacks(items=items, **Total.of_page(total),
+                           next_page_token=cursor.encode(scope, following))
 
 
 @router.get("/queues/unread-notices", response_model=UnreadNotices,

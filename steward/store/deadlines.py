@@ -100,12 +100,28 @@ def page(session: Session, filters: dict[str, Any], after: Position | None, size
     return rows, _position(order, rows[-1]) if more and rows else None
 
 
-def count(session: Session, filters: dict[str, Any], racing_only: bool = False,
-          order: Ordering = CASES) -> int:
+class Total(BaseModel):
+    """A list's size as a first page tells it: exact up to the count's bound, a lower bound past it."""
+
+    total: int
+    total_at_least: bool
+
+    @staticmethod
+    def of_page(total: Total | None) -> dict[str, Any]:
+        """A list's `total` and `total_at_least`: counted on its first page, null on later ones."""
+        return total.model_dump() if total else {"total": None, "total_at_least": None}
+
+
+def count(session: Session, filters: dict[str, Any], up_to: int, racing_only: bool = False,
+          order: Ordering = CASES) -> Total:
+    """Matching rows, counted no further than `up_to` + 1: a count of every open case is a scan that
+    grows with them (267 ms p99 at 100,000), this one stops, and past the bound says "at least"."""
     conditions = _where(order, filters)
     if racing_only:
         conditions.append(order.model.next_deadline.is_not(None))
-    return session.scalar(select(func.count()).select_from(order.model).where(*conditions)) or 0
+    bounded = select(order.key).where(*conditions).limit(up_to + 1).subquery()
+    found = session.scalar(select(func.count()).select_from(bounded)) or 0
+    return Total(total=min(found, up_to), total_at_least=found > up_to)
 
 
 def overdue_count(session: Session, before: datetime) -> int:

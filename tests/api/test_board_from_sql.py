@@ -111,12 +111,31 @@ async def test_600_open_cases_are_all_on_the_board_and_at_risk_in_deadline_order
         assert [item["submitted_at"] for item in waiting] == sorted(item["submitted_at"] for item in waiting)
 
         first = (await http.get("/at-risk", params={"building": building, "limit": 5})).json()
-        assert first["total"] == len(racing) and len(first["items"]) == 5
+        assert first["total"] == len(racing) and first["total_at_least"] is False and len(first["items"]) == 5
         assert first["items"][0]["seconds_left"] <= first["items"][-1]["seconds_left"]
         second = (await http.get("/at-risk", params={"building": building, "limit": 5,
                                                     "page_token": first["next_page_token"]})).json()
-        assert second["total"] is None, "later pages cost one index range scan: nothing is counted"
+        assert second["total"] is None and second["total_at_least"] is None, \
+            "later pages cost one index range scan: nothing is counted"
         assert second["items"][0]["case_id"] == racing[5]
+
+
+async def test_a_first_page_counts_up_to_its_bound_and_then_says_at_least(
+    dev_env, database, sandbox, api_port, many_open_cases
+) -> None:
+    """The count stops at `STEWARD_COUNT_UP_TO` so a first page costs the same at any size; past the
+    bound it says so rather than passing the bound off as the number."""
+    building, racing = many_open_cases
+    async with http_api(dev_env, database, sandbox, api_port, count_up_to=len(racing)) as (http, _):
+        exact = (await http.get("/at-risk", params={"building": building, "limit": 5})).json()
+        assert (exact["total"], exact["total_at_least"]) == (len(racing), False), "at the bound: exact"
+    async with http_api(dev_env, database, sandbox, api_port, count_up_to=100) as (http, _):
+        at_risk = (await http.get("/at-risk", params={"building": building, "limit": 5})).json()
+        assert (at_risk["total"], at_risk["total_at_least"]) == (100, True)
+        board = (await http.get("/console/api/board", params={"building": building, "limit": 5})).json()
+        assert (board["total"], board["total_at_least"]) == (100, True)
+        assert [item["case_id"] for item in await walk(http, "/at-risk", building=building, limit=200)] \
+            == racing, "the bound limits the count, never the list"
 
 
 async def test_a_page_token_is_refused_with_other_filters_or_edited(
