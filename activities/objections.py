@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.projection import _insert, utc
+from activities.projection import utc
+from steward.store.database import insert_for
 from steward.store.models import HearingObjectionRow
 from workflows.hearing_contracts import KeptObjection
 
@@ -22,7 +23,7 @@ class ObjectionStore:
         with self.sessions.begin() as session:
             if objection.text is not None:
                 session.execute(
-                    _insert(session)(HearingObjectionRow)
+                    insert_for(session)(HearingObjectionRow)
                     .values(hearing_id=objection.hearing_id, number=objection.number,
                             resident_id=objection.resident_id, text=objection.text,
                             received_at=utc(objection.received_at))

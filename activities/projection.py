@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from steward.store.database import insert_for
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from workflows.contracts import CaseEvent, CaseSummary
 from workflows.drill_contracts import DrillState
@@ -128,15 +128,11 @@ def write_drill(session: Session, state: DrillState, seq: int, replacing: int | 
     return write_latest(session, DrillRow, "drill_id", drill_row(state, seq), replacing)
 
 
-def _insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def record_event(session: Session, *, case_id: str, seq: int, event: str, at: datetime,
                  actor_id: str | None, device_at: datetime | None, detail: dict) -> None:
     """One transition once: a second write of (case_id, seq) does nothing."""
     session.execute(
-        _insert(session)(CaseEventRow)
+        insert_for(session)(CaseEventRow)
         .values(case_id=case_id, seq=seq, event=event, at=utc(at), actor_id=actor_id,
                 device_at=utc(device_at), detail=detail)
         .on_conflict_do_nothing(index_elements=["case_id", "seq"])
@@ -155,7 +151,7 @@ def write_case(session: Session, summary: CaseSummary, seq: int, replacing: int 
 
 def write_latest(session: Session, model: type, key: str, row: dict, replacing: int | None = None) -> bool:
     """Upsert `row` (it carries `last_seq`) unless the stored one is as new; True when written."""
-    upsert = _insert(session)(model).values(**row)
+    upsert = insert_for(session)(model).values(**row)
     stored = model.last_seq
     only = stored < upsert.excluded.last_seq if replacing is None else stored == replacing
     written = session.execute(

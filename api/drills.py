@@ -357,25 +357,34 @@ async def describe(client: Client, sid: str) -> ScheduleDescription:
             raise
 
 
-async def view(client: Client, sid: str) -> DrillScheduleView:
-    description = await describe(client, sid)
+async def _described(sid: str, description: ScheduleDescription) -> DrillScheduleView:
     stored = await description.memo_value(MEMO, type_hint=StoredSchedule)
     state, info = description.schedule.state, description.info
     return _view(sid, stored, state.paused, state.note, list(info.next_action_times),
                  list(info.recent_actions))
 
 
-async def list_views(client: Client) -> list[DrillScheduleView]:
-    """Every drill schedule (Temporal's visibility: a new one shows after a moment)."""
-    views = []
+async def view(client: Client, sid: str) -> DrillScheduleView:
+    return await _described(sid, await describe(client, sid))
+
+
+async def listed_ids(client: Client) -> list[str]:
+    """Every drill schedule Temporal's visibility lists (a new one shows after a moment)."""
     with temporal_answers():
-        async for entry in await client.list_schedules(rpc_timeout=RPC_TIMEOUT):
-            if not entry.id.startswith(PREFIX) or entry.schedule is None or entry.info is None:
-                continue
-            stored = await entry.memo_value(MEMO, None, type_hint=StoredSchedule)
-            if stored is None:
-                continue
-            state, info = entry.schedule.state, entry.info
-            views.append(_view(entry.id, stored, state.paused, state.note, list(info.next_action_times),
-                               list(info.recent_actions)))
-    return sorted(views, key=lambda v: v.schedule_id)
+        return sorted([entry.id async for entry in await client.list_schedules(rpc_timeout=RPC_TIMEOUT)
+                       if entry.id.startswith(PREFIX)])
+
+
+async def view_on(client: Client, sid: str, task_queue: str) -> DrillScheduleView | None:
+    """The schedule `sid` if it starts its drills on this task queue; None when it does not exist or is
+    another Steward's (several may share a Temporal namespace)."""
+    try:
+        description = await describe(client, sid)
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
+    action = description.schedule.action
+    if not isinstance(action, ScheduleActionStartWorkflow) or action.task_queue != task_queue:
+        return None
+    return await _described(sid, description)

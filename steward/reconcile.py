@@ -1,10 +1,12 @@
 """`steward reconcile [--repair]`: does the SQL read model say what the workflows say?
 
 The workflows are the truth; `cases`, `hearings`, `drills` and `case_events` are projections of
-their transitions. An outage of the database only delays those writes (the projection retries until
-it is back), but a bug, a restore from an old backup or a hand edit can leave rows that no longer
-agree. Every case, hearing and drill of this Steward (its kinds on our task queue in Temporal
-visibility, and every row of its table) is checked by reading its row and then asking its workflow
+their transitions, and `drill_schedules` a picture of the drill schedules (checked row against
+schedule: a missing, stale or orphan row is rewritten or removed through `api.drill_schedule_rows`).
+An outage of the database only delays those writes (the projection retries until it is back), but a
+bug, a restore from an old backup or a hand edit can leave rows that no longer agree. Every case,
+hearing and drill of this Steward (its kinds on our task queue in Temporal visibility, and every row
+of its table) is checked by reading its row and then asking its workflow
 for its state (the `state` query, as `GET /requests/{id}` does). The drift found per workflow:
 
 - `missing_row`: the workflow exists, its `cases` row does not;
@@ -40,6 +42,8 @@ from temporalio.service import RPCError
 
 from activities.projection import record_event, write_case, write_drill, write_hearing
 from api.cases import REQUEST_KINDS, RPC_TIMEOUT, equals, temporal_answers
+from api.drill_schedule_rows import differences, rows, store
+from api.drills import listed_ids, view_on
 from api.errors import ApiError
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, unreachable
@@ -210,6 +214,32 @@ async def kept_ids(client: Client, sessions: sessionmaker[Session], task_queue: 
     return sorted(listed | set(await asyncio.to_thread(_row_ids, sessions, kept)))
 
 
+async def _check_schedule(client: Client, sessions: sessionmaker[Session], schedule_id: str,
+                          row: Any, task_queue: str, repair: bool) -> tuple[bool, CaseDrift | None]:
+    """A drill schedule's row against the schedule, and whether it is ours to check (another Steward's
+    schedule in the same namespace is not). The row is only a picture of the schedule, so an orphan
+    row (the schedule is gone) is repaired too, by removing it."""
+    try:
+        live = await view_on(client, schedule_id, task_queue)
+    except ApiError as error:
+        return True, CaseDrift(case_id=schedule_id, drift=[Drift.unreadable], detail=error.message)
+    if live is None and row is None:
+        return False, None
+    if live is None:
+        found = CaseDrift(case_id=schedule_id, drift=[Drift.orphan_row], detail="row; no such schedule")
+    elif row is None:
+        found = CaseDrift(case_id=schedule_id, drift=[Drift.missing_row], detail="no row; schedule exists")
+    elif changed := differences(row, live):
+        found = CaseDrift(case_id=schedule_id, drift=[Drift.stale_row],
+                          detail=f"row differs from the schedule in {', '.join(changed)}")
+    else:
+        return True, None
+    if repair:
+        await asyncio.to_thread(store, sessions, schedule_id, live)
+        found.repaired = True
+    return True, found
+
+
 async def reconcile(client: Client, sessions: sessionmaker[Session], task_queue: str,
                     repair: bool = False) -> ReconcileReport:
     gate = asyncio.Semaphore(CONCURRENT_CASES)
@@ -218,10 +248,19 @@ async def reconcile(client: Client, sessions: sessionmaker[Session], task_queue:
         async with gate:
             return await _check(client, sessions, kept, item_id, repair)
 
+    async def schedule(schedule_id: str) -> tuple[bool, CaseDrift | None]:
+        async with gate:
+            return await _check_schedule(client, sessions, schedule_id, schedule_rows.get(schedule_id),
+                                         task_queue, repair)
+
     work = [(kept, item_id) for kept in KEPT
             for item_id in await kept_ids(client, sessions, task_queue, kept)]
-    found = [drift for drift in await asyncio.gather(*(one(*item) for item in work)) if drift is not None]
-    return ReconcileReport(checked=len(work), cases=found)
+    schedule_rows = await asyncio.to_thread(rows, sessions)
+    schedule_ids = sorted(set(await listed_ids(client)) | set(schedule_rows))
+    kept = await asyncio.gather(*(one(*item) for item in work))
+    schedules = [found for ours, found in await asyncio.gather(*(schedule(s) for s in schedule_ids)) if ours]
+    return ReconcileReport(checked=len(work) + len(schedules),
+                           cases=[drift for drift in [*kept, *schedules] if drift is not None])
 
 
 def _cannot(what: str, error: object) -> int:

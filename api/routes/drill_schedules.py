@@ -9,24 +9,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 
 from api.auth import Supervisor
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.context import ClientDep, SessionsDep, SettingsDep
+from api.drill_schedule_rows import project, refresh_overtaken, store
 from api.drills import (
     PREFIX,
     DrillScheduleNote,
     DrillScheduleRequest,
     DrillScheduleView,
     describe,
-    list_views,
     set_schedule,
-    view,
 )
-from api.errors import ERROR_RESPONSES, ErrorBody
+from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.models import DIRECTORY_ID, TotalAtLeast
 from api.routes.drills import check_building
+from api.routes.hearing_and_drill_lists import Limit, PageToken, read_page
+from steward.store.deadlines import DRILL_SCHEDULES, Total
+from workflows.drill_contracts import DrillType
 
 router = APIRouter(prefix="/drill-schedules", tags=["drills"], responses=ERROR_RESPONSES | {
     503: {"model": ErrorBody, "description": "Temporal is unavailable."},
@@ -53,25 +59,58 @@ async def set_drill_schedule(body: DrillScheduleRequest, caller: Supervisor, cli
     it; `next_drills` are the drills, `next_announcements` the schedule's own actions."""
     await run_in_threadpool(check_building, sessions, body.building_id)
     schedule, created = await set_schedule(client, body, settings, caller)
+    await run_in_threadpool(store, sessions, schedule.schedule_id, schedule)
     if not created:
         response.status_code = 200
     return schedule
 
 
-@router.get("", response_model=list[DrillScheduleView], summary="Every recurring drill (supervisor)")
-async def list_drill_schedules(caller: Supervisor, client: ClientDep) -> list[DrillScheduleView]:
-    return await list_views(client)
+class DrillSchedulePage(BaseModel):
+    items: list[DrillScheduleView]
+    total: int | None = Field(description="Every page together; counted on the first page only.")
+    total_at_least: TotalAtLeast
+    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+
+
+@router.get("", response_model=DrillSchedulePage,
+            summary="Recurring drills, the next drill first (supervisor; read model)")
+async def list_drill_schedules(
+    caller: Supervisor, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
+    building: Annotated[str | None, Query(pattern=DIRECTORY_ID)] = None,
+    drill_type: DrillType | None = None,
+    paused: bool | None = None,
+    limit: Limit = 50, page_token: PageToken = None,
+) -> DrillSchedulePage:
+    """From the read model, the soonest next drill first, then paused schedules (they have none). A
+    schedule that has acted since its row was written is read again from Temporal first, so the
+    next drills listed are never ones already past."""
+    await refresh_overtaken(client, sessions)
+    filters = {"building_id": building, "drill_type": drill_type.value if drill_type else None,
+               "paused": paused}
+    scope = {"building": building, "type": drill_type, "paused": paused}
+    rows, token, total = await read_page(sessions, settings.count_up_to, DRILL_SCHEDULES, "drill-schedules",
+                                         filters, scope, limit, page_token)
+    return DrillSchedulePage(items=[DrillScheduleView.model_validate(row.view) for row in rows],
+                             **Total.of_page(total), next_page_token=token)
 
 
 @router.get("/{schedule_id}", response_model=DrillScheduleView, summary="A recurring drill (supervisor)")
-async def get_drill_schedule(schedule_id: ScheduleId, caller: Supervisor,
-                             client: ClientDep) -> DrillScheduleView:
-    return await view(client, schedule_id)
+async def get_drill_schedule(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep,
+                             sessions: SessionsDep) -> DrillScheduleView:
+    """Live from Temporal (with the drills it started lately), and written to its row on the way."""
+    return await _projected(client, sessions, schedule_id)
+
+
+async def _projected(client: Client, sessions: sessionmaker[Session], schedule_id: str) -> DrillScheduleView:
+    schedule = await project(client, sessions, schedule_id)
+    if schedule is None:
+        raise ApiError(404, f"no drill schedule {schedule_id}")
+    return schedule
 
 
 @router.post("/{schedule_id}/pause", response_model=DrillScheduleView,
              summary="Pause a recurring drill, with a note (supervisor)")
-async def pause(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep,
+async def pause(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                 body: NoteBody = None) -> DrillScheduleView:
     """No drill is started while paused (no next drill is shown); drills already started go on."""
     await describe(client, schedule_id)
@@ -79,12 +118,12 @@ async def pause(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep,
         await client.get_schedule_handle(schedule_id).pause(
             note=(body.note if body and body.note else f"paused by {caller.id}"), rpc_timeout=RPC_TIMEOUT
         )
-    return await view(client, schedule_id)
+    return await _projected(client, sessions, schedule_id)
 
 
 @router.post("/{schedule_id}/resume", response_model=DrillScheduleView,
              summary="Resume a paused recurring drill (supervisor)")
-async def resume(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep,
+async def resume(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                  body: NoteBody = None) -> DrillScheduleView:
     """Drills missed while paused are not made up; the next one after now is started as usual."""
     await describe(client, schedule_id)
@@ -92,13 +131,15 @@ async def resume(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep,
         await client.get_schedule_handle(schedule_id).unpause(
             note=(body.note if body and body.note else f"resumed by {caller.id}"), rpc_timeout=RPC_TIMEOUT
         )
-    return await view(client, schedule_id)
+    return await _projected(client, sessions, schedule_id)
 
 
 @router.delete("/{schedule_id}", status_code=204, response_class=Response,
                summary="Stop a recurring drill (supervisor); drills already started go on")
-async def delete(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep) -> Response:
+async def delete(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep,
+                 sessions: SessionsDep) -> Response:
     await describe(client, schedule_id)
     with temporal_answers(schedule_id):
         await client.get_schedule_handle(schedule_id).delete(rpc_timeout=RPC_TIMEOUT)
+    await run_in_threadpool(store, sessions, schedule_id, None)
     return Response(status_code=204)

@@ -93,9 +93,10 @@ def _fields(row: Any, model: type[BaseModel]) -> dict[str, Any]:
             for name in model.model_fields}
 
 
-async def _walk(sessions, up_to: int, order: Ordering, name: str, filters: dict[str, Any],
-                scope_filters: dict[str, Any], limit: int, page_token: str | None,
-                ) -> tuple[list[Any], str | None, Total | None]:
+async def read_page(sessions, up_to: int, order: Ordering, name: str, filters: dict[str, Any],
+                    scope_filters: dict[str, Any], limit: int, page_token: str | None,
+                    ) -> tuple[list[Any], str | None, Total | None]:
+    """A keyset page of a read-model table, what is due first, with the first page's total."""
     scope = cursor.scope_of(name, scope_filters | {"limit": limit})
     after = cursor.decode(scope, page_token, Position)
 
@@ -120,8 +121,8 @@ async def list_hearings(
     if awaiting_answers is not None:
         filters["awaiting"] = HearingRow.objections_open > 0 if awaiting_answers else \
             HearingRow.objections_open == 0
-    rows, token, total = await _walk(sessions, settings.count_up_to, HEARINGS, "hearings", filters,
-                                     {"status": status, "awaiting": awaiting_answers}, limit, page_token)
+    rows, token, total = await read_page(sessions, settings.count_up_to, HEARINGS, "hearings", filters,
+                                         {"status": status, "awaiting": awaiting_answers}, limit, page_token)
     return HearingPage(items=[HearingItem(**_fields(row, HearingItem)) for row in rows],
                        **Total.of_page(total), next_page_token=token)
 
@@ -144,7 +145,7 @@ async def list_drills(
         filters["report_overdue"] = DrillRow.reported_at.is_(None) & (DrillRow.report_due < datetime.now(UTC))
     scope = {"status": status, "type": drill_type, "building": building, "not_started": not_started,
              "report_overdue": report_overdue}
-    rows, token, total = await _walk(sessions, settings.count_up_to, DRILLS, "drills", filters, scope, limit,
-                                     page_token)
+    rows, token, total = await read_page(sessions, settings.count_up_to, DRILLS, "drills", filters, scope,
+                                         limit, page_token)
     return DrillPage(items=[DrillItem(**_fields(row, DrillItem)) for row in rows], **Total.of_page(total),
                      next_page_token=token)

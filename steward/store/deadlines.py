@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
+from steward.store.models import Case, CaseEventRow, DrillRow, DrillScheduleRow, HearingRow
 
 Phase = Literal["racing", "waiting"]
 
@@ -43,6 +43,7 @@ class Ordering:
 CASES = Ordering(Case, Case.case_id, Case.submitted_at, Case.status != "closed")
 HEARINGS = Ordering(HearingRow, HearingRow.hearing_id, HearingRow.hearing_at)
 DRILLS = Ordering(DrillRow, DrillRow.drill_id, DrillRow.scheduled_at)
+DRILL_SCHEDULES = Ordering(DrillScheduleRow, DrillScheduleRow.schedule_id, DrillScheduleRow.created_at)
 
 
 def aware(moment: datetime | None) -> datetime | None:

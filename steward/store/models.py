@@ -288,6 +288,24 @@ class HearingRow(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class DrillScheduleRow(Base):
+    """One row per recurring drill (a Temporal Schedule): what `GET /drill-schedules` lists, by the next
+    drill. `next_deadline` is the next drill (none while paused), `next_action` the schedule's own next
+    action (it announces that drill); a row whose next action has passed is read again from Temporal."""
+
+    __tablename__ = "drill_schedules"
+
+    schedule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    building_id: Mapped[str] = mapped_column(String(32), index=True)
+    drill_type: Mapped[str] = mapped_column(String(16), index=True)
+    paused: Mapped[bool] = mapped_column(default=False)
+    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    next_action: Mapped[datetime | None] = mapped_column(index=True)
+    view: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class DrillRow(Base):
     """One row per drill: the latest projected state, for lists, the console and reports."""
 

@@ -242,16 +242,17 @@ async def test_schedules_are_listed_one_per_building_and_drill_type(api: Api) ->
     assert fire["schedule_id"] == again["schedule_id"] != flood["schedule_id"]
     listed = await eventually(
         lambda: api.call("supervisor", "GET", "/drill-schedules"),
-        lambda r: {flood["schedule_id"], fire["schedule_id"]} <= {s["schedule_id"] for s in r.json()},
+        lambda r: {flood["schedule_id"], fire["schedule_id"]} <= {s["schedule_id"]
+                                                                   for s in r.json()["items"]},
     )
-    mine = {s["schedule_id"]: s for s in listed.json() if s["building_id"] == building_id}
+    mine = {s["schedule_id"]: s for s in listed.json()["items"] if s["building_id"] == building_id}
     assert mine[fire["schedule_id"]]["calendar"]["days_of_month"] == [14]
     assert (
         await api.call("supervisor", "DELETE", f"/drill-schedules/{flood['schedule_id']}")
     ).status_code == 204
     await eventually(
         lambda: api.call("supervisor", "GET", "/drill-schedules"),
-        lambda r: flood["schedule_id"] not in {s["schedule_id"] for s in r.json()},
+        lambda r: flood["schedule_id"] not in {s["schedule_id"] for s in r.json()["items"]},
     )
 
 
