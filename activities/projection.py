@@ -62,6 +62,7 @@ def case_row(summary: CaseSummary, seq: int) -> dict:
         "next_deadline": utc(summary.next_deadline),
         "next_deadline_kind": summary.next_deadline_kind,
         "subject_staff_id": summary.subject_staff_id,
+        "equipment_id": summary.equipment_id,
     }
 
 

@@ -24,6 +24,7 @@ from api.routes import (
     directory,
     drill_schedules,
     drills,
+    equipment,
     health,
     hearing_and_drill_lists,
     hearing_and_drill_reports,
@@ -141,9 +142,9 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
-                   queues, sla, directory, people, health, webhooks, reports, hearing_and_drill_reports,
-                   console, auth, photos, staff_app, resident_actions, resident_app,
-                   resident_hearings_drills, public_board):
+                   queues, sla, directory, equipment, people, health, webhooks, reports,
+                   hearing_and_drill_reports, console, auth, photos, staff_app, resident_actions,
+                   resident_app, resident_hearings_drills, public_board):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

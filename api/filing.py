@@ -21,8 +21,9 @@ from api.errors import ApiError
 from api.models import Submission, SubmitRequest
 from steward.settings import Settings
 from steward.store.homes import home_of
-from steward.store.models import Building, Household, Resident, Staff
+from steward.store.models import Building, Equipment, Household, Resident, Staff
 from workflows.contracts import Actor, CaseInput, ComplaintCategory, Kind, Role
+from workflows.equipment_contracts import EquipmentStatus
 
 
 def filed_where(sessions: sessionmaker[Session], request: SubmitRequest, caller: Actor) -> SubmitRequest:
@@ -60,6 +61,10 @@ def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) ->
     if request.subject_staff_id is not None:
         checks[f"no staff member {request.subject_staff_id} in the directory"] = (
             Staff.id == request.subject_staff_id)
+    if request.equipment_id is not None:
+        checks[f"no device {request.equipment_id} in service in building {request.building_id}"] = and_(
+            Equipment.id == request.equipment_id, Equipment.building_id == request.building_id,
+            Equipment.status != EquipmentStatus.retired.value)
     with sessions() as session:
         found = session.execute(select(*(exists().where(check) for check in checks.values()))).one()
     for message, present in zip(checks, found, strict=True):
@@ -68,17 +73,22 @@ def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) ->
 
 
 def _check_kind(request: SubmitRequest) -> None:
-    """A complaint's category is one of the published ones; only a complaint names a staff member."""
+    """A complaint's category is one of the published ones; only a complaint names a staff member, only
+    a repair a device."""
     if request.kind is Kind.complaint and request.category not in set(ComplaintCategory):
         raise ApiError(422, f"category: a complaint is about one of {', '.join(ComplaintCategory)}")
     if request.kind is not Kind.complaint and request.subject_staff_id is not None:
         raise ApiError(422, "subject_staff_id: only a complaint names a staff member")
+    if request.kind is not Kind.repair and request.equipment_id is not None:
+        raise ApiError(422, "equipment_id: only a repair names a device")
 
 
 def _for_whom(body: SubmitRequest, caller: Actor) -> SubmitRequest:
     if caller.role is Role.resident:
         if body.resident_id not in (None, caller.id):
             raise ApiError(403, "a resident submits requests only for themself")
+        if body.equipment_id is not None:
+            raise ApiError(403, "staff name the device a repair is about (equipment_id)")
         return body.model_copy(update={"resident_id": caller.id})
     if body.resident_id is None:
         raise ApiError(422, "resident_id: staff must say whom the request is for")

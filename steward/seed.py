@@ -5,13 +5,23 @@ every tier. Seeding is idempotent: a community that exists is left as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from steward.store.models import Building, Household, Resident, Staff
+from steward.store.models import Building, Equipment, Household, Resident, Staff
 
 BUILDINGS = {"B1": "Camellia Court, Building 1", "B2": "Camellia Court, Building 2"}
 UNITS_PER_BUILDING = 12
+EQUIPMENT = [  # id, type, building, location, model, installed, contractor
+    ("EQ-B1-LIFT1", "lift", "B1", "East stair core", "Schindler 3300", date(2012, 5, 1),
+     "Shanghai Lift Service"),
+    ("EQ-B1-PUMP1", "water_pump", "B1", "Basement plant room", "Grundfos CR 15", date(2015, 3, 9),
+     "Pudong Water Works"),
+    ("EQ-B2-FIRE1", "fire_system", "B2", "Ground floor control room", "Honeywell XLS", date(2018, 9, 20),
+     "Camellia Fire Safety"),
+    ("EQ-B2-GATE1", "gate", "B2", "North car park entrance", "FAAC 640", date(2019, 6, 1), ""),
+]
 
 # (id, name, tier, skills, buildings, phone, locale)
 STAFF = [
@@ -70,6 +80,10 @@ def seed_demo(sessions: sessionmaker[Session]) -> bool:
         for staff_id, name, tier, skills, buildings, phone, locale in STAFF:
             session.add(Staff(id=staff_id, name=name, tier=tier, skills=skills, buildings=buildings,
                               on_duty=True, phone=phone, locale=locale))
+        for device_id, kind, building_id, location, model, installed, contractor in EQUIPMENT:
+            session.add(Equipment(id=device_id, equipment_type=kind, building_id=building_id,
+                                  location=location, model=model, installed_on=installed,
+                                  contractor=contractor))
     return True
 
 

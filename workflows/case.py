@@ -176,6 +176,7 @@ class CaseWorkflow:
             closed_at=self.times.get(Status.closed),
             parent_case_id=parent.workflow_id if (parent := workflow.info().parent) else None,
             subject_staff_id=self.case.subject_staff_id,
+            equipment_id=self.case.equipment_id,
         )
 
     def deadline_ahead(self) -> Deadline | None:

@@ -232,6 +232,9 @@ class CaseInput(Contract):
     subject_staff_id: ShortText | None = Field(
         default=None, description="For a complaint about a staff member: who it is about."
     )
+    equipment_id: ShortText | None = Field(
+        default=None, description="For a repair of a device in the equipment records (named by staff)."
+    )
 
 
 # --- staff and resident actions (Temporal updates and signals) -------------------------------
@@ -449,6 +452,7 @@ class CaseSummary(Contract):
     subject_staff_id: str | None = Field(
         default=None, description="The staff member a complaint is about, kept out of their lists."
     )
+    equipment_id: str | None = Field(default=None, description="The device a repair is about.")
 
 
 class CaseState(CaseSummary):

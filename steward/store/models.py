@@ -6,7 +6,7 @@ case_events, notifications, inbound_messages) is written only by activities, eac
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -72,6 +72,21 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
+class Equipment(Base):
+    """A device the company looks after (设备档案): what it is, where, and whether it is in service."""
+
+    __tablename__ = "equipment"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    equipment_type: Mapped[str] = mapped_column(String(16), index=True)
+    building_id: Mapped[str] = mapped_column(ForeignKey("buildings.id"), index=True)
+    location: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200), default="")
+    installed_on: Mapped[date | None]
+    contractor: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True, default="in_service")
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
@@ -124,6 +139,7 @@ class Case(Base):
     next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
     # The staff member a complaint is about: kept out of their own lists (issue 14).
     subject_staff_id: Mapped[str | None] = mapped_column(String(32))
+    equipment_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class CaseEventRow(Base):

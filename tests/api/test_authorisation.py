@@ -148,6 +148,11 @@ ENDPOINTS = [
     Endpoint("PATCH", "/staff/{staff_id}", frozenset({"admin"}), {"on_duty": True}),
     Endpoint("PATCH", "/residents/{resident_id}", frozenset({"admin"}), {"preferred_channel": "sms"}),
     Endpoint("GET", "/directory-changes", frozenset({"admin"})),
+    Endpoint("GET", "/equipment", frozenset(STAFF | {"admin"})),
+    Endpoint("POST", "/equipment", frozenset({"supervisor", "admin"}),
+             {"id": "{new:EQ-}", "equipment_type": "gate", "building_id": "B1", "location": "South gate"}),
+    Endpoint("GET", "/equipment/{id}", frozenset(STAFF | {"admin"})),
+    Endpoint("PATCH", "/equipment/{id}", frozenset({"supervisor", "admin"}), {"contractor": "Gate Co."}),
 ]
 
 
@@ -186,7 +191,7 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
     from api.app import create_app
 
     paths = create_app().openapi()["paths"]
-    routes = {re.sub(r"\{(case|hearing|drill|schedule)_id\}", "{id}", f"{method.upper()} {path}")
+    routes = {re.sub(r"\{(case|hearing|drill|schedule|equipment)_id\}", "{id}", f"{method.upper()} {path}")
               for path, operations in paths.items() if not path.startswith("/webhooks/")
               for method in operations}
     assert routes == {str(endpoint) for endpoint in ENDPOINTS}
@@ -220,6 +225,8 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
         assert response.status_code == 201, response.text
         case_id = response.json()["drill_id"]
         api.case_ids.append(case_id)
+    elif endpoint.path.startswith("/equipment/"):
+        case_id = "EQ-B1-PUMP1"  # seeded with the demo community
     elif endpoint.path.startswith("/drill-schedules"):
         response = await api.call("supervisor", "POST", "/drill-schedules", DRILL_SCHEDULE)
         assert response.status_code in (200, 201), response.text

@@ -120,6 +120,10 @@ TARGETS = [
            typed="phone"),
     Target("sign-in token", "resident", "/auth/token", {"phone": "+8613900007778", "code": "123456"},
            phone="phone", typed="code"),
+    Target("device", "supervisor", "/equipment", {"id": "EQ-HOSTILE", "equipment_type": "lift",
+           "building_id": "B1", "location": "West stair core"}, text="location"),
+    Target("device change", "supervisor", "/equipment/EQ-B1-PUMP1", {"contractor": "Pudong Water Works"},
+           text="contractor", method="PATCH"),
     Target("staff change", "admin", "/staff/S005", {"name": "Emma Hughes", "phone": "+8613900000005"},
            text="name", phone="phone", method="PATCH"),
     Target("resident change", "admin", "/residents/R002",
@@ -432,5 +436,6 @@ def test_every_endpoint_with_a_json_body_is_a_target() -> None:
                  if "application/json" in operation.get("requestBody", {}).get("content", {})}
     ids = {"case": "{case_id}", "hearing": "{hearing_id}", "drill": "{drill_id}", "schedule": "{schedule_id}"}
     covered = {t.path.format(**ids).replace("/1/", "/{number}/").replace("/R001", "/{resident_id}")
-               .replace("/R002", "/{resident_id}").replace("/S005", "/{staff_id}") for t in TARGETS}
+               .replace("/R002", "/{resident_id}").replace("/S005", "/{staff_id}")
+               .replace("/EQ-B1-PUMP1", "/{equipment_id}") for t in TARGETS}
     assert covered == with_body

@@ -1,8 +1,11 @@
-"""issue 21: equipment records, maintenance plans, device alarms (placeholder until filled)
+"""issue 21: equipment records (设备档案) and the device a repair case is about
 
 Revision ID: 0009
 Revises: 0008
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0009'
 down_revision = '0008'
@@ -11,8 +14,28 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'equipment',
+        sa.Column('id', sa.String(length=32), nullable=False),
+        sa.Column('equipment_type', sa.String(length=16), nullable=False),
+        sa.Column('building_id', sa.String(length=32), nullable=False),
+        sa.Column('location', sa.String(length=200), nullable=False),
+        sa.Column('model', sa.String(length=200), nullable=False),
+        sa.Column('installed_on', sa.Date(), nullable=True),
+        sa.Column('contractor', sa.String(length=200), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(['building_id'], ['buildings.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    for column in ('equipment_type', 'building_id', 'status'):
+        op.create_index(f'ix_equipment_{column}', 'equipment', [column])
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('equipment_id', sa.String(length=32), nullable=True))
+        batch_op.create_index('ix_cases_equipment_id', ['equipment_id'])
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_equipment_id')
+        batch_op.drop_column('equipment_id')
+    op.drop_table('equipment')
