@@ -21,6 +21,7 @@ from api.routes import (
     at_risk,
     auth,
     console,
+    device_webhooks,
     directory,
     drill_schedules,
     drills,
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
-                   queues, sla, directory, equipment, people, health, webhooks, reports,
+                   queues, sla, directory, equipment, people, health, webhooks, device_webhooks, reports,
                    hearing_and_drill_reports, console, auth, photos, staff_app, resident_actions,
                    resident_app, resident_hearings_drills, public_board):
         app.include_router(module.router)

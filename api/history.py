@@ -52,6 +52,7 @@ from workflows.contracts import (
     Resume,
     Withdraw,
 )
+from workflows.equipment_contracts import DeviceMessage
 
 log = logging.getLogger("steward.api")
 ZH, EN = Locale.zh_cn, Locale.en
@@ -75,6 +76,7 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
 }
 SIGNALS: dict[str, type[BaseModel]] = {
     "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
+    "device_reading": DeviceMessage,
 }
 
 PHRASES: dict[str, dict[Locale, str]] = {
@@ -109,6 +111,7 @@ PHRASES: dict[str, dict[Locale, str]] = {
                        ZH: "住户通过{channel}答复第 {attempt} 次回访：{result}"},
     "delivery_failed": {EN: "{channel} for callback attempt {attempt} did not get through ({status})",
                         ZH: "第 {attempt} 次回访{channel}未送达（{status}）"},
+    "device_reading": {EN: "The device reported: {reading}", ZH: "设备报告：{reading}"},
     "deadline": {EN: "The {deadline} deadline ({at}) passed", ZH: "{deadline}时限（{at}）已到"},
     "timer": {EN: "Timer fired: {summary}", ZH: "计时到期：{summary}"},
     "message": {EN: "{channel} to {recipient}: {body}", ZH: "{channel}发送给 {recipient}：{body}"},
@@ -328,6 +331,9 @@ class _Timeline:
         elif isinstance(payload, DeliveryFailed):
             self.add(event, name, detail=_fields(payload), attempt=payload.attempt,
                      channel=self.word("channel", payload.channel), status=payload.status)
+        elif isinstance(payload, DeviceMessage):
+            self.add(event, name, detail={"kind": payload.kind}, device_at=payload.at,
+                     reading=payload.describe())
         else:
             self.add(event, name, "signal", detail=_fields(payload), name=name, what=_brief(payload))
 

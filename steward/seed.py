@@ -4,6 +4,7 @@ every tier. Seeding is idempotent: a community that exists is left as it is.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -83,7 +84,7 @@ def seed_demo(sessions: sessionmaker[Session]) -> bool:
         for device_id, kind, building_id, location, model, installed, contractor in EQUIPMENT:
             session.add(Equipment(id=device_id, equipment_type=kind, building_id=building_id,
                                   location=location, model=model, installed_on=installed,
-                                  contractor=contractor))
+                                  contractor=contractor, alarm_key=secrets.token_hex(32)))
     return True
 
 

@@ -21,6 +21,7 @@ from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
 from workflows.complaint import ComplaintWorkflow
+from workflows.device_alarm import DeviceAlarmWorkflow
 from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
 from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
 from workflows.households import NoticeBatchWorkflow
@@ -36,6 +37,7 @@ WORKFLOWS = [
     DrillWorkflow,
     DrillSurveyWorkflow,
     QuestionWorkflow,
+    DeviceAlarmWorkflow,
 ]
 
 

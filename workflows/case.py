@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         Withdraw,
     )
+    from workflows.equipment_contracts import DeviceMessage
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
 
@@ -859,6 +860,14 @@ class CaseWorkflow:
         if self.status is Status.acknowledged:
             self.status = Status.in_progress
         self.note("progress", with_photos({"note": note.note}, note.photos), action=note)
+
+    @workflow.signal
+    def device_reading(self, message: DeviceMessage) -> None:
+        """What the device a case was raised by says while the case is open: noted, never acted on — a
+        reading back to normal does not close the case, a person does."""
+        if self.status is not Status.closed:
+            self.note("device_reading", {"kind": message.kind, "reading": message.describe(),
+                                         "at": message.at.isoformat()})
 
     @workflow.signal
     def callback_reply(self, reply: CallbackReply) -> None:

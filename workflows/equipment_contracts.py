@@ -1,8 +1,15 @@
-"""The devices Steward looks after, as every floor names them: their types and service states."""
+"""The devices Steward looks after, as every floor names them, and what a device tells its alarm
+workflow (`DeviceAlarmWorkflow`)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from workflows.contracts import AwareDatetime, Contract, Severity, ShortText, SlaPolicy
 
 
 class EquipmentType(StrEnum):
@@ -15,8 +22,64 @@ class EquipmentType(StrEnum):
 
 
 class EquipmentStatus(StrEnum):
-    """A device out of service still takes repairs; a retired one takes nothing."""
+    """A device out of service still takes repairs and alarms; a retired one takes nothing."""
 
     in_service = "in_service"
     out_of_service = "out_of_service"
     retired = "retired"
+
+
+REPAIR_CATEGORY: dict[EquipmentType, str] = {
+    EquipmentType.lift: "lift",
+    EquipmentType.water_pump: "plumbing",
+    EquipmentType.fire_system: "electrical",
+    EquipmentType.camera: "security",
+    EquipmentType.gate: "security",
+    EquipmentType.other: "general",
+}
+"""The repair category, and so the skill dispatched, of a device's alarm."""
+
+ReadingName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+SILENT = "silent"
+
+
+class DeviceMessage(Contract):
+    """An alarm (or a reading back to normal) as the device signed it, or the silence the workflow notes
+    itself when the device's heartbeat stops."""
+
+    kind: Literal["alarm", "normal"]
+    alarm_type: ShortText | None = Field(default=None, description="e.g. stuck_between_floors, low_pressure")
+    severity: Literal[Severity.emergency, Severity.urgent] = Severity.urgent
+    readings: dict[ReadingName, float] = Field(default_factory=dict, max_length=20)
+    at: AwareDatetime = Field(description="When the device says it happened.")
+    received_at: datetime | None = Field(default=None, description="When Steward received it (set by it).")
+
+    def describe(self) -> str:
+        what = self.alarm_type or ("back to normal" if self.kind == "normal" else "alarm")
+        readings = ", ".join(f"{name}={value:g}" for name, value in sorted(self.readings.items()))
+        return f"{what} ({readings})" if readings else what
+
+
+class DeviceWatch(Contract):
+    """The alarm workflow's input, carried over continue-as-new."""
+
+    device_id: str
+    building_id: str
+    equipment_type: EquipmentType
+    location: str
+    heartbeat: timedelta | None = Field(description="Silent this long, the device raises an alarm itself.")
+    policy: SlaPolicy
+    open_case_id: str | None = None
+    cases_opened: int = 0
+    last_heard: datetime | None = None
+
+
+class DeviceState(Contract):
+    """What `state` answers: the case an alarm holds open, and what was heard last."""
+
+    device_id: str
+    open_case_id: str | None
+    cases_opened: int
+    last_heard: datetime | None
+    silent: bool
+    recent: list[DeviceMessage]

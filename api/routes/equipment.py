@@ -7,6 +7,7 @@ Lists are ordered by id and paged by the last id seen, like the directory's.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Annotated
 
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import AdminOrSupervisor, Staffer
-from api.context import SessionsDep
+from api.context import ClientDep, SessionsDep, SettingsDep
+from api.devices import watch
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
 from api.routes.directory import must_exist
@@ -49,6 +51,14 @@ class EquipmentEntry(RequestBody):
     installed_on: date | None = None
     contractor: Text = ""
     status: EquipmentStatus = EquipmentStatus.in_service
+    heartbeat_seconds: int | None = Field(
+        default=None, ge=5, le=7 * 86_400,
+        description="The device reports at least this often; silent longer, it raises an alarm itself.")
+
+
+class RecordedDevice(EquipmentEntry):
+    alarm_key: str = Field(description="The key the device signs its alarms with (HMAC-SHA256). Shown "
+                                       "this once: keep it in the device.")
 
 
 class EquipmentChange(RequestBody):
@@ -111,19 +121,27 @@ async def list_equipment(
     return await run_in_threadpool(_list, sessions, filters, page_token, limit)
 
 
-def _add(sessions: sessionmaker[Session], entry: EquipmentEntry) -> None:
+def _add(sessions: sessionmaker[Session], entry: EquipmentEntry) -> Equipment:
     with sessions.begin() as session:
         if session.get(Equipment, entry.id) is not None:
             raise ApiError(409, f"{entry.id} already exists", "already_exists")
         must_exist(session, Building, entry.building_id, "building")
-        session.add(Equipment(**entry.model_dump(mode="python")))
+        device = Equipment(**entry.model_dump(mode="python"), alarm_key=secrets.token_hex(32))
+        session.add(device)
+        session.flush()
+        session.expunge(device)
+        return device
 
 
-@router.post("", status_code=201, response_model=EquipmentEntry,
+@router.post("", status_code=201, response_model=RecordedDevice,
              summary="Record a device (admin or supervisor)")
-async def add_equipment(_: AdminOrSupervisor, sessions: SessionsDep, entry: EquipmentEntry) -> EquipmentEntry:
-    await run_in_threadpool(_add, sessions, entry)
-    return entry
+async def add_equipment(_: AdminOrSupervisor, sessions: SessionsDep, client: ClientDep, settings: SettingsDep,
+                        entry: EquipmentEntry) -> RecordedDevice:
+    """A device with a heartbeat is watched from now on: silent past it, it raises an alarm itself."""
+    device = await run_in_threadpool(_add, sessions, entry)
+    if device.heartbeat_seconds:
+        await watch(client, settings, device)
+    return RecordedDevice(**entry.model_dump(), alarm_key=device.alarm_key)
 
 
 def _change(sessions: sessionmaker[Session], equipment_id: str, change: EquipmentChange) -> EquipmentEntry:

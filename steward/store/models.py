@@ -85,6 +85,18 @@ class Equipment(Base):
     installed_on: Mapped[date | None]
     contractor: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), index=True, default="in_service")
+    alarm_key: Mapped[str] = mapped_column(String(64))
+    heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeviceSignature(Base):
+    """Every signature a device message was accepted with, for a while: the same one again is a replay."""
+
+    __tablename__ = "device_signatures"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ApiToken(Base):

@@ -31,7 +31,9 @@ async def test_records_are_kept_by_admins_and_supervisors_and_read_by_staff(api:
     device = new_device()
     created = await api.call("supervisor", "POST", "/equipment", device)
     assert created.status_code == 201, created.text
-    assert created.json() == device | {"status": "in_service"}
+    recorded = created.json()
+    assert len(recorded.pop("alarm_key")) == 64, "the device's signing key, shown this once"
+    assert recorded == device | {"status": "in_service", "heartbeat_seconds": None}
     assert (await api.call("admin", "POST", "/equipment", device)).status_code == 409
     assert (await api.call("admin", "POST", "/equipment", new_device(building_id="NOPE"))).status_code == 422
     assert (await api.call("admin", "POST", "/equipment", new_device(equipment_type="boiler"))).status_code \
@@ -63,6 +65,7 @@ async def test_records_are_kept_by_admins_and_supervisors_and_read_by_staff(api:
     assert (await api.call("staff", "PATCH", f"/equipment/{device['id']}", {"model": "X"})).status_code == 403
     page = await api.call("staff", "GET", f"/equipment/{device['id']}")
     assert page.status_code == 200 and page.json()["device"]["status"] == "out_of_service"
+    assert "alarm_key" not in page.json()["device"] and "alarm_key" not in listed.json()["items"][0]
     assert page.json()["repairs"] == [] and page.json()["open_repairs"] == 0
     assert (await api.call("staff", "GET", "/equipment/EQ-NOSUCH")).status_code == 404
 

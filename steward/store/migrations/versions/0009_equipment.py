@@ -1,4 +1,4 @@
-"""issue 21: equipment records (设备档案) and the device a repair case is about
+"""issue 21: equipment records (设备档案), the device a repair case is about, device alarm signatures
 
 Revision ID: 0009
 Revises: 0008
@@ -24,9 +24,19 @@ def upgrade() -> None:
         sa.Column('installed_on', sa.Date(), nullable=True),
         sa.Column('contractor', sa.String(length=200), nullable=False),
         sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('alarm_key', sa.String(length=64), nullable=False),
+        sa.Column('heartbeat_seconds', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['building_id'], ['buildings.id']),
         sa.PrimaryKeyConstraint('id'),
     )
+    op.create_table(
+        'device_signatures',
+        sa.Column('signature', sa.String(length=64), nullable=False),
+        sa.Column('device_id', sa.String(length=32), nullable=False),
+        sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('signature'),
+    )
+    op.create_index('ix_device_signatures_received_at', 'device_signatures', ['received_at'])
     for column in ('equipment_type', 'building_id', 'status'):
         op.create_index(f'ix_equipment_{column}', 'equipment', [column])
     with op.batch_alter_table('cases', schema=None) as batch_op:
@@ -38,4 +48,5 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_equipment_id')
         batch_op.drop_column('equipment_id')
+    op.drop_table('device_signatures')
     op.drop_table('equipment')

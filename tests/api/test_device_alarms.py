@@ -1,0 +1,139 @@
+"""Device alarms (issue 21): signed messages from a device through `POST /webhooks/devices` to its
+alarm workflow on the dev server, which opens one repair case at a time and adds everything else to
+it. Forged, stale and replayed messages are 403 and change nothing; a silent device raises its own
+alarm; a reading back to normal leaves the case open."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.service import RPCError
+
+from api.devices import signature_of
+from tests.api.conftest import Api
+from tests.api.test_drills import eventually
+from workflows.device_alarm import DeviceAlarmWorkflow, device_case_id, device_workflow_id
+
+HISTORY = Path(__file__).parent.parent / "histories" / "device_alarm.json"
+
+
+async def new_device(api: Api, **fields) -> dict:
+    device = {"id": f"EQ-A-{uuid.uuid4().hex[:8].upper()}", "equipment_type": "lift", "building_id": "B1",
+              "location": "East stair core"} | fields
+    created = await api.call("supervisor", "POST", "/equipment", device)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def terminated_after(api: Api, device: dict) -> None:
+    """The device's alarm workflow and its first case are ended with the test."""
+    api.case_ids += [device_workflow_id(device["id"]), device_case_id(device["id"], 1)]
+
+
+async def send(api: Api, device: dict, *, key: str | None = None, timestamp: int | None = None,
+               signature: str | None = None, **fields) -> tuple[int, str]:
+    """A signed message as the device sends it; (status, the signature it went with)."""
+    body = json.dumps({"device_id": device["id"], "kind": "alarm", "alarm_type": "stuck_between_floors",
+                       "severity": "emergency", "readings": {"floor": 7}, "at": datetime.now(UTC).isoformat()}
+                      | fields).encode()
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    signature = signature or signature_of(key or device["alarm_key"], stamp, body)
+    response = await api.http.post("/webhooks/devices", content=body, headers={
+        "Content-Type": "application/json", "X-Steward-Device": device["id"], "X-Steward-Timestamp": stamp,
+        "X-Steward-Signature": signature})
+    assert response.status_code < 500, response.text
+    return response.status_code, signature
+
+
+async def device_page(api: Api, device_id: str) -> dict:
+    response = await api.call("staff", "GET", f"/equipment/{device_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_twenty_alarms_in_a_minute_open_one_case_and_normal_leaves_it_open(api: Api) -> None:
+    device = await new_device(api)
+    for n in range(20):
+        status, _ = await send(api, device, readings={"floor": n % 8})
+        assert status == 202
+        if n == 0:
+            terminated_after(api, device)
+    case_id = device_case_id(device["id"], 1)
+    state = await eventually(lambda: api.env.client.get_workflow_handle(device_workflow_id(device["id"]))
+                             .query(DeviceAlarmWorkflow.state), lambda s: len(s.recent) == 20)
+    assert (state.open_case_id, state.cases_opened) == (case_id, 1)
+
+    case = await api.until(case_id, lambda s: sum(e["event"] == "device_reading"
+                                                  for e in s["timeline"]) == 19)
+    assert case["severity"] == "emergency" and case["equipment_id"] == device["id"]
+    assert case["category"] == "lift" and case["resident_id"] == device["id"], "raised by the device"
+    page = await eventually(lambda: device_page(api, device["id"]), lambda p: p["repairs"])
+    assert [r["case_id"] for r in page["repairs"]] == [case_id], "one case for twenty alarms"
+
+    status, _ = await send(api, device, kind="normal", alarm_type=None, readings={"floor": 0})
+    assert status == 202
+    case = await api.until(case_id, lambda s: any(e["event"] == "device_reading" and e["detail"]["kind"]
+                                                  == "normal" for e in s["timeline"]))
+    assert case["status"] != "closed", "back to normal is noted, never closes the case"
+    history = await api.call("supervisor", "GET", f"/requests/{case_id}/history", params={"locale": "zh-CN"})
+    assert history.status_code == 200, history.text
+    assert any(e["event"] == "device_reading" and "设备报告" in e["text"] for e in history.json()["entries"])
+    if not HISTORY.exists():
+        history = await api.env.client.get_workflow_handle(device_workflow_id(device["id"])).fetch_history()
+        HISTORY.write_text(history.to_json(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", ["forged", "other key", "stale", "future", "unknown device"])
+async def test_a_forged_or_stale_message_is_403_and_changes_nothing(api: Api, how: str) -> None:
+    device = await new_device(api)
+    if how == "forged":
+        status, _ = await send(api, device, signature="0" * 64)
+    elif how == "other key":
+        status, _ = await send(api, device, key=uuid.uuid4().hex)
+    elif how == "stale":
+        status, _ = await send(api, device, timestamp=int(time.time()) - 6 * 60)
+    elif how == "future":
+        status, _ = await send(api, device, timestamp=int(time.time()) + 6 * 60)
+    else:
+        status, _ = await send(api, device | {"id": "EQ-NOSUCH"})
+    assert status == 403
+    with pytest.raises(RPCError):
+        await api.env.client.get_workflow_handle(device_workflow_id(device["id"])).describe()
+
+
+async def test_a_replayed_message_is_403_and_acts_once(api: Api) -> None:
+    device = await new_device(api)
+    body = {"at": datetime.now(UTC).isoformat()}
+    stamp = int(time.time())
+    status, signature = await send(api, device, timestamp=stamp, **body)
+    assert status == 202
+    terminated_after(api, device)
+    again, _ = await send(api, device, timestamp=stamp, signature=signature, **body)
+    assert again == 403
+    state = await eventually(lambda: api.env.client.get_workflow_handle(device_workflow_id(device["id"]))
+                             .query(DeviceAlarmWorkflow.state), lambda s: s.open_case_id is not None)
+    assert len(state.recent) == 1
+
+
+async def test_a_bad_body_from_a_genuine_device_is_422(api: Api) -> None:
+    device = await new_device(api)
+    status, _ = await send(api, device, severity="normal")
+    assert status == 422
+    status, _ = await send(api, device, device_id="EQ-B1-LIFT1")
+    assert status == 422
+
+
+async def test_a_silent_device_raises_its_own_alarm(api: Api) -> None:
+    device = await new_device(api, equipment_type="water_pump", heartbeat_seconds=5)
+    terminated_after(api, device)
+    case_id = device_case_id(device["id"], 1)
+    state = await eventually(lambda: api.env.client.get_workflow_handle(device_workflow_id(device["id"]))
+                             .query(DeviceAlarmWorkflow.state), lambda s: s.open_case_id is not None, 30)
+    assert state.silent and state.recent[-1].alarm_type == "silent"
+    case = await api.until(case_id, lambda s: s["status"] != "submitted")
+    assert case["category"] == "plumbing" and "silent" in case["title"]
