@@ -30,6 +30,7 @@ from api.models import (
 from api.routes.hearings import AnswerText, DecisionBody, HeldBody, ObjectionBody
 from steward.store.database import make_engine
 from tests.api.conftest import REPAIR, Api
+from tests.chaos.harness import eventually
 from workflows.contracts import CaseState, SlaPolicy
 from workflows.hearing_contracts import HearingPlan
 
@@ -97,11 +98,12 @@ async def test_bodies_over_64_kb_are_413_whether_declared_or_streamed(api: Api) 
 
 async def test_health_readiness_and_the_published_policy(api: Api) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "alive"}
-    ready = await api.http.get("/readyz")
+    ready = await eventually(lambda: api.http.get("/readyz"),
+                             lambda r: "no_worker" not in r.json()["picture"]["problems"],
+                             "the new worker's first poll seen", 30)
     assert ready.status_code == 200
     assert ready.json()["ready"] is True
     assert ready.json()["checks"] == {"temporal": "ok", "database": "ok"}
-    assert "no_worker" not in ready.json()["picture"]["problems"]
     sla = await api.http.get("/sla")
     assert sla.status_code == 200
     assert SlaPolicy.model_validate(sla.json()) == api.settings.policy
