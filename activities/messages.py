@@ -380,6 +380,15 @@ PROMPTS: dict[str, Template] = {
         EN: "[Property Service Centre] Thank you for your message; we will look into it. "
             "To report a problem, please use the resident app or call the service centre.",
     }),
+    "reply.joined": Template({
+        ZH: "【物业服务中心】您的补充说明已加入事项 {code}。",
+        EN: "[Property Service Centre] Your message has been added to case {code}.",
+    }),
+    "reply.report_refused": Template({
+        ZH: "【物业服务中心】您的短信未能登记为事项：{reason}。已转交工作人员，紧急情况请致电服务中心。",
+        EN: "[Property Service Centre] Your message could not be filed as a case: {reason}. It has been "
+            "passed to our staff; in an emergency, please call the service centre.",
+    }),
     "reply.case_unavailable": Template({
         ZH: "【物业服务中心】事项 {code} 已不在回访阶段，您的短信已转交工作人员。",
         EN: "[Property Service Centre] Case {code} is no longer awaiting your answer; your message has been "

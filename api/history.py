@@ -48,6 +48,7 @@ from workflows.contracts import (
     ProgressNote,
     Reassign,
     RecordCallback,
+    ResidentMessage,
     Resolve,
     Resume,
     Withdraw,
@@ -76,7 +77,7 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
 }
 SIGNALS: dict[str, type[BaseModel]] = {
     "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
-    "device_reading": DeviceMessage,
+    "device_reading": DeviceMessage, "resident_message": ResidentMessage,
 }
 
 PHRASES: dict[str, dict[Locale, str]] = {
@@ -112,6 +113,7 @@ PHRASES: dict[str, dict[Locale, str]] = {
     "delivery_failed": {EN: "{channel} for callback attempt {attempt} did not get through ({status})",
                         ZH: "第 {attempt} 次回访{channel}未送达（{status}）"},
     "device_reading": {EN: "The device reported: {reading}", ZH: "设备报告：{reading}"},
+    "resident_message": {EN: "{actor} added by {channel}: {text}", ZH: "{actor} 通过{channel}补充：{text}"},
     "deadline": {EN: "The {deadline} deadline ({at}) passed", ZH: "{deadline}时限（{at}）已到"},
     "timer": {EN: "Timer fired: {summary}", ZH: "计时到期：{summary}"},
     "message": {EN: "{channel} to {recipient}: {body}", ZH: "{channel}发送给 {recipient}：{body}"},
@@ -331,6 +333,9 @@ class _Timeline:
         elif isinstance(payload, DeliveryFailed):
             self.add(event, name, detail=_fields(payload), attempt=payload.attempt,
                      channel=self.word("channel", payload.channel), status=payload.status)
+        elif isinstance(payload, ResidentMessage):
+            self.add(event, name, actor=payload.actor.id, detail={"channel": payload.channel.value},
+                     channel=self.word("channel", payload.channel), text=payload.text)
         elif isinstance(payload, DeviceMessage):
             self.add(event, name, detail={"kind": payload.kind}, device_at=payload.at,
                      reading=payload.describe())

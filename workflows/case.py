@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         ProgressNote,
         Reassign,
         RecordCallback,
+        ResidentMessage,
         Resolve,
         Resume,
         Role,
@@ -860,6 +861,13 @@ class CaseWorkflow:
         if self.status is Status.acknowledged:
             self.status = Status.in_progress
         self.note("progress", with_photos({"note": note.note}, note.photos), action=note)
+
+    @workflow.signal
+    def resident_message(self, message: ResidentMessage) -> None:
+        """Kept in the timeline for staff; from anyone but this case's resident it is dropped."""
+        if self.status is not Status.closed and message.actor.id == self.case.resident_id:
+            self.note("resident_message", {"text": message.text, "channel": message.channel.value},
+                      actor=message.actor)
 
     @workflow.signal
     def device_reading(self, message: DeviceMessage) -> None:

@@ -265,6 +265,14 @@ class ProgressNote(Action):
     photos: Photos
 
 
+class ResidentMessage(Contract):
+    """More from the resident about their open case, e.g. a second SMS after the one that opened it."""
+
+    actor: Actor
+    text: LongText
+    channel: Channel
+
+
 class Pause(Action):
     reason: Reason
     resume_at: AwareDatetime | None = None

@@ -20,7 +20,7 @@ router = APIRouter(tags=["twilio"], responses=ERROR_RESPONSES)
 # What the SMS webhook made of a message (`inbound_messages.outcome`) when a person must follow up:
 # no case took it, a case could not answer (in time), or its handling never finished ("received" is
 # written before anything is tried, so a crash or a cut connection after it leaves the message listed).
-NEEDS_A_PERSON = ("unmatched", "ambiguous", "unknown_code", "case_unavailable", "received")
+NEEDS_A_PERSON = ("unmatched", "ambiguous", "unknown_code", "case_unavailable", "received", "report_refused")
 
 
 class InboundEntry(BaseModel):

@@ -33,10 +33,20 @@ from twilio.twiml.voice_response import VoiceResponse
 from activities.messages import locale_of, render, voice_language
 from activities.notify import VOICE_PATH, set_opted_out
 from api.abuse_limits import count_objection
+from api.sms_intake import case_to_join, file_from_sms
 from steward.limits import RateLimited
 from steward.settings import Settings
 from steward.store.models import Case, Household, InboundMessage, Notification, Resident, Staff
-from workflows.contracts import Acknowledge, Actor, CallbackReply, Channel, DeliveryFailed, Locale, Role
+from workflows.contracts import (
+    Acknowledge,
+    Actor,
+    CallbackReply,
+    Channel,
+    DeliveryFailed,
+    Locale,
+    ResidentMessage,
+    Role,
+)
 from workflows.hearing_contracts import Objection
 
 log = logging.getLogger("steward.webhooks")
@@ -260,11 +270,12 @@ class Inbox:
     settings: Settings
     sessions: sessionmaker[Session]
     cases: Cases
+    client: Client
 
     @classmethod
     def of(cls, request: Request) -> Inbox:
         state = request.app.state
-        return cls(state.settings, state.sessions, Cases(state.client))
+        return cls(state.settings, state.sessions, Cases(state.client), state.client)
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a transaction off the event loop."""
@@ -283,13 +294,13 @@ class Inbox:
         if not stored:
             return reply
         locale = await self.db(lambda s: locale_for_phone(s, phone))
-        outcome, case_id, text = await self._answer_sms(phone, body.strip(), locale)
+        outcome, case_id, text = await self._answer_sms(sid, phone, body.strip(), locale)
         await self.db(lambda s: _record_outcome(s, sid, outcome, case_id))
         if text:
             reply.message(text)
         return reply
 
-    async def _answer_sms(self, phone: str, body: str, locale: Locale) -> SmsOutcome:
+    async def _answer_sms(self, sid: str, phone: str, body: str, locale: Locale) -> SmsOutcome:
         keyword = body.upper()
         if keyword in TWILIO_STOP_WORDS | OUR_STOP_WORDS:
             await self.db(lambda s: set_opted_out(s, phone, True))
@@ -303,7 +314,7 @@ class Inbox:
             objection = read_objection(body)
             if objection is not None:
                 return await self._objection_by_sms(phone, *objection, locale)
-            return "unmatched", None, render("reply.unmatched", locale)
+            return await self._report_by_sms(sid, phone, body, locale)
         staff = await self.db(lambda s: staff_with_phone(s, phone)) if answer.word == ACK else None
         if staff is not None:
             waiting = await self.db(lambda s: awaiting_acknowledgement(s, phone))
@@ -347,6 +358,23 @@ class Inbox:
             text = render("reply.case_unavailable", locale, {"code": case.code})
             return "case_unavailable", case.case_id, text
         return "callback_reply", case.case_id, None
+
+    async def _report_by_sms(self, sid: str, phone: str, body: str, locale: Locale) -> SmsOutcome:
+        """A resident's text that answers nothing: joins the case their texts opened a moment ago, or
+        opens one (`api/sms_intake.py`); a stranger's is left for a person."""
+        home = await self.db(lambda s: resident_home(s, phone))
+        if home is None or not body:
+            return "unmatched", None, render("reply.unmatched", locale)
+        resident = Actor(id=home[0], role=Role.resident)
+        joined = await asyncio.to_thread(case_to_join, self.sessions, phone, now())
+        if joined is not None and not await self.cases.signal(
+                joined, "resident_message", ResidentMessage(actor=resident, text=body, channel=Channel.sms)):
+            return "joined", joined, render("reply.joined", locale, {"code": joined})
+        case_id, refused = await file_from_sms(self.client, self.sessions, self.settings, resident.id, sid,
+                                               body)
+        if case_id is None:
+            return "report_refused", None, render("reply.report_refused", locale, {"reason": refused or ""})
+        return "reported", case_id, None
 
     async def _objection_by_sms(self, phone: str, code: str, text: str, locale: Locale) -> SmsOutcome:
         """"<hearing code> <text>": an objection or question of the resident with this phone; the

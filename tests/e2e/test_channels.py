@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from steward.store.models import Resident
 from tests.conftest import TEST_AUTH_TOKEN
-from tests.e2e.conftest import Community, Person, Steward, events, eventually
+from tests.e2e.conftest import Community, Person, Steward, events, eventually, new_phone
 from workflows.contracts import Role
 
 CALLBACK_SMS = {"zh-CN": "满意请回复1", "en": "Reply 1 if you are satisfied"}
@@ -384,14 +384,33 @@ async def test_an_outage_is_retried_and_the_callback_sms_is_delivered_exactly_on
 async def test_a_message_no_case_takes_is_kept_and_listed_for_staff(steward: Steward, community: Community):
     resident = await community.resident()
     handler = community.handler or await community.staff(0)
+    stranger = new_phone()
 
-    answer = await steward.phones.reply(resident.phone, "楼道灯不亮了")
+    answer = await steward.phones.reply(stranger, "楼道灯不亮了")
 
-    assert steward.kept(answer) == ("unmatched", None)
+    assert steward.kept(answer) == ("unmatched", None), "a stranger's text opens nothing"
     listed = await steward.call(handler.token, "GET", "/inbound-messages")
     assert listed.status_code == 200, listed.text
     [entry] = [m for m in listed.json()["items"] if m["sid"] == answer["message"]["sid"]]
-    assert (entry["from_number"], entry["body"]) == (resident.phone, "楼道灯不亮了")
+    assert (entry["from_number"], entry["body"]) == (stranger, "楼道灯不亮了")
     assert entry["outcome"] == "unmatched"
     refused = await steward.call(resident.token, "GET", "/inbound-messages")
     assert refused.status_code == 403 and refused.json()["error"]["code"]
+
+
+async def test_a_residents_text_opens_a_case_and_its_receipt_comes_back_to_the_phone(
+        steward: Steward, community: Community):
+    resident = await community.resident()
+    answer = await steward.phones.reply(resident.phone, "楼道灯不亮了")
+    outcome, case_id = steward.kept(answer)
+    assert outcome == "reported" and case_id is not None
+    community.case_ids.append(case_id)
+    state = await steward.until(case_id, lambda s: s["status"] == "dispatched", "dispatched")
+    assert (state["category"], state["unit"]) == ("electrical", resident.unit)
+
+    async def receipts() -> list[str]:
+        return [m["body"] for m in await steward.phones.messages(resident.phone)
+                if m["direction"] == "outbound-api" and case_id in m["body"]]
+
+    [receipt] = await eventually(receipts, lambda bodies: len(bodies) == 1, "the receipt reached the phone")
+    assert "已受理" in receipt and "前响应" in receipt
