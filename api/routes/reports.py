@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Supervisor
 from api.context import SessionsDep, SettingsDep
+from api.equipment_report import EquipmentReport, equipment_report
 from api.errors import ERROR_RESPONSES, ApiError
 from api.models import DIRECTORY_ID
 from api.reports import (
@@ -31,7 +32,7 @@ from api.reports import (
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERROR_RESPONSES)
 
-Report = TypeVar("Report", SlaReport, HotspotReport, SatisfactionReport, StaffReport)
+Report = TypeVar("Report", SlaReport, HotspotReport, SatisfactionReport, StaffReport, EquipmentReport)
 Format = Annotated[Literal["json", "csv"], Query(
     alias="format", description="`csv` answers a CSV file (text/csv) with one row per figure group.")]
 Building = Annotated[str | None, Query(pattern=DIRECTORY_ID, description="Only this building's cases.")]
@@ -117,3 +118,13 @@ async def staff(caller: Supervisor, sessions: SessionsDep, period: DefaultPeriod
                 format_: Format = "json") -> StaffReport | Response:
     """Each first-contact owner's cases submitted in the period."""
     return await _answer(sessions, "staff", period, format_, lambda s: staff_report(s, period, building))
+
+
+@router.get("/equipment", summary="Devices by faults, alarms they raised and time out of service",
+            **_documented(EquipmentReport))
+async def equipment(caller: Supervisor, sessions: SessionsDep, period: DefaultPeriod,
+                    building: Building = None, format_: Format = "json") -> EquipmentReport | Response:
+    """Every device named by a repair submitted in the period: how many, how many its own alarm opened,
+    how many are open or missed a deadline, the median time to resolve and the summed downtime."""
+    return await _answer(sessions, "equipment", period, format_,
+                         lambda s: equipment_report(s, period, building))

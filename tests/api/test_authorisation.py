@@ -127,6 +127,7 @@ ENDPOINTS = [
     Endpoint("GET", "/reports/staff", frozenset({"supervisor"})),
     Endpoint("GET", "/reports/hearings", frozenset({"supervisor"})),
     Endpoint("GET", "/reports/drills", frozenset({"supervisor"})),
+    Endpoint("GET", "/reports/equipment", frozenset({"supervisor"})),
     Endpoint("GET", "/sla", frozenset(EVERYONE), public=True),
     Endpoint("GET", "/healthz", frozenset(EVERYONE), public=True),
     Endpoint("POST", "/requests/{id}/photos", frozenset({"resident"} | STAFF), {}),

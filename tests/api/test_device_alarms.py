@@ -137,3 +137,28 @@ async def test_a_silent_device_raises_its_own_alarm(api: Api) -> None:
     assert state.silent and state.recent[-1].alarm_type == "silent"
     case = await api.until(case_id, lambda s: s["status"] != "submitted")
     assert case["category"] == "plumbing" and "silent" in case["title"]
+
+
+async def test_the_equipment_report_counts_a_devices_repairs_and_the_alarms_it_raised(api: Api) -> None:
+    device = await new_device(api)
+    assert (await send(api, device))[0] == 202
+    terminated_after(api, device)
+    filed = await api.call("staff", "POST", "/requests", {
+        "kind": "repair", "category": "lift", "title": "Lift doors slow", "description": "They hesitate.",
+        "building_id": "B1", "unit": "101", "resident_id": "R001", "equipment_id": device["id"]},
+        headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert filed.status_code == 201, filed.text
+    api.case_ids.append(filed.json()["case_id"])
+
+    async def line() -> dict | None:
+        report = await api.call("supervisor", "GET", "/reports/equipment", params={"building": "B1"})
+        assert report.status_code == 200, report.text
+        return next((i for i in report.json()["items"] if i["equipment_id"] == device["id"]), None)
+
+    item = await eventually(line, lambda i: i is not None and i["repairs"] == 2)
+    assert (item["raised_by_device"], item["open"], item["equipment_type"]) == (1, 2, "lift")
+    assert item["median_hours_to_resolve"] is None and item["downtime_hours"] >= 0
+    csv = await api.call("supervisor", "GET", "/reports/equipment", params={"format": "csv"})
+    assert csv.status_code == 200 and csv.text.startswith("\ufeffequipment_id,")
+    assert device["id"] in csv.text
+    assert (await api.call("staff", "GET", "/reports/equipment")).status_code == 403
