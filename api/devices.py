@@ -8,7 +8,6 @@ timestamp is more than five minutes from now, or when the same signature was acc
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.errors import ApiError
+from steward.device_signing import signature_of
 from steward.settings import Settings
 from steward.store.database import insert_for
 from steward.store.models import DeviceSignature, Equipment
@@ -27,10 +27,6 @@ from workflows.equipment_contracts import DeviceMessage, DeviceWatch, EquipmentS
 
 FRESH = timedelta(minutes=5)
 KEPT = 2 * FRESH  # a signature older than this could only come with a stale timestamp, refused anyway
-
-
-def signature_of(key: str, timestamp: str, body: bytes) -> str:
-    return hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def _refused(why: str) -> ApiError:

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.config import SandboxConfig
+from sandbox.devices import DevicePlayer, DeviceSends
 from sandbox.messaging import Messaging, check_e164
 from sandbox.outbound import WebhookSender
 from sandbox.records import (
@@ -83,6 +84,8 @@ class Sandbox:
         self.sender = WebhookSender(config.auth_token, config.webhook_timeout, self.state)
         self.messaging = Messaging(config, self.state, self.sender)
         self.calls = CallRunner(self.state, self.sender, config.step_delay)
+        self.devices = DevicePlayer(config.devices_database_url, config.devices_webhook_url,
+                                    config.webhook_timeout)
         self.work = BackgroundWork()
 
     def admit(self, request: Request, account_sid: str, to: str | None = None) -> None:
@@ -302,6 +305,19 @@ def sandbox_routes(sandbox: Sandbox) -> APIRouter:
     async def webhooks() -> list[dict[str, Any]]:
         with state.lock:
             return [attempt.to_json() for attempt in state.webhooks]
+
+    @router.get("/devices")
+    async def devices() -> list[dict[str, str]]:
+        """Steward's devices the sandbox can play (none unless it was given Steward's database)."""
+        return await asyncio.to_thread(sandbox.devices.devices)
+
+    @router.post("/devices/{device_id}", response_model=None)
+    async def device_sends(device_id: str, sends: DeviceSends) -> dict[str, Any] | JSONResponse:
+        """The device sends a signed alarm or reading to Steward; the answer is Steward's."""
+        answer = await sandbox.devices.send(device_id, sends)
+        if answer is None:
+            return _problem(404, "not_found", f"no device {device_id} to play")
+        return answer
 
     @router.post("/reset")
     async def reset() -> dict[str, Any]:

@@ -19,6 +19,12 @@ class SandboxConfig(BaseModel):
         description="Seconds between a message's or call's status steps (queued, sent, delivered...).",
     )
     webhook_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for Steward's answer.")
+    devices_database_url: str | None = Field(
+        default=None, description="Steward's database, to play its devices (development only).")
+
+    @property
+    def devices_webhook_url(self) -> str:
+        return f"{self.webhook_base_url.rstrip('/')}/webhooks/devices"
 
     @property
     def sms_webhook_url(self) -> str:

@@ -97,7 +97,7 @@ def _sandbox(_args: argparse.Namespace, settings: Settings) -> int:
     from sandbox.app import SandboxConfig, create_app
 
     config = SandboxConfig(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
-                           webhook_base_url=settings.webhook_base_url)
+                           webhook_base_url=settings.webhook_base_url, devices_database_url=settings.database)
     uvicorn.run(create_app(config), host=settings.api_host, port=settings.sandbox_port, log_level="info")
     return 0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from temporalio.service import RPCError
 
-from api.devices import signature_of
+from steward.device_signing import signature_of
 from tests.api.conftest import Api
 from tests.api.test_drills import eventually
 from workflows.device_alarm import DeviceAlarmWorkflow, device_case_id, device_workflow_id
