@@ -37,7 +37,7 @@ SHOWN: dict[str, frozenset[str]] = {
         "plan_agreed": ("plan", "reason", "to"), "resolved": ("note", "photos"), "answer_sent": ("answer",),
         "photos_added": ("photos",), "callback_started": (), "callback_reply": ("satisfied", "comment"),
         "manual_callback": (), "callback_recorded": ("result",), "reopened": (), "withdrawn": ("reason",),
-        "closed": ("result",),
+        "closed": ("result",), "resident_message": ("text",),
     }.items()
 }
 """The events a resident is told about anyway (by SMS) or made themself, and the detail of each they may

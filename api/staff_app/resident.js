@@ -153,7 +153,7 @@ function eventName(event) {
 function entryText(entry) {
   const d = entry.detail;
   if (d.satisfied !== undefined) return [t(`r.satisfied.${d.satisfied}`), d.comment].filter(Boolean).join(": ");
-  return d.answer || d.note || d.plan || d.reason || "";
+  return d.answer || d.note || d.plan || d.reason || d.text || "";
 }
 
 async function timeline(state) {

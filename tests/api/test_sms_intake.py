@@ -72,6 +72,10 @@ async def test_three_texts_within_two_minutes_make_one_case(api: Api) -> None:
     assert state["category"] == "electrical"
     notes = [e["detail"]["text"] for e in state["timeline"] if e["event"] == "resident_message"]
     assert notes == [f"It flickered all evening {tag}", f"Flat 101, any time after 6 {tag}"]
+    mine = await api.call("resident", "GET", f"/app/api/my-cases/{first.case_id}")
+    texts = [(e["by"], e["detail"]["text"]) for e in mine.json()["timeline"]
+             if e["event"] == "resident_message"]
+    assert texts == [("you", note) for note in notes], "the resident reads their own texts in their case"
 
 
 async def test_the_words_decide_a_complaint_or_a_question(api: Api) -> None:
