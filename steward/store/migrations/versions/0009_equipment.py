@@ -1,11 +1,8 @@
-"""issue 21: equipment records (设备档案), the device a repair case is about, device alarm signatures
+"""issue 21: equipment records, plans, device alarms — left empty: it landed empty; 0013 makes the tables
 
 Revision ID: 0009
 Revises: 0008
 """
-
-import sqlalchemy as sa
-from alembic import op
 
 revision = '0009'
 down_revision = '0008'
@@ -14,39 +11,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        'equipment',
-        sa.Column('id', sa.String(length=32), nullable=False),
-        sa.Column('equipment_type', sa.String(length=16), nullable=False),
-        sa.Column('building_id', sa.String(length=32), nullable=False),
-        sa.Column('location', sa.String(length=200), nullable=False),
-        sa.Column('model', sa.String(length=200), nullable=False),
-        sa.Column('installed_on', sa.Date(), nullable=True),
-        sa.Column('contractor', sa.String(length=200), nullable=False),
-        sa.Column('status', sa.String(length=16), nullable=False),
-        sa.Column('alarm_key', sa.String(length=64), nullable=False),
-        sa.Column('heartbeat_seconds', sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(['building_id'], ['buildings.id']),
-        sa.PrimaryKeyConstraint('id'),
-    )
-    op.create_table(
-        'device_signatures',
-        sa.Column('signature', sa.String(length=64), nullable=False),
-        sa.Column('device_id', sa.String(length=32), nullable=False),
-        sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('signature'),
-    )
-    op.create_index('ix_device_signatures_received_at', 'device_signatures', ['received_at'])
-    for column in ('equipment_type', 'building_id', 'status'):
-        op.create_index(f'ix_equipment_{column}', 'equipment', [column])
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('equipment_id', sa.String(length=32), nullable=True))
-        batch_op.create_index('ix_cases_equipment_id', ['equipment_id'])
+    pass
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_equipment_id')
-        batch_op.drop_column('equipment_id')
-    op.drop_table('device_signatures')
-    op.drop_table('equipment')
+    pass

@@ -1,4 +1,4 @@
-"""issue 22: phone and SMS intake (placeholder until filled)
+"""issue 22: phone and SMS intake — an empty placeholder that landed: never fill it, add a new revision
 
 Revision ID: 0010
 Revises: 0009

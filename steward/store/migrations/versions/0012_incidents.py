@@ -1,4 +1,4 @@
-"""issue 22: building-wide incidents (placeholder until filled)
+"""issue 22: building-wide incidents — an empty placeholder that landed: never fill it, add a revision
 
 Revision ID: 0012
 Revises: 0011
