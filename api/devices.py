@@ -68,6 +68,17 @@ def watch_of(device: Equipment, settings: Settings) -> DeviceWatch:
                        heartbeat=heartbeat, policy=settings.policy)
 
 
+async def stop_watching(client: Client, device_id: str) -> None:
+    """A retired device is watched no more (its alarm workflow ends; a case it raised goes on)."""
+    try:
+        with temporal_answers(device_workflow_id(device_id)):
+            await client.get_workflow_handle(device_workflow_id(device_id)).signal(
+                DeviceAlarmWorkflow.retire, rpc_timeout=RPC_TIMEOUT)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+
+
 async def watch(client: Client, settings: Settings, device: Equipment,
                 message: DeviceMessage | None = None) -> None:
     """Start the device's alarm workflow unless it runs, and hand it `message`."""

@@ -45,21 +45,26 @@ class DeviceAlarmWorkflow:
         self.inbox: list[DeviceMessage] = []
         self.recent: list[DeviceMessage] = []
         self.silent = False
+        self.retired = False
 
     @workflow.run
     async def run(self, watch: DeviceWatch) -> None:
-        while True:
+        """Until the device is retired: an open case it raised goes on without it."""
+        while not (self.retired and not self.inbox):
             if not self.inbox and workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(self.watch)
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self.inbox), timeout=None if self.silent else self.watch.heartbeat,
+                    lambda: bool(self.inbox) or self.retired,
+                    timeout=None if self.silent else self.watch.heartbeat,
                     timeout_summary="the device's heartbeat")
             except TimeoutError:
                 self.silent = True
                 now = workflow.now()
                 await self.heard(DeviceMessage(kind="alarm", alarm_type=SILENT, at=now, received_at=now))
                 continue
+            if not self.inbox:
+                continue  # retired
             self.silent = False
             message = self.inbox.pop(0)
             self.watch.last_heard = message.received_at or workflow.now()
@@ -116,6 +121,10 @@ class DeviceAlarmWorkflow:
     @workflow.signal
     def message(self, message: DeviceMessage) -> None:
         self.inbox.append(message)
+
+    @workflow.signal
+    def retire(self) -> None:
+        self.retired = True
 
     @workflow.query
     def state(self) -> DeviceState:

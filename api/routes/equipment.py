@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import AdminOrSupervisor, Staffer
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.devices import watch
+from api.devices import stop_watching, watch
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
 from api.routes.directory import must_exist
@@ -159,8 +159,12 @@ def _change(sessions: sessionmaker[Session], equipment_id: str, change: Equipmen
 @router.patch("/{equipment_id}", response_model=EquipmentEntry,
               summary="Change a device's record (admin or supervisor)")
 async def change_equipment(equipment_id: EquipmentId, _: AdminOrSupervisor, sessions: SessionsDep,
-                           change: EquipmentChange) -> EquipmentEntry:
-    return await run_in_threadpool(_change, sessions, equipment_id, change)
+                           client: ClientDep, change: EquipmentChange) -> EquipmentEntry:
+    """Retiring a device ends its watch: it raises no alarm, its messages are refused."""
+    entry = await run_in_threadpool(_change, sessions, equipment_id, change)
+    if entry.status is EquipmentStatus.retired:
+        await stop_watching(client, equipment_id)
+    return entry
 
 
 def _device(sessions: sessionmaker[Session], equipment_id: str) -> DevicePage:

@@ -162,3 +162,14 @@ async def test_the_equipment_report_counts_a_devices_repairs_and_the_alarms_it_r
     assert csv.status_code == 200 and csv.text.startswith("\ufeffequipment_id,")
     assert device["id"] in csv.text
     assert (await api.call("staff", "GET", "/reports/equipment")).status_code == 403
+
+
+async def test_a_retired_device_is_watched_no_more_and_its_messages_are_refused(api: Api) -> None:
+    device = await new_device(api, heartbeat_seconds=60)
+    handle = api.env.client.get_workflow_handle(device_workflow_id(device["id"]))
+    assert (await handle.describe()).status.name == "RUNNING", "a device with a heartbeat is watched"
+    retired = await api.call("supervisor", "PATCH", f"/equipment/{device['id']}", {"status": "retired"})
+    assert retired.status_code == 200, retired.text
+    await eventually(handle.describe, lambda d: d.status.name == "COMPLETED")
+    assert (await handle.query(DeviceAlarmWorkflow.state)).open_case_id is None
+    assert (await send(api, device))[0] == 403
