@@ -46,6 +46,7 @@ from workflows.contracts import (
     Locale,
     ResidentMessage,
     Role,
+    Tier,
 )
 from workflows.hearing_contracts import Objection
 
@@ -244,9 +245,11 @@ class Cases:
             return f"{UNAVAILABLE}: {error.message}"
         return None
 
-    async def acknowledge(self, case_id: str, staff_id: str) -> str | None:
-        """None when the workflow accepted the acknowledgement, else its reason for refusing."""
-        action = Acknowledge(actor=Actor(id=staff_id, role=Role.staff))
+    async def acknowledge(self, case_id: str, staff: Staff) -> str | None:
+        """None when the workflow accepted the acknowledgement, else its reason for refusing. The
+        staff member's tier goes with it, as the API sends it, so a complaint's validator can keep it
+        above the tier of the person it is about."""
+        action = Acknowledge(actor=Actor(id=staff.id, role=Role.staff), actor_tier=Tier(staff.tier))
         return await self.update(case_id, "acknowledge", action)
 
     async def update(self, case_id: str, name: str, payload: Any) -> str | None:
@@ -320,20 +323,20 @@ class Inbox:
             waiting = await self.db(lambda s: awaiting_acknowledgement(s, phone))
             if waiting:
                 chosen = _choose(waiting, answer.code)
-                return await self._acknowledge_by_sms(staff.id, chosen, waiting, locale)
+                return await self._acknowledge_by_sms(staff, chosen, waiting, locale)
         outcome = await self._callback_by_sms(phone, answer, locale)
         if staff is not None and outcome[0] == "unmatched":
             return "unmatched", None, render("reply.nothing_to_acknowledge", locale)
         return outcome
 
     async def _acknowledge_by_sms(
-        self, staff_id: str, chosen: list[Pending], waiting: list[Pending], locale: Locale
+        self, staff: Staff, chosen: list[Pending], waiting: list[Pending], locale: Locale
     ) -> SmsOutcome:
         if len(chosen) != 1:
             codes = _codes(chosen or waiting)
             return "ambiguous", None, render("reply.ask_for_ack_code", locale, {"codes": codes})
         case = chosen[0]
-        refused = await self.cases.acknowledge(case.case_id, staff_id)
+        refused = await self.cases.acknowledge(case.case_id, staff)
         if refused:
             return _refusal("ack_refused", refused), case.case_id, render("reply.ack_failed", locale,
                                                        {"code": case.code, "reason": refused})
@@ -462,7 +465,7 @@ class Inbox:
             return render("callback_thanks", locale, params, channel=Channel.voice)
         staff = await self.db(lambda s: staff_with_phone(s, row.to))
         refused = "no staff member has this phone" if staff is None else \
-            await self.cases.acknowledge(row.case_id, staff.id)
+            await self.cases.acknowledge(row.case_id, staff)
         if refused:
             log.info("acknowledge of %s by phone refused: %s", row.case_id, refused)
             return render("voice.ack_failed", locale, params, channel=Channel.voice)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -202,3 +203,22 @@ async def test_a_resident_files_for_their_own_home_or_a_common_area_and_staff_fi
     assert state["owner_id"] == "S001"  # the member of staff who took the call is its first contact
     submitted = state["timeline"][0]
     assert submitted["event"] == "submitted" and submitted["actor"] == {"id": "S001", "role": "staff"}
+
+
+async def test_a_colleague_at_the_subjects_tier_cannot_take_the_complaint_by_sms(api: Api) -> None:
+    """An SMS acknowledgement carries the sender's tier as the API's does: a tier-0 colleague of the
+    plumber the complaint is about is refused, even with a dispatch notice for it on their phone."""
+    case_id = await api.submit("resident", **COMPLAINT)
+    await api.until(case_id, lambda s: s["status"] == "dispatched")
+    await eventually_told(api, case_id, "dispatch")
+    colleague_phone = "+8613900000002"  # S002, tier 0 like the subject
+    with api.database.sessions.begin() as session:
+        session.add(Notification(key=f"{case_id}:forged-dispatch", case_id=case_id, to=colleague_phone,
+                                 channel="sms", template="dispatch", locale="en", params={"code": case_id},
+                                 body=f"dispatch {case_id}", recipient_id="S002", status="delivered",
+                                 created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
+    reply = await sms_from(api, colleague_phone, "1")
+    assert "could not be acknowledged" in reply or "无法确认" in reply, reply
+    assert "handled at tier" in reply
+    state = await api.state(case_id)
+    assert state["acknowledged_at"] is None and state["status"] == "dispatched"
