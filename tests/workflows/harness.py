@@ -164,6 +164,16 @@ class RepairCases:
             response.raise_for_status()
             return [m for m in response.json() if code in m.get("body", "")]
 
+    async def sandbox_messages_eventually(self, to: str, code: str, check: Callable[[list[dict]], bool],
+                                          within: float = 10) -> list[dict]:
+        """The sandbox's messages once `check` holds: a notice is recorded before Twilio has it."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not check(messages := await self.sandbox_messages(to, code)):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the sandbox has not got them: {messages}")
+            await asyncio.sleep(0.1)
+        return messages
+
     async def sandbox_calls(self, to: str) -> list[dict]:
         async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
             response = await http.get("/sandbox/calls", params={"to": to})

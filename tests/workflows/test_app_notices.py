@@ -54,7 +54,7 @@ async def test_an_unread_app_notice_also_goes_by_sms_after_its_time(cases: Repai
     assert [n.template for n in by_sms] == ["dispatch"]
     fallback = next(n for n in notices(cases, handle.id) if n.channel == "sms")
     assert (fallback.key, fallback.recipient_id) == (f"{notice.key}:sms", "S001")
-    assert len(await cases.sandbox_messages(HANDLER_PHONE, handle.id)) == 1
+    await cases.sandbox_messages_eventually(HANDLER_PHONE, handle.id, lambda ms: len(ms) == 1)
     await cases.save_history(handle, "repair_app_notice_sms_fallback")
 
 

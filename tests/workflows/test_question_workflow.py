@@ -59,7 +59,8 @@ async def test_a_question_is_answered_in_writing_and_closes_through_its_callback
     sent = await cases.sent_eventually(handle.id, lambda s: any(n.template == "question_answered" for n in s))
     told = next(n for n in sent if n.template == "question_answered")
     assert told.to == RESIDENT_PHONE and told.params["answer"] == answer
-    assert any(answer in m["body"] for m in await cases.sandbox_messages(RESIDENT_PHONE, handle.id))
+    await cases.sandbox_messages_eventually(RESIDENT_PHONE, handle.id,
+                                            lambda ms: any(answer in m["body"] for m in ms))
 
     await cases.reply(handle, satisfied=False)
     state = await cases.until(handle, lambda s: s.reopen_count == 1)

@@ -314,9 +314,9 @@ async def test_satisfied_resident_closes_the_case(cases: RepairCases) -> None:
     assert (request.to, request.channel, request.attempt) == ("+8613800000101", "sms", 1)
     assert request.params["purpose"] == "resolved"
     assert [n.params["event"] for n in sent if n.template == "owner_update"] == ["callback_satisfied"]
-    texts = [m["body"] for m in await cases.sandbox_messages("+8613800000101", handle.id)]
-    assert any("Reply 1 if you are satisfied" in text for text in texts), texts
-    assert any("is closed" in text for text in texts), texts
+    await cases.sandbox_messages_eventually(
+        "+8613800000101", handle.id, lambda ms: any("Reply 1 if you are satisfied" in m["body"] for m in ms)
+        and any("is closed" in m["body"] for m in ms))
     await cases.save_history(handle, "repair_satisfied")
 
 
