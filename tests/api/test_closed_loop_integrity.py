@@ -217,7 +217,7 @@ async def test_a_colleague_at_the_subjects_tier_cannot_take_the_complaint_by_sms
                                  channel="sms", template="dispatch", locale="en", params={"code": case_id},
                                  body=f"dispatch {case_id}", recipient_id="S002", status="delivered",
                                  created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
-    reply = await sms_from(api, colleague_phone, "1")
+    reply = await sms_from(api, colleague_phone, f"1 {case_id}")  # S002 may have other work waiting
     assert "could not be acknowledged" in reply or "无法确认" in reply, reply
     assert "handled at tier" in reply
     state = await api.state(case_id)
