@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -24,19 +23,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from activities.messages import TemplateError, render
 from steward.settings import Settings
+from steward.store.contacts import mark_bad_channel, set_opted_out
 from steward.store.models import Notification, Resident
+from steward.texts.render import TemplateError, render
+from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
 from workflows.contracts import Channel, Notice, SendResult
 
 log = logging.getLogger(__name__)
 
-VOICE_PATH = "/webhooks/twilio/voice"
-STATUS_PATH = "/webhooks/twilio/status"
-TWILIO_TIMEOUT = 15.0
 CLOCK_SKEW = timedelta(seconds=5)
 MIN_SEND_WINDOW_S = 1.0
 
@@ -48,14 +45,6 @@ OPTED_OUT = 21610
 
 # The keypad menu a call offers when the notice does not say: a satisfaction answer or an acknowledgement.
 DEFAULT_GATHER = {"callback_request": "satisfaction", "dispatch": "ack", "escalation": "ack"}
-
-# An empty mapping would make the client read os.environ; this one gives it nothing (no TWILIO_*
-# credentials, region or edge can leak in from the process environment).
-_NO_ENVIRONMENT = {"TWILIO_REGION": "", "TWILIO_EDGE": ""}
-
-
-_PHONE_NUMBER = re.compile(r"\+?\d{7,15}")
-
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -72,42 +61,6 @@ def send_window() -> float:
         return TWILIO_TIMEOUT
     ends = info.started_time + info.start_to_close_timeout - CLOCK_SKEW
     return min(TWILIO_TIMEOUT, (ends - now()).total_seconds())
-
-
-def without_phones(text: str) -> str:
-    """Twilio's words, fit for a failure message: those are kept in the workflow's history and the
-    worker's log, which name a notice by its key (ids only) and never quote a phone number."""
-    return _PHONE_NUMBER.sub("<phone>", text)
-
-
-def twilio_client(settings: Settings) -> Client:
-    """The official client on its async HTTP client, sending to `settings.twilio_base_url`."""
-    client = Client(
-        username=settings.twilio_account_sid,
-        password=settings.twilio_auth_token,
-        account_sid=settings.twilio_account_sid,
-        http_client=AsyncTwilioHttpClient(),
-        environment=_NO_ENVIRONMENT,
-    )
-    client.api.base_url = settings.twilio_base_url
-    return client
-
-
-def mark_bad_channel(session: Session, phone: str, channel: Channel) -> list[str]:
-    """Every resident with this phone cannot be reached on `channel`; returns their ids."""
-    residents = session.scalars(select(Resident).where(Resident.phone == phone)).all()
-    for resident in residents:
-        if channel.value not in resident.bad_channels:
-            resident.bad_channels = sorted({*resident.bad_channels, channel.value})
-    return [resident.id for resident in residents]
-
-
-def set_opted_out(session: Session, phone: str, opted_out: bool) -> list[str]:
-    """Every resident with this phone has (or no longer has) opted out of SMS; returns their ids."""
-    residents = session.scalars(select(Resident).where(Resident.phone == phone)).all()
-    for resident in residents:
-        resident.opted_out = opted_out
-    return [resident.id for resident in residents]
 
 
 def gather_of(notice: Notice) -> str | None:

@@ -25,10 +25,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
-from activities.messages import TIER, TemplateError, render
 from activities.projection import PROJECTION_REJECTED
 from api.models import Delivery, HistoryEntry
 from steward.store.models import Notification, Resident, Staff
+from steward.texts.choices import TIER
+from steward.texts.render import TemplateError, render
 from workflows import search
 from workflows.contracts import (
     Acknowledge,

@@ -16,14 +16,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from twilio.base.exceptions import TwilioException
 
-from activities.messages import render
-from activities.notify import twilio_client, without_phones
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import RequestBody
 from api.routes.directory import Phone
 from steward.settings import Settings
 from steward.sign_in import CODE_LIFETIME, CodeRefused, CodeToSend, SignedIn, exchange_code, request_code
+from steward.texts.render import render
+from steward.twilio import twilio_client, without_phones
 
 log = logging.getLogger("steward.api")
 router = APIRouter(prefix="/auth", tags=["sign-in"], responses=ERROR_RESPONSES)

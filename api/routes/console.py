@@ -26,7 +26,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.messages import TIER
 from api import cursor
 from api.auth import Supervisor
 from api.confidential import kept_from
@@ -37,6 +36,7 @@ from api.models import DIRECTORY_ID, Picture, TotalAtLeast
 from api.picture import PictureDep
 from steward.store.deadlines import Position, Total, aware, change_mark, count, page
 from steward.store.models import Building, Case, Staff
+from steward.texts.choices import TIER
 from workflows.contracts import Kind, Severity
 
 router = APIRouter(tags=["console"], responses=ERROR_RESPONSES)

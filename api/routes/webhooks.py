@@ -30,13 +30,14 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from activities.messages import locale_of, render, voice_language
-from activities.notify import VOICE_PATH, set_opted_out
 from api.abuse_limits import count_objection
 from api.sms_intake import case_to_join, file_from_sms
 from steward.limits import RateLimited
 from steward.settings import Settings
+from steward.store.contacts import set_opted_out
 from steward.store.models import Case, Household, InboundMessage, Notification, Resident, Staff
+from steward.texts.render import locale_of, render, voice_language
+from steward.twilio import VOICE_PATH
 from workflows.contracts import (
     Acknowledge,
     Actor,

@@ -2,7 +2,9 @@
 
 import pytest
 
-from activities.messages import ESCALATION_REASON, NOTICES, TEMPLATES, TemplateError, render, required_params
+from steward.texts.choices import ESCALATION_REASON
+from steward.texts.notices import NOTICES
+from steward.texts.render import TEMPLATES, TemplateError, render, required_params
 from workflows.contracts import CallbackPurpose, Channel, Locale
 from workflows.ladder import EscalationReason
 

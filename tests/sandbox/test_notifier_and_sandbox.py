@@ -17,9 +17,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from twilio.request_validator import RequestValidator
 
-from activities.messages import render
 from activities.notify import Notifier
 from steward.settings import Settings
+from steward.texts.render import render
 from tests.sandbox.twilio_harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
