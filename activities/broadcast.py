@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notify import Notifier
 from workflows.contracts import Notice, SendManyResult
+from workflows.names import Activity
 
 AT_ONCE = 8
 
@@ -25,7 +26,7 @@ class Broadcaster:
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    @activity.defn(name="notify.send_many")
+    @activity.defn(name=Activity.NOTIFY_MANY)
     async def send_many(self, notices: list[Notice]) -> SendManyResult:
         slots = asyncio.Semaphore(AT_ONCE)
         failed: list[str] = []

@@ -20,6 +20,7 @@ from workflows.contracts import (
     Tier,
     TierRequest,
 )
+from workflows.names import Activity
 
 CUSTOMER_SERVICE = "customer_service"
 GENERAL = "general"
@@ -79,7 +80,7 @@ class Directory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    @activity.defn(name="directory.dispatch")
+    @activity.defn(name=Activity.DISPATCH)
     def dispatch(self, request: DispatchRequest) -> DispatchResult:
         """The on-duty staff member with the skill, covering the building, with the fewest open cases."""
         skill = skill_for(request.kind, request.category)
@@ -111,7 +112,7 @@ class Directory:
                 reason=f"{skill}, covers {request.building_id}, {open_cases.get(chosen.id, 0)} open cases",
             )
 
-    @activity.defn(name="directory.on_duty_for_tier")
+    @activity.defn(name=Activity.ON_DUTY_FOR_TIER)
     def on_duty_for_tier(self, request: TierRequest) -> list[StaffContact]:
         with self.sessions() as session:
             staff = session.scalars(
@@ -120,7 +121,7 @@ class Directory:
             )
             return [contact_of(s) for s in staff if covers(s, request.building_id)]
 
-    @activity.defn(name="directory.resident_contact")
+    @activity.defn(name=Activity.RESIDENT_CONTACT)
     def resident_contact(self, resident_id: str) -> ResidentContact:
         """An unknown resident gets no phone, so the callback goes to a person instead of failing; one who
         moved out is replaced by another resident of the household with a phone, if there is one."""
@@ -141,7 +142,7 @@ class Directory:
                 )
             return resident_contact_of(resident)
 
-    @activity.defn(name="directory.staff_contact")
+    @activity.defn(name=Activity.STAFF_CONTACT)
     def staff_contact(self, staff_id: str) -> StaffContact | None:
         with self.sessions() as session:
             staff = session.get(Staff, staff_id)
@@ -149,7 +150,7 @@ class Directory:
 
     # --- every household of some buildings, page by page (hearing notices) ----------------
 
-    @activity.defn(name="directory.resident_pages")
+    @activity.defn(name=Activity.RESIDENT_PAGES)
     def resident_pages(self, request: ResidentPages) -> list[ResidentRange]:
         """The residents of these buildings cut into ranges of `size` by id, the last one open-ended."""
         with self.sessions() as session:
@@ -162,7 +163,7 @@ class Directory:
         return [ResidentRange(building_ids=request.building_ids, after=after, through=through)
                 for after, through in zip(starts, ends, strict=True)]
 
-    @activity.defn(name="directory.residents_in")
+    @activity.defn(name=Activity.RESIDENTS_IN)
     def residents_in(self, request: ResidentRange) -> list[ResidentContact]:
         with self.sessions() as session:
             query = (select(Resident).join(Household, Household.id == Resident.household_id)

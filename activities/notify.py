@@ -31,6 +31,7 @@ from steward.store.models import Notification, Resident
 from steward.texts.render import TemplateError, render
 from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
 from workflows.contracts import Channel, Notice, SendResult
+from workflows.names import Activity
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Notifier:
             await self._client.http_client.close()
             self._client = None
 
-    @activity.defn(name="notify.send")
+    @activity.defn(name=Activity.NOTIFY)
     async def send(self, notice: Notice) -> SendResult:
         try:
             body = render(notice.template, notice.locale, notice.params, channel=notice.channel,
@@ -131,7 +132,7 @@ class Notifier:
         await self._update(notice.key, status=status, sid=sid)
         return SendResult(sid=sid, status=status)
 
-    @activity.defn(name="notify.app_notice_read")
+    @activity.defn(name=Activity.APP_NOTICE_READ)
     async def app_notice_read(self, key: str) -> bool:
         """Whether the person opened this app notice in the app (its `read_at`)."""
         def read() -> bool:

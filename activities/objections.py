@@ -12,13 +12,14 @@ from activities.projection import utc
 from steward.store.database import insert_for
 from steward.store.models import HearingObjectionRow
 from workflows.hearing_contracts import KeptObjection
+from workflows.names import Activity
 
 
 class ObjectionStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    @activity.defn(name="hearings.keep_objection")
+    @activity.defn(name=Activity.KEEP_OBJECTION)
     def keep(self, objection: KeptObjection) -> None:
         with self.sessions.begin() as session:
             if objection.text is not None:

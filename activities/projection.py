@@ -21,7 +21,8 @@ from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from workflows.contracts import CaseEvent, CaseSummary
 from workflows.drill_contracts import DrillState
 from workflows.hearing_contracts import HearingState
-from workflows.projected import PROJECT_DRILL, PROJECT_HEARING, DrillEvent, HearingEvent, Transition
+from workflows.names import PROJECTION_REJECTED, Activity
+from workflows.projected import DrillEvent, HearingEvent, Transition
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -165,14 +166,13 @@ def write_latest(session: Session, model: type, key: str, row: dict, replacing: 
     return written.first() is not None
 
 
-PROJECTION_REJECTED = "ProjectionRejected"
 
 
 class Projection:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    @activity.defn(name="projection.project")
+    @activity.defn(name=Activity.PROJECT_CASE)
     def project(self, event: CaseEvent) -> None:
         """A row the database refuses for its content (a value wider than its column) would be refused on
         every retry: it fails at once, non-retryable, and the case's history says so to supervisors."""
@@ -187,13 +187,13 @@ class Projection:
                                    f"written to the read model: {reason}", type=PROJECTION_REJECTED,
                                    non_retryable=True) from None
 
-    @activity.defn(name=PROJECT_HEARING)
+    @activity.defn(name=Activity.PROJECT_HEARING)
     def project_hearing(self, event: HearingEvent) -> None:
         with self.sessions.begin() as session:
             _record(session, event)
             write_hearing(session, event.state, event.seq)
 
-    @activity.defn(name=PROJECT_DRILL)
+    @activity.defn(name=Activity.PROJECT_DRILL)
     def project_drill(self, event: DrillEvent) -> None:
         with self.sessions.begin() as session:
             _record(session, event)

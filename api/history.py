@@ -25,7 +25,6 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
-from activities.projection import PROJECTION_REJECTED
 from api.models import Delivery, HistoryEntry
 from steward.store.models import Notification, Resident, Staff
 from steward.texts.choices import TIER
@@ -55,10 +54,10 @@ from workflows.contracts import (
     Withdraw,
 )
 from workflows.equipment_contracts import DeviceMessage
+from workflows.names import PROJECTION_REJECTED, Activity
 
 log = logging.getLogger("steward.api")
 ZH, EN = Locale.zh_cn, Locale.en
-NOTIFY_ACTIVITY = "notify.send"
 
 # update name → (its input, the event it is in the case's timeline)
 UPDATES: dict[str, tuple[type[BaseModel], str]] = {
@@ -345,7 +344,7 @@ class _Timeline:
 
     async def _activity(self, event: HistoryEvent) -> None:
         attributes = event.activity_task_scheduled_event_attributes
-        if attributes.activity_type.name != NOTIFY_ACTIVITY:
+        if attributes.activity_type.name != Activity.NOTIFY:
             return
         notice: Notice = await self.decode(list(attributes.input.payloads), Notice)
         try:

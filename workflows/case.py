@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.names import Activity
+
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
@@ -223,7 +225,7 @@ class CaseWorkflow:
     async def dispatch(self) -> None:
         """Choose the handler; with nobody fitting, the case starts at tier 1 and says so."""
         found = await workflow.execute_activity(
-            "directory.dispatch",
+            Activity.DISPATCH,
             self.dispatch_request(),
             result_type=DispatchResult,
             start_to_close_timeout=DISPATCH_TIMEOUT,
@@ -431,7 +433,7 @@ class CaseWorkflow:
         )
         self.background.start(
             workflow.start_activity(
-                "projection.project",
+                Activity.PROJECT_CASE,
                 projected,
                 start_to_close_timeout=PROJECT_TIMEOUT,
                 summary=f"project {event}",
@@ -603,7 +605,7 @@ class CaseWorkflow:
         request = self.dispatch_request()
         request.exclude_staff_ids = [*request.exclude_staff_ids, action.staff_id]
         found = await workflow.execute_activity(
-            "directory.dispatch", request, result_type=DispatchResult,
+            Activity.DISPATCH, request, result_type=DispatchResult,
             start_to_close_timeout=DISPATCH_TIMEOUT, summary="choose a handler instead of one who left",
         )
         if self.status is Status.closed:

@@ -26,6 +26,8 @@ from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.names import Activity
+
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
@@ -67,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.households import resident_ranges, residents_in, tell_every_household
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
-    from workflows.projected import PROJECT_DRILL, DrillEvent, Transition, project
+    from workflows.projected import DrillEvent, Transition, project
     from workflows.repair import RepairWorkflow
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
@@ -374,7 +376,7 @@ class DrillWorkflow:
         state = self.state()
         survey = state.survey.model_copy(update={"not_heard_by": []})  # ids of every household: kept here
         state = state.model_copy(update={"timeline": [], "survey": survey})
-        project(self.background, PROJECT_DRILL,
+        project(self.background, Activity.PROJECT_DRILL,
                 DrillEvent(**Transition.of(self.drill_id, len(self.timeline), entry), state=state))
 
     # --- query ----------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.names import Activity
+
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
@@ -64,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.households import NoticeBatchWorkflow, resident_ranges
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
-    from workflows.projected import PROJECT_HEARING, HearingEvent, Transition, project
+    from workflows.projected import HearingEvent, Transition, project
 
 REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
@@ -326,7 +328,7 @@ class HearingWorkflow:
     def _keep(self, objection: KeptObjection) -> None:
         self.background.start(
             workflow.start_activity(
-                "hearings.keep_objection",
+                Activity.KEEP_OBJECTION,
                 objection,
                 start_to_close_timeout=KEEP_TIMEOUT,
                 summary=f"keep objection {objection.number}",
@@ -426,7 +428,7 @@ class HearingWorkflow:
         # with thousands of objections does not repeat them in every projection's input.
         brief = [objection.model_copy(update={"text": "", "answer": None}) for objection in state.objections]
         state = state.model_copy(update={"timeline": [], "objections": brief})
-        project(self.background, PROJECT_HEARING,
+        project(self.background, Activity.PROJECT_HEARING,
                 HearingEvent(**Transition.of(self.hearing_id, seq, entry), state=state))
 
     # --- query -----------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.names import Activity
+
 with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
     from workflows.contracts import (
@@ -41,7 +43,7 @@ NOTICES_PER_ACTIVITY = 50
 async def resident_ranges(building_ids: list[str], size: int) -> list[ResidentRange]:
     """The residents of these buildings, cut into ranges of `size` (one child workflow each)."""
     return await workflow.execute_activity(
-        "directory.resident_pages",
+        Activity.RESIDENT_PAGES,
         ResidentPages(building_ids=building_ids, size=size),
         result_type=list[ResidentRange],
         start_to_close_timeout=DIRECTORY_TIMEOUT,
@@ -77,7 +79,7 @@ async def tell_every_household(
 
 async def residents_in(residents: ResidentRange) -> list[ResidentContact]:
     return await workflow.execute_activity(
-        "directory.residents_in",
+        Activity.RESIDENTS_IN,
         residents,
         result_type=list[ResidentContact],
         start_to_close_timeout=DIRECTORY_TIMEOUT,
@@ -96,7 +98,7 @@ class NoticeBatchWorkflow:
         results = await asyncio.gather(
             *(
                 workflow.execute_activity(
-                    "notify.send_many",
+                    Activity.NOTIFY_MANY,
                     notices[start : start + NOTICES_PER_ACTIVITY],
                     result_type=SendManyResult,
                     start_to_close_timeout=SEND_MANY_TIMEOUT,

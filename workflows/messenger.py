@@ -17,6 +17,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.names import Activity
+
 with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
     from workflows.contracts import (
@@ -31,14 +33,12 @@ with workflow.unsafe.imports_passed_through():
         TierRequest,
     )
 
-NOTIFY = "notify.send"
 SEND_TIMEOUT = timedelta(seconds=30)
 LOOKUP_TIMEOUT = timedelta(seconds=15)
 # Cases started before this change told staff one after another; an escalation's notices now go together.
 STAFF_NOTICES_TOGETHER = "staff-notices-together"
 # An app notice not opened in time also goes by SMS; workflows started before it only recorded app notices.
 APP_NOTICE_SMS_FALLBACK = "app-notice-sms-fallback"
-APP_NOTICE_READ = "notify.app_notice_read"
 
 
 def quiet_hours_end(now: datetime, policy: SlaPolicy) -> datetime | None:
@@ -107,7 +107,7 @@ class Messenger:
     async def resident(self, resident_id: str) -> ResidentContact:
         """The resident's contact as it is now (opt-outs and bad channels change over time)."""
         return await workflow.execute_activity(
-            "directory.resident_contact",
+            Activity.RESIDENT_CONTACT,
             resident_id,
             result_type=ResidentContact,
             start_to_close_timeout=LOOKUP_TIMEOUT,
@@ -117,7 +117,7 @@ class Messenger:
     async def staff(self, staff_id: str) -> StaffContact | None:
         if staff_id not in self._staff:
             self._staff[staff_id] = await workflow.execute_activity(
-                "directory.staff_contact",
+                Activity.STAFF_CONTACT,
                 staff_id,
                 result_type=StaffContact | None,
                 start_to_close_timeout=LOOKUP_TIMEOUT,
@@ -127,7 +127,7 @@ class Messenger:
 
     async def on_duty(self, building_id: str, tier: Tier) -> list[StaffContact]:
         return await workflow.execute_activity(
-            "directory.on_duty_for_tier",
+            Activity.ON_DUTY_FOR_TIER,
             TierRequest(building_id=building_id, tier=tier),
             result_type=list[StaffContact],
             start_to_close_timeout=LOOKUP_TIMEOUT,
@@ -140,7 +140,7 @@ class Messenger:
         """One notice now, retried through an outage for `policy.delivery.retry_for`; raises
         ActivityError when it cannot be delivered (see `failure_type`)."""
         return await workflow.execute_activity(
-            NOTIFY,
+            Activity.NOTIFY,
             notice,
             result_type=SendResult,
             start_to_close_timeout=SEND_TIMEOUT,
@@ -179,7 +179,7 @@ class Messenger:
         except TimeoutError:
             pass
         read = await workflow.execute_activity(
-            APP_NOTICE_READ, notice.key, result_type=bool, start_to_close_timeout=LOOKUP_TIMEOUT,
+            Activity.APP_NOTICE_READ, notice.key, result_type=bool, start_to_close_timeout=LOOKUP_TIMEOUT,
             summary="was the app notice opened?",
         )
         if not read:

@@ -18,8 +18,6 @@ with workflow.unsafe.imports_passed_through():
 
 PROJECTED = "read_model_projection"
 PROJECT_TIMEOUT = timedelta(seconds=30)
-PROJECT_HEARING = "projection.project_hearing"
-PROJECT_DRILL = "projection.project_drill"
 
 
 class Transition(Contract):

@@ -1,0 +1,53 @@
+"""The names Temporal knows our activities, updates and signals by, written once.
+
+Workflows call activities by these names (they cannot import the activities), the activities register
+under them, the API sends updates and signals by them, and the timeline reads them back from histories.
+A name is part of every recorded history: changing one breaks replay, so they only ever grow.
+"""
+
+from __future__ import annotations
+
+
+class Activity:
+    NOTIFY = "notify.send"
+    NOTIFY_MANY = "notify.send_many"
+    APP_NOTICE_READ = "notify.app_notice_read"
+    PROJECT_CASE = "projection.project"
+    PROJECT_HEARING = "projection.project_hearing"
+    PROJECT_DRILL = "projection.project_drill"
+    KEEP_OBJECTION = "hearings.keep_objection"
+    DISPATCH = "directory.dispatch"
+    ON_DUTY_FOR_TIER = "directory.on_duty_for_tier"
+    RESIDENT_CONTACT = "directory.resident_contact"
+    STAFF_CONTACT = "directory.staff_contact"
+    RESIDENT_PAGES = "directory.resident_pages"
+    RESIDENTS_IN = "directory.residents_in"
+
+
+class CaseUpdate:
+    ACKNOWLEDGE = "acknowledge"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REASSIGN = "reassign"
+    HAND_ON = "hand_on"
+    CHANGE_SEVERITY = "change_severity"
+    EXTEND = "extend"
+    AGREE_PLAN = "agree_plan"
+    RESOLVE = "resolve"
+    WITHDRAW = "withdraw"
+    RECORD_CALLBACK = "record_callback"
+    ANSWER_CALLBACK = "answer_callback"
+    ADD_PHOTOS = "add_photos"
+
+
+class CaseSignal:
+    PROGRESS = "progress"
+    RESIDENT_MESSAGE = "resident_message"
+    DEVICE_READING = "device_reading"
+    CALLBACK_REPLY = "callback_reply"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+# The error type a projection activity raises when the database refuses a row for good; the timeline
+# tells supervisors about it.
+PROJECTION_REJECTED = "ProjectionRejected"
