@@ -17,9 +17,7 @@ class Background:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._pending)
-
     async def drain(self) -> None:
-        await workflow.wait_condition(lambda: not self._pending)
+        """Wait until this work and every update or signal handler still running has finished: what a
+        workflow does before it ends or continues as new, so nothing it accepted is cut off."""
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._pending)

@@ -40,8 +40,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger, failure_type, quiet_hours_end
+    from workflows.rules import Detail
 
-Detail = dict[str, str | int | bool | None]
 CALLBACK_TEMPLATE = "callback_request"
 UNREACHABLE = frozenset({"opted_out", "no_phone", "bad_channel"})
 # Cases started before this change tried an invalid number's channel again; they replay as they ran.

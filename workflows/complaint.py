@@ -14,7 +14,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.case import SUPERVISORS, CaseWorkflow, require
+    from workflows.case import CaseLifecycle
     from workflows.contracts import (
         AgreePlan,
         CaseInput,
@@ -27,10 +27,11 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from workflows.ladder import TOP
+    from workflows.rules import SUPERVISORS, require
 
 
 @workflow.defn(name="ComplaintWorkflow")
-class ComplaintWorkflow(CaseWorkflow):
+class ComplaintWorkflow(CaseLifecycle):
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         super().__init__(case)

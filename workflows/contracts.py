@@ -97,7 +97,7 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-EntryDetail = dict[str, str | int | bool | list[str] | None]
+Detail = dict[str, str | int | bool | list[str] | None]
 """What a timeline entry says beyond its event: ids, counts, notes, and a note's photo ids."""
 ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 PHOTO_ID = r"^PH-[A-Za-z0-9_-]{8,36}$"
@@ -400,10 +400,10 @@ class TimelineEntry(Contract):
     device_at: datetime | None = None
     actor: Actor | None = None
     event: str
-    detail: EntryDetail = {}
+    detail: Detail = {}
 
     @classmethod
-    def recorded(cls, at: datetime, event: str, detail: EntryDetail | None = None,
+    def recorded(cls, at: datetime, event: str, detail: Detail | None = None,
                  actor: Actor = SYSTEM, action: Action | None = None) -> TimelineEntry:
         """An entry as every workflow keeps one: a person's action names its actor and device time."""
         return cls(at=at, device_at=action.occurred_at if action else None,
@@ -538,7 +538,7 @@ class CaseEvent(Contract):
     at: datetime
     actor_id: str | None = None
     device_at: datetime | None = None
-    detail: EntryDetail = {}
+    detail: Detail = {}
     state: CaseSummary
 
 

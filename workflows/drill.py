@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
     from workflows.callback import UNREACHABLE, Callbacks, Unanswered
-    from workflows.case import CASE_CLOSED, STAFF, Detail, require
     from workflows.clock import Deadline, wait_for
     from workflows.contracts import (
         SYSTEM,
@@ -71,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messenger import Messenger
     from workflows.projected import DrillEvent, Transition, project
     from workflows.repair import RepairWorkflow
+    from workflows.rules import STAFF, Detail, require, require_not_closed
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 SURVEY_TEMPLATE = "drill_survey"
@@ -246,7 +246,7 @@ class DrillWorkflow:
         self.set_status(DrillStatus.closed)
         self.note("closed", {"heard": self.survey.heard, "not_heard": self.survey.not_heard})
         workflow.set_current_details("Closed; finishing notices.")
-        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.background.busy)
+        await self.background.drain()
         return self.state()
 
     # --- deadlines ----------------------------------------------------------------------------------
@@ -426,7 +426,7 @@ class DrillWorkflow:
     # --- updates and signals: staff actions -------------------------------------------------------------
 
     def _require_staff(self, action: Action, doing: str) -> None:
-        require(self.status is not DrillStatus.closed, "the drill is closed", CASE_CLOSED)
+        require_not_closed(self.status is DrillStatus.closed, "drill")
         require(action.actor.role in STAFF, f"only staff can {doing}")
 
     @workflow.update

@@ -27,7 +27,7 @@ from workflows.names import Activity
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
-    from workflows.case import STAFF, SUPERVISORS, CaseWorkflow, Detail, require
+    from workflows.case import CaseLifecycle
     from workflows.clock import Deadline, earliest, wait_for
     from workflows.contracts import (
         SYSTEM,
@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.projected import HearingEvent, Transition, project
+    from workflows.rules import STAFF, SUPERVISORS, Detail, require
 
 REMINDER_AHEAD = timedelta(days=1)
 ANSWER_FIRST_TIER = Tier.team_lead
@@ -266,7 +267,7 @@ class HearingWorkflow:
         self.set_status(HearingStatus.closed)
         self.note("closed", {"objectors": len(self.progress.callbacks)})
         workflow.set_current_details("Closed; finishing notices.")
-        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.background.busy)
+        await self.background.drain()
         return self.state()
 
     # --- waiting: objections answered or escalated, continue-as-new on a long history ---------
@@ -302,7 +303,7 @@ class HearingWorkflow:
         events = workflow.info().get_current_history_length()
         workflow.set_current_details("Continuing as new: finishing handlers and notices first.")
         self.draining = True  # a steady stream of objections must not keep the notices busy forever
-        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.background.busy)
+        await self.background.drain()
         self.note("continued_as_new", {"events": events, "run": self.progress.runs})
         self.progress.runs += 1
         self.progress.keys_sent = self.messenger.sent
@@ -634,7 +635,7 @@ class HearingWorkflow:
 
 
 @workflow.defn(name="HearingCallbackWorkflow")
-class HearingCallbackWorkflow(CaseWorkflow):
+class HearingCallbackWorkflow(CaseLifecycle):
     """One objector's callback once the decision is published: the callback step of a case (the
     resident's channel, attempts, quiet hours, the manual task) and nothing before it. Its outcome is
     signalled to the hearing, which closes when every objector's has come in."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.case import CaseWorkflow
+    from workflows.case import CaseLifecycle
     from workflows.contracts import CaseInput, CaseSummary
 
 
 @workflow.defn(name="QuestionWorkflow")
-class QuestionWorkflow(CaseWorkflow):
+class QuestionWorkflow(CaseLifecycle):
     @workflow.run
     async def run(self, case: CaseInput) -> CaseSummary:
         await self.receive()

@@ -3,7 +3,10 @@
 No personal data goes here: ids, codes and enums only.
 """
 
-from temporalio.common import SearchAttributeKey
+from collections.abc import Iterable
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 KIND = SearchAttributeKey.for_keyword("Kind")
 SEVERITY = SearchAttributeKey.for_keyword("Severity")
@@ -20,3 +23,15 @@ SUBJECT = SearchAttributeKey.for_keyword("Subject")
 
 ALL = (KIND, SEVERITY, STATUS, BUILDING, TIER, BREACHED, OWNER, RESIDENT, RESPONSE_DUE, RESOLUTION_DUE,
        SUBJECT)
+
+
+def upsert_changed(known: dict[str, object], values: Iterable[tuple[SearchAttributeKey, object]]) -> None:
+    """Upsert the attributes whose value changed since the workflow last upserted them (`known`, kept by
+    the workflow), in one command; a value of None unsets its attribute."""
+    updates: list[SearchAttributeUpdate] = []
+    for key, value in values:
+        if known.get(key.name, ...) != value:
+            known[key.name] = value
+            updates.append(key.value_set(value) if value is not None else key.value_unset())
+    if updates:
+        workflow.upsert_search_attributes(updates)
