@@ -197,7 +197,7 @@ class Stack:
         upgrade(engine)
         seed_demo(session_factory(engine))
         engine.dispose()
-        steward = [sys.executable, "-m", "steward.cli"]
+        steward = [sys.executable, "-m", "workers.cli"]
         self._spawn("sandbox", [*steward, "sandbox"])
         self._spawn("api", [*steward, "api"])
         self._spawn("baseline_api", [sys.executable, "-m", "bench.engine_api"])

@@ -184,7 +184,7 @@ def _start(settings: Settings, children: Children) -> None:
     seed_demo(session_factory(make_engine(settings.database)))
     tokens = demo_tokens(settings)
 
-    steward = [sys.executable, "-m", "steward.cli"]
+    steward = [sys.executable, "-m", "workers.cli"]
     children.start("worker", [*steward, "worker"], log_dir, env)
     children.start("sandbox", [*steward, "sandbox"], log_dir, env)
     children.start("api", [*steward, "api"], log_dir, env)

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from steward.cli import main
+from workers.cli import main
 from steward.store.models import ApiToken
 from steward.tokens import UnknownSubject, create_token, resolve_token, revoke_token
 from tests.api.conftest import Api

@@ -125,7 +125,7 @@ class System:
         _wait_port(self.temporal_port, proc, "temporal")
 
     def start_worker(self) -> None:
-        self._start("worker", [sys.executable, "-m", "steward.cli", "worker"])
+        self._start("worker", [sys.executable, "-m", "workers.cli", "worker"])
 
     def start(self) -> None:
         self.start_temporal()
@@ -140,8 +140,8 @@ class System:
         seed_demo(self.sessions)
         self.admin = create_token(self.sessions, Role.admin, "admin")
         self.supervisor = create_token(self.sessions, Role.supervisor, "S201")
-        sandbox = self._start("sandbox", [sys.executable, "-m", "steward.cli", "sandbox"])
-        api = self._start("api", [sys.executable, "-m", "steward.cli", "api"])
+        sandbox = self._start("sandbox", [sys.executable, "-m", "workers.cli", "sandbox"])
+        api = self._start("api", [sys.executable, "-m", "workers.cli", "api"])
         self.start_worker()
         _wait_http(f"{self.sandbox_url}/sandbox/messages", sandbox, "sandbox")
         _wait_http(f"{self.api_url}/readyz", api, "api")

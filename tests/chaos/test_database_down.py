@@ -33,7 +33,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.cases import case_state
 from api.errors import DATABASE_RETRY_AFTER_S
-from steward.reconcile import reconcile
+from workers.reconcile import reconcile
 from steward.store.database import CONNECT_TIMEOUT_S, make_engine, session_factory
 from steward.store.models import Case, CaseEventRow, Notification
 from steward.temporal import connect
@@ -241,7 +241,7 @@ async def _database_cut_off(tmp_path: Path, postgres_url: str, cases: int, downt
                                                        "resolved", "closed"))
             duplicates = await driver.duplicate_messages()
             reconciled = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "steward.cli", "reconcile"], env=system.env,
+                subprocess.run, [sys.executable, "-m", "workers.cli", "reconcile"], env=system.env,
                 cwd=tmp_path, capture_output=True, text=True, timeout=300)
             unavailable = _lines(tmp_path / "api.log", '" 503 ')
             errors = _lines(tmp_path / "api.log", '" 500 ')

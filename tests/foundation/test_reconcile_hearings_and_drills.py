@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from temporalio.testing import WorkflowEnvironment
 
-from steward.reconcile import Drift
+from workers.reconcile import Drift
 from steward.store.models import CaseEventRow, DrillRow, DrillScheduleRow, HearingRow
 from tests.api.conftest import running_api  # noqa: F401 - the API and worker fixture, shared with tests/api
 from tests.api.test_drills import building, set_schedule

@@ -60,7 +60,7 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from steward.reconcile import run
+    from workers.reconcile import run
 
     return asyncio.run(run(settings, args.repair))
 
