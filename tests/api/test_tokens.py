@@ -9,11 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from workers.cli import main
 from steward.store.models import ApiToken
 from steward.tokens import UnknownSubject, create_token, resolve_token, revoke_token
 from tests.api.conftest import Api
 from tests.conftest import Database
+from workers.cli import main
 from workflows.contracts import Actor, Role
 
 

@@ -33,7 +33,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.cases import case_state
 from api.errors import DATABASE_RETRY_AFTER_S
-from workers.reconcile import reconcile
 from steward.store.database import CONNECT_TIMEOUT_S, make_engine, session_factory
 from steward.store.models import Case, CaseEventRow, Notification
 from steward.temporal import connect
@@ -42,6 +41,7 @@ from tests.chaos.harness import System, driving, eventually
 from tests.chaos.tcp_proxy import TcpProxy
 from tests.conftest import Database, _seeded
 from tests.foundation.test_reconcile import steward_reconcile
+from workers.reconcile import reconcile
 
 PATIENCE_S = 60.0  # a projection retried with backoff lands within about twice the outage
 

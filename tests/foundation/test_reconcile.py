@@ -21,12 +21,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.projection import write_case
 from api.cases import case_state
-from workers.reconcile import Drift, ReconcileReport, reconcile
 from steward.settings import Settings
 from steward.store.models import Case, CaseEventRow
 from tests.api.conftest import running_api  # noqa: F401 - the API and worker fixture, shared with tests/api
 from tests.chaos.harness import eventually
 from tests.conftest import Database, _seeded
+from workers.reconcile import Drift, ReconcileReport, reconcile
 
 STEWARD = str(Path(sys.executable).parent / "steward")
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from temporalio.testing import WorkflowEnvironment
 
-from workers.reconcile import Drift
 from steward.store.models import CaseEventRow, DrillRow, DrillScheduleRow, HearingRow
 from tests.api.conftest import running_api  # noqa: F401 - the API and worker fixture, shared with tests/api
 from tests.api.test_drills import building, set_schedule
 from tests.chaos.harness import eventually
 from tests.conftest import Database
 from tests.foundation.test_reconcile import own_database, steward_reconcile  # noqa: F401 - shared fixture
+from workers.reconcile import Drift
 
 HEARING = {
     "title": "Lift renewal", "reason": "The lift failed its inspection.",
