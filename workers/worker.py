@@ -23,7 +23,8 @@ from steward.temporal import connect
 from workflows.complaint import ComplaintWorkflow
 from workflows.device_alarm import DeviceAlarmWorkflow
 from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
-from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
+from workflows.hearing import HearingWorkflow
+from workflows.hearing_callback import HearingCallbackWorkflow
 from workflows.households import NoticeBatchWorkflow
 from workflows.question import QuestionWorkflow
 from workflows.repair import RepairWorkflow

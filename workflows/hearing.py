@@ -16,38 +16,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.exceptions import FailureError
-from temporalio.workflow import ParentClosePolicy
 
-from workflows.names import Activity
+from workflows.names import Activity, HearingSignal
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
-    from workflows.case import CaseLifecycle
     from workflows.clock import Deadline, earliest, wait_for
-    from workflows.contracts import (
-        SYSTEM,
-        Action,
-        Actor,
-        CallbackPurpose,
-        CallbackRecord,
-        CaseInput,
-        CaseSummary,
-        Channel,
-        Kind,
-        NoticeBatch,
-        Role,
-        Tier,
-        TimelineEntry,
-    )
+    from workflows.contracts import SYSTEM, Action, Actor, Role, TimelineEntry
+    from workflows.hearing_broadcasts import broadcast_params
+    from workflows.hearing_callback import callback_case_id, start_objector_callback
     from workflows.hearing_contracts import (
         AnswerObjection,
         Broadcast,
-        CostItem,
         Decide,
         DecisionRecord,
         HearingInput,
@@ -55,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         HearingState,
         HearingStatus,
         HeldRecord,
-        KeptObjection,
         Objection,
         ObjectionReceipt,
         ObjectionRecord,
@@ -63,59 +45,17 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         RecordHearing,
     )
-    from workflows.households import NoticeBatchWorkflow, resident_ranges
-    from workflows.ladder import EscalationLadder, EscalationReason
+    from workflows.households import resident_ranges, tell_batches
     from workflows.messenger import Messenger
+    from workflows.objection_desk import ObjectionDesk, kept_count, kept_entries
     from workflows.projected import HearingEvent, Transition, project
     from workflows.rules import STAFF, SUPERVISORS, Detail, require
 
 REMINDER_AHEAD = timedelta(days=1)
-ANSWER_FIRST_TIER = Tier.team_lead
-CALLBACK_SUFFIX = "-CB-"
 OPEN_FOR_OBJECTIONS = frozenset({HearingStatus.scheduled, HearingStatus.noticed})
-KEEP_TIMEOUT = timedelta(seconds=30)
 BUSY = "Busy"  # refused for a few seconds while continuing as new; the API answers 503 with Retry-After
-# Hearings before this change carried every objection's text and answer whole when continuing as new.
-OBJECTIONS_KEPT = "objections-kept-in-store"
 # Hearings before this change did not project a kept objection's receipt or answer to the read model.
 KEPT_PROJECTED = "kept-objections-projected"
-
-
-def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
-
-
-def cost_summary(costs: list[CostItem]) -> str:
-    return "; ".join(f"{cost.item} {money(cost.amount)}" for cost in costs)
-
-
-def callback_case_id(hearing_id: str, resident_id: str) -> str:
-    return f"{hearing_id}{CALLBACK_SUFFIX}{resident_id}"
-
-
-def kept_count(objections: list[ObjectionRecord]) -> int:
-    """How many timeline entries `kept_entries` makes, without making them."""
-    return sum(1 + (r.answered_at is not None and r.answered_by is not None) for r in objections if r.kept)
-
-
-def kept_entries(objections: list[ObjectionRecord]) -> list[TimelineEntry]:
-    """The timeline entries of objections kept in the database, made from their records rather than
-    carried: a hearing with thousands of objections would otherwise carry thousands of entries."""
-    entries = []
-    for record in (r for r in objections if r.kept):
-        entries.append(TimelineEntry(
-            at=record.received_at, actor=Actor(id=record.resident_id, role=Role.resident),
-            event="objection_received",
-            detail={
-                "objection": record.number, "building": record.building_id, "channel": record.channel.value
-            },
-        ))
-        if record.answered_at is not None and record.answered_by is not None:
-            entries.append(TimelineEntry(
-                at=record.answered_at, actor=Actor(id=record.answered_by, role=Role.staff),
-                event="objection_answered", detail={"objection": record.number},
-            ))
-    return entries
 
 
 @workflow.defn(name="HearingWorkflow")
@@ -130,13 +70,7 @@ class HearingWorkflow:
             self.hearing_id, hearing.policy, self.background, sent=self.progress.keys_sent
         )
         self.draining = False
-        self._ladder_changes = 0
-        self._next_page: tuple[int, Deadline | None] = (-1, None)
-        self.ladders = {
-            record.number: self._ladder(record)
-            for record in self.progress.objections
-            if not record.answered
-        }
+        self.desk = ObjectionDesk(self)
 
     @workflow.run
     async def run(self, hearing: HearingInput) -> HearingState:
@@ -184,27 +118,13 @@ class HearingWorkflow:
         broadcast = Broadcast(phase=phase, batches=len(ranges), started_at=workflow.now())
         self.progress.broadcasts.append(broadcast)
         self.note(f"{phase.name}_started", {"batches": len(ranges)})
-        workflow.set_current_details(f"Sending the {phase.name} to {len(ranges)} batches of households.")
-        results = await asyncio.gather(
-            *(
-                workflow.execute_child_workflow(
-                    NoticeBatchWorkflow.run,
-                    NoticeBatch(
-                        case_id=self.hearing_id,
-                        template=phase.value,
-                        residents=residents,
-                        params=self.params_for(phase),
-                        policy=self.hearing.policy,
-                    ),
-                    id=f"{self.hearing_id}-{phase.name}-{number}",
-                    static_summary=f"{phase.name} of {self.hearing_id}: batch {number} of {len(ranges)}",
-                )
-                for number, residents in enumerate(ranges, 1)
-            )
+        params = broadcast_params(self.hearing_id, self.hearing, self.progress.decision, phase)
+        result = await tell_batches(
+            self.hearing_id, ranges, phase.value, params, self.hearing.policy,
+            label=phase.name, child_id=f"{self.hearing_id}-{phase.name}",
         )
-        broadcast.residents = sum(r.residents for r in results)
-        broadcast.sent = sum(r.sent for r in results)
-        broadcast.unreachable = sum(r.unreachable for r in results)
+        broadcast.residents, broadcast.sent = result.residents, result.sent
+        broadcast.unreachable = result.unreachable
         broadcast.finished_at = workflow.now()
         if then is not None:
             self.set_status(then)
@@ -237,31 +157,13 @@ class HearingWorkflow:
             )
             for r in waiting
         )
-        await asyncio.gather(*(self._start_callback(record) for record in waiting))
-        if waiting:
-            self.note("callbacks_started", {"objectors": len(waiting)})
-
-    async def _start_callback(self, record: ObjectionRecord) -> None:
         decision = self.progress.decision
         assert decision is not None
-        await workflow.start_child_workflow(
-            HearingCallbackWorkflow.run,
-            CaseInput(
-                kind=Kind.hearing,
-                category="hearing",
-                title=self.hearing.title,
-                description=decision.reason,
-                building_id=record.building_id,
-                unit=record.unit,
-                resident_id=record.resident_id,
-                submitted_by=self.hearing.created_by,
-                submitted_at=workflow.now(),
-                policy=self.hearing.policy,
-            ),
-            id=callback_case_id(self.hearing_id, record.resident_id),
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"callback of an objector to hearing {self.hearing_id}",
+        await asyncio.gather(
+            *(start_objector_callback(self.hearing_id, self.hearing, decision, record) for record in waiting)
         )
+        if waiting:
+            self.note("callbacks_started", {"objectors": len(waiting)})
 
     async def close(self) -> HearingState:
         self.set_status(HearingStatus.closed)
@@ -280,7 +182,7 @@ class HearingWorkflow:
         while True:
             passed = await wait_for(
                 lambda: done() or self.history_is_long(),
-                lambda: earliest(moment, self.next_page()),
+                lambda: earliest(moment, self.desk.next_page()),
                 waiting_for,
             )
             if passed is None and done():
@@ -290,7 +192,7 @@ class HearingWorkflow:
             elif passed == moment:
                 return
             else:
-                self._answer_missed(passed)
+                self.desk.answer_missed(passed)
 
     def history_is_long(self) -> bool:
         info = workflow.info()
@@ -313,96 +215,6 @@ class HearingWorkflow:
         ]})
         workflow.continue_as_new(self.hearing.model_copy(update={"carried": carried}))
 
-    # --- objections --------------------------------------------------------------------------
-
-    def _ladder(self, record: ObjectionRecord) -> EscalationLadder:
-        ladder = EscalationLadder(
-            Tier(record.tier), lambda reason, due, number=record.number: self._tell_escalation(number, due)
-        )
-        ladder.escalations = record.escalations
-        if record.next_page_at is not None:
-            ladder.start_paging(
-                record.next_page_at, self.hearing.answer_within, EscalationReason.answer_missed
-            )
-        return ladder
-
-    def _keep(self, objection: KeptObjection) -> None:
-        self.background.start(
-            workflow.start_activity(
-                Activity.KEEP_OBJECTION,
-                objection,
-                start_to_close_timeout=KEEP_TIMEOUT,
-                summary=f"keep objection {objection.number}",
-            )
-        )
-
-    def next_page(self) -> Deadline | None:
-        """The earliest objection's escalation, recomputed only when a ladder changed: wait conditions
-        read it after every event, and a hearing may have thousands of objections open."""
-        if self._next_page[0] != self._ladder_changes:
-            pages = (ladder.page_deadline() for ladder in self.ladders.values())
-            self._next_page = (self._ladder_changes, earliest(*pages))
-        return self._next_page[1]
-
-    def _objection(self, number: int) -> ObjectionRecord | None:
-        return next((o for o in self.progress.objections if o.number == number), None)
-
-    def _answer_missed(self, passed: Deadline) -> None:
-        number = next(n for n, ladder in self.ladders.items() if ladder.page_deadline() == passed)
-        ladder = self.ladders[number]
-        ladder.page()
-        self._ladder_changes += 1
-        record = self._objection(number)
-        assert record is not None
-        record.tier, record.escalations = int(ladder.tier), ladder.escalations
-        following = ladder.page_deadline()
-        record.next_page_at = following.at if following else None
-
-    def _tell_escalation(self, number: int, due: datetime | None) -> None:
-        record = self._objection(number)
-        assert record is not None
-        tier = self.ladders[number].tier
-        self.note(
-            "escalated", {"objection": number, "tier": int(tier), "due": due.isoformat() if due else None}
-        )
-        self.messenger.tell_staff(
-            [self.hearing.created_by.id],
-            Channel.sms,
-            "objection_escalation",
-            {
-                "code": self.hearing_id,
-                "number": str(number),
-                "tier": str(int(tier)),
-                "answer_due": record.answer_due.isoformat(),
-            },
-            tier=(record.building_id, tier),
-        )
-
-    # --- what the broadcasts say -------------------------------------------------------------
-
-    def params_for(self, phase: Phase) -> dict[str, str]:
-        params = {
-            "code": self.hearing_id,
-            "title": self.hearing.title,
-            "hearing_at": self.hearing.hearing_at.isoformat(),
-            "place": self.hearing.place,
-        }
-        if phase is Phase.notice:
-            costs = self.hearing.costs
-            return params | {"costs": cost_summary(costs), "total": money(sum(c.amount for c in costs))}
-        if phase is Phase.decision:
-            decision = self.progress.decision
-            assert decision is not None
-            costs = decision.revised_costs or self.hearing.costs
-            return {
-                "code": self.hearing_id,
-                "title": self.hearing.title,
-                "outcome": decision.outcome.value,
-                "reason": decision.reason,
-                "total": money(sum(c.amount for c in costs)),
-            }
-        return params
-
     # --- recording ---------------------------------------------------------------------------
 
     def set_status(self, status: HearingStatus) -> None:
@@ -416,7 +228,7 @@ class HearingWorkflow:
         self.progress.timeline.append(entry)
         self._project(entry)
 
-    def _project_kept(self, event: str, detail: Detail, action: Action) -> None:
+    def project_kept(self, event: str, detail: Detail, action: Action) -> None:
         """A kept objection's receipt or answer reaches the read model like a note, its entry made from
         the record (never carried), so lists of hearings see objections awaiting answers."""
         if workflow.patched(KEPT_PROJECTED):
@@ -441,7 +253,7 @@ class HearingWorkflow:
             if self.held() or self.broadcast(Phase.reminder) or self.progress.reminder_skipped
             else Deadline(self.reminder_at, "reminder")
         )
-        ahead = earliest(reminder, self.next_page())
+        ahead = earliest(reminder, self.desk.next_page())
         return HearingState(
             hearing_id=self.hearing_id,
             status=self.status,
@@ -472,49 +284,7 @@ class HearingWorkflow:
 
     @workflow.update
     def register_objection(self, objection: Objection) -> ObjectionReceipt:
-        now = workflow.now()
-        due = now + self.hearing.answer_within
-        kept = workflow.patched(OBJECTIONS_KEPT)
-        record = ObjectionRecord(
-            number=len(self.progress.objections) + 1,
-            resident_id=objection.actor.id,
-            building_id=objection.building_id,
-            unit=objection.unit,
-            text=objection.text,
-            channel=objection.channel,
-            received_at=now,
-            answer_due=due,
-            tier=int(ANSWER_FIRST_TIER),
-            next_page_at=due,
-            kept=kept,
-        )
-        self.progress.objections.append(record)
-        self.ladders[record.number] = self._ladder(record)
-        self._ladder_changes += 1
-        if kept:
-            self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
-                                     resident_id=record.resident_id, text=objection.text, received_at=now))
-            self._project_kept(
-                "objection_received",
-                {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
-                objection,
-            )
-        else:
-            self.note(
-                "objection_received",
-                {"objection": record.number, "building": record.building_id, "channel": record.channel.value},
-                action=objection,
-            )
-        params = {"code": self.hearing_id, "number": str(record.number), "answer_due": due.isoformat()}
-        self.messenger.tell_resident(record.resident_id, "objection_received", params)
-        self.messenger.tell_staff(
-            [self.hearing.created_by.id],
-            Channel.sms,
-            "objection_task",
-            params | {"building": record.building_id},
-            tier=(record.building_id, ANSWER_FIRST_TIER),
-        )
-        return ObjectionReceipt(hearing_id=self.hearing_id, number=record.number, answer_due=due)
+        return self.desk.receive(objection)
 
     def _require_not_draining(self) -> None:
         require(not self.draining, "the hearing is carrying its state into a new run; try again in a few "
@@ -532,31 +302,13 @@ class HearingWorkflow:
 
     @workflow.update
     def answer_objection(self, action: AnswerObjection) -> ObjectionRecord:
-        record = self._objection(action.number)
-        assert record is not None
-        record.answer, record.answered_by, record.answered_at = action.answer, action.actor.id, workflow.now()
-        record.next_page_at = None
-        self.ladders.pop(action.number).stop_paging()
-        self._ladder_changes += 1
-        if record.kept:
-            self._keep(KeptObjection(hearing_id=self.hearing_id, number=record.number,
-                                     resident_id=record.resident_id, answer=action.answer,
-                                     answered_by=action.actor.id, answered_at=record.answered_at))
-            self._project_kept("objection_answered", {"objection": action.number}, action)
-        else:
-            self.note("objection_answered", {"objection": action.number}, action=action)
-        self.messenger.tell_resident(
-            record.resident_id,
-            "objection_answer",
-            {"code": self.hearing_id, "number": str(action.number), "answer": action.answer},
-        )
-        return record
+        return self.desk.answer(action)
 
     @answer_objection.validator
     def _validate_answer(self, action: AnswerObjection) -> None:
         self._require_not_draining()
         require(action.actor.role in STAFF, "only staff can answer an objection")
-        record = self._objection(action.number)
+        record = self.desk.find(action.number)
         require(record is not None, f"there is no objection {action.number}")
         require(record is None or not record.answered, f"objection {action.number} was already answered")
 
@@ -619,7 +371,7 @@ class HearingWorkflow:
 
     # --- signals ---------------------------------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=HearingSignal.OBJECTOR_CALLED_BACK)
     def objector_called_back(self, outcome: ObjectorCallback) -> None:
         callback = next((c for c in self.progress.callbacks if c.resident_id == outcome.resident_id), None)
         if callback is None or callback.result is not None:
@@ -629,45 +381,3 @@ class HearingWorkflow:
             "objector_called_back",
             {"resident": outcome.resident_id, "result": outcome.result.value if outcome.result else None},
         )
-
-
-# --- the children ----------------------------------------------------------------------------------
-
-
-@workflow.defn(name="HearingCallbackWorkflow")
-class HearingCallbackWorkflow(CaseLifecycle):
-    """One objector's callback once the decision is published: the callback step of a case (the
-    resident's channel, attempts, quiet hours, the manual task) and nothing before it. Its outcome is
-    signalled to the hearing, which closes when every objector's has come in."""
-
-    @workflow.run
-    async def run(self, case: CaseInput) -> CaseSummary:
-        self.owner_id = case.submitted_by.id
-        record = await self.call_back()
-        await self.tell_hearing(record)
-        return await self.close(record)
-
-    @property
-    def hearing_id(self) -> str:
-        return self.case_id.rsplit(CALLBACK_SUFFIX, 1)[0]
-
-    def callback_request(self) -> tuple[CallbackPurpose, dict[str, str]]:
-        return CallbackPurpose.hearing, {"code": self.hearing_id, "title": self.case.title}
-
-    def tell_resident(self, template: str, params: dict[str, str]) -> None:
-        super().tell_resident(template, {"code": self.hearing_id} | params)
-
-    async def tell_hearing(self, record: CallbackRecord) -> None:
-        outcome = ObjectorCallback(
-            resident_id=self.case.resident_id,
-            case_id=self.case_id,
-            result=record.result,
-            recorded_by=record.recorded_by.id,
-            at=record.at,
-        )
-        try:
-            await workflow.get_external_workflow_handle(self.hearing_id).signal(
-                HearingWorkflow.objector_called_back, outcome
-            )
-        except FailureError as error:
-            workflow.logger.warning("hearing %s not told of %s: %s", self.hearing_id, self.case_id, error)

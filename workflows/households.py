@@ -56,7 +56,19 @@ async def tell_every_household(
 ) -> BatchResult:
     """One message to every resident of these buildings, `size` to a `NoticeBatchWorkflow` child."""
     ranges = await resident_ranges(building_ids, size)
-    workflow.set_current_details(f"Sending the {template} to {len(ranges)} batches of households.")
+    return await tell_batches(case_id, ranges, template, params, policy)
+
+
+async def tell_batches(
+    case_id: str, ranges: list[ResidentRange], template: str, params: dict[str, str], policy: SlaPolicy,
+    label: str | None = None, child_id: str | None = None,
+) -> BatchResult:
+    """One `NoticeBatchWorkflow` child per range, their results summed. `label` names the message in
+    summaries (the template by default); `child_id` is the children's id before their number (hearings
+    name them `{id}-{phase}`, which their recorded histories keep)."""
+    label = label or template
+    prefix = child_id or f"{case_id}/{template}"
+    workflow.set_current_details(f"Sending the {label} to {len(ranges)} batches of households.")
     results = await asyncio.gather(
         *(
             workflow.execute_child_workflow(
@@ -64,8 +76,8 @@ async def tell_every_household(
                 NoticeBatch(
                     case_id=case_id, template=template, residents=residents, params=params, policy=policy
                 ),
-                id=f"{case_id}/{template}-{number}",
-                static_summary=f"{template} of {case_id}: batch {number} of {len(ranges)}",
+                id=f"{prefix}-{number}",
+                static_summary=f"{label} of {case_id}: batch {number} of {len(ranges)}",
             )
             for number, residents in enumerate(ranges, 1)
         )

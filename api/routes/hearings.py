@@ -41,7 +41,7 @@ from workflows.contracts import (
     RecordCallback,
     Role,
 )
-from workflows.hearing import callback_case_id
+from workflows.hearing_callback import callback_case_id
 from workflows.hearing_contracts import (
     AnswerObjection,
     Decide,

@@ -46,7 +46,8 @@ from workflows.contracts import (
     RecordCallback,
     SendManyResult,
 )
-from workflows.hearing import HearingCallbackWorkflow, HearingWorkflow
+from workflows.hearing import HearingWorkflow
+from workflows.hearing_callback import HearingCallbackWorkflow
 from workflows.hearing_contracts import (
     AnswerObjection,
     Decide,
