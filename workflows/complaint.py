@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.names import CaseUpdate
+
 with workflow.unsafe.imports_passed_through():
     from workflows.case import CaseLifecycle
     from workflows.contracts import (
@@ -96,7 +98,7 @@ class ComplaintWorkflow(CaseLifecycle):
 
     # --- a longer plan agreed with the resident ------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=CaseUpdate.AGREE_PLAN)
     def agree_plan(self, action: AgreePlan) -> CaseState:
         previous = self.clock.resolution_due
         self.clock.extend(action.resolution_due, workflow.now())

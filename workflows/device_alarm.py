@@ -15,6 +15,8 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.names import DeviceSignal
+
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import Actor, CaseInput, Kind, Role, Severity
     from workflows.equipment_contracts import (
@@ -118,11 +120,11 @@ class DeviceAlarmWorkflow:
             pass  # started by this workflow before a continue-as-new lost the answer: it is the case
         self.watch.open_case_id = case_id
 
-    @workflow.signal
+    @workflow.signal(name=DeviceSignal.MESSAGE)
     def message(self, message: DeviceMessage) -> None:
         self.inbox.append(message)
 
-    @workflow.signal
+    @workflow.signal(name=DeviceSignal.RETIRE)
     def retire(self) -> None:
         self.retired = True
 

@@ -16,61 +16,46 @@ bloats the drill's own history.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
 
 from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
-    from workflows.callback import UNREACHABLE, Callbacks, Unanswered
     from workflows.clock import Deadline, wait_for
     from workflows.contracts import (
         SYSTEM,
         Action,
         Actor,
         BatchResult,
-        CallbackPurpose,
-        CallbackReply,
-        CaseInput,
-        Channel,
-        DeliveryFailed,
         Kind,
-        ResidentContact,
         ResidentRange,
-        Role,
         TimelineEntry,
     )
+    from workflows.drill_actions import DrillActions
     from workflows.drill_contracts import (
-        AnswerSurvey,
-        CompleteDrill,
         DrillInput,
         DrillState,
         DrillStatus,
-        FileReport,
         FindingRecord,
-        StartDrill,
-        StepDone,
         StepRecord,
-        SurveyAnswered,
         SurveyBatch,
         SurveyTally,
         community_time,
     )
-    from workflows.households import resident_ranges, residents_in, tell_every_household
+    from workflows.drill_findings import open_finding_case
+    from workflows.drill_survey import DrillSurveyWorkflow
+    from workflows.households import resident_ranges, tell_every_household
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.projected import DrillEvent, Transition, project
-    from workflows.repair import RepairWorkflow
-    from workflows.rules import STAFF, Detail, require, require_not_closed
+    from workflows.rules import Detail
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 SURVEY_TEMPLATE = "drill_survey"
@@ -82,27 +67,8 @@ def drill_code(drill_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "", drill_id)
 
 
-def finding_case_id(code: str, number: int) -> str:
-    return f"RP-{code}-F{number}"
-
-
-# A finding's repair case names the drill as its resident (nobody to call: staff record its callback).
-# A schedule-made drill's code is longer than a directory id column, so it is cut to fit, made unique
-# again by a hash of the whole code.
-FINDING_RESIDENT_FITS = "finding-resident-fits"
-DIRECTORY_ID_WIDTH = 32
-
-
-def fitted_id(text: str, width: int = DIRECTORY_ID_WIDTH) -> str:
-    """`text` if it fits `width` characters, else its start and a hash of all of it, `width` long."""
-    if len(text) <= width:
-        return text
-    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    return f"{text[:width - len(digest) - 1]}-{digest}"
-
-
 @workflow.defn(name="DrillWorkflow")
-class DrillWorkflow:
+class DrillWorkflow(DrillActions):
     @workflow.init
     def __init__(self, drill: DrillInput) -> None:
         info = workflow.info()
@@ -310,34 +276,10 @@ class DrillWorkflow:
 
     # --- the children -----------------------------------------------------------------------------
 
-    def _finding_resident(self) -> str:
-        return fitted_id(self.code) if workflow.patched(FINDING_RESIDENT_FITS) else self.code
-
     async def _open_repair_case(self, finding: FindingRecord) -> None:
-        try:
-            await workflow.start_child_workflow(
-                RepairWorkflow.run,
-                CaseInput(
-                    kind=Kind.repair,
-                    severity=finding.severity,
-                    category=finding.category,
-                    title=finding.title,
-                    description=finding.description,
-                    building_id=self.drill.building_id,
-                    unit=finding.unit,
-                    resident_id=self._finding_resident(),
-                    submitted_by=self.completed_by,
-                    submitted_at=workflow.now(),
-                    policy=self.drill.policy,
-                ),
-                id=finding.case_id,
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=f"repair · {finding.category} · drill {self.code} finding {finding.number}",
-            )
-        except WorkflowAlreadyStartedError:
-            self.note("repair_case_exists", {"finding": finding.number, "case": finding.case_id})
-            return
-        self.note("repair_case_opened", {"finding": finding.number, "case": finding.case_id})
+        opened = await open_finding_case(self.drill, self.code, finding, self.completed_by)
+        event = "repair_case_opened" if opened else "repair_case_exists"
+        self.note(event, {"finding": finding.number, "case": finding.case_id})
 
     async def _survey(self, number: int, residents: ResidentRange, closes_at: datetime) -> None:
         tally = await workflow.execute_child_workflow(
@@ -421,190 +363,4 @@ class DrillWorkflow:
             next_deadline=ahead.at if ahead else None,
             next_deadline_kind=ahead.kind if ahead else None,
             timeline=self.timeline,
-        )
-
-    # --- updates and signals: staff actions -------------------------------------------------------------
-
-    def _require_staff(self, action: Action, doing: str) -> None:
-        require_not_closed(self.status is DrillStatus.closed, "drill")
-        require(action.actor.role in STAFF, f"only staff can {doing}")
-
-    @workflow.update
-    def start(self, action: StartDrill) -> DrillState:
-        now = workflow.now()
-        self.times["started"] = now
-        self.owner_id = action.actor.id
-        self.ladder.stop_paging()
-        self.set_status(DrillStatus.started)
-        workflow.upsert_search_attributes([search.OWNER.value_set(action.actor.id)])
-        self.note("started", {"late": now > self.start_due}, action=action)
-        return self.state()
-
-    @start.validator
-    def _validate_start(self, action: StartDrill) -> None:
-        self._require_staff(action, "start a drill")
-        require(not self.started(), f"the drill was already started by {self.owner_id}")
-        opens = self.scheduled_at - self.rules.start_within
-        require(workflow.now() >= opens, f"the drill can be started from {community_time(opens, self.tz)}")
-
-    @workflow.signal
-    def step_done(self, step: StepDone) -> None:
-        """A checklist step done; one that cannot be (not started, unknown, already done) is noted only."""
-        record = self.steps[step.number - 1] if step.number <= len(self.steps) else None
-        why = (
-            "the drill is not running"
-            if self.status is not DrillStatus.started
-            else f"there is no step {step.number}"
-            if record is None
-            else "the step was already done"
-            if record.done_at
-            else None
-        )
-        if why or record is None:
-            self.note("step_ignored", {"number": step.number, "reason": why}, action=step)
-            return
-        record.done_at, record.done_by, record.note = workflow.now(), step.actor.id, step.note
-        self.note("step_done", {"number": step.number}, action=step)
-
-    @workflow.update
-    def complete(self, action: CompleteDrill) -> DrillState:
-        self.times["completed"] = workflow.now()
-        self.completed_by = action.actor
-        self.participation = action.participation
-        self.findings = [
-            FindingRecord(**dict(finding), number=n, case_id=finding_case_id(self.code, n))
-            for n, finding in enumerate(action.findings, 1)
-        ]
-        self.set_status(DrillStatus.completed)
-        self.note(
-            "completed",
-            {"participation": action.participation, "findings": len(self.findings)},
-            action=action,
-        )
-        return self.state()
-
-    @complete.validator
-    def _validate_complete(self, action: CompleteDrill) -> None:
-        self._require_staff(action, "complete a drill")
-        require(self.started(), "start the drill before completing it")
-        require(not self.completed(), "the drill was already completed")
-        left = [str(step.number) for step in self.steps if step.done_at is None]
-        require(not left, f"checklist steps not done yet: {', '.join(left)}")
-
-    @workflow.update
-    def file_report(self, action: FileReport) -> DrillState:
-        self.times["reported"] = workflow.now()
-        self.report = action.summary
-        self.ladder.stop_paging()
-        self.note("reported", {"late": self.report_missed}, action=action)
-        return self.state()
-
-    @file_report.validator
-    def _validate_file_report(self, action: FileReport) -> None:
-        self._require_staff(action, "file a drill report")
-        require(self.completed(), "complete the drill before filing its report")
-        require(not self.reported(), "the report was already filed")
-
-
-@workflow.defn(name="DrillSurveyWorkflow")
-class DrillSurveyWorkflow:
-    """One batch of the alarm survey: every resident of the range is asked at once with the callback
-    step's automatic attempts (preferred channel first, the other after a failure, quiet hours waited
-    out). It stays open until the survey window closes, so a late answer to any attempt still counts;
-    whoever has not answered by then counts as no answer."""
-
-    @workflow.init
-    def __init__(self, batch: SurveyBatch) -> None:
-        self.case_id = workflow.info().workflow_id
-        self.drill_id = batch.drill_id
-        self.policy = batch.policy
-        self.messenger = Messenger(self.case_id, batch.policy, Background())
-        self.callbacks = Callbacks()
-        self.timeline: list[TimelineEntry] = []
-
-    @workflow.run
-    async def run(self, batch: SurveyBatch) -> SurveyTally:
-        residents = await residents_in(batch.residents)
-        asking = [
-            asyncio.ensure_future(
-                self.callbacks.ask(self, contact, CallbackPurpose.drill, batch.params, SURVEY_TEMPLATE)
-            )
-            for contact in residents
-        ]
-        left = batch.closes_at - workflow.now()
-        if left > timedelta(0):
-            workflow.set_current_details(f"Asking {len(residents)} residents until the survey closes.")
-            await workflow.sleep(left, summary=f"survey closes {batch.closes_at:%Y-%m-%d %H:%M} UTC")
-        for question in asking:
-            question.cancel()
-        asked = await asyncio.gather(*asking, return_exceptions=True)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.tally(residents, asked)
-
-    def tally(self, residents: list[ResidentContact], asked: list[object]) -> SurveyTally:
-        """1 (heard) or 2 (not heard), the latest answer of each resident to any of their attempts;
-        no working phone is unreachable; anything else, no answer."""
-        answers = {
-            self.callbacks.asked[n]: reply.satisfied for n, reply in sorted(self.callbacks.replies.items())
-        }
-        counts = SurveyTally(asked=len(residents))
-        for contact, outcome in zip(residents, asked, strict=True):
-            heard = answers.get(contact.resident_id)
-            if heard is True:
-                counts.heard += 1
-            elif heard is False:
-                counts.not_heard += 1
-                counts.not_heard_by.append(contact.resident_id)
-            elif isinstance(outcome, Unanswered) and outcome.reason in UNREACHABLE:
-                counts.unreachable += 1
-            else:
-                counts.no_answer += 1
-        return counts
-
-    def note(self, event: str, detail: Detail | None = None) -> None:
-        self.timeline.append(TimelineEntry.recorded(workflow.now(), event, detail))
-
-    @workflow.query
-    def progress(self) -> list[TimelineEntry]:
-        return self.timeline
-
-    @workflow.signal
-    def callback_reply(self, reply: CallbackReply) -> None:
-        accepted = self.callbacks.reply(reply)
-        self.note(
-            "callback_reply", {"attempt": reply.attempt, "heard": reply.satisfied, "accepted": accepted}
-        )
-
-    def _last_attempt_to(self, resident_id: str) -> int | None:
-        return max((n for n, asked in self.callbacks.asked.items() if asked == resident_id), default=None)
-
-    @workflow.query
-    def answered(self, resident_id: str) -> bool:
-        """Whether this resident has answered the latest attempt made to them, so their page stops asking."""
-        attempt = self._last_attempt_to(resident_id)
-        return attempt is not None and attempt in self.callbacks.replies
-
-    @workflow.update
-    def answer_survey(self, answer: AnswerSurvey) -> SurveyAnswered:
-        """The page answers the latest attempt made to this resident, under the rule of SMS and keypad."""
-        attempt = self._last_attempt_to(answer.actor.id)
-        assert attempt is not None
-        now = workflow.now()
-        self.callback_reply(CallbackReply(attempt=attempt, satisfied=answer.heard, channel=Channel.app,
-                                          received_at=now))
-        return SurveyAnswered(drill_id=self.drill_id, heard=answer.heard, at=now)
-
-    @answer_survey.validator
-    def _validate_answer_survey(self, answer: AnswerSurvey) -> None:
-        """Only a resident this batch asked, once: the first answer to an attempt counts."""
-        require(answer.actor.role is Role.resident, "only a resident asked in the survey can answer it")
-        attempt = self._last_attempt_to(answer.actor.id)
-        require(attempt is not None, "the survey has not asked you (yet)")
-        require(attempt not in self.callbacks.replies, "you have already answered the survey")
-
-    @workflow.signal
-    def delivery_failed(self, failure: DeliveryFailed) -> None:
-        accepted = self.callbacks.delivery_failed(failure)
-        self.note(
-            "delivery_failed", {"attempt": failure.attempt, "status": failure.status, "accepted": accepted}
         )

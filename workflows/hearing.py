@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows.names import Activity, HearingSignal
+from workflows.names import Activity, HearingSignal, HearingUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
@@ -282,7 +282,7 @@ class HearingWorkflow:
 
     # --- updates ------------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=HearingUpdate.REGISTER_OBJECTION)
     def register_objection(self, objection: Objection) -> ObjectionReceipt:
         return self.desk.receive(objection)
 
@@ -300,7 +300,7 @@ class HearingWorkflow:
         )
         require(self.status in OPEN_FOR_OBJECTIONS, "objections are closed: the hearing has been held")
 
-    @workflow.update
+    @workflow.update(name=HearingUpdate.ANSWER_OBJECTION)
     def answer_objection(self, action: AnswerObjection) -> ObjectionRecord:
         return self.desk.answer(action)
 
@@ -312,7 +312,7 @@ class HearingWorkflow:
         require(record is not None, f"there is no objection {action.number}")
         require(record is None or not record.answered, f"objection {action.number} was already answered")
 
-    @workflow.update
+    @workflow.update(name=HearingUpdate.RECORD_HEARING)
     def record_hearing(self, action: RecordHearing) -> HearingState:
         self.progress.held = HeldRecord(
             minutes=action.minutes,
@@ -346,7 +346,7 @@ class HearingWorkflow:
             f"the hearing is at {self.hearing.hearing_at.isoformat()}; record it once it has been held",
         )
 
-    @workflow.update
+    @workflow.update(name=HearingUpdate.DECIDE)
     def decide(self, action: Decide) -> HearingState:
         self.progress.decision = DecisionRecord(
             outcome=action.outcome,

@@ -52,6 +52,31 @@ class HearingSignal:
     OBJECTOR_CALLED_BACK = "objector_called_back"
 
 
+class HearingUpdate:
+    REGISTER_OBJECTION = "register_objection"
+    ANSWER_OBJECTION = "answer_objection"
+    RECORD_HEARING = "record_hearing"
+    DECIDE = "decide"
+
+
+class DrillUpdate:
+    START = "start"
+    COMPLETE = "complete"
+    FILE_REPORT = "file_report"
+    ANSWER_SURVEY = "answer_survey"
+
+
+class DrillSignal:
+    STEP_DONE = "step_done"
+    CALLBACK_REPLY = "callback_reply"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+class DeviceSignal:
+    MESSAGE = "message"
+    RETIRE = "retire"
+
+
 # The error type a projection activity raises when the database refuses a row for good; the timeline
 # tells supervisors about it.
 PROJECTION_REJECTED = "ProjectionRejected"
