@@ -24,6 +24,7 @@ from steward.store.database import insert_for
 from steward.store.models import DeviceSignature, Equipment
 from workflows.device_alarm import DeviceAlarmWorkflow, device_workflow_id
 from workflows.equipment_contracts import DeviceMessage, DeviceWatch, EquipmentStatus, EquipmentType
+from workflows.names import DeviceSignal
 
 FRESH = timedelta(minutes=5)
 KEPT = 2 * FRESH  # a signature older than this could only come with a stale timestamp, refused anyway
@@ -86,7 +87,8 @@ async def watch(client: Client, settings: Settings, device: Equipment,
         await client.start_workflow(
             DeviceAlarmWorkflow.run, watch_of(device, settings), id=device_workflow_id(device.id),
             task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            start_signal="message" if message else None, start_signal_args=[message] if message else [],
+            start_signal=DeviceSignal.MESSAGE if message else None,
+            start_signal_args=[message] if message else [],
             static_summary=f"alarms of device {device.id} · building {device.building_id}",
             rpc_timeout=RPC_TIMEOUT,
         )

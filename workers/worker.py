@@ -22,7 +22,8 @@ from steward.store.database import make_engine, session_factory
 from steward.temporal import connect
 from workflows.complaint import ComplaintWorkflow
 from workflows.device_alarm import DeviceAlarmWorkflow
-from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
+from workflows.drill import DrillWorkflow
+from workflows.drill_survey import DrillSurveyWorkflow
 from workflows.hearing import HearingWorkflow
 from workflows.hearing_callback import HearingCallbackWorkflow
 from workflows.households import NoticeBatchWorkflow

@@ -47,6 +47,7 @@ from workflows.drill_contracts import (
     Steps,
     SurveyAnswered,
 )
+from workflows.names import DrillSignal, DrillUpdate
 
 router = APIRouter(prefix="/drills", tags=["drills"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "The drill refused the action (the reason says why), or it "
@@ -202,7 +203,7 @@ def _by(caller: Actor, action: type[BaseModel], body: BaseModel | None) -> BaseM
 async def start(drill_id: DrillId, caller: StaffMember, client: ClientDep,
                 body: Annotated[StartBody | None, Body(openapi_examples=EXAMPLES["start"])] = None,
                 ) -> DrillState:
-    return await _act(client, drill_id, "start", _by(caller, StartDrill, body))
+    return await _act(client, drill_id, DrillUpdate.START, _by(caller, StartDrill, body))
 
 
 @router.post("/{drill_id}/step", status_code=202, response_model=StepAccepted,
@@ -218,7 +219,7 @@ async def step(drill_id: DrillId, caller: StaffMember, client: ClientDep,
         raise ApiError(422, f"the checklist has {len(state.steps)} steps")
     if state.steps[done.number - 1].done_at is not None:
         raise ApiError(409, f"step {done.number} is already done", "refused")
-    await signal_case(client, drill_id, "step_done", done)
+    await signal_case(client, drill_id, DrillSignal.STEP_DONE, done)
     return StepAccepted(drill_id=drill_id, number=done.number)
 
 
@@ -228,13 +229,13 @@ async def complete(drill_id: DrillId, caller: StaffMember, client: ClientDep,
                    body: Annotated[CompleteBody, Body(openapi_examples=EXAMPLES["complete"])]) -> DrillState:
     """Every checklist step must be done. The report is then due within 24 hours, and every household
     is asked whether they heard the alarm."""
-    return await _act(client, drill_id, "complete", _by(caller, CompleteDrill, body))
+    return await _act(client, drill_id, DrillUpdate.COMPLETE, _by(caller, CompleteDrill, body))
 
 
 @router.post("/{drill_id}/report", response_model=DrillState, summary="File the drill's report (staff)")
 async def report(drill_id: DrillId, caller: StaffMember, client: ClientDep,
                  body: Annotated[ReportBody, Body(openapi_examples=EXAMPLES["report"])]) -> DrillState:
-    return await _act(client, drill_id, "file_report", _by(caller, FileReport, body))
+    return await _act(client, drill_id, DrillUpdate.FILE_REPORT, _by(caller, FileReport, body))
 
 
 @router.post("/{drill_id}/survey", response_model=SurveyAnswered,
@@ -250,4 +251,4 @@ async def answer_survey(
     if batch_id is None:
         raise ApiError(409, "the drill's survey has not asked you", "refused")
     answer = _by(caller, AnswerSurvey, body)
-    return await update_case(client, batch_id, "answer_survey", answer, SurveyAnswered)
+    return await update_case(client, batch_id, DrillUpdate.ANSWER_SURVEY, answer, SurveyAnswered)

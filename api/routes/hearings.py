@@ -55,6 +55,7 @@ from workflows.hearing_contracts import (
     ObjectionRecord,
     RecordHearing,
 )
+from workflows.names import CaseUpdate, HearingUpdate
 
 BUILDINGS = "building_ids"
 
@@ -257,7 +258,9 @@ async def register_objection(hearing_id: HearingId, caller: ResidentOnly, client
     await run_in_threadpool(count_objection, sessions, settings.policy.limits, hearing_id, caller.id)
     objection = Objection(actor=caller, building_id=home[0], unit=home[1], text=body.text,
                           occurred_at=body.occurred_at)
-    return await update_case(client, hearing_id, "register_objection", objection, ObjectionReceipt)
+    return await update_case(
+        client, hearing_id, HearingUpdate.REGISTER_OBJECTION, objection, ObjectionReceipt
+    )
 
 
 @router.post("/{hearing_id}/objections/{number}/answer", response_model=ObjectionRecord,
@@ -268,7 +271,7 @@ async def answer_objection(hearing_id: HearingId, number: Annotated[int, Path(ge
                            ) -> ObjectionRecord:
     await _open(client, sessions, hearing_id, caller)
     action = AnswerObjection(actor=caller, number=number, answer=body.answer, occurred_at=body.occurred_at)
-    record = await update_case(client, hearing_id, "answer_objection", action, ObjectionRecord)
+    record = await update_case(client, hearing_id, HearingUpdate.ANSWER_OBJECTION, action, ObjectionRecord)
     return (await run_in_threadpool(with_texts, sessions, hearing_id, [record]))[0]
 
 
@@ -278,7 +281,7 @@ async def record_hearing(hearing_id: HearingId, caller: Supervisor, client: Clie
                          body: Annotated[HeldBody, Body(openapi_examples=examples("held"))]) -> HearingState:
     await _open(client, sessions, hearing_id, caller)
     action = _by(caller, RecordHearing, body)
-    return await update_case(client, hearing_id, "record_hearing", action, HearingState)
+    return await update_case(client, hearing_id, HearingUpdate.RECORD_HEARING, action, HearingState)
 
 
 @router.post("/{hearing_id}/decision", response_model=HearingState,
@@ -289,7 +292,7 @@ async def decide(hearing_id: HearingId, caller: Supervisor, client: ClientDep, s
     objector is called back; the hearing closes when each objector's callback is recorded."""
     await _open(client, sessions, hearing_id, caller)
     action = _by(caller, Decide, body)
-    return await update_case(client, hearing_id, "decide", action, HearingState)
+    return await update_case(client, hearing_id, HearingUpdate.DECIDE, action, HearingState)
 
 
 @router.post("/{hearing_id}/callbacks/{resident_id}", response_model=CaseState,
@@ -305,4 +308,5 @@ async def record_callback(hearing_id: HearingId, resident_id: Annotated[str, Pat
     if callback.result is not None:
         raise ApiError(409, f"the callback to {resident_id} was already recorded", "refused")
     action = _by(caller, RecordCallback, body)
-    return await update_case(client, callback_case_id(hearing_id, resident_id), "record_callback", action)
+    callback_case = callback_case_id(hearing_id, resident_id)
+    return await update_case(client, callback_case, CaseUpdate.RECORD_CALLBACK, action)

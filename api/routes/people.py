@@ -29,6 +29,7 @@ from api.routes.directory import Phone, ResidentEntry, Skill, StaffEntry, must_e
 from steward.store.models import Building, Case, DirectoryChange, Resident, Staff
 from steward.tokens import revoke_subject
 from workflows.contracts import Actor, HandOn, Locale, ShortText, Tier
+from workflows.names import CaseUpdate
 
 log = logging.getLogger("steward.directory")
 router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES)
@@ -141,7 +142,7 @@ async def _hand_on(client: Client, sessions: sessionmaker[Session], admin: Actor
     for case_id in await asyncio.to_thread(open_cases):
         try:
             action = HandOn(actor=admin, staff_id=left.id, tier=left.tier)
-            await update_case(client, case_id, "hand_on", action)
+            await update_case(client, case_id, CaseUpdate.HAND_ON, action)
         except ApiError as refused:  # closed meanwhile, or already handed on
             log.info("%s not handed on: %s", case_id, refused.message)
             continue

@@ -28,6 +28,7 @@ from api.routes.inbound import NEEDS_A_PERSON, InboundEntry
 from steward.store.deadlines import Position, Total, aware, count, page
 from steward.store.models import InboundMessage, Notification
 from workflows.contracts import ProgressNote
+from workflows.names import CaseSignal
 
 router = APIRouter(tags=["queues"], responses=ERROR_RESPONSES)
 
@@ -176,7 +177,7 @@ async def assign_message(
     note = ProgressNote(actor=caller, note=f"SMS received {aware(message.received_at):%Y-%m-%d %H:%M} UTC, "
                         f"attached by {caller.id}: {message.body}"[:4000])
     try:
-        await signal_case(client, case_id, "progress", note)
+        await signal_case(client, case_id, CaseSignal.PROGRESS, note)
     except ApiError:
         await run_in_threadpool(_unassigned, sessions, sid, message.outcome)
         raise

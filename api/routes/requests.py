@@ -81,6 +81,7 @@ from workflows.contracts import (
     Status,
     Withdraw,
 )
+from workflows.names import CaseSignal, CaseUpdate
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)
 
@@ -236,7 +237,7 @@ CallbackInput = _required(CallbackBody, "callback")
              summary="Take the case (staff); its first taker becomes the owner")
 async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                       body: AcknowledgeInput = None) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "acknowledge", Acknowledge, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.ACKNOWLEDGE, Acknowledge, body)
 
 
 @router.post("/{case_id}/progress", status_code=202, response_model=Accepted,
@@ -246,7 +247,7 @@ async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep, sess
     """A note sent again with the same `action_id` is kept once."""
     await find_open_case(client, case_id, caller)
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    await signal_case(client, case_id, "progress", await _by(sessions, caller, ProgressNote, body))
+    await signal_case(client, case_id, CaseSignal.PROGRESS, await _by(sessions, caller, ProgressNote, body))
     return Accepted(case_id=case_id)
 
 
@@ -254,14 +255,14 @@ async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep, sess
              summary="Pause the resolution clock with a reason (staff)")
 async def pause(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                 body: PauseInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "pause", Pause, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.PAUSE, Pause, body)
 
 
 @router.post("/{case_id}/resume", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Resume the resolution clock (staff, or the resident of the case)")
 async def resume(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
                  body: ResumeInput = None) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "resume", Resume, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.RESUME, Resume, body)
 
 
 def _check_staff_member(sessions: sessionmaker[Session], staff_id: str) -> None:
@@ -274,21 +275,21 @@ def _check_staff_member(sessions: sessionmaker[Session], staff_id: str) -> None:
 async def reassign(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                    body: ReassignInput) -> CaseState:
     await run_in_threadpool(_check_staff_member, sessions, body.handler_id)
-    return await _act(client, sessions, case_id, caller, "reassign", Reassign, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.REASSIGN, Reassign, body)
 
 
 @router.post("/{case_id}/severity", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Raise (staff) or lower (supervisor, with a reason) the severity")
 async def change_severity(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                           body: SeverityInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "change_severity", ChangeSeverity, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.CHANGE_SEVERITY, ChangeSeverity, body)
 
 
 @router.post("/{case_id}/extend", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Move the resolution deadline, with a reason (supervisor)")
 async def extend(case_id: CaseId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                  body: ExtendInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "extend", Extend, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.EXTEND, Extend, body)
 
 
 @router.post("/{case_id}/plan", response_model=CaseState, responses=CASE_RESPONSES,
@@ -300,7 +301,8 @@ async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep, ses
     description = await find_open_case(client, case_id, caller)
     if description.typed_search_attributes.get(search.KIND) != Kind.complaint.value:
         raise ApiError(409, "only a complaint has an agreed plan; use /extend for a repair", "refused")
-    return await update_case(client, case_id, "agree_plan", await _by(sessions, caller, AgreePlan, body))
+    action = await _by(sessions, caller, AgreePlan, body)
+    return await update_case(client, case_id, CaseUpdate.AGREE_PLAN, action)
 
 
 @router.post("/{case_id}/resolve", response_model=CaseState, responses=CASE_RESPONSES,
@@ -308,18 +310,18 @@ async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep, ses
 async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                   body: ResolveInput) -> CaseState:
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    return await _act(client, sessions, case_id, caller, "resolve", Resolve, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.RESOLVE, Resolve, body)
 
 
 @router.post("/{case_id}/withdraw", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Withdraw (the resident, or staff for them); a confirmation callback follows")
 async def withdraw(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
                    body: WithdrawInput = None) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "withdraw", Withdraw, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.WITHDRAW, Withdraw, body)
 
 
 @router.post("/{case_id}/callback", response_model=CaseState, responses=CASE_RESPONSES,
              summary="Record a manual callback made by phone or visit (staff)")
 async def record_callback(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
                           body: CallbackInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, "record_callback", RecordCallback, body)
+    return await _act(client, sessions, case_id, caller, CaseUpdate.RECORD_CALLBACK, RecordCallback, body)

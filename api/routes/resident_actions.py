@@ -18,6 +18,7 @@ from api.examples import examples
 from api.models import AddPhotosBody, AnswerBody
 from api.routes.requests import CASE_RESPONSES, CaseId
 from workflows.contracts import AddPhotos, AnswerCallback, CaseState
+from workflows.names import CaseUpdate
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)
 
@@ -32,7 +33,7 @@ async def answer_callback(
     """Not satisfied reopens the case one tier up; satisfied closes it. Refused (409) when the case is
     not asking, or this attempt was already answered (by SMS, keypad or here)."""
     await find_case(client, case_id, caller)
-    return await update_case(client, case_id, "answer_callback",
+    return await update_case(client, case_id, CaseUpdate.ANSWER_CALLBACK,
                              AnswerCallback(**body.model_dump(), actor=caller))
 
 
@@ -44,4 +45,5 @@ async def add_photos(
 ) -> CaseState:
     await find_case(client, case_id, caller)
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    return await update_case(client, case_id, "add_photos", AddPhotos(**body.model_dump(), actor=caller))
+    action = AddPhotos(**body.model_dump(), actor=caller)
+    return await update_case(client, case_id, CaseUpdate.ADD_PHOTOS, action)

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from steward.store.models import Building, Household, Resident
 from tests.api.conftest import PATIENCE_S, Api
-from workflows.drill import DrillSurveyWorkflow
+from workflows.drill_survey import DrillSurveyWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LONDON = ZoneInfo("Europe/London")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from tests.api.conftest import Api
 from tests.api.test_drills import _sms, _survey_notices, building, eventually, quick  # noqa: F401
 from workflows.contracts import Role
-from workflows.drill import DrillSurveyWorkflow
+from workflows.drill_survey import DrillSurveyWorkflow
 
 
 async def surveyed_drill(api: Api, building_id: str) -> str:

@@ -21,7 +21,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from steward.store.models import Building, Household, Notification, Resident, Staff
 from tests.workflows.harness import HISTORIES, SUPERVISOR, RepairCases
 from workflows.contracts import Actor, CallbackReply, Channel, Role
-from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
+from workflows.drill import DrillWorkflow
 from workflows.drill_contracts import (
     DEFAULT_STEPS,
     CompleteDrill,
@@ -33,6 +33,7 @@ from workflows.drill_contracts import (
     StartDrill,
     StepDone,
 )
+from workflows.drill_survey import DrillSurveyWorkflow
 
 DAY = timedelta(days=1)
 TIERS = {1: "team lead", 2: "property manager", 3: "general manager"}

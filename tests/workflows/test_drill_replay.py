@@ -16,7 +16,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.drill import DrillSurveyWorkflow, DrillWorkflow
+from workflows.drill import DrillWorkflow
+from workflows.drill_survey import DrillSurveyWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("drill_*.json"))
 
