@@ -9,15 +9,7 @@ Revision ID: 0008
 Revises: 0007
 """
 
-revision = '0008'
-down_revision = '0007'
-branch_labels = None
-depends_on = None
+from steward.store.no_schema_change import downgrade, upgrade  # noqa: F401
 
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
+revision, down_revision = "0008", "0007"
+branch_labels = depends_on = None

@@ -4,15 +4,7 @@ Revision ID: 0010
 Revises: 0009
 """
 
-revision = '0010'
-down_revision = '0009'
-branch_labels = None
-depends_on = None
+from steward.store.no_schema_change import downgrade, upgrade  # noqa: F401
 
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
+revision, down_revision = "0010", "0009"
+branch_labels = depends_on = None

@@ -4,15 +4,7 @@ Revision ID: 0012
 Revises: 0011
 """
 
-revision = '0012'
-down_revision = '0011'
-branch_labels = None
-depends_on = None
+from steward.store.no_schema_change import downgrade, upgrade  # noqa: F401
 
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
+revision, down_revision = "0012", "0011"
+branch_labels = depends_on = None
