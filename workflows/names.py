@@ -48,6 +48,10 @@ class CaseSignal:
     DELIVERY_FAILED = "delivery_failed"
 
 
+class HearingUpdate:
+    REGISTER_OBJECTION = "register_objection"
+
+
 # The error type a projection activity raises when the database refuses a row for good; the timeline
 # tells supervisors about it.
 PROJECTION_REJECTED = "ProjectionRejected"
