@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from api import twilio
 from api.errors import error_response, install_error_handlers
 from api.picture import PictureWatch
 from api.routes import (
@@ -42,7 +43,6 @@ from api.routes import (
     resident_hearings_drills,
     sla,
     staff_app,
-    webhooks,
 )
 from steward.photo_cleaning import MAX_PHOTO_BYTES
 from steward.settings import Settings
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
-                   queues, sla, directory, equipment, people, health, webhooks, device_webhooks, reports,
+                   queues, sla, directory, equipment, people, health, twilio, device_webhooks, reports,
                    hearing_and_drill_reports, console, auth, photos, staff_app, resident_actions,
                    resident_app, resident_hearings_drills, public_board):
         app.include_router(module.router)

@@ -52,6 +52,7 @@ REQUEST_KINDS = (Kind.repair, Kind.complaint, Kind.question)
 _WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP"),
               Kind.question: ("QuestionWorkflow", "QS")}
 REQUEST_ID = re.compile(r"(RP|CP|QS)-[A-Z2-7]{10}")
+UNAVAILABLE = "case unavailable"  # how a `try_…` call says the case could not answer
 
 
 @contextmanager
@@ -228,17 +229,51 @@ async def update_case(client: Client, case_id: str, update: str, action: BaseMod
             raise ApiError(409, f"case {case_id} is closed", "closed") from error
         raise
     except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        reason = getattr(cause, "message", None) or str(cause or error)
-        kind = cause.type if isinstance(cause, ApplicationError) else None
+        reason = refusal_reason(error)
+        kind = error.cause.type if isinstance(error.cause, ApplicationError) else None
         if kind == "Busy":  # a hearing continuing as new: nothing changed, try again shortly
             raise ApiError(503, reason, "unavailable", {"Retry-After": str(BUSY_RETRY_S)}) from error
         raise ApiError(409, reason, "closed" if kind == "CaseClosed" else "refused") from error
 
 
-async def signal_case(client: Client, case_id: str, signal: str, payload: BaseModel) -> None:
+def refusal_reason(error: WorkflowUpdateFailedError) -> str:
+    """The workflow's reason for refusing an update, as its validator or handler put it."""
+    return getattr(error.cause, "message", None) or str(error.cause or error)
+
+
+async def signal_case(client: Client, case_id: str, signal: str, payload: BaseModel,
+                      rpc_timeout: timedelta = RPC_TIMEOUT) -> None:
     with temporal_answers(case_id):
-        await client.get_workflow_handle(case_id).signal(signal, payload, rpc_timeout=RPC_TIMEOUT)
+        await client.get_workflow_handle(case_id).signal(signal, payload, rpc_timeout=rpc_timeout)
+
+
+# --- for callers that must answer whatever the case does (Twilio's webhooks) -----------------------
+
+
+async def try_update_case(client: Client, case_id: str, update: str, action: BaseModel,
+                          within: timedelta) -> str | None:
+    """None when the workflow accepted the update within `within`, else its reason for refusing, or
+    `UNAVAILABLE: why` when it could not answer (gone, no worker): an outcome to record, not an error."""
+    seconds = within.total_seconds()
+    try:
+        await asyncio.wait_for(client.get_workflow_handle(case_id).execute_update(update, action), seconds)
+    except WorkflowUpdateFailedError as error:
+        return refusal_reason(error)
+    except RPCError as error:
+        return f"{UNAVAILABLE}: {error.message}"
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return f"{UNAVAILABLE}: no answer within {seconds:.0f} s"
+    return None
+
+
+async def try_signal_case(client: Client, case_id: str, signal: str, payload: BaseModel,
+                          within: timedelta) -> str | None:
+    """None when Temporal took the signal within `within`, else `UNAVAILABLE: why`."""
+    try:
+        await signal_case(client, case_id, signal, payload, within)
+    except ApiError as error:
+        return f"{UNAVAILABLE}: {error.message}"
+    return None
 
 
 # --- visibility --------------------------------------------------------------------------------

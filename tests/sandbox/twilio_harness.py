@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import delete
 
 from activities.notify import Notifier
-from api.routes.webhooks import router
+from api.twilio import router
 from steward.settings import Settings
 from steward.store.models import Case, InboundMessage, Notification, Resident
 

@@ -5,16 +5,14 @@ The words decide the kind: a text starting 投诉 / "complaint" is a complaint, 
 "question" or ending in a question mark a question, anything else a repair, its category guessed from
 its words (电梯 lift, 水 / 漏 plumbing, 电 / 灯 electrical, otherwise general). The case's own receipt
 (`case_received`, on the resident's channel) tells them its code and deadlines. More texts from the
-same phone within `JOIN_WITHIN` join that case (`resident_message`) instead of opening another. A
-stranger's number opens nothing: its text stays listed for staff.
+same phone within `JOIN_WITHIN` (`steward/store/inbound.py`) join that case (`resident_message`)
+instead of opening another. A stranger's number opens nothing: its text stays listed for staff.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
@@ -23,11 +21,8 @@ from api.filing import file_case
 from api.models import SubmitRequest
 from steward.limits import RateLimited
 from steward.settings import Settings
-from steward.store.models import InboundMessage
 from workflows.contracts import Actor, Channel, ComplaintCategory, Kind, Role
 
-JOIN_WITHIN = timedelta(minutes=5)
-FILED = ("reported", "joined")  # the outcomes of texts that opened or joined a case
 TITLE_LENGTH = 40
 COMPLAINT = re.compile(r"^\s*(投诉|complaint\b)", re.IGNORECASE)
 QUESTION = re.compile(r"^\s*(咨询|请问|question\b)|[?？]\s*$", re.IGNORECASE)
@@ -49,16 +44,6 @@ def request_from(text: str) -> SubmitRequest:
         category = next((name for name, words in CATEGORIES if words.search(text)), "general")
     title = text if len(text) <= TITLE_LENGTH else text[:TITLE_LENGTH - 1] + "…"
     return SubmitRequest(kind=kind, category=category, title=title, description=text, origin=Channel.sms)
-
-
-def case_to_join(sessions: sessionmaker[Session], phone: str, now: datetime) -> str | None:
-    """The case this phone's texts opened or joined within `JOIN_WITHIN`, if any."""
-    with sessions() as session:
-        return session.scalar(
-            select(InboundMessage.case_id).where(
-                InboundMessage.from_number == phone, InboundMessage.outcome.in_(FILED),
-                InboundMessage.case_id.is_not(None), InboundMessage.received_at >= now - JOIN_WITHIN)
-            .order_by(InboundMessage.received_at.desc()).limit(1))
 
 
 async def file_from_sms(client: Client, sessions: sessionmaker[Session], settings: Settings, resident_id: str,
