@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         SlaPolicy,
     )
     from workflows.ladder import EscalationLadder, EscalationReason
-    from workflows.messenger import Messenger, failure_type, quiet_hours_end
+    from workflows.messenger import Messenger, failure_type, quiet_hours_end, resident_channels
     from workflows.rules import Detail
 
 CALLBACK_TEMPLATE = "callback_request"
@@ -72,15 +72,6 @@ class Unanswered:
 
     reason: str
     tries: int
-
-
-def callback_channels(contact: ResidentContact) -> list[Channel]:
-    """The channels to try, preferred first; none when the resident cannot be called automatically."""
-    if contact.opted_out or not contact.phone:
-        return []
-    preferred = Channel.sms if contact.preferred_channel is Channel.app else contact.preferred_channel
-    other = Channel.voice if preferred is Channel.sms else Channel.sms
-    return [c for c in (preferred, other) if c not in contact.bad_channels]
 
 
 class Callbacks:
@@ -154,7 +145,7 @@ class Callbacks:
         template: str = CALLBACK_TEMPLATE,
     ) -> CallbackRecord | Unanswered:
         """The automatic attempts for one resident: the answer, or why there is none."""
-        channels = callback_channels(contact)
+        channels = resident_channels(contact)
         reason = "opted_out" if contact.opted_out else "no_phone" if not contact.phone else "bad_channel"
         tries = 0
         while channels and tries < host.policy.callback.attempts and self.manual is None:

@@ -64,6 +64,10 @@ class CaseActions:
         require(self.status is not Status.resolved, "the case is already resolved")
         require(not self.withdrawn, "the case was withdrawn")
 
+    def _require_staff_or_resident(self, action: Action, refusal: str) -> None:
+        is_resident = action.actor.role is Role.resident and action.actor.id == self.case.resident_id
+        require(action.actor.role in STAFF or is_resident, refusal)
+
     @staticmethod
     def _require_staff(action: Action, doing: str) -> None:
         require(action.actor.role in STAFF, f"only staff can {doing}")
@@ -133,11 +137,7 @@ class CaseActions:
 
     @resume.validator
     def _validate_resume(self, action: Resume) -> None:
-        require(
-            action.actor.role in STAFF
-            or (action.actor.role is Role.resident and action.actor.id == self.case.resident_id),
-            "only staff or the resident of this case can resume it",
-        )
+        self._require_staff_or_resident(action, "only staff or the resident of this case can resume it")
         self._require_may_act(action)
         require(self.clock.paused, "the case is not paused")
 
@@ -317,11 +317,7 @@ class CaseActions:
 
     @withdraw.validator
     def _validate_withdraw(self, action: Withdraw) -> None:
-        require(
-            action.actor.role in STAFF
-            or (action.actor.role is Role.resident and action.actor.id == self.case.resident_id),
-            "only the resident of this case or staff can withdraw it",
-        )
+        self._require_staff_or_resident(action, "only the resident of this case or staff can withdraw it")
         self._require_may_withdraw(action)
         self._require_may_act(action)
         self._require_open()

@@ -77,18 +77,7 @@ class CaseInbox:
             channel=Channel.app,
             received_at=workflow.now(),
         )
-        accepted = self.callbacks.reply(reply)
-        self.note(
-            "callback_reply",
-            {
-                "attempt": reply.attempt,
-                "satisfied": reply.satisfied,
-                "channel": reply.channel.value,
-                "accepted": accepted,
-                "comment": action.comment,
-            },
-            action=action,
-        )
+        self._take_reply(reply, {"comment": action.comment}, action)
         return self.state()
 
     @answer_callback.validator
@@ -169,16 +158,19 @@ class CaseInbox:
 
     @workflow.signal(name=CaseSignal.CALLBACK_REPLY)
     def callback_reply(self, reply: CallbackReply) -> None:
+        self._take_reply(reply)
+
+    def _take_reply(
+        self, reply: CallbackReply, extra: Detail | None = None, action: Action | None = None
+    ) -> None:
+        """The callback desk decides whether an answer counts (the first to its attempt); it is noted
+        either way, so supervisors see a late or second answer too."""
         accepted = self.callbacks.reply(reply)
-        self.note(
-            "callback_reply",
-            {
-                "attempt": reply.attempt,
-                "satisfied": reply.satisfied,
-                "channel": reply.channel.value,
-                "accepted": accepted,
-            },
-        )
+        detail: Detail = {
+            "attempt": reply.attempt, "satisfied": reply.satisfied, "channel": reply.channel.value,
+            "accepted": accepted,
+        }
+        self.note("callback_reply", detail | (extra or {}), action=action)
 
     @workflow.signal(name=CaseSignal.DELIVERY_FAILED)
     def delivery_failed(self, failure: DeliveryFailed) -> None:

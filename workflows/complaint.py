@@ -45,12 +45,7 @@ class ComplaintWorkflow(CaseLifecycle):
         await self.find_subject()
         await self.dispatch()
         await self.keep_deadlines_until(self.taken, "acknowledgement")
-        while True:
-            await self.keep_deadlines_until(self.work_done, "the complaint to be resolved")
-            record = await self.call_back()
-            if not self.needs_reopening(record):
-                return await self.close(record)
-            self.reopen()
+        return await self.work_until_satisfied("the complaint to be resolved")
 
     # --- a complaint about a staff member ---------------------------------------------------
 

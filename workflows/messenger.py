@@ -285,12 +285,16 @@ class Messenger:
         self.background.start(deliver())
 
 
-def resident_channel(contact: ResidentContact) -> Channel | None:
-    """The resident's preferred channel if it works, else the other phone channel; app means SMS."""
+def resident_channels(contact: ResidentContact) -> list[Channel]:
+    """The one rule for reaching a resident: their preferred channel, then the other phone channel (app
+    means SMS), leaving out what cannot reach them; none when they opted out or have no phone."""
     if contact.opted_out or not contact.phone:
-        return None
+        return []
     preferred = Channel.sms if contact.preferred_channel is Channel.app else contact.preferred_channel
-    for channel in (preferred, Channel.voice if preferred is Channel.sms else Channel.sms):
-        if channel not in contact.bad_channels:
-            return channel
-    return None
+    other = Channel.voice if preferred is Channel.sms else Channel.sms
+    return [channel for channel in (preferred, other) if channel not in contact.bad_channels]
+
+
+def resident_channel(contact: ResidentContact) -> Channel | None:
+    """The channel a notice goes on: the first of `resident_channels`."""
+    return next(iter(resident_channels(contact)), None)

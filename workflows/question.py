@@ -22,13 +22,9 @@ class QuestionWorkflow(CaseLifecycle):
         await self.receive()
         await self.dispatch()
         await self.keep_deadlines_until(self.taken, "acknowledgement")
-        while True:
-            await self.keep_deadlines_until(self.work_done, "the question to be answered")
-            self.send_answer()
-            record = await self.call_back()
-            if not self.needs_reopening(record):
-                return await self.close(record)
-            self.reopen()
+        return await self.work_until_satisfied(
+            "the question to be answered", before_callback=self.send_answer
+        )
 
     def send_answer(self) -> None:
         """The latest resolution note goes to the resident as the written answer (not on a withdrawal)."""

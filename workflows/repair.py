@@ -16,9 +16,4 @@ class RepairWorkflow(CaseLifecycle):
         await self.receive()
         await self.dispatch()
         await self.keep_deadlines_until(self.taken, "acknowledgement")
-        while True:
-            await self.keep_deadlines_until(self.work_done, "the work to be resolved")
-            record = await self.call_back()
-            if not self.needs_reopening(record):
-                return await self.close(record)
-            self.reopen()
+        return await self.work_until_satisfied("the work to be resolved")
