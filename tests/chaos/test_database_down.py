@@ -40,7 +40,7 @@ from tests.api.conftest import REPAIR, policy_file, running_api  # noqa: F401 - 
 from tests.chaos.harness import System, driving, eventually
 from tests.chaos.tcp_proxy import TcpProxy
 from tests.conftest import Database, _seeded
-from tests.foundation.test_reconcile import steward_reconcile
+from tests.workers.test_reconcile import steward_reconcile
 from workers.reconcile import reconcile
 
 PATIENCE_S = 60.0  # a projection retried with backoff lands within about twice the outage

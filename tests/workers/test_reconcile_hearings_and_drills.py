@@ -16,7 +16,7 @@ from tests.api.conftest import running_api  # noqa: F401 - the API and worker fi
 from tests.api.test_drills import building, set_schedule
 from tests.chaos.harness import eventually
 from tests.conftest import Database
-from tests.foundation.test_reconcile import own_database, steward_reconcile  # noqa: F401 - shared fixture
+from tests.workers.test_reconcile import own_database, steward_reconcile  # noqa: F401 - shared fixture
 from workers.reconcile import Drift
 
 HEARING = {
