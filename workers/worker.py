@@ -26,7 +26,7 @@ from workflows.drill import DrillWorkflow
 from workflows.drill_survey import DrillSurveyWorkflow
 from workflows.hearing import HearingWorkflow
 from workflows.hearing_callback import HearingCallbackWorkflow
-from workflows.households import NoticeBatchWorkflow
+from workflows.notice_batches import NoticeBatchWorkflow
 from workflows.question import QuestionWorkflow
 from workflows.repair import RepairWorkflow
 

@@ -8,7 +8,7 @@ invalid is not tried again. Quiet hours are waited out on a durable timer, never
 no phone, no channel left or every attempt failed → a manual callback task for the owner with its own
 response deadline, paged up the ladder until staff record the outcome.
 
-`Callbacks` is the workflow's callback desk: attempt numbers are unique per workflow, so one desk
+A `CallbackDesk` belongs to one workflow: attempt numbers are unique per workflow, so one desk
 serves a case with one resident as well as a hearing with many objectors. `ask` is the automatic part
 on its own (no manual task): a drill's survey asks a whole batch of residents at once on one desk, each
 attempt waiting on its own deadline, and counts whoever does not answer.
@@ -74,7 +74,7 @@ class Unanswered:
     tries: int
 
 
-class Callbacks:
+class CallbackDesk:
     def __init__(self) -> None:
         self.attempt = 0
         self.replies: dict[int, CallbackReply] = {}

@@ -23,7 +23,7 @@ from workflows.names import Activity
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.background import Background
-    from workflows.callback import Callbacks
+    from workflows.callback import CallbackDesk
     from workflows.case_actions import CaseActions
     from workflows.case_inbox import CaseInbox
     from workflows.case_telling import CaseTelling
@@ -75,7 +75,7 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
             response_window=lambda: self.policy.for_severity(self.severity).response,
             finished=lambda: self.status is Status.closed,
         )
-        self.callbacks = Callbacks()
+        self.callbacks = CallbackDesk()
         self.handler_id: str | None = None
         self.owner_id: str | None = None
         self.resolved_by: str | None = None

@@ -51,9 +51,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.drill_findings import open_finding_case
     from workflows.drill_survey import DrillSurveyWorkflow
-    from workflows.households import resident_ranges, tell_every_household
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
+    from workflows.notice_batches import resident_ranges, tell_every_household
     from workflows.projected import DrillEvent, Transition, project
     from workflows.rules import Detail
 

@@ -11,7 +11,7 @@ from workflows.names import DrillSignal, DrillUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
-    from workflows.callback import UNREACHABLE, Callbacks, Unanswered
+    from workflows.callback import UNREACHABLE, CallbackDesk, Unanswered
     from workflows.contracts import (
         CallbackPurpose,
         CallbackReply,
@@ -22,8 +22,8 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.drill_contracts import AnswerSurvey, SurveyAnswered, SurveyBatch, SurveyTally
-    from workflows.households import residents_in
     from workflows.messenger import Messenger
+    from workflows.notice_batches import residents_in
     from workflows.rules import Detail, require
 
 SURVEY_TEMPLATE = "drill_survey"
@@ -42,7 +42,7 @@ class DrillSurveyWorkflow:
         self.drill_id = batch.drill_id
         self.policy = batch.policy
         self.messenger = Messenger(self.case_id, batch.policy, Background())
-        self.callbacks = Callbacks()
+        self.callbacks = CallbackDesk()
         self.timeline: list[TimelineEntry] = []
 
     @workflow.run

@@ -45,8 +45,8 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         RecordHearing,
     )
-    from workflows.households import resident_ranges, tell_batches
     from workflows.messenger import Messenger
+    from workflows.notice_batches import resident_ranges, tell_batches
     from workflows.objection_desk import ObjectionDesk, kept_count, kept_entries
     from workflows.projected import HearingEvent, Transition, project
     from workflows.rules import STAFF, SUPERVISORS, Detail, require
