@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notify import Notifier
-from workflows.contracts import Notice, SendManyResult
+from workflows.activity_contracts import Notice, SendManyResult
 from workflows.names import Activity
 
 AT_ONCE = 8

@@ -7,19 +7,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from steward.store.models import Case, Household, Resident, Staff
-from workflows.contracts import (
-    Channel,
+from workflows.activity_contracts import (
     DispatchRequest,
     DispatchResult,
-    Kind,
-    Locale,
     ResidentContact,
     ResidentPages,
     ResidentRange,
     StaffContact,
-    Tier,
     TierRequest,
 )
+from workflows.contracts import Channel, Kind, Locale, Tier
 from workflows.names import Activity
 
 CUSTOMER_SERVICE = "customer_service"

@@ -30,7 +30,8 @@ from steward.store.contacts import mark_bad_channel, set_opted_out
 from steward.store.models import Notification, Resident
 from steward.texts.render import TemplateError, render
 from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
-from workflows.contracts import Channel, Notice, SendResult
+from workflows.activity_contracts import Notice, SendResult
+from workflows.contracts import Channel
 from workflows.names import Activity
 
 log = logging.getLogger(__name__)

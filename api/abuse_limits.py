@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from steward.limits import Limit, take
 from steward.store.homes import home_of
-from workflows.contracts import AbuseLimits, Actor, RateLimit, Role, Severity
+from workflows.contracts import Actor, Role, Severity
+from workflows.policy import AbuseLimits, RateLimit
 
 Start = Callable[[], Awaitable[bool]]
 

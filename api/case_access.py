@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import ApiError
 from steward.store.models import Notification, Photo
-from workflows.contracts import Actor, CaseSummary, Role
+from workflows.case_contracts import CaseSummary
+from workflows.contracts import Actor, Role
 
 
 def was_told(sessions: sessionmaker[Session], case_id: str, staff_id: str) -> bool:

@@ -39,7 +39,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.errors import ApiError
 from api.models import CaseListItem
 from workflows import search
-from workflows.contracts import Actor, CaseInput, CaseState, Kind, Role
+from workflows.case_contracts import CaseInput, CaseState
+from workflows.contracts import Actor, Kind, Role
 
 LIVE_QUERY_TIMEOUT = timedelta(seconds=3)
 CONCURRENT_QUERIES = 16

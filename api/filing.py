@@ -22,7 +22,8 @@ from api.models import Submission, SubmitRequest
 from steward.settings import Settings
 from steward.store.homes import home_of
 from steward.store.models import Building, Equipment, Household, Resident, Staff
-from workflows.contracts import Actor, CaseInput, ComplaintCategory, Kind, Role
+from workflows.case_contracts import CaseInput
+from workflows.contracts import Actor, ComplaintCategory, Kind, Role
 from workflows.equipment_contracts import EquipmentStatus
 
 

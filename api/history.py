@@ -30,20 +30,16 @@ from steward.store.models import Notification, Resident, Staff
 from steward.texts.choices import TIER
 from steward.texts.render import TemplateError, render
 from workflows import search
-from workflows.contracts import (
+from workflows.actions import (
     Acknowledge,
     AddPhotos,
     AgreePlan,
     AnswerCallback,
     CallbackReply,
-    CaseInput,
-    CaseSummary,
     ChangeSeverity,
     DeliveryFailed,
     Extend,
     HandOn,
-    Locale,
-    Notice,
     Pause,
     ProgressNote,
     Reassign,
@@ -53,6 +49,9 @@ from workflows.contracts import (
     Resume,
     Withdraw,
 )
+from workflows.activity_contracts import Notice
+from workflows.case_contracts import CaseInput, CaseSummary
+from workflows.contracts import Locale
 from workflows.equipment_contracts import DeviceMessage
 from workflows.names import PROJECTION_REJECTED, Activity
 

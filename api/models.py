@@ -21,26 +21,24 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from workflows.contracts import (
+from workflows.actions import (
     Acknowledge,
     Action,
     AddPhotos,
     AgreePlan,
     AnswerCallback,
-    CaseInput,
     ChangeSeverity,
-    Contract,
     Extend,
     Pause,
     ProgressNote,
-    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
     Resume,
-    ShortText,
     Withdraw,
 )
+from workflows.case_contracts import CaseInput
+from workflows.contracts import Contract, ReachedBy, ShortText
 
 Item = TypeVar("Item", bound=BaseModel)
 TotalAtLeast = Annotated[bool | None, Field(

@@ -113,7 +113,7 @@ async def sql_board(bench: Bench, count: int, deep_token: str | None = None) -> 
 async def old_board(bench: Bench, count: int) -> dict:
     """The board as it was: visibility for up to 500 open cases, then each workflow's state query."""
     from api.cases import visibility_query
-    from workflows.contracts import CaseState
+    from workflows.case_contracts import CaseState
 
     query = visibility_query("ExecutionStatus = 'Running'")
 

@@ -86,7 +86,8 @@ async def _direct_starts(bench: Bench, count: int, gap_s: float) -> dict:
     from api.cases import case_id_for, request_digest, start_case
     from api.models import SubmitRequest
     from bench.harness import REPAIR
-    from workflows.contracts import Actor, CaseInput, Role
+    from workflows.case_contracts import CaseInput
+    from workflows.contracts import Actor, Role
 
     settings = bench.stack.settings()
     request = SubmitRequest.model_validate(REPAIR | {"resident_id": "R001"})
@@ -142,7 +143,8 @@ async def action_latency(bench: Bench, count: int, gap_s: float, profile: bool =
         await asyncio.sleep(gap_s)
     profiles = await spies.results()
     split: dict[str, list[float]] = {"steward_update": [], "baseline_update": [], "describe": []}
-    from workflows.contracts import Acknowledge, Actor, Role
+    from workflows.actions import Acknowledge
+    from workflows.contracts import Actor, Role
 
     action = Acknowledge(actor=Actor(id="S001", role=Role.staff))
     for case_id, target in zip(cases[total:], targets[total:], strict=True):

@@ -78,7 +78,8 @@ def lateness(found: dict[str, list[dict]], at: datetime, codes: list[str]) -> di
 async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, Any]:
     from api.cases import request_digest, start_case
     from api.models import SubmitRequest
-    from workflows.contracts import Actor, CaseInput, Role, Severity
+    from workflows.case_contracts import CaseInput
+    from workflows.contracts import Actor, Role, Severity
 
     settings = bench.stack.settings()
     policy = settings.policy

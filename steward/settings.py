@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workflows.contracts import (
+from workflows.contracts import Severity
+from workflows.drill_contracts import DrillRules
+from workflows.policy import (
     DEFAULT_SEVERITIES,
     AbuseLimits,
     CallbackPolicy,
     DeliveryPolicy,
     QuietHours,
-    Severity,
     SeverityPolicy,
     SlaPolicy,
 )
-from workflows.drill_contracts import DrillRules
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

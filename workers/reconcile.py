@@ -50,7 +50,8 @@ from steward.store.database import make_engine, session_factory, unreachable
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from steward.temporal import connect
 from workflows import search
-from workflows.contracts import CaseState, Kind
+from workflows.case_contracts import CaseState
+from workflows.contracts import Kind
 from workflows.drill_contracts import DrillState
 from workflows.hearing_contracts import HearingState
 

@@ -24,22 +24,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.actions import CallbackReply, DeliveryFailed, RecordCallback
+    from workflows.activity_contracts import Notice, ResidentContact
+    from workflows.case_contracts import CallbackRecord
     from workflows.clock import Deadline, earliest, wait_for
-    from workflows.contracts import (
-        SYSTEM,
-        CallbackPurpose,
-        CallbackRecord,
-        CallbackReply,
-        CallbackResult,
-        Channel,
-        DeliveryFailed,
-        Notice,
-        RecordCallback,
-        ResidentContact,
-        SlaPolicy,
-    )
+    from workflows.contracts import SYSTEM, CallbackPurpose, CallbackResult, Channel
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger, failure_type, quiet_hours_end, resident_channels
+    from workflows.policy import SlaPolicy
     from workflows.rules import Detail
 
 CALLBACK_TEMPLATE = "callback_request"

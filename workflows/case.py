@@ -22,29 +22,23 @@ from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
+    from workflows.actions import Action
+    from workflows.activity_contracts import DispatchRequest, DispatchResult
     from workflows.background import Background
     from workflows.callback import CallbackDesk
     from workflows.case_actions import CaseActions
-    from workflows.case_inbox import CaseInbox
-    from workflows.case_telling import CaseTelling
-    from workflows.clock import Deadline, DeadlineClock, earliest, wait_for
-    from workflows.contracts import (
-        SYSTEM,
-        Action,
-        Actor,
-        CallbackPurpose,
+    from workflows.case_contracts import (
         CallbackRecord,
-        CallbackResult,
         CaseEvent,
         CaseInput,
         CaseState,
         CaseSummary,
-        DispatchRequest,
-        DispatchResult,
-        Status,
-        Tier,
         TimelineEntry,
     )
+    from workflows.case_inbox import CaseInbox
+    from workflows.case_telling import CaseTelling
+    from workflows.clock import Deadline, DeadlineClock, earliest, wait_for
+    from workflows.contracts import SYSTEM, Actor, CallbackPurpose, CallbackResult, Status, Tier
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.rules import CALLING_BACK, OPEN, STAFF, Detail

@@ -13,11 +13,9 @@ from temporalio.exceptions import ApplicationError
 from workflows.names import CaseUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from workflows.actions import (
         Acknowledge,
         Action,
-        Actor,
-        CaseState,
         ChangeSeverity,
         Extend,
         HandOn,
@@ -25,11 +23,10 @@ with workflow.unsafe.imports_passed_through():
         Reassign,
         Resolve,
         Resume,
-        Role,
-        Status,
-        Tier,
         Withdraw,
     )
+    from workflows.case_contracts import CaseState
+    from workflows.contracts import Actor, Role, Status, Tier
     from workflows.ladder import EscalationReason
     from workflows.rules import CALLING_BACK, STAFF, SUPERVISORS, require, require_not_closed, with_photos
 

@@ -12,21 +12,19 @@ from temporalio import workflow
 from workflows.names import CaseSignal, CaseUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from workflows.actions import (
         RESIDENT_PHOTOS,
         Action,
         AddPhotos,
         AnswerCallback,
         CallbackReply,
-        CaseState,
-        Channel,
         DeliveryFailed,
         ProgressNote,
         RecordCallback,
         ResidentMessage,
-        Role,
-        Status,
     )
+    from workflows.case_contracts import CaseState
+    from workflows.contracts import Channel, Role, Status
     from workflows.equipment_contracts import DeviceMessage
     from workflows.rules import (
         CALLING_BACK,

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import Severity, SlaPolicy
+    from workflows.contracts import Severity
+    from workflows.policy import SlaPolicy
 
 
 @dataclass(frozen=True)

@@ -16,18 +16,11 @@ from temporalio import workflow
 from workflows.names import CaseUpdate
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.actions import AgreePlan, Extend, Withdraw
+    from workflows.activity_contracts import DispatchRequest
     from workflows.case import CaseLifecycle
-    from workflows.contracts import (
-        AgreePlan,
-        CaseInput,
-        CaseState,
-        CaseSummary,
-        DispatchRequest,
-        Extend,
-        Role,
-        Tier,
-        Withdraw,
-    )
+    from workflows.case_contracts import CaseInput, CaseState, CaseSummary
+    from workflows.contracts import Role, Tier
     from workflows.ladder import TOP
     from workflows.rules import SUPERVISORS, require
 

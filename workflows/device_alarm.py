@@ -18,7 +18,8 @@ from temporalio.workflow import ParentClosePolicy
 from workflows.names import DeviceSignal
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import Actor, CaseInput, Kind, Role, Severity
+    from workflows.case_contracts import CaseInput
+    from workflows.contracts import Actor, Kind, Role, Severity
     from workflows.equipment_contracts import (
         REPAIR_CATEGORY,
         SILENT,

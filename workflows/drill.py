@@ -27,17 +27,12 @@ from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
+    from workflows.actions import Action
+    from workflows.activity_contracts import BatchResult, ResidentRange
     from workflows.background import Background
+    from workflows.case_contracts import TimelineEntry
     from workflows.clock import Deadline, wait_for
-    from workflows.contracts import (
-        SYSTEM,
-        Action,
-        Actor,
-        BatchResult,
-        Kind,
-        ResidentRange,
-        TimelineEntry,
-    )
+    from workflows.contracts import SYSTEM, Actor, Kind
     from workflows.drill_actions import DrillActions
     from workflows.drill_contracts import (
         DrillInput,

@@ -12,7 +12,7 @@ from workflows.names import DrillSignal, DrillUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
-    from workflows.contracts import Action
+    from workflows.actions import Action
     from workflows.drill_contracts import (
         CompleteDrill,
         DrillState,

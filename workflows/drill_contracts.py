@@ -14,22 +14,21 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from workflows.actions import Action
+from workflows.activity_contracts import BatchResult, ResidentRange
+from workflows.case_contracts import TimelineEntry
 from workflows.contracts import (
-    Action,
     Actor,
     AwareDatetime,
-    BatchResult,
     Channel,
     Contract,
     LongText,
     PositiveDuration,
-    ResidentRange,
     Severity,
     ShortText,
-    SlaPolicy,
     Tier,
-    TimelineEntry,
 )
+from workflows.policy import SlaPolicy
 
 DAY = timedelta(days=1)
 

@@ -9,7 +9,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import Actor, CaseInput, Kind
+    from workflows.case_contracts import CaseInput
+    from workflows.contracts import Actor, Kind
     from workflows.drill_contracts import DrillInput, FindingRecord
     from workflows.repair import RepairWorkflow
 

@@ -10,17 +10,12 @@ from temporalio import workflow
 from workflows.names import DrillSignal, DrillUpdate
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.actions import CallbackReply, DeliveryFailed
+    from workflows.activity_contracts import ResidentContact
     from workflows.background import Background
     from workflows.callback import UNREACHABLE, CallbackDesk, Unanswered
-    from workflows.contracts import (
-        CallbackPurpose,
-        CallbackReply,
-        Channel,
-        DeliveryFailed,
-        ResidentContact,
-        Role,
-        TimelineEntry,
-    )
+    from workflows.case_contracts import TimelineEntry
+    from workflows.contracts import CallbackPurpose, Channel, Role
     from workflows.drill_contracts import AnswerSurvey, SurveyAnswered, SurveyBatch, SurveyTally
     from workflows.messenger import Messenger
     from workflows.notice_batches import residents_in

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from workflows.contracts import AwareDatetime, Contract, Severity, ShortText, SlaPolicy
+from workflows.contracts import AwareDatetime, Contract, Severity, ShortText
+from workflows.policy import SlaPolicy
 
 
 class EquipmentType(StrEnum):

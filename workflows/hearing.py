@@ -23,9 +23,11 @@ from workflows.names import Activity, HearingSignal, HearingUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
+    from workflows.actions import Action
     from workflows.background import Background
+    from workflows.case_contracts import TimelineEntry
     from workflows.clock import Deadline, earliest, wait_for
-    from workflows.contracts import SYSTEM, Action, Actor, Role, TimelineEntry
+    from workflows.contracts import SYSTEM, Actor, Role
     from workflows.hearing_broadcasts import broadcast_params
     from workflows.hearing_callback import callback_case_id, start_objector_callback
     from workflows.hearing_contracts import (

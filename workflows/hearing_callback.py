@@ -10,7 +10,8 @@ from workflows.names import HearingSignal
 
 with workflow.unsafe.imports_passed_through():
     from workflows.case import CaseLifecycle
-    from workflows.contracts import CallbackPurpose, CallbackRecord, CaseInput, CaseSummary, Kind
+    from workflows.case_contracts import CallbackRecord, CaseInput, CaseSummary
+    from workflows.contracts import CallbackPurpose, Kind
     from workflows.hearing_contracts import DecisionRecord, HearingInput, ObjectionRecord, ObjectorCallback
 
 CALLBACK_SUFFIX = "-CB-"

@@ -13,8 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from workflows.actions import Action
+from workflows.case_contracts import TimelineEntry
 from workflows.contracts import (
-    Action,
     Actor,
     AwareDatetime,
     CallbackResult,
@@ -24,9 +25,8 @@ from workflows.contracts import (
     PositiveDuration,
     Reason,
     ShortText,
-    SlaPolicy,
-    TimelineEntry,
 )
+from workflows.policy import SlaPolicy
 
 DirectoryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]

@@ -20,18 +20,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.activity_contracts import Notice, ResidentContact, SendResult, StaffContact, TierRequest
     from workflows.background import Background
-    from workflows.contracts import (
-        Channel,
-        DeliveryPolicy,
-        Notice,
-        ResidentContact,
-        SendResult,
-        SlaPolicy,
-        StaffContact,
-        Tier,
-        TierRequest,
-    )
+    from workflows.contracts import Channel, Tier
+    from workflows.policy import DeliveryPolicy, SlaPolicy
 
 SEND_TIMEOUT = timedelta(seconds=30)
 LOOKUP_TIMEOUT = timedelta(seconds=15)

@@ -20,8 +20,7 @@ from temporalio.common import RetryPolicy
 from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.background import Background
-    from workflows.contracts import (
+    from workflows.activity_contracts import (
         BatchResult,
         Notice,
         NoticeBatch,
@@ -29,9 +28,10 @@ with workflow.unsafe.imports_passed_through():
         ResidentPages,
         ResidentRange,
         SendManyResult,
-        SlaPolicy,
     )
+    from workflows.background import Background
     from workflows.messenger import Messenger, resident_channel
+    from workflows.policy import SlaPolicy
 
 DIRECTORY_TIMEOUT = timedelta(minutes=1)
 SEND_MANY_TIMEOUT = timedelta(minutes=5)

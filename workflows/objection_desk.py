@@ -17,9 +17,11 @@ from temporalio import workflow
 from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.actions import Action
     from workflows.background import Background
+    from workflows.case_contracts import TimelineEntry
     from workflows.clock import Deadline, earliest
-    from workflows.contracts import SYSTEM, Action, Actor, Channel, Role, Tier, TimelineEntry
+    from workflows.contracts import SYSTEM, Actor, Channel, Role, Tier
     from workflows.hearing_contracts import (
         AnswerObjection,
         HearingInput,

@@ -12,7 +12,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
-    from workflows.contracts import Contract, TimelineEntry
+    from workflows.case_contracts import TimelineEntry
+    from workflows.contracts import Contract
     from workflows.drill_contracts import DrillState
     from workflows.hearing_contracts import HearingState
 

@@ -12,7 +12,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.case import CaseLifecycle
-    from workflows.contracts import CaseInput, CaseSummary
+    from workflows.case_contracts import CaseInput, CaseSummary
 
 
 @workflow.defn(name="QuestionWorkflow")

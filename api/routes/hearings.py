@@ -32,15 +32,9 @@ from api.models import DIRECTORY_ID, CallbackBody, RequestBody, action_body, req
 from api.objection_texts import with_texts
 from steward.store.models import Building, Household, Resident
 from workflows import search
-from workflows.contracts import (
-    Action,
-    Actor,
-    AwareDatetime,
-    CaseState,
-    Kind,
-    RecordCallback,
-    Role,
-)
+from workflows.actions import Action, RecordCallback
+from workflows.case_contracts import CaseState
+from workflows.contracts import Actor, AwareDatetime, Kind, Role
 from workflows.hearing_callback import callback_case_id
 from workflows.hearing_contracts import (
     AnswerObjection,

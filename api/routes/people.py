@@ -28,7 +28,8 @@ from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
 from api.routes.directory import Phone, ResidentEntry, Skill, StaffEntry, must_exist
 from steward.store.models import Building, Case, DirectoryChange, Resident, Staff
 from steward.tokens import revoke_subject
-from workflows.contracts import Actor, HandOn, Locale, ShortText, Tier
+from workflows.actions import HandOn
+from workflows.contracts import Actor, Locale, ShortText, Tier
 from workflows.names import CaseUpdate
 
 log = logging.getLogger("steward.directory")

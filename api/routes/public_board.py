@@ -31,9 +31,10 @@ from api.reports import Compliance, Period, PeriodError, Satisfaction, satisfact
 from api.routes.console import SECURITY_HEADERS
 from steward.store.deadlines import aware
 from steward.store.models import Case, DrillRow, HearingRow
-from workflows.contracts import Severity, SlaPolicy
+from workflows.contracts import Severity
 from workflows.drill_contracts import DrillStatus
 from workflows.hearing_contracts import CostItem, HearingState
+from workflows.policy import SlaPolicy
 
 router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
 

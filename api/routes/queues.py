@@ -27,7 +27,7 @@ from api.models import TotalAtLeast
 from api.routes.inbound import NEEDS_A_PERSON, InboundEntry
 from steward.store.deadlines import Position, Total, aware, count, page
 from steward.store.models import InboundMessage, Notification
-from workflows.contracts import ProgressNote
+from workflows.actions import ProgressNote
 from workflows.names import CaseSignal
 
 router = APIRouter(tags=["queues"], responses=ERROR_RESPONSES)

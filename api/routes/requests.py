@@ -61,26 +61,22 @@ from api.models import (
 from api.routes.directory import must_exist
 from steward.store.models import Staff
 from workflows import search
-from workflows.contracts import (
+from workflows.actions import (
     Acknowledge,
     Action,
-    Actor,
     AgreePlan,
-    CaseState,
     ChangeSeverity,
     Extend,
-    Kind,
     Pause,
     ProgressNote,
     Reassign,
     RecordCallback,
     Resolve,
     Resume,
-    Role,
-    Severity,
-    Status,
     Withdraw,
 )
+from workflows.case_contracts import CaseState
+from workflows.contracts import Actor, Kind, Role, Severity, Status
 from workflows.names import CaseSignal, CaseUpdate
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)

@@ -17,7 +17,8 @@ from api.errors import ERROR_RESPONSES
 from api.examples import examples
 from api.models import AddPhotosBody, AnswerBody
 from api.routes.requests import CASE_RESPONSES, CaseId
-from workflows.contracts import AddPhotos, AnswerCallback, CaseState
+from workflows.actions import AddPhotos, AnswerCallback
+from workflows.case_contracts import CaseState
 from workflows.names import CaseUpdate
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=ERROR_RESPONSES)

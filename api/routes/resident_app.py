@@ -25,7 +25,8 @@ from api.forms_of_address import form_of_address
 from api.routes.hearings import _home as home_of
 from api.routes.requests import CaseId
 from steward.store.models import Case, Staff
-from workflows.contracts import Actor, CaseState, Role, Status, Tier
+from workflows.case_contracts import CaseState
+from workflows.contracts import Actor, Role, Status, Tier
 
 router = APIRouter(tags=["resident app"], responses=ERROR_RESPONSES)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.context import SettingsDep
-from workflows.contracts import SlaPolicy
+from workflows.policy import SlaPolicy
 
 router = APIRouter(tags=["policy"])
 

@@ -32,7 +32,8 @@ from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.routes.console import SECURITY_HEADERS
 from steward.store.models import Case, Notification, Resident, Staff
-from workflows.contracts import Actor, CaseSummary, Role, Status
+from workflows.case_contracts import CaseSummary
+from workflows.contracts import Actor, Role, Status
 
 router = APIRouter(tags=["staff app"], responses=ERROR_RESPONSES)
 

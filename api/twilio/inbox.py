@@ -24,7 +24,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from api.cases import UNAVAILABLE, try_signal_case, try_update_case
 from steward.settings import Settings
 from steward.store.models import Staff
-from workflows.contracts import Acknowledge, Actor, Role, Tier
+from workflows.actions import Acknowledge
+from workflows.contracts import Actor, Role, Tier
 from workflows.names import CaseUpdate
 
 log = logging.getLogger("steward.webhooks")

@@ -38,7 +38,8 @@ from steward.store.inbound import (
 )
 from steward.store.models import Staff
 from steward.texts.render import render
-from workflows.contracts import Actor, CallbackReply, Channel, Locale, ResidentMessage, Role
+from workflows.actions import CallbackReply, ResidentMessage
+from workflows.contracts import Actor, Channel, Locale, Role
 from workflows.hearing_contracts import Objection
 from workflows.names import CaseSignal, HearingUpdate
 

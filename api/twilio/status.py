@@ -10,7 +10,8 @@ from fastapi import Request, Response
 from api.twilio.inbox import Inbox
 from api.twilio.signature import signed_router
 from steward.store.inbound import apply_status
-from workflows.contracts import Channel, DeliveryFailed
+from workflows.actions import DeliveryFailed
+from workflows.contracts import Channel
 from workflows.names import CaseSignal
 
 FAILED_DELIVERY = frozenset({"failed", "undelivered", "no-answer", "busy", "canceled"})

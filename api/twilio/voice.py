@@ -20,7 +20,8 @@ from steward.store.inbound import staff_with_phone
 from steward.store.models import Notification
 from steward.texts.render import locale_of, render, voice_language
 from steward.twilio import VOICE_PATH
-from workflows.contracts import CallbackReply, Channel, DeliveryFailed, Locale
+from workflows.actions import CallbackReply, DeliveryFailed
+from workflows.contracts import Channel, Locale
 from workflows.names import CaseSignal
 
 log = logging.getLogger("steward.webhooks")

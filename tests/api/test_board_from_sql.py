@@ -25,7 +25,8 @@ from steward.store.models import Case
 from steward.tokens import create_token
 from tests.api.conftest import REPAIR
 from tests.conftest import Database, make_settings
-from workflows.contracts import CaseSummary, Role
+from workflows.case_contracts import CaseSummary
+from workflows.contracts import Role
 
 OPEN_CASES = 600
 PATIENCE_S = 30.0

@@ -8,7 +8,8 @@ import pytest
 
 from tests.api.conftest import Api, policy_file
 from tests.api.test_lifecycle import new_resident_without_phone
-from workflows.contracts import CallbackReply, Channel
+from workflows.actions import CallbackReply
+from workflows.contracts import Channel
 
 
 @pytest.fixture

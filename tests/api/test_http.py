@@ -31,8 +31,9 @@ from api.routes.hearings import AnswerText, DecisionBody, HeldBody, ObjectionBod
 from steward.store.database import make_engine
 from tests.api.conftest import REPAIR, Api
 from tests.chaos.harness import eventually
-from workflows.contracts import CaseState, SlaPolicy
+from workflows.case_contracts import CaseState
 from workflows.hearing_contracts import HearingPlan
+from workflows.policy import SlaPolicy
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict:

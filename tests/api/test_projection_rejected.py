@@ -15,7 +15,8 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from tests.api.conftest import Api
-from workflows.contracts import Actor, CaseInput, Role, Severity
+from workflows.case_contracts import CaseInput
+from workflows.contracts import Actor, Role, Severity
 from workflows.repair import RepairWorkflow
 
 

@@ -23,7 +23,8 @@ from activities.projection import Projection
 from api.app import create_app
 from steward.tokens import create_token
 from tests.conftest import Database, make_settings
-from workflows.contracts import CaseEvent, CaseSummary, Role
+from workflows.case_contracts import CaseEvent, CaseSummary
+from workflows.contracts import Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MARCH = {"since": "2025-03-01", "until": "2025-03-31"}

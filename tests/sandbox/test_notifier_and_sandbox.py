@@ -30,7 +30,8 @@ from tests.sandbox.twilio_harness import (
     settings_for,
     unique_phone,
 )
-from workflows.contracts import Channel, Locale, Notice
+from workflows.activity_contracts import Notice
+from workflows.contracts import Channel, Locale
 
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 FROM = Settings(_env_file=None).twilio_from_number

@@ -23,7 +23,8 @@ from tests.sandbox.twilio_harness import (
     unique_phone,
     webhook_app,
 )
-from workflows.contracts import Channel, Locale, Notice
+from workflows.activity_contracts import Notice
+from workflows.contracts import Channel, Locale
 
 PUBLIC = "https://steward.example.com"
 INTERNAL = "http://10.0.0.5:8000"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from steward.settings import Settings
-from workflows.contracts import AbuseLimits
+from workflows.policy import AbuseLimits
 
 
 def test_limits_are_read_key_by_key_from_the_policy_file(tmp_path: Path) -> None:

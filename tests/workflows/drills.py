@@ -20,7 +20,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from steward.store.models import Building, Household, Notification, Resident, Staff
 from tests.workflows.harness import HISTORIES, SUPERVISOR, RepairCases
-from workflows.contracts import Actor, CallbackReply, Channel, Role
+from workflows.actions import CallbackReply
+from workflows.contracts import Actor, Channel, Role
 from workflows.drill import DrillWorkflow
 from workflows.drill_contracts import (
     DEFAULT_STEPS,

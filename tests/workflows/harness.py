@@ -20,15 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 from steward.settings import Settings
 from steward.store.models import Case as CaseRow
 from steward.store.models import CaseEventRow, Notification
-from workflows.contracts import (
-    Actor,
-    CallbackReply,
-    CaseInput,
-    CaseState,
-    Channel,
-    Role,
-    Severity,
-)
+from workflows.actions import CallbackReply
+from workflows.case_contracts import CaseInput, CaseState
+from workflows.contracts import Actor, Channel, Role, Severity
 from workflows.repair import RepairWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

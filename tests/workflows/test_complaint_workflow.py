@@ -14,20 +14,10 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from tests.workflows.harness import RESIDENT, SUPERVISOR, RepairCases
+from workflows.actions import Acknowledge, AgreePlan, Reassign, Resolve
+from workflows.case_contracts import CaseInput
 from workflows.complaint import ComplaintWorkflow
-from workflows.contracts import (
-    Acknowledge,
-    Actor,
-    AgreePlan,
-    CallbackResult,
-    CaseInput,
-    Kind,
-    Reassign,
-    Resolve,
-    Role,
-    Status,
-    Tier,
-)
+from workflows.contracts import Actor, CallbackResult, Kind, Role, Status, Tier
 
 HOUR = timedelta(hours=1)
 CUSTOMER_SERVICE = Actor(id="S005", role=Role.staff)

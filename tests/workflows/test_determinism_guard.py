@@ -21,7 +21,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 from workers.worker import WORKFLOWS
-from workflows.contracts import CaseInput, CaseSummary
+from workflows.case_contracts import CaseInput, CaseSummary
 from workflows.repair import RepairWorkflow
 
 FOLDER = Path(__file__).parent.parent / "histories"

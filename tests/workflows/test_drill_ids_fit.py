@@ -13,7 +13,8 @@ from steward.store.models import Base
 from tests.workflows.drills import Drills, building
 from tests.workflows.harness import SUPERVISOR
 from tests.workflows.test_drill_workflow import BLOCKED_EXIT
-from workflows.contracts import CallbackResult, ReachedBy, RecordCallback, Resolve, Status
+from workflows.actions import RecordCallback, Resolve
+from workflows.contracts import CallbackResult, ReachedBy, Status
 from workflows.drill import DrillWorkflow
 from workflows.drill_contracts import DrillStatus, FileReport
 from workflows.drill_findings import fitted_id

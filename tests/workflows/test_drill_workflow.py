@@ -16,7 +16,8 @@ from tests.conftest import make_settings
 from tests.workflows.drills import DAY, Drills, building
 from tests.workflows.harness import SHANGHAI, near
 from workflows import search
-from workflows.contracts import CaseState, Kind, Severity, Status, Tier
+from workflows.case_contracts import CaseState
+from workflows.contracts import Kind, Severity, Status, Tier
 from workflows.drill import DrillWorkflow, drill_code
 from workflows.drill_contracts import DrillRules, DrillStatus, FileReport, Finding, StartDrill
 from workflows.repair import RepairWorkflow

@@ -37,15 +37,9 @@ from tests.workflows.hearings import (
     until,
 )
 from workers.worker import WORKFLOWS
-from workflows.contracts import (
-    CallbackReply,
-    CallbackResult,
-    Channel,
-    Notice,
-    ReachedBy,
-    RecordCallback,
-    SendManyResult,
-)
+from workflows.actions import CallbackReply, RecordCallback
+from workflows.activity_contracts import Notice, SendManyResult
+from workflows.contracts import CallbackResult, Channel, ReachedBy
 from workflows.hearing import HearingWorkflow
 from workflows.hearing_callback import HearingCallbackWorkflow
 from workflows.hearing_contracts import (

@@ -10,16 +10,9 @@ from datetime import timedelta
 from temporalio.client import WorkflowHandle
 
 from tests.workflows.harness import RESIDENT, RepairCases
-from workflows.contracts import (
-    Actor,
-    CallbackResult,
-    CaseInput,
-    Kind,
-    Resolve,
-    Role,
-    Status,
-    Tier,
-)
+from workflows.actions import Resolve
+from workflows.case_contracts import CaseInput
+from workflows.contracts import Actor, CallbackResult, Kind, Role, Status, Tier
 from workflows.question import QuestionWorkflow
 
 CUSTOMER_SERVICE = Actor(id="S005", role=Role.staff)

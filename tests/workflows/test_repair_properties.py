@@ -20,27 +20,21 @@ from temporalio.service import RPCError
 
 from steward.store.models import Case as CaseRow
 from tests.workflows.harness import HANDLER, RESIDENT, SUPERVISOR, RepairCases
-from workflows.contracts import (
+from workflows.actions import (
     Acknowledge,
-    Actor,
     CallbackReply,
-    CallbackResult,
-    CaseState,
     ChangeSeverity,
-    Channel,
     Extend,
     Pause,
     ProgressNote,
-    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
     Resume,
-    Role,
-    Severity,
-    Status,
     Withdraw,
 )
+from workflows.case_contracts import CaseState
+from workflows.contracts import Actor, CallbackResult, Channel, ReachedBy, Role, Severity, Status
 from workflows.repair import RepairWorkflow
 
 COLLEAGUE = Actor(id="S003", role=Role.staff)

@@ -15,24 +15,18 @@ from temporalio.service import RPCError
 from steward.store.models import Resident
 from tests.workflows.harness import COLLEAGUE, HANDLER, RESIDENT, SHANGHAI, SUPERVISOR, RepairCases, near
 from workflows import search
-from workflows.contracts import (
+from workflows.actions import (
     Acknowledge,
-    Actor,
-    CallbackResult,
     ChangeSeverity,
     Extend,
     Pause,
-    ReachedBy,
     Reassign,
     RecordCallback,
     Resolve,
     Resume,
-    Role,
-    Severity,
-    Status,
-    Tier,
     Withdraw,
 )
+from workflows.contracts import Actor, CallbackResult, ReachedBy, Role, Severity, Status, Tier
 from workflows.repair import RepairWorkflow
 
 MINUTE = timedelta(minutes=1)

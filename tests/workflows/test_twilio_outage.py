@@ -22,18 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import ThreadedServer, make_settings
 from tests.workflows.harness import HANDLER, RepairCases, Sent
-from workflows.contracts import (
-    Acknowledge,
-    Actor,
-    CallbackResult,
-    Channel,
-    ReachedBy,
-    RecordCallback,
-    Resolve,
-    Role,
-    Status,
-    Tier,
-)
+from workflows.actions import Acknowledge, RecordCallback, Resolve
+from workflows.contracts import Actor, CallbackResult, Channel, ReachedBy, Role, Status, Tier
 from workflows.repair import RepairWorkflow
 
 MINUTE = timedelta(minutes=1)

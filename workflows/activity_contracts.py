@@ -1,0 +1,105 @@
+"""What the activities take and give: contacts, dispatch, notices, and the household batches."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from workflows.contracts import Channel, Contract, Kind, Locale, Tier
+from workflows.policy import SlaPolicy
+
+# --- activity inputs and outputs -------------------------------------------------------------
+
+
+class StaffContact(Contract):
+    staff_id: str
+    name: str
+    tier: Tier
+    phone: str | None
+    locale: Locale
+
+
+class ResidentContact(Contract):
+    resident_id: str
+    phone: str | None
+    locale: Locale
+    preferred_channel: Channel
+    opted_out: bool
+    bad_channels: list[Channel] = []
+
+
+class DispatchRequest(Contract):
+    case_id: str
+    kind: Kind = Kind.repair
+    category: str
+    building_id: str
+    exclude_staff_ids: list[str] = []
+    min_tier: Tier = Tier.handler
+
+
+class DispatchResult(Contract):
+    handler: StaffContact | None
+    reason: str
+
+
+class TierRequest(Contract):
+    building_id: str
+    tier: Tier
+
+
+class Notice(Contract):
+    """One message or call. The text is rendered by the activity from `template` in `locale`."""
+
+    case_id: str
+    key: str = Field(description="Idempotency key: one send per key, whatever the retries.")
+    to: str
+    channel: Channel
+    locale: Locale
+    template: str
+    params: dict[str, str] = {}
+    attempt: int | None = Field(default=None, description="Callback attempt this notice belongs to.")
+    gather: str | None = Field(default=None, description="Keypad menu for a call: satisfaction or ack.")
+    recipient_id: str | None = Field(default=None, description="The staff or resident id it is for.")
+
+
+class SendResult(Contract):
+    sid: str | None
+    status: str
+
+
+# --- every household of some buildings, in batches (hearing notices, drill notices and surveys) ---
+
+
+class ResidentPages(Contract):
+    building_ids: list[str]
+    size: Annotated[int, Field(ge=1)]
+
+
+class ResidentRange(Contract):
+    """Residents of these buildings with `after` < id ≤ `through` (either end open when None)."""
+
+    building_ids: list[str]
+    after: str | None = None
+    through: str | None = None
+
+
+class NoticeBatch(Contract):
+    """One message (`template`, `params`) to a batch of residents on behalf of case `case_id`."""
+
+    case_id: str
+    template: str
+    residents: ResidentRange
+    params: dict[str, str]
+    policy: SlaPolicy
+
+
+class BatchResult(Contract):
+    residents: int
+    sent: int
+    unreachable: int
+
+
+class SendManyResult(Contract):
+    sent: int
+    failed: list[str] = Field(default=[], description="Keys that could not be delivered, with why.")
