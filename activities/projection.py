@@ -18,11 +18,11 @@ from temporalio.exceptions import ApplicationError
 
 from steward.store.database import insert_for
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
-from workflows.case_contracts import CaseEvent, CaseSummary
+from workflows.case_contracts import CaseEvent, CaseSummary, Transition
 from workflows.drill_contracts import DrillState
 from workflows.hearing_contracts import HearingState
 from workflows.names import PROJECTION_REJECTED, Activity
-from workflows.projected import DrillEvent, HearingEvent, Transition
+from workflows.projected import DrillEvent, HearingEvent
 
 
 def utc(moment: datetime | None) -> datetime | None:

@@ -41,9 +41,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import SYSTEM, Actor, CallbackPurpose, CallbackResult, Status, Tier
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
+    from workflows.projected import PROJECT_TIMEOUT
     from workflows.rules import CALLING_BACK, OPEN, STAFF, Detail
 
-PROJECT_TIMEOUT = timedelta(seconds=30)
 DISPATCH_TIMEOUT = timedelta(seconds=30)
 
 # Cases filed by staff were owned by whoever acknowledged them, not by the staff member who filed them.

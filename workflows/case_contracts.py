@@ -126,8 +126,8 @@ class CaseState(CaseSummary):
     description: str | None = Field(default=None, description="What the resident reported.")
 
 
-class CaseEvent(Contract):
-    """One transition projected into the SQL read model; (case_id, seq) makes the write idempotent."""
+class Transition(Contract):
+    """One timeline entry projected into the SQL read model; (case_id, seq) makes its write idempotent."""
 
     case_id: str
     seq: int
@@ -136,4 +136,13 @@ class CaseEvent(Contract):
     actor_id: str | None = None
     device_at: datetime | None = None
     detail: Detail = {}
+
+    @classmethod
+    def of(cls, case_id: str, seq: int, entry: TimelineEntry) -> dict:
+        return {"case_id": case_id, "seq": seq, "event": entry.event, "at": entry.at,
+                "actor_id": entry.actor.id if entry.actor else None, "device_at": entry.device_at,
+                "detail": entry.detail}
+
+
+class CaseEvent(Transition):
     state: CaseSummary

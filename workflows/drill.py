@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.actions import Action
     from workflows.activity_contracts import BatchResult, ResidentRange
     from workflows.background import Background
-    from workflows.case_contracts import TimelineEntry
+    from workflows.case_contracts import TimelineEntry, Transition
     from workflows.clock import Deadline, wait_for
     from workflows.contracts import SYSTEM, Actor, Kind
     from workflows.drill_actions import DrillActions
@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.notice_batches import resident_ranges, tell_every_household
-    from workflows.projected import DrillEvent, Transition, project
+    from workflows.projected import DrillEvent, project
     from workflows.rules import Detail
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.actions import Action
     from workflows.background import Background
-    from workflows.case_contracts import TimelineEntry
+    from workflows.case_contracts import TimelineEntry, Transition
     from workflows.clock import Deadline, earliest, wait_for
     from workflows.contracts import SYSTEM, Actor, Role
     from workflows.hearing_broadcasts import broadcast_params
@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messenger import Messenger
     from workflows.notice_batches import resident_ranges, tell_batches
     from workflows.objection_desk import ObjectionDesk, kept_count, kept_entries
-    from workflows.projected import HearingEvent, Transition, project
+    from workflows.projected import HearingEvent, project
     from workflows.rules import STAFF, SUPERVISORS, Detail, require
 
 REMINDER_AHEAD = timedelta(days=1)

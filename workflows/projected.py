@@ -6,37 +6,18 @@ or drill whose history predates it replays without it (`steward reconcile --repa
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
-    from workflows.case_contracts import TimelineEntry
-    from workflows.contracts import Contract
+    from workflows.case_contracts import Transition
     from workflows.drill_contracts import DrillState
     from workflows.hearing_contracts import HearingState
 
 PROJECTED = "read_model_projection"
 PROJECT_TIMEOUT = timedelta(seconds=30)
-
-
-class Transition(Contract):
-    """One timeline entry of a hearing or drill; (case_id, seq) makes its write idempotent."""
-
-    case_id: str
-    seq: int
-    event: str
-    at: datetime
-    actor_id: str | None = None
-    device_at: datetime | None = None
-    detail: dict[str, str | int | bool | None] = {}
-
-    @classmethod
-    def of(cls, case_id: str, seq: int, entry: TimelineEntry) -> dict:
-        return {"case_id": case_id, "seq": seq, "event": entry.event, "at": entry.at,
-                "actor_id": entry.actor.id if entry.actor else None, "device_at": entry.device_at,
-                "detail": entry.detail}
 
 
 class HearingEvent(Transition):
