@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
     from workflows.callback import UNREACHABLE, Callbacks, Unanswered
     from workflows.case import CASE_CLOSED, STAFF, Detail, require
-    from workflows.clock import Deadline, wait_for
+    from workflows.clock import Deadline, deadline_summary, wait_for
     from workflows.contracts import (
         SYSTEM,
         Action,
@@ -201,7 +201,7 @@ class DrillWorkflow:
             f"Waiting to remind households at {community_time(self.reminder_at, self.tz)}."
         )
         await workflow.sleep(
-            self.reminder_at - workflow.now(), summary=f"reminder due {self.reminder_at:%Y-%m-%d %H:%M} UTC"
+            self.reminder_at - workflow.now(), summary=deadline_summary("reminder", self.reminder_at)
         )
         self.tell_staff("drill_planned", tier=True)
         self.reminder = await self.tell_households("drill_reminder")

@@ -31,12 +31,12 @@ from api.auth import Supervisor
 from api.confidential import kept_from
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
-from api.history import WORDS
 from api.models import DIRECTORY_ID, Picture, TotalAtLeast
 from api.picture import PictureDep
 from steward.store.deadlines import Position, Total, aware, change_mark, count, page
 from steward.store.models import Building, Case, Staff
 from steward.texts.choices import TIER
+from steward.texts.timeline import WORDS
 from workflows.contracts import Kind, Severity
 
 router = APIRouter(tags=["console"], responses=ERROR_RESPONSES)
