@@ -8,16 +8,14 @@ is unresolved): the time residents were without the device, as far as Steward kn
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from statistics import median
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.reports import Period, ReportBase
+from api.reports import ReportBase, median_hours, table
 from steward.store.deadlines import aware
-from steward.store.models import Case, Equipment
+from steward.store.reports import Period, device_repairs
 
 
 class DeviceFaults(BaseModel):
@@ -38,30 +36,15 @@ class EquipmentReport(ReportBase):
     items: list[DeviceFaults] = Field(description="Most repairs first; devices without any are left out.")
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
-        columns = list(DeviceFaults.model_fields)
-        return columns, [[getattr(item, column) for column in columns] for item in self.items]
-
-
-def _hours(span: timedelta) -> float:
-    return round(span.total_seconds() / 3600, 2)
+        return table(DeviceFaults, self.items)
 
 
 def equipment_report(session: Session, period: Period, building: str | None = None) -> EquipmentReport:
-    scope = [period.covers(Case.submitted_at), Case.equipment_id.is_not(None)]
-    if building is not None:
-        scope.append(Case.building_id == building)
-    cases: dict[str, list[Case]] = {}
-    for case in session.scalars(select(Case).where(*scope)):
-        cases.setdefault(case.equipment_id, []).append(case)
-    devices = {device.id: device for device in
-               session.scalars(select(Equipment).where(Equipment.id.in_(cases)))}
     end = min(period.end, datetime.now(UTC))
     items = []
-    for device_id, repairs in cases.items():
-        device = devices.get(device_id)
-        if device is None:
-            continue
-        resolved = [aware(c.resolved_at) - aware(c.submitted_at) for c in repairs if c.resolved_at]
+    for device, repairs in device_repairs(session, period, building):
+        resolved = [(aware(c.resolved_at) - aware(c.submitted_at)).total_seconds()
+                    for c in repairs if c.resolved_at]
         down = [(aware(c.resolved_at) if c.resolved_at else end) - aware(c.submitted_at) for c in repairs]
         items.append(DeviceFaults(
             equipment_id=device.id, equipment_type=device.equipment_type, building_id=device.building_id,
@@ -69,8 +52,8 @@ def equipment_report(session: Session, period: Period, building: str | None = No
             raised_by_device=sum(c.resident_id == device.id for c in repairs),
             open=sum(c.closed_at is None for c in repairs),
             breached=sum(bool(c.response_breached or c.resolution_breached) for c in repairs),
-            median_hours_to_resolve=_hours(median(resolved)) if resolved else None,
-            downtime_hours=_hours(sum(down, timedelta())),
+            median_hours_to_resolve=median_hours(resolved),
+            downtime_hours=round(sum(down, timedelta()).total_seconds() / 3600, 2),
         ))
     items.sort(key=lambda item: (-item.repairs, item.equipment_id))
-    return EquipmentReport(since=period.since, until=period.until, timezone=period.timezone, items=items)
+    return EquipmentReport.over(period, items=items)

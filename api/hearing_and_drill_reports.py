@@ -8,21 +8,17 @@ own `cases` rows), so they are the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.reports import Period, ReportBase, _rate, _values
+from api.reports import ReportBase, median_hours, rate, table
 from steward.store.deadlines import aware
-from steward.store.models import Case, DrillRow, HearingRow
-
-
-def _median_hours(spans: list[float]) -> float | None:
-    return round(statistics.median(spans) / 3600, 2) if spans else None
+from steward.store.hearings_and_drills import cases_by_id, drills_scheduled, hearings_held
+from steward.store.models import HearingRow
+from steward.store.reports import Period
 
 
 class HearingFigures(BaseModel):
@@ -47,8 +43,7 @@ class HearingReport(ReportBase):
     by_hearing: list[HearingFigures]
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
-        columns = list(HearingFigures.model_fields)
-        return columns, [_values(row, columns) for row in self.by_hearing]
+        return table(HearingFigures, self.by_hearing)
 
 
 def _hearing(row: HearingRow) -> HearingFigures:
@@ -61,24 +56,22 @@ def _hearing(row: HearingRow) -> HearingFigures:
     return HearingFigures(
         hearing_id=row.hearing_id, title=row.title, hearing_at=aware(row.hearing_at), status=row.status,
         objections=len(objections), answered=len(answered), answered_in_time=len(in_time),
-        median_answer_hours=_median_hours(spans), outcome=row.outcome,
+        median_answer_hours=median_hours(spans), outcome=row.outcome,
         objectors_called_back=sum(1 for c in callbacks if c.get("result")), objectors_to_call=len(callbacks),
     )
 
 
 def hearing_report(session: Session, period: Period) -> HearingReport:
-    rows = session.scalars(select(HearingRow).where(period.covers(HearingRow.hearing_at))
-                           .order_by(HearingRow.hearing_at, HearingRow.hearing_id))
-    figures = [_hearing(row) for row in rows]
+    figures = [_hearing(row) for row in hearings_held(session, period)]
     outcomes: dict[str, int] = {}
     for figure in figures:
         if figure.outcome:
             outcomes[figure.outcome] = outcomes.get(figure.outcome, 0) + 1
     objections = sum(f.objections for f in figures)
-    return HearingReport(since=period.since, until=period.until, timezone=period.timezone,
-                         hearings=len(figures), objections=objections,
-                         answered_in_time_rate=_rate(sum(f.answered_in_time for f in figures), objections),
-                         outcomes=outcomes, by_hearing=figures)
+    in_time = sum(f.answered_in_time for f in figures)
+    return HearingReport.over(period, hearings=len(figures), objections=objections,
+                              answered_in_time_rate=rate(in_time, objections), outcomes=outcomes,
+                              by_hearing=figures)
 
 
 class DrillFigures(BaseModel):
@@ -110,18 +103,12 @@ class DrillReport(ReportBase):
     by_drill: list[DrillFigures]
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
-        columns = list(DrillFigures.model_fields)
-        return columns, [_values(row, columns) for row in self.by_drill]
+        return table(DrillFigures, self.by_drill)
 
 
 def drill_report(session: Session, period: Period, building: str | None = None) -> DrillReport:
-    query = select(DrillRow).where(period.covers(DrillRow.scheduled_at))
-    if building is not None:
-        query = query.where(DrillRow.building_id == building)
-    rows = list(session.scalars(query.order_by(DrillRow.scheduled_at, DrillRow.drill_id)))
-    finding_ids = {f["case_id"] for row in rows for f in row.state.get("findings", [])}
-    found = session.scalars(select(Case).where(Case.case_id.in_(finding_ids)))
-    repairs = {case.case_id: case for case in found}
+    rows = drills_scheduled(session, period, building)
+    repairs = cases_by_id(session, {f["case_id"] for row in rows for f in row.state.get("findings", [])})
     figures: list[DrillFigures] = []
     all_spans: list[float] = []
     for row in rows:
@@ -135,15 +122,15 @@ def drill_report(session: Session, period: Period, building: str | None = None) 
             scheduled_at=aware(row.scheduled_at), status=row.status, started_late=row.start_missed,
             participation=row.participation, households_told=told, survey_asked=row.survey_asked,
             survey_heard=row.survey_heard, survey_not_heard=row.survey_not_heard,
-            heard_rate=_rate(row.survey_heard, row.survey_heard + row.survey_not_heard),
-            findings=len(ids), findings_closed=len(closed), median_repair_hours=_median_hours(spans),
+            heard_rate=rate(row.survey_heard, row.survey_heard + row.survey_not_heard),
+            findings=len(ids), findings_closed=len(closed), median_repair_hours=median_hours(spans),
             report_late=row.report_missed,
         ))
     heard = sum(f.survey_heard for f in figures)
-    return DrillReport(
-        since=period.since, until=period.until, timezone=period.timezone, drills=len(figures),
+    return DrillReport.over(
+        period, drills=len(figures),
         participation=sum(f.participation or 0 for f in figures),
-        heard_rate=_rate(heard, heard + sum(f.survey_not_heard for f in figures)),
+        heard_rate=rate(heard, heard + sum(f.survey_not_heard for f in figures)),
         findings=sum(f.findings for f in figures), findings_closed=sum(f.findings_closed for f in figures),
-        median_repair_hours=_median_hours(all_spans), by_drill=figures,
+        median_repair_hours=median_hours(all_spans), by_drill=figures,
     )

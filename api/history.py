@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
@@ -25,10 +23,12 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
+from api.history_entries import delivery_of, masked, message_text, scalar
 from api.models import Delivery, HistoryEntry
-from steward.store.models import Notification, Resident, Staff
+from steward.store.case_history import deliveries, directory_ids
 from steward.texts.choices import TIER
 from steward.texts.render import TemplateError, render
+from steward.texts.timeline import WORDS, phrase, word
 from workflows import search
 from workflows.actions import (
     Acknowledge,
@@ -51,118 +51,36 @@ from workflows.actions import (
 )
 from workflows.activity_contracts import Notice
 from workflows.case_contracts import CaseInput, CaseSummary
+from workflows.clock import read_deadline_summary
 from workflows.contracts import Locale
 from workflows.equipment_contracts import DeviceMessage
-from workflows.names import PROJECTION_REJECTED, Activity
+from workflows.names import PROJECTION_REJECTED, Activity, CaseSignal, CaseUpdate
 
 log = logging.getLogger("steward.api")
 ZH, EN = Locale.zh_cn, Locale.en
 
 # update name → (its input, the event it is in the case's timeline)
 UPDATES: dict[str, tuple[type[BaseModel], str]] = {
-    "acknowledge": (Acknowledge, "acknowledged"),
-    "pause": (Pause, "paused"),
-    "resume": (Resume, "resumed"),
-    "reassign": (Reassign, "reassigned"),
-    "hand_on": (HandOn, "handed_on"),
-    "change_severity": (ChangeSeverity, "severity_changed"),
-    "extend": (Extend, "extended"),
-    "agree_plan": (AgreePlan, "plan_agreed"),
-    "resolve": (Resolve, "resolved"),
-    "withdraw": (Withdraw, "withdrawn"),
-    "record_callback": (RecordCallback, "manual_callback_recorded"),
-    "answer_callback": (AnswerCallback, "callback_answered"),
-    "add_photos": (AddPhotos, "photos_added"),
+    CaseUpdate.ACKNOWLEDGE: (Acknowledge, "acknowledged"),
+    CaseUpdate.PAUSE: (Pause, "paused"),
+    CaseUpdate.RESUME: (Resume, "resumed"),
+    CaseUpdate.REASSIGN: (Reassign, "reassigned"),
+    CaseUpdate.HAND_ON: (HandOn, "handed_on"),
+    CaseUpdate.CHANGE_SEVERITY: (ChangeSeverity, "severity_changed"),
+    CaseUpdate.EXTEND: (Extend, "extended"),
+    CaseUpdate.AGREE_PLAN: (AgreePlan, "plan_agreed"),
+    CaseUpdate.RESOLVE: (Resolve, "resolved"),
+    CaseUpdate.WITHDRAW: (Withdraw, "withdrawn"),
+    CaseUpdate.RECORD_CALLBACK: (RecordCallback, "manual_callback_recorded"),
+    CaseUpdate.ANSWER_CALLBACK: (AnswerCallback, "callback_answered"),
+    CaseUpdate.ADD_PHOTOS: (AddPhotos, "photos_added"),
 }
 SIGNALS: dict[str, type[BaseModel]] = {
-    "progress": ProgressNote, "callback_reply": CallbackReply, "delivery_failed": DeliveryFailed,
-    "device_reading": DeviceMessage, "resident_message": ResidentMessage,
+    CaseSignal.PROGRESS: ProgressNote, CaseSignal.CALLBACK_REPLY: CallbackReply,
+    CaseSignal.DELIVERY_FAILED: DeliveryFailed, CaseSignal.DEVICE_READING: DeviceMessage,
+    CaseSignal.RESIDENT_MESSAGE: ResidentMessage,
 }
 
-PHRASES: dict[str, dict[Locale, str]] = {
-    "submitted": {EN: "{actor} submitted a {kind} ({severity}, {category}, building {building})",
-                  ZH: "{actor} 提交了{kind}（{severity}，{category}，{building} 栋）"},
-    "acknowledged": {EN: "{actor} acknowledged the case", ZH: "{actor} 确认接单"},
-    "progress": {EN: "{actor} reported progress: {note}", ZH: "{actor} 记录进展：{note}"},
-    "paused": {EN: "{actor} paused the resolution clock: {reason} (resume time: {resume_at})",
-              ZH: "{actor} 暂停处理计时：{reason}（恢复时间：{resume_at}）"},
-    "resumed": {EN: "{actor} resumed the work", ZH: "{actor} 恢复处理"},
-    "reassigned": {EN: "{actor} reassigned the work to {handler_id}: {reason}",
-                 ZH: "{actor} 将工单转派给 {handler_id}：{reason}"},
-    "severity_changed": {EN: "{actor} changed the severity to {severity} ({reason})",
-                        ZH: "{actor} 将紧急程度调整为{severity}（{reason}）"},
-    "extended": {EN: "{actor} moved the resolution deadline to {resolution_due}: {reason}",
-               ZH: "{actor} 将处理时限调整为 {resolution_due}：{reason}"},
-    "plan_agreed": {EN: "{actor} agreed a plan with the resident, due {resolution_due} ({reason}): {plan}",
-                    ZH: "{actor} 与住户商定处理方案，时限 {resolution_due}（{reason}）：{plan}"},
-    "resolved": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
-    "handed_on": {EN: "{actor} handed on the work of {staff_id}, who left",
-                  ZH: "{actor} 转交了已离职的 {staff_id} 的工单"},
-    "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
-    "manual_callback_recorded": {EN: "{actor} recorded the callback: {result} — {note}",
-                        ZH: "{actor} 记录回访结果：{result}——{note}"},
-    "callback_answered": {EN: "{actor} answered the callback in the app (satisfied: {satisfied}): {comment}",
-                          ZH: "{actor} 在应用中答复回访（满意：{satisfied}）：{comment}"},
-    "photos_added": {EN: "{actor} added photos: {photos}", ZH: "{actor} 添加了照片：{photos}"},
-    "refused": {EN: "{actor} tried {name}, which failed: {reason}",
-                ZH: "{actor} 尝试 {name} 未成功：{reason}"},
-    "signal": {EN: "{actor} sent {name}: {what}", ZH: "{actor} 发来 {name}：{what}"},
-    "callback_reply": {EN: "The resident answered callback attempt {attempt} by {channel}: {result}",
-                       ZH: "住户通过{channel}答复第 {attempt} 次回访：{result}"},
-    "delivery_failed": {EN: "{channel} for callback attempt {attempt} did not get through ({status})",
-                        ZH: "第 {attempt} 次回访{channel}未送达（{status}）"},
-    "device_reading": {EN: "The device reported: {reading}", ZH: "设备报告：{reading}"},
-    "resident_message": {EN: "{actor} added by {channel}: {text}", ZH: "{actor} 通过{channel}补充：{text}"},
-    "deadline": {EN: "The {deadline} deadline ({at}) passed", ZH: "{deadline}时限（{at}）已到"},
-    "timer": {EN: "Timer fired: {summary}", ZH: "计时到期：{summary}"},
-    "message": {EN: "{channel} to {recipient}: {body}", ZH: "{channel}发送给 {recipient}：{body}"},
-    "escalated": {EN: "Escalated to tier {tier} ({tier_name})", ZH: "已升级至第 {tier} 级（{tier_name}）"},
-    "tier": {EN: "Handled at tier {tier} ({tier_name})", ZH: "处理层级调整为第 {tier} 级（{tier_name}）"},
-    "status": {EN: "Status: {status}", ZH: "状态：{status}"},
-    "reopened": {EN: "Reopened: the resident was not satisfied", ZH: "住户不满意，已重新打开"},
-    "breached": {EN: "Marked breached: a deadline was missed", ZH: "已标记为超时"},
-    "closed": {EN: "Case closed; callback result: {result}", ZH: "已办结，回访结果：{result}"},
-    "unreadable": {EN: "An event this version cannot read ({type})", ZH: "无法解读的事件（{type}）"},
-    "ended": {EN: "The case workflow ended without closing ({outcome})", ZH: "工单流程异常结束（{outcome}）"},
-    "projection_failed": {EN: "The read model refused a transition for good (not retried): {reason}",
-                          ZH: "一次状态变更未能写入报表数据库（不再重试）：{reason}"},
-}
-
-WORDS: dict[str, dict[str, dict[Locale, str]]] = {
-    "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"},
-             "question": {EN: "question", ZH: "咨询"}},
-    "severity": {
-        "emergency": {EN: "emergency", ZH: "紧急"}, "urgent": {EN: "urgent", ZH: "加急"},
-        "normal": {EN: "normal", ZH: "一般"}, "low": {EN: "low", ZH: "低优先级"},
-    },
-    "status": {
-        "submitted": {EN: "submitted", ZH: "已提交"}, "dispatched": {EN: "dispatched", ZH: "已派单"},
-        "acknowledged": {EN: "acknowledged", ZH: "已接单"}, "in_progress": {EN: "in progress", ZH: "处理中"},
-        "resolved": {EN: "resolved", ZH: "已处理"}, "callback": {EN: "awaiting callback", ZH: "回访中"},
-        "manual_callback": {EN: "awaiting a manual callback", ZH: "待人工回访"},
-        "closed": {EN: "closed", ZH: "已办结"},
-    },
-    "channel": {
-        "sms": {EN: "SMS", ZH: "短信"}, "voice": {EN: "Call", ZH: "电话"}, "app": {EN: "App", ZH: "应用"},
-    },
-    "result": {
-        "satisfied": {EN: "satisfied", ZH: "满意"}, "not_satisfied": {EN: "not satisfied", ZH: "不满意"},
-        "unreachable": {EN: "unreachable", ZH: "联系不上"},
-    },
-    "deadline": {
-        "response": {EN: "response", ZH: "响应"}, "response_missed": {EN: "response", ZH: "响应"},
-        "warning": {EN: "75 % warning", ZH: "预警"}, "resolution": {EN: "resolution", ZH: "处理"},
-        "resolution_breached": {EN: "resolution", ZH: "处理"},
-        "resume": {EN: "automatic resume", ZH: "自动恢复"},
-        "manual_callback": {EN: "manual callback", ZH: "人工回访"},
-        "manual_callback_missed": {EN: "manual callback", ZH: "人工回访"},
-        "callback_reply": {EN: "callback answer", ZH: "回访答复"},
-        "quiet_hours": {EN: "quiet hours", ZH: "免打扰时段"},
-    },
-    "none": {"": {EN: "none given", ZH: "未填写"}},
-}
-
-_DEADLINE_SUMMARY = re.compile(r"^(?P<kind>[a-z_]+) due (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
 _CALLING_BACK = {"callback", "manual_callback"}
 _STATUS_SHOWN = {"dispatched", *_CALLING_BACK}
 _ENDED = {
@@ -211,25 +129,22 @@ class _Timeline:
     # --- words -----------------------------------------------------------------------------
 
     def word(self, group: str, value: Any) -> str:
-        if value is None or value == "":
-            return WORDS["none"][""][self.locale]
-        return WORDS[group].get(str(value), {}).get(self.locale, str(value))
+        return word(group, value, self.locale)
 
     def when(self, moment: datetime | None) -> str:
         if moment is None:
-            return WORDS["none"][""][self.locale]
+            return self.word("none", "")
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
     def phrase(self, name: str, **words: Any) -> str:
-        """The sentence `name` in the reader's language; a word the event did not carry reads as '-'."""
-        return PHRASES[name][self.locale].format_map(_Words(words))
+        return phrase(name, self.locale, **words)
 
     def add(self, event: HistoryEvent, code: str, phrase: str | None = None, /, *, actor: str | None = None,
             device_at: datetime | None = None, detail: dict | None = None, **words: Any) -> HistoryEntry:
         text = self.phrase(phrase or code, actor=actor or "steward", **words)
         entry = HistoryEntry(
             at=event.event_time.ToDatetime(tzinfo=UTC), device_at=device_at, event=code, actor=actor,
-            text=text, detail={k: _scalar(v) for k, v in (detail or {}).items()},
+            text=text, detail={k: scalar(v) for k, v in (detail or {}).items()},
         )
         self.entries.append(entry)
         return entry
@@ -354,7 +269,7 @@ class _Timeline:
         detail = {"template": notice.template, "channel": notice.channel.value, "key": notice.key,
                   "attempt": notice.attempt}
         entry = self.add(event, "message", detail=detail, channel=self.word("channel", notice.channel),
-                         recipient=_masked(notice.to), body=body)
+                         recipient=masked(notice.to), body=body)
         self.notices[event.event_id] = (entry, notice, body)
 
     def _projection_failed(self, event: HistoryEvent) -> None:
@@ -370,11 +285,10 @@ class _Timeline:
 
     def _timer(self, event: HistoryEvent) -> None:
         summary = self._timers.get(event.timer_fired_event_attributes.timer_id, "")
-        match = _DEADLINE_SUMMARY.match(summary)
-        if match:
-            due = datetime.strptime(match["at"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-            self.add(event, "deadline", detail={"deadline": match["kind"], "due": due.isoformat()},
-                     deadline=self.word("deadline", match["kind"]), at=self.when(due))
+        deadline = read_deadline_summary(summary)
+        if deadline is not None:
+            self.add(event, "deadline", detail={"deadline": deadline.kind, "due": deadline.at.isoformat()},
+                     deadline=self.word("deadline", deadline.kind), at=self.when(deadline.at))
         else:
             self.add(event, "timer", detail={"summary": summary}, summary=summary or "-")
 
@@ -400,23 +314,6 @@ class _Timeline:
         elif status in _STATUS_SHOWN:
             self.add(event, status, "status", detail={"status": status, "was": previous},
                      status=self.word("status", status))
-
-
-class _Words(dict):
-    def __missing__(self, key: str) -> str:
-        return "-"
-
-
-def _masked(phone: str) -> str:
-    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
-
-
-def _scalar(value: Any) -> str | int | bool | None:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def _fields(payload: Any) -> dict[str, Any]:
@@ -457,23 +354,15 @@ def _join_deliveries(reader: _Timeline, sessions: sessionmaker[Session]) -> None
     """Each message's delivery status from the notifications table; recipients as directory ids."""
     if not reader.notices:
         return
-    keys = [notice.key for _, notice, _ in reader.notices.values()]
-    phones = {notice.to for _, notice, _ in reader.notices.values()}
     with sessions() as session:
-        sent = session.scalars(select(Notification).where(Notification.key.in_(keys)))
-        rows = {row.key: row for row in sent}
-        people = {phone: person for phone, person in session.execute(
-            select(Staff.phone, Staff.id).where(Staff.phone.in_(phones))
-            .union_all(select(Resident.phone, Resident.id).where(Resident.phone.in_(phones)))
-        )}
+        rows = deliveries(session, [notice.key for _, notice, _ in reader.notices.values()])
+        people = directory_ids(session, {notice.to for _, notice, _ in reader.notices.values()})
     for entry, notice, body in reader.notices.values():
-        recipient = people.get(notice.to) or _masked(notice.to)
+        recipient = people.get(notice.to) or masked(notice.to)
         entry.detail["recipient"] = recipient
-        entry.text = reader.phrase("message", channel=reader.word("channel", notice.channel),
-                                   recipient=recipient, body=body)
+        entry.text = message_text(reader.locale, notice.channel, recipient, body)
         row = rows.get(notice.key)
         if row is not None:
-            updated_at = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
-            entry.delivery = Delivery(status=row.status, error_code=row.error_code, updated_at=updated_at)
+            entry.delivery = delivery_of(row)
         elif entry.delivery is None:
             entry.delivery = Delivery(status="pending")

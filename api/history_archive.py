@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.history import PHRASES, WORDS, _masked, _scalar, _Words
-from api.models import CaseHistory, Delivery, HistoryEntry
+from api.history_entries import delivery_of, masked, message_text, scalar
+from api.models import CaseHistory, HistoryEntry
+from steward.store.case_history import case_record
 from steward.store.deadlines import aware
 from steward.store.models import Case, CaseEventRow, Notification
+from steward.texts.timeline import PHRASES, phrase, word
 from workflows.contracts import Locale
 
 ZH, EN = Locale.zh_cn, Locale.en
@@ -30,34 +31,28 @@ RETAINED = {
 }
 
 
-def _word(group: str, value: object, locale: Locale) -> str:
-    return WORDS.get(group, {}).get(str(value), {}).get(locale, str(value))
-
-
 def _entry(row: CaseEventRow, case: Case, locale: Locale, zone: ZoneInfo) -> HistoryEntry:
-    detail = {key: _scalar(value) for key, value in (row.detail or {}).items()}
-    words = _Words({key: value for key, value in detail.items() if value is not None})
-    words |= {"actor": row.actor_id or "steward", "kind": _word("kind", case.kind, locale),
-              "severity": _word("severity", case.severity, locale), "category": case.category,
+    detail = {key: scalar(value) for key, value in (row.detail or {}).items()}
+    words = {key: value for key, value in detail.items() if value is not None}
+    words |= {"actor": row.actor_id or "steward", "kind": word("kind", case.kind, locale),
+              "severity": word("severity", case.severity, locale), "category": case.category,
               "building": case.building_id}
     for key in ("resolution_due", "resume_at"):
         if isinstance(value := detail.get(key), str):
             words[key] = datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    phrase = PHRASES.get(row.event)
     what = ", ".join(f"{key}={value}" for key, value in detail.items()) or "-"
-    text = phrase[locale].format_map(words) if phrase else RECORDED[locale].format(event=row.event, what=what)
+    text = phrase(row.event, locale, **words) if row.event in PHRASES else \
+        RECORDED[locale].format(event=row.event, what=what)
     return HistoryEntry(at=aware(row.at), device_at=aware(row.device_at), event=row.event,
                         actor=row.actor_id, text=text, detail=detail)
 
 
 def _message(row: Notification, locale: Locale) -> HistoryEntry:
-    recipient = row.recipient_id or _masked(row.to)
-    text = PHRASES["message"][locale].format_map(_Words(
-        channel=_word("channel", row.channel, locale), recipient=recipient, body=row.body or row.template))
+    recipient = row.recipient_id or masked(row.to)
+    text = message_text(locale, row.channel, recipient, row.body or row.template)
     return HistoryEntry(at=aware(row.created_at), event="message", text=text,
                         detail={"template": row.template, "recipient": recipient, "attempt": row.attempt},
-                        delivery=Delivery(status=row.status, error_code=row.error_code,
-                                          updated_at=aware(row.updated_at)))
+                        delivery=delivery_of(row))
 
 
 def archived_history(sessions: sessionmaker[Session], case_id: str, locale: Locale, timezone: str,
@@ -65,14 +60,11 @@ def archived_history(sessions: sessionmaker[Session], case_id: str, locale: Loca
     """The case's timeline from the read model, or None when it has no row either."""
     zone = ZoneInfo(timezone)
     with sessions() as session:
-        case = session.get(Case, case_id)
-        if case is None:
+        record = case_record(session, case_id)
+        if record is None:
             return None
-        events = session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case_id)
-                                 .order_by(CaseEventRow.seq))
-        entries = [_entry(row, case, locale, zone) for row in events]
-        messages = session.scalars(select(Notification).where(Notification.case_id == case_id))
-        entries += [_message(row, locale) for row in messages]
+        entries = [_entry(row, record.case, locale, zone) for row in record.events]
+        entries += [_message(row, locale) for row in record.messages]
     entries.sort(key=lambda entry: entry.at)
     return CaseHistory(case_id=case_id, locale=locale.value, temporal_url=temporal_url, entries=entries,
                        source="read_model", notice=RETAINED[locale])

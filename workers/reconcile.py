@@ -42,11 +42,11 @@ from temporalio.service import RPCError
 
 from activities.projection import record_event, write_case, write_drill, write_hearing
 from api.cases import REQUEST_KINDS, RPC_TIMEOUT, equals, temporal_answers
-from api.drill_schedule_rows import differences, rows, store
 from api.drills import listed_ids, view_on
 from api.errors import ApiError
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, unreachable
+from steward.store.drill_schedules import differences, rows, store
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from steward.temporal import connect
 from workflows import search

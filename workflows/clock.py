@@ -12,9 +12,10 @@ recomputes the time left from `workflow.now()` whenever a handler moved a deadli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 
@@ -32,8 +33,27 @@ class Deadline:
 
     @property
     def summary(self) -> str:
-        """A timer summary for the Temporal UI: what is due and when (UTC), no personal data."""
-        return f"{self.kind} due {self.at:%Y-%m-%d %H:%M} UTC"
+        return deadline_summary(self.kind, self.at)
+
+
+_MINUTE = "%Y-%m-%d %H:%M"
+_SUMMARY = re.compile(r"^(?P<kind>[a-z_]+) due (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
+
+
+def deadline_summary(kind: str, at: datetime) -> str:
+    """A timer summary for the Temporal UI: what is due and when (UTC), no personal data.
+
+    Recorded histories carry this text and the case timeline reads it back (`read_deadline_summary`),
+    so it must not change."""
+    return f"{kind} due {at:{_MINUTE}} UTC"
+
+
+def read_deadline_summary(summary: str) -> Deadline | None:
+    """The deadline a timer's summary names, or None for a timer that is not a deadline."""
+    match = _SUMMARY.match(summary)
+    if match is None:
+        return None
+    return Deadline(datetime.strptime(match["at"], _MINUTE).replace(tzinfo=UTC), match["kind"])
 
 
 def earliest(*deadlines: Deadline | None) -> Deadline | None:

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_contracts import BatchResult, ResidentRange
     from workflows.background import Background
     from workflows.case_contracts import TimelineEntry, Transition
-    from workflows.clock import Deadline, wait_for
+    from workflows.clock import Deadline, deadline_summary, wait_for
     from workflows.contracts import SYSTEM, Actor, Kind
     from workflows.drill_actions import DrillActions
     from workflows.drill_contracts import (
@@ -162,7 +162,7 @@ class DrillWorkflow(DrillActions):
             f"Waiting to remind households at {community_time(self.reminder_at, self.tz)}."
         )
         await workflow.sleep(
-            self.reminder_at - workflow.now(), summary=f"reminder due {self.reminder_at:%Y-%m-%d %H:%M} UTC"
+            self.reminder_at - workflow.now(), summary=deadline_summary("reminder", self.reminder_at)
         )
         self.tell_staff("drill_planned", tier=True)
         self.reminder = await self.tell_households("drill_reminder")

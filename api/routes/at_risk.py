@@ -15,7 +15,7 @@ from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, AtRiskCase, AtRiskList
 from api.picture import PictureDep
-from steward.store.deadlines import Position, Total, aware, count, page
+from steward.store.deadlines import Position, Total, aware, page_and_total
 from steward.store.models import Case
 
 router = APIRouter(tags=["requests"], responses=ERROR_RESPONSES)
@@ -48,14 +48,8 @@ async def at_risk(
     scope = cursor.scope_of("at-risk", filters)
     filters |= kept_from(caller)
     after = cursor.decode(scope, page_token, Position)
-
-    def read() -> tuple[list[Case], Position | None, Total | None]:
-        with sessions() as session:
-            rows, following = page(session, filters, after, limit, racing_only=True)
-            return rows, following, None if after else count(session, filters, settings.count_up_to,
-                                                             racing_only=True)
-
-    rows, following, total = await run_in_threadpool(read)
+    rows, following, total = await run_in_threadpool(page_and_total, sessions, filters, after, limit,
+                                                     settings.count_up_to, racing_only=True)
     now = datetime.now(UTC)
     return AtRiskList(as_of=now, items=[_item(case, now) for case in rows], **Total.of_page(total),
                       next_page_token=cursor.encode(scope, following), picture=await picture.current())

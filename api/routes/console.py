@@ -23,7 +23,6 @@ from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import cursor
@@ -31,12 +30,13 @@ from api.auth import Supervisor
 from api.confidential import kept_from
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
-from api.history import WORDS
 from api.models import DIRECTORY_ID, Picture, TotalAtLeast
 from api.picture import PictureDep
-from steward.store.deadlines import Position, Total, aware, change_mark, count, page
-from steward.store.models import Building, Case, Staff
+from steward.store.deadlines import Position, Total, aware, change_mark, page_and_total
+from steward.store.directory import buildings, staff
+from steward.store.models import Case
 from steward.texts.choices import TIER
+from steward.texts.timeline import WORDS
 from workflows.contracts import Kind, Severity
 
 router = APIRouter(tags=["console"], responses=ERROR_RESPONSES)
@@ -116,11 +116,9 @@ class ConsoleSession(BaseModel):
 
 def _directory(sessions: sessionmaker[Session]) -> tuple[list[Place], list[Person]]:
     with sessions() as session:
-        buildings = session.scalars(select(Building).order_by(Building.id))
-        places = [Place(id=building.id, name=building.name) for building in buildings]
-        staff = session.scalars(select(Staff).order_by(Staff.tier, Staff.id))
+        places = [Place(id=building.id, name=building.name) for building in buildings(session)]
         people = [Person(id=s.id, name=s.name, tier=s.tier, skills=s.skills, buildings=s.buildings,
-                         on_duty=s.on_duty) for s in staff]
+                         on_duty=s.on_duty) for s in staff(session)]
     return places, people
 
 
@@ -236,12 +234,8 @@ async def board(
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag, **SECURITY_HEADERS})
 
-    def read() -> tuple[list[Case], Position | None, Total | None]:
-        with sessions() as session:
-            rows, following = page(session, filters, after, limit)
-            return rows, following, None if after else count(session, filters, settings.count_up_to)
-
-    rows, following, total = await run_in_threadpool(read)
+    rows, following, total = await run_in_threadpool(page_and_total, sessions, filters, after, limit,
+                                                     settings.count_up_to)
     now = datetime.now(UTC)
     token = cursor.encode(scope, following)
     answer = Board(as_of=now, items=[_board_case(case, now) for case in rows], **Total.of_page(total),

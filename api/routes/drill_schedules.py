@@ -7,6 +7,7 @@ schedule has already started: each is a workflow of its own.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -18,7 +19,6 @@ from temporalio.client import Client
 from api.auth import Supervisor
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.drill_schedule_rows import project, refresh_overtaken, store
 from api.drills import (
     PREFIX,
     DrillScheduleNote,
@@ -26,12 +26,14 @@ from api.drills import (
     DrillScheduleView,
     describe,
     set_schedule,
+    view,
 )
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, TotalAtLeast
 from api.routes.drills import check_building
 from api.routes.hearing_and_drill_lists import Limit, PageToken, read_page
 from steward.store.deadlines import DRILL_SCHEDULES, Total
+from steward.store.drill_schedules import overtaken, store
 from workflows.drill_contracts import DrillType
 
 router = APIRouter(prefix="/drill-schedules", tags=["drills"], responses=ERROR_RESPONSES | {
@@ -99,6 +101,25 @@ async def get_drill_schedule(schedule_id: ScheduleId, caller: Supervisor, client
                              sessions: SessionsDep) -> DrillScheduleView:
     """Live from Temporal (with the drills it started lately), and written to its row on the way."""
     return await _projected(client, sessions, schedule_id)
+
+
+async def project(client: Client, sessions: sessionmaker[Session],
+                  schedule_id: str) -> DrillScheduleView | None:
+    """Read the schedule from Temporal and write its row (or drop it when the schedule is gone)."""
+    try:
+        schedule = await view(client, schedule_id)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        schedule = None
+    await run_in_threadpool(store, sessions, schedule_id, schedule)
+    return schedule
+
+
+async def refresh_overtaken(client: Client, sessions: sessionmaker[Session]) -> None:
+    """The rows whose next action has passed: the schedule has acted since, so their times moved on."""
+    for schedule_id in await run_in_threadpool(overtaken, sessions, datetime.now(UTC)):
+        await project(client, sessions, schedule_id)
 
 
 async def _projected(client: Client, sessions: sessionmaker[Session], schedule_id: str) -> DrillScheduleView:

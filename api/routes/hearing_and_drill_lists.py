@@ -7,7 +7,7 @@ whose token is tied to the filters. The live state of one stays `GET /hearings/{
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -19,8 +19,8 @@ from api.auth import StaffMember
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, TotalAtLeast
-from steward.store.deadlines import DRILLS, HEARINGS, Ordering, Position, Total, aware, count, page
-from steward.store.models import DrillRow, HearingRow
+from steward.store.deadlines import DRILLS, HEARINGS, Ordering, Position, Total, aware, page_and_total
+from steward.store.hearings_and_drills import drill_filters, hearing_filters
 from workflows.drill_contracts import DrillStatus, DrillType
 from workflows.hearing_contracts import HearingStatus
 
@@ -99,13 +99,8 @@ async def read_page(sessions, up_to: int, order: Ordering, name: str, filters: d
     """A keyset page of a read-model table, what is due first, with the first page's total."""
     scope = cursor.scope_of(name, scope_filters | {"limit": limit})
     after = cursor.decode(scope, page_token, Position)
-
-    def read() -> tuple[list[Any], Position | None, Total | None]:
-        with sessions() as session:
-            rows, following = page(session, filters, after, limit, order=order)
-            return rows, following, None if after else count(session, filters, up_to, order=order)
-
-    rows, following, total = await run_in_threadpool(read)
+    rows, following, total = await run_in_threadpool(page_and_total, sessions, filters, after, limit, up_to,
+                                                     order=order)
     return rows, cursor.encode(scope, following), total
 
 
@@ -117,10 +112,7 @@ async def list_hearings(
                                                    "answered (true) or none (false).")] = None,
     limit: Limit = 50, page_token: PageToken = None,
 ) -> HearingPage:
-    filters: dict[str, Any] = {"status": status.value if status else None}
-    if awaiting_answers is not None:
-        filters["awaiting"] = HearingRow.objections_open > 0 if awaiting_answers else \
-            HearingRow.objections_open == 0
+    filters = hearing_filters(status.value if status else None, awaiting_answers)
     rows, token, total = await read_page(sessions, settings.count_up_to, HEARINGS, "hearings", filters,
                                          {"status": status, "awaiting": awaiting_answers}, limit, page_token)
     return HearingPage(items=[HearingItem(**_fields(row, HearingItem)) for row in rows],
@@ -137,12 +129,8 @@ async def list_drills(
     report_overdue: Annotated[bool, Query(description="Only completed drills whose report is late.")] = False,
     limit: Limit = 50, page_token: PageToken = None,
 ) -> DrillPage:
-    filters: dict[str, Any] = {"status": status.value if status else None, "building_id": building,
-                               "drill_type": drill_type.value if drill_type else None}
-    if not_started:
-        filters["not_started"] = DrillRow.started_at.is_(None) & (DrillRow.status != "closed")
-    if report_overdue:
-        filters["report_overdue"] = DrillRow.reported_at.is_(None) & (DrillRow.report_due < datetime.now(UTC))
+    filters = drill_filters(status.value if status else None, drill_type.value if drill_type else None,
+                            building, not_started, report_overdue)
     scope = {"status": status, "type": drill_type, "building": building, "not_started": not_started,
              "report_overdue": report_overdue}
     rows, token, total = await read_page(sessions, settings.count_up_to, DRILLS, "drills", filters, scope,

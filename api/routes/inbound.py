@@ -7,20 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from api.auth import StaffMember
 from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES
 from api.models import Page
-from steward.store.models import InboundMessage
+from steward.store.queues import inbound_messages as received
 
 router = APIRouter(tags=["twilio"], responses=ERROR_RESPONSES)
-
-# What the SMS webhook made of a message (`inbound_messages.outcome`) when a person must follow up:
-# no case took it, a case could not answer (in time), or its handling never finished ("received" is
-# written before anything is tried, so a crash or a cut connection after it leaves the message listed).
-NEEDS_A_PERSON = ("unmatched", "ambiguous", "unknown_code", "case_unavailable", "received", "report_refused")
 
 
 class InboundEntry(BaseModel):
@@ -45,12 +39,7 @@ def inbound_messages(
     before: Annotated[datetime | None, Query(description="`received_at` of the last message seen.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[InboundEntry]:
-    query = select(InboundMessage).order_by(InboundMessage.received_at.desc()).limit(limit)
-    if unhandled:
-        query = query.where(InboundMessage.outcome.in_(NEEDS_A_PERSON))
-    if before is not None:
-        query = query.where(InboundMessage.received_at < before)
     with sessions() as session:
-        rows = [InboundEntry.model_validate(row) for row in session.scalars(query)]
+        rows = [InboundEntry.model_validate(row) for row in received(session, unhandled, before, limit)]
     token = rows[-1].received_at.isoformat() if len(rows) == limit else None
     return Page[InboundEntry](items=rows, next_page_token=token)

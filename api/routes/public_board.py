@@ -22,15 +22,16 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
-from api.reports import Compliance, Period, PeriodError, Satisfaction, satisfaction_report, sla_report
+from api.reports import Compliance, Satisfaction, satisfaction_report, sla_report
 from api.routes.console import SECURITY_HEADERS
 from steward.store.deadlines import aware
-from steward.store.models import Case, DrillRow, HearingRow
+from steward.store.hearings_and_drills import drills_in, latest_hearings
+from steward.store.models import DrillRow, HearingRow
+from steward.store.reports import Period, PeriodError, complaints
 from workflows.contracts import Severity
 from workflows.drill_contracts import DrillStatus
 from workflows.hearing_contracts import CostItem, HearingState
@@ -104,12 +105,10 @@ def _promises(policy: SlaPolicy) -> list[Promise]:
 def _figures(session: Session, period: Period) -> Figures:
     sla = sla_report(session, period)
     satisfaction = satisfaction_report(session, period)
-    complaint = Case.kind == "complaint"
-    received = session.scalar(select(func.count()).where(complaint, period.covers(Case.submitted_at)))
-    closed = session.scalar(select(func.count()).where(complaint, period.covers(Case.closed_at)))
+    received, closed = complaints(session, period)
     return Figures(since=period.since, until=period.until, overall=sla.overall, by_category=sla.by_category,
                    satisfaction=satisfaction.overall, satisfaction_by_category=satisfaction.by_category,
-                   complaints_received=received or 0, complaints_closed=closed or 0)
+                   complaints_received=received, complaints_closed=closed)
 
 
 def _hearing(row: HearingRow) -> PublicHearing:
@@ -129,11 +128,8 @@ def _drill(row: DrillRow) -> PublicDrill:
 
 def _hearings_and_drills(session: Session) -> tuple[list[PublicHearing], list[PublicDrill]]:
     """The latest hearings, latest hearing date first, and the drills planned or under way, soonest first."""
-    hearings = session.scalars(select(HearingRow).limit(SHOWN)
-                               .order_by(HearingRow.hearing_at.desc(), HearingRow.hearing_id))
-    drills = session.scalars(select(DrillRow).where(DrillRow.status.in_(UNDER_WAY))
-                             .order_by(DrillRow.scheduled_at, DrillRow.drill_id).limit(SHOWN))
-    return [_hearing(row) for row in hearings], [_drill(row) for row in drills]
+    hearings = latest_hearings(session, SHOWN)
+    return [_hearing(row) for row in hearings], [_drill(row) for row in drills_in(session, UNDER_WAY, SHOWN)]
 
 
 def periods(month: str | None, timezone: str) -> tuple[Period, Period]:

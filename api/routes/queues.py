@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import select, tuple_, update
 
 from api import cursor
 from api.auth import StaffMember
@@ -24,16 +23,16 @@ from api.cases import REQUEST_ID, find_open_case, signal_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.models import TotalAtLeast
-from api.routes.inbound import NEEDS_A_PERSON, InboundEntry
-from steward.store.deadlines import Position, Total, aware, count, page
+from api.routes.inbound import InboundEntry
+from steward.store.deadlines import Position, Total, aware, page_and_total
 from steward.store.models import InboundMessage, Notification
+from steward.store.queues import ASSIGNED, NEEDS_A_PERSON, attach_message, detach_message, unread_app_notices
 from workflows.actions import ProgressNote
 from workflows.names import CaseSignal
 
 router = APIRouter(tags=["queues"], responses=ERROR_RESPONSES)
 
 MANUAL = "manual_callback"
-ASSIGNED = "assigned"
 
 
 class ManualCallback(BaseModel):
@@ -88,13 +87,8 @@ async def manual_callbacks(
     filters = {"status": MANUAL, "building_id": building}
     scope = cursor.scope_of("manual-callbacks", filters | {"limit": limit})
     after = cursor.decode(scope, page_token, Position)
-
-    def read():
-        with sessions() as session:
-            rows, following = page(session, filters, after, limit)
-            return rows, following, None if after else count(session, filters, settings.count_up_to)
-
-    rows, following, total = await run_in_threadpool(read)
+    rows, following, total = await run_in_threadpool(page_and_total, sessions, filters, after, limit,
+                                                     settings.count_up_to)
     items = [ManualCallback(**{name: getattr(row, name) for name in ManualCallback.model_fields
                                if name != "next_deadline"}, next_deadline=aware(row.next_deadline))
              for row in rows]
@@ -112,17 +106,11 @@ async def unread_notices(
     scope = cursor.scope_of("unread-notices", {"limit": limit})
     after = cursor.decode(scope, page_token, NoticeKey)
     now = datetime.now(UTC)
-    query = (select(Notification)
-             .where(Notification.channel == "app", Notification.read_at.is_(None),
-                    Notification.created_at < now - settings.unread_after)
-             .order_by(Notification.created_at, Notification.key).limit(limit + 1))
-    if after is not None:
-        query = query.where(tuple_(Notification.created_at, Notification.key) > tuple_(after.created_at,
-                                                                                       after.key))
 
     def read() -> list[Notification]:
         with sessions() as session:
-            return list(session.scalars(query))
+            return unread_app_notices(session, now - settings.unread_after,
+                                      (after.created_at, after.key) if after else None, limit)
 
     rows = await run_in_threadpool(read)
     more, rows = len(rows) > limit, rows[:limit]
@@ -143,11 +131,7 @@ def _message(sessions, sid: str) -> InboundMessage | None:
 def _assigned(sessions, sid: str, case_id: str) -> InboundMessage:
     """Take the message out of the queue once, for this case; a message another case took is refused."""
     with sessions.begin() as session:
-        session.execute(update(InboundMessage)
-                        .where(InboundMessage.sid == sid, InboundMessage.outcome.in_(NEEDS_A_PERSON))
-                        .values(case_id=case_id, outcome=ASSIGNED))
-        row = session.get(InboundMessage, sid)
-        session.expunge(row)
+        row = attach_message(session, sid, case_id)
     if row.case_id != case_id:
         raise ApiError(409, f"the message was attached to {row.case_id} meanwhile", "conflict")
     return row
@@ -187,5 +171,4 @@ async def assign_message(
 def _unassigned(sessions, sid: str, outcome: str) -> None:
     """The note could not be given to the case: the message goes back to the queue."""
     with sessions.begin() as session:
-        session.execute(update(InboundMessage).where(InboundMessage.sid == sid)
-                        .values(case_id=None, outcome=outcome))
+        detach_message(session, sid, outcome)

@@ -18,8 +18,6 @@ from api.errors import ERROR_RESPONSES, ApiError
 from api.models import DIRECTORY_ID
 from api.reports import (
     HotspotReport,
-    Period,
-    PeriodError,
     SatisfactionReport,
     SlaReport,
     StaffReport,
@@ -29,6 +27,7 @@ from api.reports import (
     sla_report,
     staff_report,
 )
+from steward.store.reports import Period, PeriodError
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERROR_RESPONSES)
 

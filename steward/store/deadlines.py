@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from steward.store.models import Case, CaseEventRow, DrillRow, DrillScheduleRow, HearingRow
 
@@ -123,6 +123,16 @@ def count(session: Session, filters: dict[str, Any], up_to: int, racing_only: bo
     bounded = select(order.key).where(*conditions).limit(up_to + 1).subquery()
     found = session.scalar(select(func.count()).select_from(bounded)) or 0
     return Total(total=min(found, up_to), total_at_least=found > up_to)
+
+
+def page_and_total(sessions: sessionmaker[Session], filters: dict[str, Any], after: Position | None,
+                   size: int, up_to: int, racing_only: bool = False, order: Ordering = CASES,
+                   ) -> tuple[list[Any], Position | None, Total | None]:
+    """A page as every list answers it: its rows, where the next starts, and on the first page only
+    (`after` None) the bounded total, all from one session."""
+    with sessions() as session:
+        rows, following = page(session, filters, after, size, racing_only, order)
+        return rows, following, None if after else count(session, filters, up_to, racing_only, order)
 
 
 def overdue_count(session: Session, before: datetime) -> int:

@@ -1,0 +1,35 @@
+"""What a timeline entry shows, whichever record it was read from (the event history or, past Temporal's
+retention, the read model): a recipient with their phone masked, details as JSON scalars, and a
+message's line and delivery as Twilio reported it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.models import Delivery
+from steward.store.deadlines import aware
+from steward.store.models import Notification
+from steward.texts.timeline import phrase, word
+from workflows.contracts import Locale
+
+
+def masked(phone: str) -> str:
+    """A phone the directory does not know: enough to tell numbers apart, not to call one."""
+    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
+
+
+def scalar(value: Any) -> str | int | bool | None:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def message_text(locale: Locale, channel: Any, recipient: str, body: str) -> str:
+    return phrase("message", locale, channel=word("channel", channel, locale), recipient=recipient, body=body)
+
+
+def delivery_of(row: Notification) -> Delivery:
+    return Delivery(status=row.status, error_code=row.error_code, updated_at=aware(row.updated_at))
