@@ -38,11 +38,10 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
     ScheduleState,
-    WorkflowExecutionStatus,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.cases import RPC_TIMEOUT, temporal_answers
+from api.cases import RPC_TIMEOUT, state_of_kind, temporal_answers
 from api.errors import ApiError
 from api.models import DIRECTORY_ID, RequestBody
 from steward.settings import Settings, parse_duration
@@ -231,14 +230,7 @@ def default_title(drill_type: DrillType) -> str:
 
 
 async def drill_state(client: Client, drill_id: str) -> tuple[DrillState, bool]:
-    """The drill's live state and whether it still runs; 404 for anything that is not a drill."""
-    handle = client.get_workflow_handle(drill_id)
-    with temporal_answers(drill_id):
-        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-        if description.typed_search_attributes.get(search.KIND) != Kind.drill.value:
-            raise ApiError(404, f"no drill {drill_id}")
-        state = await handle.query("state", result_type=DrillState, rpc_timeout=RPC_TIMEOUT)
-    return state, description.status == WorkflowExecutionStatus.RUNNING
+    return await state_of_kind(client, drill_id, Kind.drill, DrillState)
 
 
 # --- from the request to Temporal's schedule ------------------------------------------------------

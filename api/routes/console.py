@@ -14,14 +14,13 @@ third-party host: many deployments have no internet.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,8 +28,9 @@ from api import cursor
 from api.auth import Supervisor
 from api.confidential import kept_from
 from api.context import SessionsDep, SettingsDep
-from api.errors import ERROR_RESPONSES, ApiError
+from api.errors import ERROR_RESPONSES
 from api.models import DIRECTORY_ID, Picture, TotalAtLeast
+from api.pages import SECURITY_HEADERS, PageFiles
 from api.picture import PictureDep
 from steward.store.deadlines import Position, Total, aware, change_mark, page_and_total
 from steward.store.directory import buildings, staff
@@ -40,48 +40,10 @@ from steward.texts.timeline import WORDS
 from workflows.contracts import Kind, Severity
 
 router = APIRouter(tags=["console"], responses=ERROR_RESPONSES)
+PageFiles(Path(__file__).resolve().parent.parent / "console").serve(router, "/console", "console")
 
-ASSETS = Path(__file__).resolve().parent.parent / "console"
 BOARD_PAGE = 500
 POLL_SECONDS = 2
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html"}
-
-
-def _asset(path: Path) -> Response:
-    media_type = _MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
-    charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("+xml") else ""
-    return Response(path.read_bytes(), media_type=media_type + charset, headers=SECURITY_HEADERS)
-
-
-_FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
-
-
-# --- the page ------------------------------------------------------------------------------------
-
-
-@router.get("/console", include_in_schema=False)
-async def console_root() -> RedirectResponse:
-    return RedirectResponse("/console/", status_code=307)
-
-
-@router.get("/console/", include_in_schema=False)
-async def console_page() -> Response:
-    return _asset(_FILES["index.html"])
-
-
-@router.get("/console/assets/{name}", include_in_schema=False)
-async def console_asset(name: str) -> Response:
-    if name not in _FILES or name == "index.html":
-        raise ApiError(404, f"no console asset {name}")
-    return _asset(_FILES[name])
 
 
 # --- who is signed in ----------------------------------------------------------------------------

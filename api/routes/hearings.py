@@ -24,7 +24,15 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.abuse_limits import count_objection
 from api.auth import ResidentOnly, ResidentOrStaff, StaffMember, Supervisor
-from api.cases import REQUEST_DIGEST, RPC_TIMEOUT, code_for, request_digest, temporal_answers, update_case
+from api.cases import (
+    REQUEST_DIGEST,
+    RPC_TIMEOUT,
+    code_for,
+    request_digest,
+    state_of_kind,
+    temporal_answers,
+    update_case,
+)
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import examples
@@ -170,14 +178,7 @@ def _home(sessions: sessionmaker[Session], resident_id: str) -> tuple[str, str] 
 
 
 async def _hearing(client: Client, hearing_id: str) -> tuple[HearingState, bool]:
-    """The hearing's live state and whether it is still running; 404 for anything not a hearing."""
-    handle = client.get_workflow_handle(hearing_id)
-    with temporal_answers(hearing_id):
-        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-        if description.typed_search_attributes.get(search.KIND) != Kind.hearing.value:
-            raise ApiError(404, f"no hearing {hearing_id}")
-        state = await handle.query("state", result_type=HearingState, rpc_timeout=RPC_TIMEOUT)
-    return state, description.status == WorkflowExecutionStatus.RUNNING
+    return await state_of_kind(client, hearing_id, Kind.hearing, HearingState)
 
 
 async def _visible(client: Client, sessions: sessionmaker[Session], hearing_id: str,

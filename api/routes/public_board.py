@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
+from api.pages import PageFiles
 from api.reports import Compliance, Satisfaction, satisfaction_report, sla_report
-from api.routes.console import SECURITY_HEADERS
 from steward.store.deadlines import aware
 from steward.store.hearings_and_drills import drills_in, latest_hearings
 from steward.store.models import DrillRow, HearingRow
@@ -39,12 +39,9 @@ from workflows.policy import SlaPolicy
 
 router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
 
-ASSETS = Path(__file__).resolve().parent.parent / "public_board"
 CACHE = "public, max-age=300"
 SHOWN = 20
 UNDER_WAY = (DrillStatus.planned.value, DrillStatus.announced.value, DrillStatus.started.value)
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
-_FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                     description="YYYY-MM; default: last month (community time).")]
 
@@ -164,23 +161,6 @@ async def board(sessions: SessionsDep, settings: SettingsDep, response: Response
                  year=year_figures, hearings=hearings, drills=drills)
 
 
-def _asset(path: Path) -> Response:
-    return Response(path.read_bytes(), media_type=_MEDIA_TYPES[path.suffix] + "; charset=utf-8",
-                    headers=SECURITY_HEADERS | {"Cache-Control": CACHE})
-
-
-@router.get("/public", include_in_schema=False)
-async def public_root() -> RedirectResponse:
-    return RedirectResponse("/public/", status_code=307)
-
-
-@router.get("/public/", include_in_schema=False)
-async def public_page() -> Response:
-    return _asset(_FILES["index.html"])
-
-
-@router.get("/public/assets/{name}", include_in_schema=False)
-async def public_asset(name: str) -> Response:
-    if name not in _FILES or name == "index.html":
-        raise ApiError(404, f"no board asset {name}")
-    return _asset(_FILES[name])
+PageFiles(Path(__file__).resolve().parent.parent / "public_board", {"Cache-Control": CACHE}).serve(
+    router, "/public", "board"
+)

@@ -21,7 +21,6 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,57 +29,18 @@ from api.auth import ResidentOrStaff, StaffMember
 from api.cases import live_states
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
-from api.routes.console import SECURITY_HEADERS
+from api.pages import PageFiles
 from steward.store.models import Case, Notification, Resident, Staff
 from workflows.case_contracts import CaseSummary
 from workflows.contracts import Actor, Role, Status
 
 router = APIRouter(tags=["staff app"], responses=ERROR_RESPONSES)
+PageFiles(Path(__file__).resolve().parent.parent / "staff_app").serve(
+    router, "/app", "app", at_root=("sw.js", "manifest.webmanifest")
+)
 
-ASSETS = Path(__file__).resolve().parent.parent / "staff_app"
 WORK_CASES = 200
 NOTICES = 100
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html",
-                ".png": "image/png", ".webmanifest": "application/manifest+json"}
-_FILES = {path.name: path for path in ASSETS.iterdir() if path.suffix in _MEDIA_TYPES}
-
-
-def _asset(path: Path) -> Response:
-    media_type = _MEDIA_TYPES[path.suffix]
-    textual = media_type.startswith("text/") or media_type.endswith(("+xml", "+json"))
-    return Response(path.read_bytes(), media_type=media_type + ("; charset=utf-8" if textual else ""),
-                    headers=SECURITY_HEADERS)
-
-
-# --- the page ------------------------------------------------------------------------------------
-
-
-@router.get("/app", include_in_schema=False)
-async def app_root() -> RedirectResponse:
-    return RedirectResponse("/app/", status_code=307)
-
-
-@router.get("/app/", include_in_schema=False)
-async def app_page() -> Response:
-    return _asset(_FILES["index.html"])
-
-
-@router.get("/app/sw.js", include_in_schema=False)
-async def service_worker() -> Response:
-    """At the app's root so that its scope is the whole app."""
-    return _asset(_FILES["sw.js"])
-
-
-@router.get("/app/manifest.webmanifest", include_in_schema=False)
-async def manifest() -> Response:
-    return _asset(_FILES["manifest.webmanifest"])
-
-
-@router.get("/app/assets/{name}", include_in_schema=False)
-async def app_asset(name: str) -> Response:
-    if name not in _FILES or name in ("index.html", "sw.js", "manifest.webmanifest"):
-        raise ApiError(404, f"no app asset {name}")
-    return _asset(_FILES[name])
 
 
 # --- who is signed in ----------------------------------------------------------------------------
