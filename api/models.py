@@ -203,6 +203,13 @@ class Page(BaseModel, Generic[Item]):
     next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
 
 
+class CountedPage(Page[Item], Generic[Item]):
+    """A page of a keyset list whose first page also counts every matching row, up to a bound."""
+
+    total: int | None = Field(description="Every page together; counted on the first page only.")
+    total_at_least: TotalAtLeast
+
+
 class AtRiskCase(BaseModel):
     model_config = _examples({
         "case_id": "RP-3MZQ7N2WK4", "kind": "repair", "severity": "urgent",

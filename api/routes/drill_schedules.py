@@ -7,14 +7,14 @@ schedule has already started: each is a workflow of its own.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleHandle
 
 from api.auth import Supervisor
 from api.cases import RPC_TIMEOUT, temporal_answers
@@ -29,7 +29,7 @@ from api.drills import (
     view,
 )
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import DIRECTORY_ID, TotalAtLeast
+from api.models import DIRECTORY_ID, CountedPage
 from api.routes.drills import check_building
 from api.routes.hearing_and_drill_lists import Limit, PageToken, read_page
 from steward.store.deadlines import DRILL_SCHEDULES, Total
@@ -67,11 +67,8 @@ async def set_drill_schedule(body: DrillScheduleRequest, caller: Supervisor, cli
     return schedule
 
 
-class DrillSchedulePage(BaseModel):
-    items: list[DrillScheduleView]
-    total: int | None = Field(description="Every page together; counted on the first page only.")
-    total_at_least: TotalAtLeast
-    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+class DrillSchedulePage(CountedPage[DrillScheduleView]):
+    """Recurring drills, the next drill first."""
 
 
 @router.get("", response_model=DrillSchedulePage,
@@ -129,17 +126,23 @@ async def _projected(client: Client, sessions: sessionmaker[Session], schedule_i
     return schedule
 
 
+async def _switch(client: Client, sessions: sessionmaker[Session], schedule_id: str,
+                  change: Callable[[ScheduleHandle], Awaitable[None]]) -> DrillScheduleView:
+    """Pause or resume a schedule that exists, then write its row as Temporal now shows it."""
+    await describe(client, schedule_id)
+    with temporal_answers(schedule_id):
+        await change(client.get_schedule_handle(schedule_id))
+    return await _projected(client, sessions, schedule_id)
+
+
 @router.post("/{schedule_id}/pause", response_model=DrillScheduleView,
              summary="Pause a recurring drill, with a note (supervisor)")
 async def pause(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                 body: NoteBody = None) -> DrillScheduleView:
     """No drill is started while paused (no next drill is shown); drills already started go on."""
-    await describe(client, schedule_id)
-    with temporal_answers(schedule_id):
-        await client.get_schedule_handle(schedule_id).pause(
-            note=(body.note if body and body.note else f"paused by {caller.id}"), rpc_timeout=RPC_TIMEOUT
-        )
-    return await _projected(client, sessions, schedule_id)
+    note = body.note if body and body.note else f"paused by {caller.id}"
+    return await _switch(client, sessions, schedule_id,
+                         lambda handle: handle.pause(note=note, rpc_timeout=RPC_TIMEOUT))
 
 
 @router.post("/{schedule_id}/resume", response_model=DrillScheduleView,
@@ -147,12 +150,9 @@ async def pause(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, 
 async def resume(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
                  body: NoteBody = None) -> DrillScheduleView:
     """Drills missed while paused are not made up; the next one after now is started as usual."""
-    await describe(client, schedule_id)
-    with temporal_answers(schedule_id):
-        await client.get_schedule_handle(schedule_id).unpause(
-            note=(body.note if body and body.note else f"resumed by {caller.id}"), rpc_timeout=RPC_TIMEOUT
-        )
-    return await _projected(client, sessions, schedule_id)
+    note = body.note if body and body.note else f"resumed by {caller.id}"
+    return await _switch(client, sessions, schedule_id,
+                         lambda handle: handle.unpause(note=note, rpc_timeout=RPC_TIMEOUT))
 
 
 @router.delete("/{schedule_id}", status_code=204, response_class=Response,

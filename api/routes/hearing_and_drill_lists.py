@@ -18,7 +18,7 @@ from api import cursor
 from api.auth import StaffMember
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES
-from api.models import DIRECTORY_ID, TotalAtLeast
+from api.models import DIRECTORY_ID, CountedPage
 from steward.store.deadlines import DRILLS, HEARINGS, Ordering, Position, Total, aware, page_and_total
 from steward.store.hearings_and_drills import drill_filters, hearing_filters
 from workflows.drill_contracts import DrillStatus, DrillType
@@ -74,18 +74,12 @@ class DrillItem(BaseModel):
     next_deadline_kind: str | None
 
 
-class HearingPage(BaseModel):
-    items: list[HearingItem]
-    total: int | None = Field(description="Every page together; counted on the first page only.")
-    total_at_least: TotalAtLeast
-    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+class HearingPage(CountedPage[HearingItem]):
+    """Hearings from the read model."""
 
 
-class DrillPage(BaseModel):
-    items: list[DrillItem]
-    total: int | None = Field(description="Every page together; counted on the first page only.")
-    total_at_least: TotalAtLeast
-    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+class DrillPage(CountedPage[DrillItem]):
+    """Drills from the read model."""
 
 
 def _fields(row: Any, model: type[BaseModel]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from api.auth import StaffMember
 from api.cases import REQUEST_ID, find_open_case, signal_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
-from api.models import TotalAtLeast
+from api.models import CountedPage
 from api.routes.inbound import InboundEntry
 from steward.store.deadlines import Position, Total, aware, page_and_total
 from steward.store.models import InboundMessage, Notification
@@ -48,11 +48,8 @@ class ManualCallback(BaseModel):
     next_deadline: datetime | None = Field(description="When it pages one tier further if still unrecorded.")
 
 
-class ManualCallbacks(BaseModel):
-    items: list[ManualCallback]
-    total: int | None = Field(description="Every page together; counted on the first page only.")
-    total_at_least: TotalAtLeast
-    next_page_token: str | None = Field(description="Give as `page_token` for the next page; null at end.")
+class ManualCallbacks(CountedPage[ManualCallback]):
+    """Manual callback tasks, the most urgent first."""
 
 
 class UnreadNotice(BaseModel):
