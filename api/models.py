@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -39,6 +40,7 @@ from workflows.actions import (
 )
 from workflows.case_contracts import CaseInput
 from workflows.contracts import Contract, ReachedBy, ShortText
+from workflows.hearing_contracts import CostItem
 
 Item = TypeVar("Item", bound=BaseModel)
 TotalAtLeast = Annotated[bool | None, Field(
@@ -292,3 +294,15 @@ class CaseHistory(BaseModel):
         default="temporal", description="temporal: the workflow's event history; read_model: Temporal no "
         "longer has the workflow (past its retention), so the entries are the read model's record.")
     notice: str | None = Field(default=None, description="Why the entries come from the read model.")
+
+
+class HearingFacts(BaseModel):
+    """What anyone may read of a hearing: what is proposed, what it costs, when and where."""
+
+    title: str
+    reason: str
+    costs: list[CostItem]
+    total: Decimal
+    hearing_at: datetime
+    place: str
+    status: str

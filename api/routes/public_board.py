@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from api.context import SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
+from api.models import HearingFacts
 from api.pages import PageFiles
 from api.reports import Compliance, Satisfaction, satisfaction_report, sla_report
 from steward.store.deadlines import aware
@@ -63,14 +63,7 @@ class Figures(BaseModel):
     complaints_closed: int = Field(description="Complaints closed in the period, whenever submitted.")
 
 
-class PublicHearing(BaseModel):
-    title: str
-    reason: str
-    costs: list[CostItem]
-    total: Decimal
-    hearing_at: datetime
-    place: str
-    status: str
+class PublicHearing(HearingFacts):
     decision: str | None = Field(description="approved, rejected or revised; null until decided.")
     decision_reason: str | None
     revised_costs: list[CostItem] | None

@@ -10,7 +10,6 @@ answered in the page (`POST /drills/{id}/survey`), by SMS or by keypad.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -23,10 +22,11 @@ from api.auth import ResidentOnly
 from api.context import ClientDep, SessionsDep
 from api.drills import default_title, drill_state, survey_answered, survey_asking
 from api.errors import ERROR_RESPONSES, ApiError
+from api.models import HearingFacts
 from api.routes.hearings import _visible as visible_hearing
 from steward.store.models import Notification
 from workflows.contracts import Actor
-from workflows.hearing_contracts import CostItem, DecisionRecord, HearingStatus
+from workflows.hearing_contracts import DecisionRecord, HearingStatus
 
 router = APIRouter(tags=["resident app"], responses=ERROR_RESPONSES)
 
@@ -41,15 +41,8 @@ class MyObjection(BaseModel):
     answer: str | None
 
 
-class ResidentHearing(BaseModel):
+class ResidentHearing(HearingFacts):
     hearing_id: str
-    title: str
-    reason: str
-    costs: list[CostItem]
-    total: Decimal
-    hearing_at: datetime
-    place: str
-    status: str
     may_object: bool = Field(description="Objections and questions are open (before the hearing is held).")
     objections: list[MyObjection] = Field(description="Mine only, with the written answers.")
     decision: DecisionRecord | None
