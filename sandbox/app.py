@@ -169,10 +169,7 @@ def twilio_routes(sandbox: Sandbox) -> APIRouter:
     @router.get("/Messages/{sid}.json")
     async def fetch_message(account_sid: str, sid: str, request: Request) -> JSONResponse:
         sandbox.admit(request, account_sid)
-        message = sandbox.state.messages.get(sid)
-        if message is None:
-            raise TwilioError(404, 20404, f"The requested resource {request.url.path} was not found")
-        return JSONResponse(message.twilio_json())
+        return _found(sandbox.state.messages.get(sid), request)
 
     @router.post("/Calls.json", status_code=201)
     async def create_call(account_sid: str, request: Request) -> JSONResponse:
@@ -185,10 +182,7 @@ def twilio_routes(sandbox: Sandbox) -> APIRouter:
     @router.get("/Calls/{sid}.json")
     async def fetch_call(account_sid: str, sid: str, request: Request) -> JSONResponse:
         sandbox.admit(request, account_sid)
-        call = sandbox.state.calls.get(sid)
-        if call is None:
-            raise TwilioError(404, 20404, f"The requested resource {request.url.path} was not found")
-        return JSONResponse(call.twilio_json())
+        return _found(sandbox.state.calls.get(sid), request)
 
     return router
 
@@ -351,3 +345,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
     app.include_router(twilio_routes(sandbox))
     app.include_router(sandbox_routes(sandbox))
     return app
+
+
+def _found(record: Any, request: Request) -> JSONResponse:
+    """A message or call by its SID, or Twilio's own 404 for one it does not know."""
+    if record is None:
+        raise TwilioError(404, 20404, f"The requested resource {request.url.path} was not found")
+    return JSONResponse(record.twilio_json())
