@@ -2,7 +2,7 @@
 
 The workflows are the truth; `cases`, `hearings`, `drills` and `case_events` are projections of
 their transitions, and `drill_schedules` a picture of the drill schedules (checked row against
-schedule: a missing, stale or orphan row is rewritten or removed through `api.drill_schedule_rows`).
+schedule: a missing, stale or orphan row is rewritten or removed through `steward.store.drill_schedules`).
 An outage of the database only delays those writes (the projection retries until it is back), but a
 bug, a restore from an old backup or a hand edit can leave rows that no longer agree. Every case,
 hearing and drill of this Steward (its kinds on our task queue in Temporal visibility, and every row
@@ -42,7 +42,7 @@ from temporalio.service import RPCError
 
 from activities.projection import record_event, write_case, write_drill, write_hearing
 from api.cases import REQUEST_KINDS, RPC_TIMEOUT, equals, temporal_answers
-from api.drills import listed_ids, view_on
+from api.drill_schedules import listed_ids, view_on
 from api.errors import ApiError
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, unreachable

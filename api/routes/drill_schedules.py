@@ -19,7 +19,7 @@ from temporalio.client import Client, ScheduleHandle
 from api.auth import Supervisor
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.drills import (
+from api.drill_schedules import (
     PREFIX,
     DrillScheduleNote,
     DrillScheduleRequest,

@@ -26,7 +26,13 @@ from api.cases import (
     update_case,
 )
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.drills import default_title, drill_search_attributes, drill_state, drill_summary, survey_asking
+from api.drill_workflows import (
+    default_title,
+    drill_search_attributes,
+    drill_state,
+    drill_summary,
+    survey_asking,
+)
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, Category, DirectoryId, RequestBody, action_body, request_body
 from api.routes.directory import must_exist

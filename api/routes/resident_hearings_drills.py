@@ -20,7 +20,7 @@ from temporalio.client import Client
 
 from api.auth import ResidentOnly
 from api.context import ClientDep, SessionsDep
-from api.drills import default_title, drill_state, survey_answered, survey_asking
+from api.drill_workflows import default_title, drill_state, survey_answered, survey_asking
 from api.errors import ERROR_RESPONSES, ApiError
 from api.models import HearingFacts
 from api.routes.hearings import _visible as visible_hearing

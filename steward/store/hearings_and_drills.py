@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.store.models import Case, DrillRow, HearingRow
+from steward.store.models import Case, DrillRow, HearingRow, Notification
 from steward.store.reports import Period
 
 
@@ -62,3 +62,10 @@ def drill_filters(status: str | None, drill_type: str | None, building: str | No
     if report_overdue:
         filters["report_overdue"] = DrillRow.reported_at.is_(None) & (DrillRow.report_due < datetime.now(UTC))
     return filters
+
+
+def survey_batch_asking(session: Session, drill_id: str, resident_id: str) -> str | None:
+    """The survey batch (a child workflow of the drill) that asked this resident, from its notices."""
+    return session.scalar(select(Notification.case_id).limit(1).where(
+        Notification.case_id.startswith(f"{drill_id}/survey-", autoescape=True),
+        Notification.recipient_id == resident_id))

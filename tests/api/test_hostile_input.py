@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import MAX_BODY_BYTES
 from api.cases import case_id_for, code_for
-from api.drills import schedule_id
+from api.drill_schedules import schedule_id
 from steward.store.models import Building, Case, CaseEventRow, DirectoryChange, Household, Resident, Staff
 from tests.api.conftest import PEOPLE, REPAIR, Api
 from tests.api.test_authorisation import DRILL, HEARING, later

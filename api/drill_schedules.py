@@ -1,5 +1,4 @@
-"""Drills as the API reaches them through Temporal: a drill's state, and recurring drills as Temporal
-Schedules, one per building and drill type (`drill-B1-fire`).
+"""Recurring drills as Temporal Schedules, one per building and drill type (`drill-B1-fire`).
 
 A supervisor gives the drills' times: a calendar (days of the week or of the month at hh:mm community
 time) or an interval (every N days from a first drill). Residents must be told
@@ -21,8 +20,6 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import (
     Client,
     Schedule,
@@ -39,21 +36,17 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleState,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.cases import RPC_TIMEOUT, state_of_kind, temporal_answers
+from api.cases import RPC_TIMEOUT, temporal_answers
+from api.drill_workflows import default_title, drill_search_attributes, drill_summary
 from api.errors import ApiError
 from api.models import DIRECTORY_ID, RequestBody
 from steward.settings import Settings, parse_duration
-from steward.store.models import Notification
-from workflows import search
-from workflows.contracts import Actor, AwareDatetime, Contract, Kind, ShortText
+from workflows.contracts import Actor, AwareDatetime, Contract, ShortText
 from workflows.drill_contracts import (
     DEFAULT_STEPS,
     DrillInput,
     DrillRules,
-    DrillState,
-    DrillStatus,
     DrillType,
     Steps,
 )
@@ -188,49 +181,6 @@ class DrillScheduleNote(RequestBody):
 
 def schedule_id(building_id: str, drill_type: DrillType) -> str:
     return f"{PREFIX}{building_id}-{drill_type.value}"
-
-
-# --- a drill ------------------------------------------------------------------------------------------
-
-
-def drill_search_attributes(building_id: str) -> TypedSearchAttributes:
-    return TypedSearchAttributes([
-        SearchAttributePair(search.KIND, Kind.drill.value),
-        SearchAttributePair(search.BUILDING, building_id),
-        SearchAttributePair(search.STATUS, DrillStatus.planned.value),
-    ])
-
-
-def drill_summary(drill_type: DrillType, building_id: str) -> str:
-    """What the Temporal UI shows for the drill."""
-    return f"drill · {drill_type.value} · building {building_id}"
-
-
-def survey_asking(sessions: sessionmaker[Session], drill_id: str, resident_id: str) -> str | None:
-    """The survey batch (a child workflow of the drill) that asked this resident, from its notices."""
-    with sessions() as session:
-        return session.scalar(select(Notification.case_id).limit(1).where(
-            Notification.case_id.startswith(f"{drill_id}/survey-", autoescape=True),
-            Notification.recipient_id == resident_id))
-
-
-async def survey_answered(client: Client, batch_id: str, resident_id: str) -> bool:
-    """Whether the resident answered the survey that asked them; a batch that cannot say is unanswered
-    (the page then offers the buttons, and the update's validator refuses a second answer)."""
-    try:
-        with temporal_answers(batch_id):
-            return await client.get_workflow_handle(batch_id).query(
-                "answered", resident_id, result_type=bool, rpc_timeout=RPC_TIMEOUT)
-    except ApiError:
-        return False
-
-
-def default_title(drill_type: DrillType) -> str:
-    return f"{drill_type.value.capitalize()} drill"
-
-
-async def drill_state(client: Client, drill_id: str) -> tuple[DrillState, bool]:
-    return await state_of_kind(client, drill_id, Kind.drill, DrillState)
 
 
 # --- from the request to Temporal's schedule ------------------------------------------------------
