@@ -6,8 +6,8 @@ out of date as they pass. The routes write a row after every change they make; a
 from Temporal the few rows whose next action has passed; `steward reconcile` compares every row with
 every schedule and repairs the difference. All of them write through `write` and `remove` here.
 
-A row is written from the schedule as the API describes it (`api.drill_schedules.DrillScheduleView`); this floor
-below the API names only the fields it reads (`ScheduleView`).
+A row is written from the schedule as the API describes it (`api.drill_schedules.DrillScheduleView`);
+this floor below the API names only the fields it reads (`ScheduleView`).
 """
 
 from __future__ import annotations
