@@ -44,8 +44,8 @@ with workflow.unsafe.imports_passed_through():
         SurveyTally,
         community_time,
     )
-    from workflows.drill_findings import open_finding_case
     from workflows.drill_survey import DrillSurveyWorkflow
+    from workflows.findings import FINDING_RESIDENT_FITS, fitted_id, open_finding_case
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.notice_batches import resident_ranges, tell_every_household
@@ -272,7 +272,11 @@ class DrillWorkflow(DrillActions):
     # --- the children -----------------------------------------------------------------------------
 
     async def _open_repair_case(self, finding: FindingRecord) -> None:
-        opened = await open_finding_case(self.drill, self.code, finding, self.completed_by)
+        resident = fitted_id(self.code) if workflow.patched(FINDING_RESIDENT_FITS) else self.code
+        opened = await open_finding_case(
+            self.drill.building_id, self.drill.policy, f"drill {self.code}", finding, self.completed_by,
+            resident,
+        )
         event = "repair_case_opened" if opened else "repair_case_exists"
         self.note(event, {"finding": finding.number, "case": finding.case_id})
 

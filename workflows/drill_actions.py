@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         StepDone,
         community_time,
     )
-    from workflows.drill_findings import finding_case_id
+    from workflows.findings import finding_case_id
     from workflows.rules import STAFF, require, require_not_closed
 
 

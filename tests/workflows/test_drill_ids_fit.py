@@ -17,7 +17,7 @@ from workflows.actions import RecordCallback, Resolve
 from workflows.contracts import CallbackResult, ReachedBy, Status
 from workflows.drill import DrillWorkflow
 from workflows.drill_contracts import DrillStatus, FileReport
-from workflows.drill_findings import fitted_id
+from workflows.findings import fitted_id
 from workflows.repair import RepairWorkflow
 
 

@@ -1,4 +1,5 @@
-"""A drill's findings become repair cases: children that outlive the drill and are held to the clock."""
+"""What a drill or an inspection finds becomes repair cases: children that outlive their parent and are held
+to the clock like any repair."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from workflows.case_contracts import CaseInput
     from workflows.contracts import Actor, Kind
-    from workflows.drill_contracts import DrillInput, FindingRecord
+    from workflows.drill_contracts import FindingRecord
+    from workflows.policy import SlaPolicy
     from workflows.repair import RepairWorkflow
 
 
@@ -34,9 +36,13 @@ def fitted_id(text: str, width: int = DIRECTORY_ID_WIDTH) -> str:
     return f"{text[:width - len(digest) - 1]}-{digest}"
 
 
-async def open_finding_case(drill: DrillInput, code: str, finding: FindingRecord, filed_by: Actor) -> bool:
-    """Start the finding's repair case (parent close: abandon); False when it already exists."""
-    resident_id = fitted_id(code) if workflow.patched(FINDING_RESIDENT_FITS) else code
+async def open_finding_case(
+    building_id: str, policy: SlaPolicy, code: str, finding: FindingRecord, filed_by: Actor, resident_id: str,
+    equipment_id: str | None = None,
+) -> bool:
+    """Start the finding's repair case (parent close: abandon); False when it already exists. Its
+    `resident_id` is the parent (a drill's code, an inspection's device): nobody to call, staff record
+    its callback."""
     try:
         await workflow.start_child_workflow(
             RepairWorkflow.run,
@@ -46,16 +52,17 @@ async def open_finding_case(drill: DrillInput, code: str, finding: FindingRecord
                 category=finding.category,
                 title=finding.title,
                 description=finding.description,
-                building_id=drill.building_id,
+                building_id=building_id,
                 unit=finding.unit,
                 resident_id=resident_id,
                 submitted_by=filed_by,
                 submitted_at=workflow.now(),
-                policy=drill.policy,
+                policy=policy,
+                equipment_id=equipment_id,
             ),
             id=finding.case_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"repair · {finding.category} · drill {code} finding {finding.number}",
+            static_summary=f"repair · {finding.category} · {code} finding {finding.number}",
         )
     except WorkflowAlreadyStartedError:
         return False
