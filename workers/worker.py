@@ -26,6 +26,7 @@ from workflows.drill import DrillWorkflow
 from workflows.drill_survey import DrillSurveyWorkflow
 from workflows.hearing import HearingWorkflow
 from workflows.hearing_callback import HearingCallbackWorkflow
+from workflows.inspection import InspectionWorkflow
 from workflows.notice_batches import NoticeBatchWorkflow
 from workflows.question import QuestionWorkflow
 from workflows.repair import RepairWorkflow
@@ -40,6 +41,7 @@ WORKFLOWS = [
     DrillSurveyWorkflow,
     QuestionWorkflow,
     DeviceAlarmWorkflow,
+    InspectionWorkflow,
 ]
 
 

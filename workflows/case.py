@@ -242,18 +242,18 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
         self.tell_owner(f"callback_{record.result.value}")
         return record
 
-    async def work_until_satisfied(
-        self, waiting_for: str, before_callback: Callable[[], None] | None = None
-    ) -> CaseSummary:
+    async def work_until_satisfied(self, waiting_for: str) -> CaseSummary:
         """The work, then the callback; a resident not satisfied reopens the case for another round."""
         while True:
             await self.keep_deadlines_until(self.work_done, waiting_for)
-            if before_callback is not None:
-                before_callback()
+            await self.before_callback()
             record = await self.call_back()
             if not self.needs_reopening(record):
                 return await self.close(record)
             self.reopen()
+
+    async def before_callback(self) -> None:
+        """What a kind does once the work is done, before the callback asks (a question sends its answer)."""
 
     def needs_reopening(self, record: CallbackRecord) -> bool:
         return not self.withdrawn and record.result is CallbackResult.not_satisfied

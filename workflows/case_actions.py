@@ -28,7 +28,15 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_contracts import CaseState
     from workflows.contracts import Actor, Role, Status, Tier
     from workflows.ladder import EscalationReason
-    from workflows.rules import CALLING_BACK, STAFF, SUPERVISORS, require, require_not_closed, with_photos
+    from workflows.rules import (
+        CALLING_BACK,
+        STAFF,
+        SUPERVISORS,
+        Detail,
+        require,
+        require_not_closed,
+        with_photos,
+    )
 
 # Cases withdrawn by staff before this change did not tell the resident why; they replay as they ran.
 TELL_WITHDRAWAL = "staff-withdrawal-told"
@@ -283,6 +291,11 @@ class CaseActions:
 
     @workflow.update(name=CaseUpdate.RESOLVE)
     def resolve(self, action: Resolve) -> CaseState:
+        self._resolve(action, with_photos({"note": action.note}, action.photos))
+        return self.state()
+
+    def _resolve(self, action: Action, detail: Detail) -> None:
+        """The work is done (acknowledging it on the spot if nobody had): the clock stops."""
         if not self.acknowledged:
             self._take(action)
             self.note("acknowledged", {"owner": self.owner_id, "on_the_spot": True}, action=action)
@@ -290,14 +303,17 @@ class CaseActions:
         self.status = Status.resolved
         self.resolved_by = action.actor.id
         self.times[Status.resolved] = workflow.now()
-        self.note("resolved", with_photos({"note": action.note}, action.photos), action=action)
-        return self.state()
+        self.note("resolved", detail, action=action)
 
     @resolve.validator
     def _validate_resolve(self, action: Resolve) -> None:
         self._require_staff(action, "resolve a case")
         self._require_open()
         self._require_may_act(action)
+        self._require_may_resolve(action)
+
+    def _require_may_resolve(self, action: Resolve) -> None:
+        """Whether a kind takes a plain resolution (an inspection is resolved by its report instead)."""
 
     @workflow.update(name=CaseUpdate.WITHDRAW)
     def withdraw(self, action: Withdraw) -> CaseState:

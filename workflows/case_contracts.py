@@ -46,6 +46,9 @@ class CaseInput(Contract):
     equipment_id: ShortText | None = Field(
         default=None, description="For a repair of a device in the equipment records (named by staff)."
     )
+    checklist: list[ShortText] = Field(
+        default_factory=list, max_length=30, description="An inspection's steps, from its maintenance plan."
+    )
 
 
 # --- what the workflow tells the world -------------------------------------------------------

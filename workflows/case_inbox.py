@@ -122,6 +122,10 @@ class CaseInbox:
         )
         require(action.reached_by is not None, "reached_by: say how the resident was reached (phone, visit)")
         self._require_may_act(action)
+        self._require_may_record(action)
+
+    def _require_may_record(self, action: RecordCallback) -> None:
+        """Who else a kind keeps from recording its callback (an inspection: all but a team lead or above)."""
 
     # --- signals: notes and callback answers ----------------------------------------------
 

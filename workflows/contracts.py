@@ -29,6 +29,7 @@ class Kind(StrEnum):
     hearing = "hearing"
     drill = "drill"
     question = "question"
+    inspection = "inspection"
 
 
 class ComplaintCategory(StrEnum):

@@ -16,12 +16,10 @@ bloats the drill's own history.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
 
 from workflows.names import Activity
 
@@ -45,21 +43,15 @@ with workflow.unsafe.imports_passed_through():
         community_time,
     )
     from workflows.drill_survey import DrillSurveyWorkflow
-    from workflows.findings import FINDING_RESIDENT_FITS, fitted_id, open_finding_case
+    from workflows.findings import FINDING_RESIDENT_FITS, fitted_id, open_finding_case, plain_code
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
     from workflows.notice_batches import resident_ranges, tell_every_household
     from workflows.projected import DrillEvent, project
     from workflows.rules import Detail
 
-SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 SURVEY_TEMPLATE = "drill_survey"
 OVERDUE = {EscalationReason.start_missed: "start", EscalationReason.report_missed: "report"}
-
-
-def drill_code(drill_id: str) -> str:
-    """The id without what a phone keypad or an SMS reply cannot carry (a schedule's `:` in its time)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "", drill_id)
 
 
 @workflow.defn(name="DrillWorkflow")
@@ -70,8 +62,8 @@ class DrillWorkflow(DrillActions):
         self.drill = drill
         self.rules = drill.rules
         self.drill_id = info.workflow_id
-        self.code = drill_code(self.drill_id)
-        fired = info.typed_search_attributes.get(SCHEDULED_START) or info.start_time
+        self.code = plain_code(self.drill_id)
+        fired = info.typed_search_attributes.get(search.SCHEDULED_START) or info.start_time
         self.scheduled_at = drill.scheduled_at or self.rules.drill_at(fired, drill.policy.timezone)
         self.start_due = self.scheduled_at + self.rules.start_within
         self.reminder_at = self.scheduled_at - self.rules.reminder_before

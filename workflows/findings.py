@@ -4,6 +4,7 @@ to the clock like any repair."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -15,6 +16,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.drill_contracts import FindingRecord
     from workflows.policy import SlaPolicy
     from workflows.repair import RepairWorkflow
+
+
+def plain_code(workflow_id: str) -> str:
+    """The id without what a phone keypad or an SMS reply cannot carry (a schedule's `:` in its time)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", workflow_id)
 
 
 def finding_case_id(code: str, number: int) -> str:

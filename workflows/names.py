@@ -66,6 +66,10 @@ class DrillUpdate:
     ANSWER_SURVEY = "answer_survey"
 
 
+class InspectionUpdate:
+    FILE_REPORT = "file_report"
+
+
 class DrillSignal:
     STEP_DONE = "step_done"
     CALLBACK_REPLY = "callback_reply"

@@ -22,11 +22,9 @@ class QuestionWorkflow(CaseLifecycle):
         await self.receive()
         await self.dispatch()
         await self.keep_deadlines_until(self.taken, "acknowledgement")
-        return await self.work_until_satisfied(
-            "the question to be answered", before_callback=self.send_answer
-        )
+        return await self.work_until_satisfied("the question to be answered")
 
-    def send_answer(self) -> None:
+    async def before_callback(self) -> None:
         """The latest resolution note goes to the resident as the written answer (not on a withdrawal)."""
         answer = next((str(e.detail["note"]) for e in reversed(self.timeline) if e.event == "resolved"), None)
         if self.withdrawn or answer is None:

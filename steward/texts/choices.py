@@ -71,6 +71,8 @@ MANUAL_CALLBACK_REASON = Choice({
     "no_phone": {ZH: "住户没有登记电话", EN: "the resident has no phone on file"},
     "bad_channel": {ZH: "住户电话无法接通", EN: "the resident's number does not work"},
     "handed_on": {ZH: "原负责人已离职，转交给您", EN: "handed on to you: the previous owner has left"},
+    "verification": {ZH: "巡检已完成，请班组长现场复核",
+                     EN: "an inspection awaits a second person's verification"},
 }, open=True)
 
 OWNER_EVENT = Choice({

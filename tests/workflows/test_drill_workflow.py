@@ -18,8 +18,9 @@ from tests.workflows.harness import SHANGHAI, near
 from workflows import search
 from workflows.case_contracts import CaseState
 from workflows.contracts import Kind, Severity, Status, Tier
-from workflows.drill import DrillWorkflow, drill_code
+from workflows.drill import DrillWorkflow
 from workflows.drill_contracts import DrillRules, DrillStatus, FileReport, Finding, StartDrill
+from workflows.findings import plain_code
 from workflows.repair import RepairWorkflow
 
 MINUTE = timedelta(minutes=1)
@@ -139,7 +140,7 @@ async def test_findings_start_repair_cases_that_keep_running_after_the_drill_clo
     place = building(drills.database, households=3)
     handle = await drills.plan(place)
     completed = await drills.run_to_completion(handle, place, findings=[BLOCKED_EXIT, SILENT_ALARM])
-    code = drill_code(handle.id)
+    code = plain_code(handle.id)
     assert [f.case_id for f in completed.findings] == [f"RP-{code}-F1", f"RP-{code}-F2"]
     assert completed.participation == 9 and completed.status is DrillStatus.completed
 
@@ -205,7 +206,7 @@ async def test_survey_answers_are_added_up_in_the_drill_record(drills: Drills) -
     assert state.survey_closes_at == completed.completed_at + 24 * HOUR
     asked = await drills.notices_eventually(handle.id, "drill_survey", 8)
     assert {n.case_id for n in asked} == {f"{handle.id}/survey-{k}" for k in (1, 2, 3)}
-    assert all(n.params["code"] == drill_code(handle.id) for n in asked)
+    assert all(n.params["code"] == plain_code(handle.id) for n in asked)
     r = place.residents
     for resident, heard in ((r[2], True), (r[3], True), (r[4], False), (r[6], True), (r[9], False)):
         await drills.answer_survey(handle.id, place.phones[resident], heard)
@@ -239,7 +240,7 @@ def test_a_scheduled_drill_keeps_its_local_time_across_a_change_of_clocks() -> N
     shanghai = datetime(2027, 3, 25, 2, 0, tzinfo=UTC)
     assert rules.drill_at(shanghai, "Asia/Shanghai") == shanghai + 3 * DAY
     assert DrillRules(notice_period=timedelta(hours=60)).lead_days == 3
-    assert drill_code("DR-B1-fire-2027-03-25T02:00:00Z") == "DR-B1-fire-2027-03-25T020000Z"
+    assert plain_code("DR-B1-fire-2027-03-25T02:00:00Z") == "DR-B1-fire-2027-03-25T020000Z"
 
 
 async def _eventually(read, within: float = 10):
