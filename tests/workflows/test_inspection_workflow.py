@@ -105,6 +105,7 @@ async def test_the_report_resolves_it_findings_become_repairs_and_a_team_lead_ve
     await handle.execute_update(InspectionWorkflow.record_callback, verification(TEAM_LEAD, Tier.team_lead))
     summary = await cases.result(handle)
     assert summary.status is Status.closed and summary.callback.recorded_by == TEAM_LEAD
+    await cases.save_history(handle, "inspection_verified")
 
 
 async def test_whoever_took_the_inspection_cannot_verify_it_and_a_failed_verification_reopens(
