@@ -4,6 +4,7 @@ what was sent and projected, read back from the sandbox and the database."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -198,14 +199,16 @@ class RepairCases:
             await asyncio.sleep(0.05)
 
     async def save_history(self, handle: WorkflowHandle, name: str) -> None:
-        """Keep this run's history for the replay test (once; `STEWARD_RECORD_HISTORIES=1` rewrites)."""
+        """Keep this run's history, with its workflow id (children are named after it), for the replay
+        test (once; `STEWARD_RECORD_HISTORIES=1` rewrites)."""
         path = HISTORIES / f"{name}.json"
         if self.database.backend != "sqlite" or (
             path.exists() and not os.environ.get("STEWARD_RECORD_HISTORIES")
         ):
             return
         HISTORIES.mkdir(exist_ok=True)
-        path.write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
+        history = json.loads((await handle.fetch_history()).to_json())
+        path.write_text(json.dumps({"workflow_id": handle.id, **history}), encoding="utf-8")
 
 
 def near(moment: datetime, expected: datetime, within: timedelta = timedelta(seconds=1)) -> bool:
