@@ -186,6 +186,29 @@ def schedule_id(building_id: str, drill_type: DrillType) -> str:
 # --- from the request to Temporal's schedule ------------------------------------------------------
 
 
+def calendar_spec(calendar: DrillCalendar, lead: int = 0) -> ScheduleCalendarSpec:
+    """The calendar's days, moved back `lead` days (a drill's announcement), at its hour and minute."""
+    common = {"hour": [ScheduleRange(calendar.hour)], "minute": [ScheduleRange(calendar.minute)]}
+    if calendar.days_of_week is not None:
+        days = sorted((WEEKDAYS.index(day) - lead) % 7 for day in calendar.days_of_week)
+        return ScheduleCalendarSpec(day_of_week=[ScheduleRange(day) for day in days], **common)
+    assert calendar.days_of_month is not None
+    return ScheduleCalendarSpec(
+        day_of_month=[ScheduleRange(day - lead) for day in sorted(calendar.days_of_month)],
+        month=[ScheduleRange(month) for month in sorted(calendar.months or range(1, 13))],
+        **common,
+    )
+
+
+def interval_spec(every: timedelta, first: datetime, timezone: str) -> ScheduleSpec:
+    """Every `every` from `first` exactly (the spacing holds across a change of clocks)."""
+    offset = (first - datetime(1970, 1, 1, tzinfo=UTC)) % every
+    return ScheduleSpec(
+        intervals=[ScheduleIntervalSpec(every=every, offset=offset)],
+        start_at=first - timedelta(seconds=1), time_zone_name=timezone,
+    )
+
+
 def spec_for(request: DrillScheduleRequest, rules: DrillRules, timezone: str, now: datetime) -> ScheduleSpec:
     """The schedule's spec: the drills' times moved back `lead_days`; 422 when that cannot be said."""
     lead = rules.lead_days
@@ -193,28 +216,13 @@ def spec_for(request: DrillScheduleRequest, rules: DrillRules, timezone: str, no
         interval = request.interval
         if interval.first_at < now + timedelta(days=lead):
             raise ApiError(422, f"interval.first_at must be at least {lead} days ahead, to announce it")
-        first = rules.fires_at(interval.first_at, timezone)
-        offset = (first - datetime(1970, 1, 1, tzinfo=UTC)) % interval.every
-        return ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=interval.every, offset=offset)],
-            start_at=first - timedelta(seconds=1), time_zone_name=timezone,
-        )
+        return interval_spec(interval.every, rules.fires_at(interval.first_at, timezone), timezone)
     calendar = request.calendar
     assert calendar is not None
-    common = {"hour": [ScheduleRange(calendar.hour)], "minute": [ScheduleRange(calendar.minute)]}
-    if calendar.days_of_week is not None:
-        days = sorted((WEEKDAYS.index(day) - lead) % 7 for day in calendar.days_of_week)
-        spec = ScheduleCalendarSpec(day_of_week=[ScheduleRange(day) for day in days], **common)
-    else:
-        assert calendar.days_of_month is not None
-        if min(calendar.days_of_month) <= lead:
-            raise ApiError(422, f"days_of_month must be after the {lead}th: each drill is announced {lead} "
-                           "days ahead, in the same month")
-        spec = ScheduleCalendarSpec(
-            day_of_month=[ScheduleRange(day - lead) for day in sorted(calendar.days_of_month)],
-            month=[ScheduleRange(month) for month in sorted(calendar.months or range(1, 13))],
-            **common,
-        )
+    if calendar.days_of_month is not None and min(calendar.days_of_month) <= lead:
+        raise ApiError(422, f"days_of_month must be after the {lead}th: each drill is announced {lead} "
+                       "days ahead, in the same month")
+    spec = calendar_spec(calendar, lead)
     start_at = None
     if request.starts_on is not None:
         start_at = rules.fires_at(datetime.combine(request.starts_on, time(0), ZoneInfo(timezone)), timezone)
