@@ -32,6 +32,8 @@ from api.routes import (
     hearing_and_drill_reports,
     hearings,
     inbound,
+    inspections,
+    maintenance_plans,
     people,
     photos,
     public_board,
@@ -143,9 +145,9 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app = FastAPI(title="Steward", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
-                   queues, sla, directory, equipment, people, health, twilio, device_webhooks, reports,
-                   hearing_and_drill_reports, console, auth, photos, staff_app, resident_actions,
-                   resident_app, resident_hearings_drills, public_board):
+                   queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
+                   device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
+                   resident_actions, resident_app, resident_hearings_drills, public_board):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -50,6 +50,8 @@ BUSY_RETRY_S = 3
 Answer = TypeVar("Answer", bound=BaseModel)
 REQUEST_DIGEST = "request_sha256"
 REQUEST_KINDS = (Kind.repair, Kind.complaint, Kind.question)
+# Every kind run as a case (its state is `CaseState`): the requests, and the inspections plans start.
+CASE_KINDS = (*REQUEST_KINDS, Kind.inspection)
 _WORKFLOWS = {Kind.repair: ("RepairWorkflow", "RP"), Kind.complaint: ("ComplaintWorkflow", "CP"),
               Kind.question: ("QuestionWorkflow", "QS")}
 REQUEST_ID = re.compile(r"(RP|CP|QS)-[A-Z2-7]{10}")
@@ -77,6 +79,8 @@ def temporal_answers(case_id: str | None = None) -> Iterator[None]:
 
 def workflow_for(kind: Kind) -> tuple[str, str]:
     """(workflow type, case id prefix) for a kind the API can start; 422 for the others."""
+    if kind is Kind.inspection:
+        raise ApiError(422, "inspections start from a device's maintenance plan (PUT /equipment/{id}/plan)")
     if kind not in REQUEST_KINDS:
         raise ApiError(422, f"a {kind.value} is not a request: use /{kind.value}s")
     if kind not in _WORKFLOWS:
@@ -179,7 +183,7 @@ async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExec
     with temporal_answers(case_id):
         description = await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
     attributes = description.typed_search_attributes
-    visible = attributes.get(search.KIND) in REQUEST_KINDS and (
+    visible = attributes.get(search.KIND) in CASE_KINDS and (
         caller.role is not Role.resident or attributes.get(search.RESIDENT) == caller.id
     ) and attributes.get(search.SUBJECT) != caller.id
     if not visible:
@@ -316,7 +320,7 @@ def unset_or_not(key: SearchAttributeKey, value: str) -> str:
 
 def visibility_query(*conditions: str) -> str:
     """Cases the API serves (repairs and complaints) that meet every condition."""
-    kinds = ", ".join(_quoted(kind.value) for kind in REQUEST_KINDS)
+    kinds = ", ".join(_quoted(kind.value) for kind in CASE_KINDS)
     return " AND ".join((f"`{search.KIND.name}` IN ({kinds})", *conditions))
 
 

@@ -41,7 +41,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError
 
 from activities.projection import record_event, write_case, write_drill, write_hearing
-from api.cases import REQUEST_KINDS, RPC_TIMEOUT, equals, temporal_answers
+from api.cases import CASE_KINDS, RPC_TIMEOUT, equals, temporal_answers
 from api.drill_schedules import listed_ids, view_on
 from api.errors import ApiError
 from steward.settings import Settings
@@ -73,7 +73,7 @@ class Kept:
 
 
 KEPT = (
-    Kept(REQUEST_KINDS, Case, "case_id", CaseState, write_case),
+    Kept(CASE_KINDS, Case, "case_id", CaseState, write_case),
     Kept((Kind.hearing,), HearingRow, "hearing_id", HearingState, write_hearing),
     Kept((Kind.drill,), DrillRow, "drill_id", DrillState, write_drill),
 )

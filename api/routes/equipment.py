@@ -21,11 +21,12 @@ from api.auth import AdminOrSupervisor, Staffer
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.devices import stop_watching, watch
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.maintenance_plans import PlanView, follow_status, view_if_any
 from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
 from api.routes.directory import must_exist
 from steward.store.deadlines import aware
 from steward.store.models import Building, Case, Equipment
-from workflows.contracts import ShortText
+from workflows.contracts import Kind, ShortText
 from workflows.equipment_contracts import EquipmentStatus, EquipmentType
 
 router = APIRouter(prefix="/equipment", tags=["equipment"], responses=ERROR_RESPONSES | {
@@ -88,6 +89,10 @@ class DevicePage(BaseModel):
     repairs: list[DeviceRepair] = Field(description=f"The repair cases naming it, newest first (at most "
                                         f"{CASES_SHOWN}).")
     open_repairs: int = Field(description="Of those, the ones not closed.")
+    inspections: list[DeviceRepair] = Field(description="Its inspections, newest first (at most "
+                                            f"{CASES_SHOWN}).")
+    open_inspections: int = Field(description="Of those, the ones not closed (overdue: on the board).")
+    plan: PlanView | None = Field(default=None, description="Its maintenance plan and next inspections.")
 
 
 def _entry(row: Equipment) -> EquipmentEntry:
@@ -160,10 +165,13 @@ def _change(sessions: sessionmaker[Session], equipment_id: str, change: Equipmen
               summary="Change a device's record (admin or supervisor)")
 async def change_equipment(equipment_id: EquipmentId, _: AdminOrSupervisor, sessions: SessionsDep,
                            client: ClientDep, change: EquipmentChange) -> EquipmentEntry:
-    """Retiring a device ends its watch: it raises no alarm, its messages are refused."""
+    """Retiring a device ends its watch (it raises no alarm, its messages are refused) and deletes its
+    maintenance plan; out of service pauses the plan, back in service resumes it."""
     entry = await run_in_threadpool(_change, sessions, equipment_id, change)
     if entry.status is EquipmentStatus.retired:
         await stop_watching(client, equipment_id)
+    if change.status is not None:
+        await follow_status(client, equipment_id, entry.status.value)
     return entry
 
 
@@ -172,16 +180,25 @@ def _device(sessions: sessionmaker[Session], equipment_id: str) -> DevicePage:
         row = session.get(Equipment, equipment_id)
         if row is None:
             raise ApiError(404, f"no device {equipment_id}")
-        cases = list(session.scalars(select(Case).where(Case.equipment_id == equipment_id)
-                                     .order_by(Case.submitted_at.desc()).limit(CASES_SHOWN)))
-        repairs = [DeviceRepair(case_id=case.case_id, status=case.status, severity=case.severity,
-                                title=case.title, submitted_at=aware(case.submitted_at),
-                                closed_at=aware(case.closed_at)) for case in cases]
+        repairs = _cases(session, equipment_id, Kind.repair)
+        inspections = _cases(session, equipment_id, Kind.inspection)
         return DevicePage(device=_entry(row), repairs=repairs,
-                          open_repairs=sum(repair.closed_at is None for repair in repairs))
+                          open_repairs=sum(repair.closed_at is None for repair in repairs),
+                          inspections=inspections,
+                          open_inspections=sum(inspection.closed_at is None for inspection in inspections))
+
+
+def _cases(session: Session, equipment_id: str, kind: Kind) -> list[DeviceRepair]:
+    cases = session.scalars(select(Case).where(Case.equipment_id == equipment_id, Case.kind == kind.value)
+                            .order_by(Case.submitted_at.desc()).limit(CASES_SHOWN))
+    return [DeviceRepair(case_id=case.case_id, status=case.status, severity=case.severity, title=case.title,
+                         submitted_at=aware(case.submitted_at), closed_at=aware(case.closed_at))
+            for case in cases]
 
 
 @router.get("/{equipment_id}", response_model=DevicePage,
-            summary="A device's page: its record and the repair cases naming it (staff)")
-async def device_page(equipment_id: EquipmentId, _: Staffer, sessions: SessionsDep) -> DevicePage:
-    return await run_in_threadpool(_device, sessions, equipment_id)
+            summary="A device's page: its record, plan, inspections and the repair cases naming it (staff)")
+async def device_page(equipment_id: EquipmentId, _: Staffer, sessions: SessionsDep,
+                      client: ClientDep) -> DevicePage:
+    page = await run_in_threadpool(_device, sessions, equipment_id)
+    return page.model_copy(update={"plan": await view_if_any(client, equipment_id)})
