@@ -33,6 +33,7 @@ from workflows.drill_contracts import DrillType
 SCHEDULE = {"building_id": "B1", "drill_type": "flood", "starts_on": "2099-01-01",
             "calendar": {"days_of_month": [21], "hour": 3}}
 NEW_SCHEDULE = SCHEDULE | {"building_id": "B2", "title": "Flood drill"}
+INSPECTION = "IN-EQ-B1-PUMP1-2099"  # no such inspection: every body here is refused before it is looked for
 FINDING = {"title": "Exit blocked", "description": "Bicycles in the stairwell.", "category": "security"}
 
 
@@ -124,6 +125,18 @@ TARGETS = [
            "building_id": "B1", "location": "West stair core"}, text="location"),
     Target("device change", "supervisor", "/equipment/EQ-B1-PUMP1", {"contractor": "Pudong Water Works"},
            text="contractor", method="PATCH"),
+    Target("maintenance plan", "supervisor", "/equipment/EQ-B1-PUMP1/plan",
+           {"calendar": {"days_of_month": [5], "hour": 9}, "checklist": ["Pump pressure in range"]},
+           typed="severity", method="PUT"),
+    Target("plan pause", "supervisor", "/equipment/EQ-B1-PUMP1/plan/pause", {"note": "Pump works."},
+           text="note", required=False),
+    Target("plan resume", "supervisor", "/equipment/EQ-B1-PUMP1/plan/resume", {"note": "Works done."},
+           text="note", required=False),
+    Target("inspection report", "staff", f"/inspections/{INSPECTION}/report",
+           {"checklist": [{"step": "Pump pressure in range", "ok": True}], "note": "All in range."},
+           text="note"),
+    Target("inspection verify", "staff", f"/inspections/{INSPECTION}/verify",
+           {"satisfied": True, "note": "Checked on site."}, text="note"),
     Target("staff change", "admin", "/staff/S005", {"name": "Emma Hughes", "phone": "+8613900000005"},
            text="name", phone="phone", method="PATCH"),
     Target("resident change", "admin", "/residents/R002",
@@ -437,5 +450,6 @@ def test_every_endpoint_with_a_json_body_is_a_target() -> None:
     ids = {"case": "{case_id}", "hearing": "{hearing_id}", "drill": "{drill_id}", "schedule": "{schedule_id}"}
     covered = {t.path.format(**ids).replace("/1/", "/{number}/").replace("/R001", "/{resident_id}")
                .replace("/R002", "/{resident_id}").replace("/S005", "/{staff_id}")
-               .replace("/EQ-B1-PUMP1", "/{equipment_id}") for t in TARGETS}
+               .replace("/EQ-B1-PUMP1", "/{equipment_id}").replace(f"/{INSPECTION}", "/{inspection_id}")
+               for t in TARGETS}
     assert covered == with_body
