@@ -54,7 +54,8 @@ from workflows.case_contracts import CaseInput, CaseSummary
 from workflows.clock import read_deadline_summary
 from workflows.contracts import Locale
 from workflows.equipment_contracts import DeviceMessage
-from workflows.names import PROJECTION_REJECTED, Activity, CaseSignal, CaseUpdate
+from workflows.inspection_contracts import InspectionReport
+from workflows.names import PROJECTION_REJECTED, Activity, CaseSignal, CaseUpdate, InspectionUpdate
 
 log = logging.getLogger("steward.api")
 ZH, EN = Locale.zh_cn, Locale.en
@@ -74,6 +75,7 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
     CaseUpdate.RECORD_CALLBACK: (RecordCallback, "manual_callback_recorded"),
     CaseUpdate.ANSWER_CALLBACK: (AnswerCallback, "callback_answered"),
     CaseUpdate.ADD_PHOTOS: (AddPhotos, "photos_added"),
+    InspectionUpdate.FILE_REPORT: (InspectionReport, "inspection_reported"),
 }
 SIGNALS: dict[str, type[BaseModel]] = {
     CaseSignal.PROGRESS: ProgressNote, CaseSignal.CALLBACK_REPLY: CallbackReply,
@@ -136,7 +138,7 @@ class _Timeline:
             return self.word("none", "")
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
-    def phrase(self, name: str, **words: Any) -> str:
+    def phrase(self, name: str, /, **words: Any) -> str:
         return phrase(name, self.locale, **words)
 
     def add(self, event: HistoryEvent, code: str, phrase: str | None = None, /, *, actor: str | None = None,

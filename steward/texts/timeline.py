@@ -31,6 +31,8 @@ PHRASES: dict[str, Phrases] = {
     "plan_agreed": {EN: "{actor} agreed a plan with the resident, due {resolution_due} ({reason}): {plan}",
         ZH: "{actor} 与住户商定处理方案，时限 {resolution_due}（{reason}）：{plan}"},
     "resolved": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
+    "inspection_reported": {EN: "{actor} filed the inspection report: {note}",
+                            ZH: "{actor} 提交巡检报告：{note}"},
     "handed_on": {EN: "{actor} handed on the work of {staff_id}, who left",
         ZH: "{actor} 转交了已离职的 {staff_id} 的工单"},
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},

@@ -123,3 +123,9 @@ async def test_an_inspection_is_reported_by_its_inspector_and_verified_by_a_team
     page = await eventually(on_page, "the inspection and its finding never reached the device's page")
     assert page["plan"]["schedule_id"] == f"plan-{device}" and page["open_inspections"] == 0
     assert (await api.state(finding))["equipment_id"] == device
+    timeline = await api.call("supervisor", "GET", f"/requests/{inspection}/history",
+                              headers={"Accept-Language": "en"})
+    events = {entry["event"]: entry for entry in timeline.json()["entries"]}
+    assert "unreadable" not in events and "refused" not in events, timeline.text
+    assert events["inspection_reported"]["actor"] == "S002"
+    assert "filed the inspection report" in events["inspection_reported"]["text"]
