@@ -40,6 +40,11 @@ def device_case_id(device_id: str, number: int) -> str:
     return f"RP-{device_id}-A{number}"
 
 
+def raised_by(case_id: str, device_id: str) -> bool:
+    """Whether the device's own alarm opened the case (its inspections' findings name it too)."""
+    return case_id.startswith(f"RP-{device_id}-A")
+
+
 @workflow.defn
 class DeviceAlarmWorkflow:
     @workflow.init

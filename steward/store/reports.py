@@ -258,9 +258,9 @@ def staff_counts(session: Session, period: Period, building: str | None = None) 
 # --- equipment -------------------------------------------------------------------------------
 
 
-def device_repairs(session: Session, period: Period,
-                   building: str | None = None) -> list[tuple[Equipment, list[Case]]]:
-    """Each device named by repairs submitted in the period, with those repairs."""
+def device_cases(session: Session, period: Period,
+                 building: str | None = None) -> list[tuple[Equipment, list[Case]]]:
+    """Each device named by cases (repairs, inspections) submitted in the period, with those cases."""
     scope = [period.covers(Case.submitted_at), Case.equipment_id.is_not(None)]
     if building is not None:
         scope.append(Case.building_id == building)

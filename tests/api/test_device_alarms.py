@@ -158,6 +158,11 @@ async def test_the_equipment_report_counts_a_devices_repairs_and_the_alarms_it_r
     item = await eventually(line, lambda i: i is not None and i["repairs"] == 2)
     assert (item["raised_by_device"], item["open"], item["equipment_type"]) == (1, 2, "lift")
     assert item["median_hours_to_resolve"] is None and item["downtime_hours"] >= 0
+    assert item["median_hours_alarm_to_taken"] is None, "nobody has taken the alarm's repair yet"
+    taken = await api.call("colleague", "POST", f"/requests/{device_case_id(device['id'], 1)}/acknowledge")
+    assert taken.status_code == 200, taken.text
+    item = await eventually(line, lambda i: i["median_hours_alarm_to_taken"] is not None)
+    assert 0 <= item["median_hours_alarm_to_taken"] < 1 and item["inspections"] == 0
     csv = await api.call("supervisor", "GET", "/reports/equipment", params={"format": "csv"})
     assert csv.status_code == 200 and csv.text.startswith("\ufeffequipment_id,")
     assert device["id"] in csv.text

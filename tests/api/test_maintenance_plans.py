@@ -129,3 +129,11 @@ async def test_an_inspection_is_reported_by_its_inspector_and_verified_by_a_team
     assert "unreadable" not in events and "refused" not in events, timeline.text
     assert events["inspection_reported"]["actor"] == "S002"
     assert "filed the inspection report" in events["inspection_reported"]["text"]
+
+    async def reported():
+        report = await api.call("supervisor", "GET", "/reports/equipment", params={"building": "B1"})
+        assert report.status_code == 200, report.text
+        item = next((i for i in report.json()["items"] if i["equipment_id"] == device), None)
+        return item if item and item["repairs"] == 1 and item["inspections_on_time"] == 1 else None
+    item = await eventually(reported, "the equipment report never counted the inspection and its finding")
+    assert (item["inspections"], item["inspections_overdue"], item["raised_by_device"]) == (1, 0, 0)
