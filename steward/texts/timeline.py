@@ -69,7 +69,7 @@ PHRASES: dict[str, Phrases] = {
 
 WORDS: dict[str, dict[str, Phrases]] = {
     "kind": {"repair": {EN: "repair", ZH: "报修"}, "complaint": {EN: "complaint", ZH: "投诉"},
-             "question": {EN: "question", ZH: "咨询"}},
+             "question": {EN: "question", ZH: "咨询"}, "inspection": {EN: "inspection", ZH: "巡检"}},
     "severity": {
         "emergency": {EN: "emergency", ZH: "紧急"}, "urgent": {EN: "urgent", ZH: "加急"},
         "normal": {EN: "normal", ZH: "一般"}, "low": {EN: "low", ZH: "低优先级"},

@@ -84,6 +84,13 @@ async def test_an_inspection_is_reported_by_its_inspector_and_verified_by_a_team
     state = await api.until(inspection, lambda s: s["handler_id"] is not None)
     assert state["kind"] == "inspection" and state["handler_id"] == "S002", "dispatched by the lift skill"
     assert (await api.call("staff", "GET", f"/inspections/{inspection}")).json()["checklist"] == STEPS
+
+    async def on_the_board():
+        board = await api.call("supervisor", "GET", "/console/api/board")
+        assert board.status_code == 200, board.text
+        return next((case for case in board.json()["items"] if case["case_id"] == inspection), None)
+    shown = await eventually(on_the_board, "the inspection never reached the supervisor's board")
+    assert shown["kind"] == "inspection" and shown["next_deadline_kind"] == "response_missed"
     assert (await api.call("resident", "GET", f"/inspections/{inspection}")).status_code == 403
 
     acknowledged = await api.call("colleague", "POST", f"/requests/{inspection}/acknowledge")
