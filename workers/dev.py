@@ -20,11 +20,21 @@ from pathlib import Path
 
 import httpx
 
+from api.drill_schedules import DrillCalendar
+from api.maintenance_plans import PlanRequest, set_plan, view_if_any
 from steward.seed import DEMO_PEOPLE, seed_demo
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, upgrade
+from steward.store.models import Equipment
 from steward.temporal import connect, dev_server_flags, register_search_attributes
-from workflows.contracts import Role
+from workflows.contracts import Actor, Role
+
+DEMO_PLANS = {
+    "EQ-B1-LIFT1": ["Brakes hold at full load", "Alarm button calls the service centre",
+                    "Doors reopen on an obstacle"],
+    "EQ-B1-PUMP1": ["Outlet pressure in range", "No leak at the seals"],
+}
+DEMO_SUPERVISOR = Actor(id="S201", role=Role.supervisor)
 
 READY_TIMEOUT_S = 90
 
@@ -113,6 +123,21 @@ async def _register_search_attributes(settings: Settings) -> None:
     await register_search_attributes(client)
 
 
+async def _plant_demo_plans(settings: Settings) -> None:
+    """A monthly maintenance plan for the demo lift and pump, unless they have one (a restart, or a plan
+    changed through the API, keeps what is there)."""
+    client = await connect(settings.temporal_target, settings.temporal_namespace)
+    sessions = session_factory(make_engine(settings.database))
+    for device_id, checklist in DEMO_PLANS.items():
+        if await view_if_any(client, device_id) is not None:
+            continue
+        with sessions() as session:
+            device = session.get(Equipment, device_id)
+            session.expunge(device)
+        plan = PlanRequest(calendar=DrillCalendar(days_of_month=[5], hour=9), checklist=checklist)
+        await set_plan(client, device, plan, settings, DEMO_SUPERVISOR)
+
+
 def demo_tokens(settings: Settings) -> list[tuple[str, str, str]]:
     """The same demo tokens on every run: kept in the data directory (development only)."""
     from steward.tokens import create_token
@@ -182,6 +207,7 @@ def _start(settings: Settings, children: Children) -> None:
     asyncio.run(_register_search_attributes(settings))
     upgrade(make_engine(settings.database))
     seed_demo(session_factory(make_engine(settings.database)))
+    asyncio.run(_plant_demo_plans(settings))
     tokens = demo_tokens(settings)
 
     steward = [sys.executable, "-m", "workers.cli"]

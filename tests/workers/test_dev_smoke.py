@@ -115,6 +115,9 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         admin = next(token for role, _, token in run.tokens() if role == "admin")
         staff = httpx.get(urls["api"] + "/staff", headers={"Authorization": f"Bearer {admin}"}, timeout=10)
         assert {member["tier"] for member in staff.json()["items"]} >= {0, 1, 2, 3}
+        plan = httpx.get(urls["api"] + "/equipment/EQ-B1-LIFT1/plan", timeout=10,
+                         headers={"Authorization": f"Bearer {admin}"})
+        assert plan.status_code == 200 and plan.json()["next_inspections"], plan.text
         assert (tmp_path / "temporal.db").exists() and (tmp_path / "steward.db").exists()
         assert len(children) >= 4
         resident = next(token for role, _, token in run.tokens() if role == "resident")
@@ -135,6 +138,9 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         residents = httpx.get(again.urls()["api"] + "/residents", timeout=10,
                               headers={"Authorization": f"Bearer {admin}"})
         assert len(residents.json()["items"]) >= 20
+        kept = httpx.get(again.urls()["api"] + "/equipment/EQ-B1-PUMP1/plan", timeout=10,
+                         headers={"Authorization": f"Bearer {admin}"})
+        assert kept.status_code == 200 and kept.json()["set_by"] == "S201", "the demo plans survive a restart"
         resident = next(token for role, _, token in again.tokens() if role == "resident")
         case = httpx.get(f"{again.urls()['api']}/requests/{case_id}", timeout=30,
                          headers={"Authorization": f"Bearer {resident}"})
