@@ -17,7 +17,9 @@ from workflows.activity_contracts import (
     TierRequest,
 )
 from workflows.contracts import Channel, Kind, Locale, Tier
+from workflows.equipment_contracts import OpenReports
 from workflows.names import Activity
+from workflows.rules import OPEN
 
 CUSTOMER_SERVICE = "customer_service"
 GENERAL = "general"
@@ -138,6 +140,18 @@ class Directory:
                     opted_out=False,
                 )
             return resident_contact_of(resident)
+
+    @activity.defn(name=Activity.OPEN_REPORTS)
+    def open_reports(self, request: OpenReports) -> list[str]:
+        """From the read model: the repairs residents filed about the device that are not resolved yet."""
+        with self.sessions() as session:
+            return list(session.scalars(
+                select(Case.case_id).where(
+                    Case.equipment_id == request.equipment_id, Case.building_id == request.building_id,
+                    Case.kind == Kind.repair.value, Case.status.in_([status.value for status in OPEN]),
+                    Case.resident_id != request.equipment_id, Case.case_id != request.but,
+                ).order_by(Case.case_id)
+            ))
 
     @activity.defn(name=Activity.STAFF_CONTACT)
     def staff_contact(self, staff_id: str) -> StaffContact | None:

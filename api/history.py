@@ -53,7 +53,7 @@ from workflows.activity_contracts import Notice
 from workflows.case_contracts import CaseInput, CaseSummary
 from workflows.clock import read_deadline_summary
 from workflows.contracts import Locale
-from workflows.equipment_contracts import DeviceMessage
+from workflows.equipment_contracts import DeviceMessage, FaultFixed
 from workflows.inspection_contracts import InspectionReport
 from workflows.names import PROJECTION_REJECTED, Activity, CaseSignal, CaseUpdate, InspectionUpdate
 
@@ -80,7 +80,7 @@ UPDATES: dict[str, tuple[type[BaseModel], str]] = {
 SIGNALS: dict[str, type[BaseModel]] = {
     CaseSignal.PROGRESS: ProgressNote, CaseSignal.CALLBACK_REPLY: CallbackReply,
     CaseSignal.DELIVERY_FAILED: DeliveryFailed, CaseSignal.DEVICE_READING: DeviceMessage,
-    CaseSignal.RESIDENT_MESSAGE: ResidentMessage,
+    CaseSignal.RESIDENT_MESSAGE: ResidentMessage, CaseSignal.FAULT_FIXED: FaultFixed,
 }
 
 _CALLING_BACK = {"callback", "manual_callback"}
@@ -240,7 +240,7 @@ class _Timeline:
         attributes = event.workflow_execution_signaled_event_attributes
         name = attributes.signal_name
         payload = await self.decode(list(attributes.input.payloads), SIGNALS.get(name))
-        if isinstance(payload, ProgressNote):
+        if isinstance(payload, ProgressNote | FaultFixed):
             self._action(event, name, payload)
         elif isinstance(payload, CallbackReply):
             result = "satisfied" if payload.satisfied else "not_satisfied"

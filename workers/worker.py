@@ -69,6 +69,7 @@ async def steward_worker(
             directory.staff_contact,
             directory.resident_pages,
             directory.residents_in,
+            directory.open_reports,
             projection.project,
             projection.project_hearing,
             projection.project_drill,

@@ -25,9 +25,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.case_contracts import CaseState
     from workflows.contracts import Channel, Role, Status
-    from workflows.equipment_contracts import DeviceMessage
+    from workflows.equipment_contracts import DeviceMessage, FaultFixed
     from workflows.rules import (
         CALLING_BACK,
+        OPEN,
         STAFF,
         SUPERVISORS,
         Detail,
@@ -157,6 +158,13 @@ class CaseInbox:
         if self.status is not Status.closed:
             self.note("device_reading", {"kind": message.kind, "reading": message.describe(),
                                          "at": message.at.isoformat()})
+
+    @workflow.signal(name=CaseSignal.FAULT_FIXED)
+    def fault_fixed(self, fixed: FaultFixed) -> None:
+        """Fixed with the device's own case: resolved as if its resolver had resolved this one, so the
+        resident is called back as after any resolution."""
+        if self.status in OPEN and not self.withdrawn and self.case.equipment_id is not None:
+            self._resolve(fixed, {"note": fixed.note, "fixed_with": fixed.fixed_with})
 
     @workflow.signal(name=CaseSignal.CALLBACK_REPLY)
     def callback_reply(self, reply: CallbackReply) -> None:

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.names import DeviceSignal
+from workflows.names import CaseSignal, DeviceSignal
 
 with workflow.unsafe.imports_passed_through():
     from workflows.case_contracts import CaseInput
@@ -92,7 +92,7 @@ class DeviceAlarmWorkflow:
         assert self.watch.open_case_id is not None
         try:
             await workflow.get_external_workflow_handle(self.watch.open_case_id).signal(
-                "device_reading", message)
+                CaseSignal.DEVICE_READING, message)
         except FailureError:
             return False
         return True

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from workflows.contracts import AwareDatetime, Contract, Severity, ShortText
+from workflows.actions import Action
+from workflows.contracts import AwareDatetime, Contract, LongText, Severity, ShortText
 from workflows.policy import SlaPolicy
 
 
@@ -84,3 +85,18 @@ class DeviceState(Contract):
     last_heard: datetime | None
     silent: bool
     recent: list[DeviceMessage]
+
+
+class OpenReports(Contract):
+    """The residents' open repairs naming a device, but the case that asks."""
+
+    equipment_id: str
+    building_id: str
+    but: str
+
+
+class FaultFixed(Action):
+    """The fault a resident reported was fixed with the device's own case: resolve theirs with it."""
+
+    fixed_with: ShortText = Field(description="The device's case whose resolution fixed the fault.")
+    note: LongText | None = None

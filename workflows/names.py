@@ -22,6 +22,7 @@ class Activity:
     STAFF_CONTACT = "directory.staff_contact"
     RESIDENT_PAGES = "directory.resident_pages"
     RESIDENTS_IN = "directory.residents_in"
+    OPEN_REPORTS = "directory.open_reports"
 
 
 class CaseUpdate:
@@ -46,6 +47,7 @@ class CaseSignal:
     DEVICE_READING = "device_reading"
     CALLBACK_REPLY = "callback_reply"
     DELIVERY_FAILED = "delivery_failed"
+    FAULT_FIXED = "fault_fixed"
 
 
 class HearingSignal:

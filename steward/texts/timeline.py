@@ -33,6 +33,8 @@ PHRASES: dict[str, Phrases] = {
     "resolved": {EN: "{actor} resolved the case: {note}", ZH: "{actor} 处理完毕：{note}"},
     "inspection_reported": {EN: "{actor} filed the inspection report: {note}",
                             ZH: "{actor} 提交巡检报告：{note}"},
+    "fault_fixed": {EN: "Resolved with the device's case {fixed_with} by {actor}: {note}",
+                    ZH: "随设备工单 {fixed_with} 一并处理完毕（{actor}）：{note}"},
     "handed_on": {EN: "{actor} handed on the work of {staff_id}, who left",
         ZH: "{actor} 转交了已离职的 {staff_id} 的工单"},
     "withdrawn": {EN: "{actor} withdrew the case ({reason})", ZH: "{actor} 撤销了事项（{reason}）"},
