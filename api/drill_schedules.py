@@ -23,15 +23,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from temporalio.client import (
     Client,
     Schedule,
-    ScheduleActionExecutionStartWorkflow,
     ScheduleActionResult,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleDescription,
     ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
     ScheduleState,
@@ -41,6 +37,7 @@ from api.cases import RPC_TIMEOUT, temporal_answers
 from api.drill_workflows import default_title, drill_search_attributes, drill_summary
 from api.errors import ApiError
 from api.models import DIRECTORY_ID, RequestBody
+from api.schedules import POLICY, create_or_replace, describe_schedule, started_ids
 from steward.settings import Settings, parse_duration
 from workflows.contracts import Actor, AwareDatetime, Contract, ShortText
 from workflows.drill_contracts import (
@@ -53,7 +50,6 @@ from workflows.drill_contracts import (
 
 PREFIX = "drill-"
 MEMO = "drill_schedule"
-CATCHUP = timedelta(hours=1)
 WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # Temporal's day_of_week: 0 is Sunday
 Weekday = Literal["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 DayOfMonth = Annotated[int, Field(ge=1, le=28)]
@@ -247,7 +243,7 @@ def schedule_for(request: DrillScheduleRequest, settings: Settings, caller: Acto
             static_summary=drill_summary(request.drill_type, request.building_id),
         ),
         spec=spec_for(request, rules, timezone, datetime.now(UTC)),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=CATCHUP),
+        policy=POLICY,
         state=ScheduleState(paused=paused, note=note),
     )
 
@@ -258,18 +254,10 @@ async def set_schedule(client: Client, request: DrillScheduleRequest, settings: 
     sid = schedule_id(request.building_id, request.drill_type)
     memo = {MEMO: StoredSchedule(request=request, timezone=settings.timezone,
                                  lead_days=settings.drill_rules.lead_days, set_by=caller.id)}
-    handle = client.get_schedule_handle(sid)
-    with temporal_answers(sid):
-        try:
-            await client.create_schedule(sid, schedule_for(request, settings, caller, False, None), memo=memo,
-                                         rpc_timeout=RPC_TIMEOUT)
-            created = True
-        except ScheduleAlreadyRunningError:
-            state = (await handle.describe(rpc_timeout=RPC_TIMEOUT)).schedule.state
-            schedule = schedule_for(request, settings, caller, state.paused, state.note)
-            await handle.delete(rpc_timeout=RPC_TIMEOUT)
-            await client.create_schedule(sid, schedule, memo=memo, rpc_timeout=RPC_TIMEOUT)
-            created = False
+    created = await create_or_replace(
+        client, sid, lambda state: schedule_for(request, settings, caller, state.paused, state.note), memo,
+        ScheduleState(paused=False),
+    )
     return await view(client, sid), created
 
 
@@ -289,8 +277,7 @@ def _view(sid: str, stored: StoredSchedule, paused: bool, note: str | None, next
         set_by=stored.set_by,
         next_drills=[rules.drill_at(moment, stored.timezone) for moment in next_actions],
         next_announcements=list(next_actions),
-        recent_drills=[r.action.workflow_id for r in recent
-                       if isinstance(r.action, ScheduleActionExecutionStartWorkflow)],
+        recent_drills=started_ids(recent),
     )
 
 
@@ -298,13 +285,7 @@ async def describe(client: Client, sid: str) -> ScheduleDescription:
     """The drill schedule `sid`; 404 for an unknown one or a schedule that is not a drill's."""
     if not sid.startswith(PREFIX):
         raise ApiError(404, f"no drill schedule {sid}")
-    with temporal_answers(sid):
-        try:
-            return await client.get_schedule_handle(sid).describe(rpc_timeout=RPC_TIMEOUT)
-        except ApiError as error:
-            if error.status == 404:
-                raise ApiError(404, f"no drill schedule {sid}") from error
-            raise
+    return await describe_schedule(client, sid, f"no drill schedule {sid}")
 
 
 async def _described(sid: str, description: ScheduleDescription) -> DrillScheduleView:

@@ -16,21 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from temporalio.client import (
     Client,
     Schedule,
-    ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleDescription,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.cases import RPC_TIMEOUT, temporal_answers
-from api.drill_schedules import CATCHUP, DrillCalendar, DrillInterval, calendar_spec, interval_spec
+from api.drill_schedules import DrillCalendar, DrillInterval, calendar_spec, interval_spec
 from api.errors import ApiError
 from api.models import RequestBody
+from api.schedules import POLICY, create_or_replace, describe_schedule, started_ids
 from steward.settings import Settings
 from steward.store.models import Equipment
 from workflows import search
@@ -124,44 +121,28 @@ def _schedule(device: Equipment, request: PlanRequest, settings: Settings, calle
             static_summary=f"inspection · {device.id} · building {device.building_id}",
         ),
         spec=_spec(request, settings.timezone),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=CATCHUP),
+        policy=POLICY,
         state=state,
     )
 
 
 async def set_plan(client: Client, device: Equipment, request: PlanRequest, settings: Settings,
                    caller: Actor) -> tuple[PlanView, bool]:
-    """Create the device's plan, or replace it (keeping whether it was paused); True when it is new."""
-    sid = plan_id(device.id)
+    """Create the device's plan, or replace it (keeping whether it was paused); True when it is new. A
+    new plan of a device out of service starts paused."""
     memo = {MEMO: StoredPlan(request=request, equipment_id=device.id, timezone=settings.timezone,
                              set_by=caller.id)}
-    paused = ScheduleState(paused=device.status != "in_service",
-                           note="the device is out of service" if device.status != "in_service" else None)
-    handle = client.get_schedule_handle(sid)
-    with temporal_answers(sid):
-        try:
-            await client.create_schedule(sid, _schedule(device, request, settings, caller, paused), memo=memo,
-                                         rpc_timeout=RPC_TIMEOUT)
-            created = True
-        except ScheduleAlreadyRunningError:
-            state = (await handle.describe(rpc_timeout=RPC_TIMEOUT)).schedule.state
-            schedule = _schedule(device, request, settings, caller, ScheduleState(paused=state.paused,
-                                                                                  note=state.note))
-            await handle.delete(rpc_timeout=RPC_TIMEOUT)
-            await client.create_schedule(sid, schedule, memo=memo, rpc_timeout=RPC_TIMEOUT)
-            created = False
+    idle = device.status != "in_service"
+    created = await create_or_replace(
+        client, plan_id(device.id), lambda state: _schedule(device, request, settings, caller, state), memo,
+        ScheduleState(paused=idle, note="the device is out of service" if idle else None),
+    )
     return await view(client, device.id), created
 
 
 async def describe(client: Client, equipment_id: str) -> ScheduleDescription:
-    sid = plan_id(equipment_id)
-    with temporal_answers(sid):
-        try:
-            return await client.get_schedule_handle(sid).describe(rpc_timeout=RPC_TIMEOUT)
-        except ApiError as error:
-            if error.status == 404:
-                raise ApiError(404, f"device {equipment_id} has no maintenance plan") from error
-            raise
+    return await describe_schedule(client, plan_id(equipment_id),
+                                   f"device {equipment_id} has no maintenance plan")
 
 
 async def view(client: Client, equipment_id: str) -> PlanView:
@@ -174,8 +155,7 @@ async def view(client: Client, equipment_id: str) -> PlanView:
         interval=request.interval, checklist=request.checklist, severity=request.severity,
         timezone=stored.timezone, paused=state.paused, note=state.note or None, set_by=stored.set_by,
         next_inspections=[] if state.paused else list(info.next_action_times),
-        recent_inspections=[r.action.workflow_id for r in info.recent_actions
-                            if isinstance(r.action, ScheduleActionExecutionStartWorkflow)],
+        recent_inspections=started_ids(info.recent_actions),
     )
 
 
