@@ -21,11 +21,11 @@ RESOLUTION_DUE = SearchAttributeKey.for_datetime("ResolutionDue")
 # The staff member a complaint is about, set when it starts: lists leave the complaint out for them.
 SUBJECT = SearchAttributeKey.for_keyword("Subject")
 
-# Temporal's own: when a Schedule's action was due (a drill or an inspection takes its time from it).
-SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
-
 ALL = (KIND, SEVERITY, STATUS, BUILDING, TIER, BREACHED, OWNER, RESIDENT, RESPONSE_DUE, RESOLUTION_DUE,
        SUBJECT)
+
+# Temporal's own: when a Schedule's action was due (a drill or an inspection takes its time from it).
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
 
 def upsert_changed(known: dict[str, object], values: Iterable[tuple[SearchAttributeKey, object]]) -> None:
