@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import maintenance_plans as plans
 from api.auth import AdminOrSupervisor, Staffer
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.drill_schedules import DrillScheduleNote
 from api.errors import ERROR_RESPONSES, ApiError
 from api.maintenance_plans import PlanRequest, PlanView
+from api.routes.drill_schedules import NoteBody
 from api.routes.equipment import EquipmentId
 from steward.store.models import Equipment
 
@@ -55,7 +55,7 @@ async def get_plan(equipment_id: EquipmentId, _: Staffer, client: ClientDep) -> 
 @router.post("/{equipment_id}/plan/pause", response_model=PlanView,
              summary="Pause a maintenance plan, with a note (admin or supervisor)")
 async def pause_plan(equipment_id: EquipmentId, caller: AdminOrSupervisor, client: ClientDep,
-                     body: DrillScheduleNote | None = None) -> PlanView:
+                     body: NoteBody = None) -> PlanView:
     """Occurrences while paused are skipped, not made up; inspections already started go on."""
     await plans.pause(client, equipment_id, body.note if body and body.note else f"paused by {caller.id}")
     return await plans.view(client, equipment_id)
@@ -64,7 +64,7 @@ async def pause_plan(equipment_id: EquipmentId, caller: AdminOrSupervisor, clien
 @router.post("/{equipment_id}/plan/resume", response_model=PlanView,
              summary="Resume a paused maintenance plan (admin or supervisor)")
 async def resume_plan(equipment_id: EquipmentId, caller: AdminOrSupervisor, client: ClientDep,
-                      body: DrillScheduleNote | None = None) -> PlanView:
+                      body: NoteBody = None) -> PlanView:
     await plans.resume(client, equipment_id, body.note if body and body.note else f"resumed by {caller.id}")
     return await plans.view(client, equipment_id)
 

@@ -7,6 +7,7 @@ gets past the door (what the workflow then says is for the other tests).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import uuid
@@ -65,6 +66,10 @@ DRILL = {"drill_type": "fire", "building_id": "B1", "scheduled_at": later(24 * 4
 # No drill of this schedule starts during the tests: its first is in 2099.
 DRILL_SCHEDULE = {"building_id": "B2", "drill_type": "security", "starts_on": "2099-01-01",
                   "calendar": {"days_of_month": [20], "hour": 3}}
+
+# A plan whose first inspection is in 2099: none starts during the tests unless one is triggered.
+PLAN = {"interval": {"every": "30d", "first_at": "2099-01-05T09:00:00+08:00"},
+        "checklist": ["Pump pressure in range"]}
 
 ENDPOINTS = [
     Endpoint("POST", "/requests", frozenset({"resident", "neighbour"} | STAFF), REPAIR | {"unit": None}),
@@ -154,6 +159,16 @@ ENDPOINTS = [
              {"id": "{new:EQ-}", "equipment_type": "gate", "building_id": "B1", "location": "South gate"}),
     Endpoint("GET", "/equipment/{id}", frozenset(STAFF | {"admin"})),
     Endpoint("PATCH", "/equipment/{id}", frozenset({"supervisor", "admin"}), {"contractor": "Gate Co."}),
+    Endpoint("PUT", "/equipment/{id}/plan", frozenset({"supervisor", "admin"}), PLAN),
+    Endpoint("GET", "/equipment/{id}/plan", frozenset(STAFF | {"admin"})),
+    Endpoint("POST", "/equipment/{id}/plan/pause", frozenset({"supervisor", "admin"}), {}),
+    Endpoint("POST", "/equipment/{id}/plan/resume", frozenset({"supervisor", "admin"}), {}),
+    Endpoint("DELETE", "/equipment/{id}/plan", frozenset({"supervisor", "admin"})),
+    Endpoint("GET", "/inspections/{id}", frozenset(STAFF | {"admin"})),
+    Endpoint("POST", "/inspections/{id}/report", frozenset(STAFF),
+             {"checklist": [{"step": "Pump pressure in range", "ok": True}]}),
+    Endpoint("POST", "/inspections/{id}/verify", frozenset(STAFF),
+             {"satisfied": True, "note": "Seen on site."}),
 ]
 
 
@@ -188,11 +203,34 @@ def unmatched_sms(api: Api) -> str:
     return sid
 
 
+async def a_plan(api: Api, equipment_id: str) -> str:
+    response = await api.call("supervisor", "PUT", f"/equipment/{equipment_id}/plan", PLAN)
+    assert response.status_code in (200, 201), response.text
+    api.schedule_ids.append(response.json()["schedule_id"])
+    return response.json()["schedule_id"]
+
+
+async def an_inspection(api: Api) -> str:
+    """An inspection of a new pump, started by triggering its plan."""
+    device = {"id": fresh_id("EQ-M-"), "equipment_type": "water_pump", "building_id": "B1",
+              "location": "Roof"}
+    assert (await api.call("supervisor", "POST", "/equipment", device)).status_code == 201
+    await api.env.client.get_schedule_handle(await a_plan(api, device["id"])).trigger()
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (started := (await api.call("staff", "GET", f"/equipment/{device['id']}/plan")).json()
+               ["recent_inspections"]):
+        assert asyncio.get_running_loop().time() < deadline, "the plan started no inspection"
+        await asyncio.sleep(0.2)
+    api.case_ids.append(started[0])
+    return started[0]
+
+
 def test_the_matrix_covers_every_route_of_the_app() -> None:
     from api.app import create_app
 
     paths = create_app().openapi()["paths"]
-    routes = {re.sub(r"\{(case|hearing|drill|schedule|equipment)_id\}", "{id}", f"{method.upper()} {path}")
+    routes = {re.sub(r"\{(case|hearing|drill|schedule|equipment|inspection)_id\}", "{id}",
+                     f"{method.upper()} {path}")
               for path, operations in paths.items() if not path.startswith("/webhooks/")
               for method in operations}
     assert routes == {str(endpoint) for endpoint in ENDPOINTS}
@@ -228,6 +266,10 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
         api.case_ids.append(case_id)
     elif endpoint.path.startswith("/equipment/"):
         case_id = "EQ-B1-PUMP1"  # seeded with the demo community
+        if "/plan" in endpoint.path:
+            await a_plan(api, case_id)
+    elif endpoint.path.startswith("/inspections/"):
+        case_id = await an_inspection(api)
     elif endpoint.path.startswith("/drill-schedules"):
         response = await api.call("supervisor", "POST", "/drill-schedules", DRILL_SCHEDULE)
         assert response.status_code in (200, 201), response.text
@@ -244,6 +286,8 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
         path = endpoint.path.replace("{id}", case_id).replace("{number}", "1")
         path = (path.replace("{resident_id}", "R001").replace("{photo_id}", photo_id or "")
                 .replace("{staff_id}", "S001").replace("{sid}", unmatched_sms(api)))
+        if endpoint.method == "DELETE" and path.endswith("/plan"):
+            await a_plan(api, case_id)  # each caller deletes a plan that is there
         response = await api.call(None if caller == "anonymous" else caller, endpoint.method, path,
                                   filled(endpoint.body), headers=headers)
         body = response.json() if response.headers.get("content-type") == "application/json" else {}
