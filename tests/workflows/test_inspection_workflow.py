@@ -72,8 +72,10 @@ async def test_an_inspection_takes_its_time_from_its_start_and_nobody_taking_it_
     await cases.sleep_until(state.response_due + timedelta(minutes=1))
     state = await cases.until(handle, lambda s: s.tier is Tier.team_lead)
     assert state.response_breached and state.escalations == 1
-    sent = await cases.sent_eventually(handle.id, lambda s: any(n.template == "escalation" for n in s))
-    assert "+8613900000101" in {n.to for n in sent if n.template == "escalation"}
+    sent = await cases.sent_eventually(
+        handle.id, lambda s: any(n.template == "escalation" and n.to == "+8613900000101" for n in s)
+    )
+    assert {n.params["reason"] for n in sent if n.template == "escalation"} == {"response_missed"}
 
 
 async def test_the_report_resolves_it_findings_become_repairs_and_a_team_lead_verifies(
@@ -94,8 +96,8 @@ async def test_the_report_resolves_it_findings_become_repairs_and_a_team_lead_ve
     assert repair.workflow_type == "RepairWorkflow"
     repair_state = await cases.env.client.get_workflow_handle(filed.findings[0].case_id).query("state")
     assert repair_state["equipment_id"] == LIFT and repair_state["title"] == "Brake pads worn"
-    sent = await cases.sent_eventually(
-        handle.id, lambda s: any(n.template == "manual_callback_task" for n in s)
+    sent = await cases.sent_eventually(  # to every team lead of the building, one notice each
+        handle.id, lambda s: any(n.template == "manual_callback_task" and n.to == "+8613900000101" for n in s)
     )
     task = [n for n in sent if n.template == "manual_callback_task"]
     assert {n.params["reason"] for n in task} == {"verification"} and "+8613900000101" in {n.to for n in task}
