@@ -4,9 +4,11 @@ in time is listed for staff."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from steward.store.models import Case, Notification
@@ -23,6 +25,7 @@ async def test_a_late_failed_status_after_delivered_fails_no_attempt_and_the_res
     resident = await community.resident(locale="en")
     case_id = await community.resolved(resident)
     asked = await steward.phones.sms(resident.phone, case_id, CALLBACK_SMS["en"])
+    await delivered(steward, asked["sid"])  # the phone has it before Steward hears so: wait for that
 
     form = {"MessageSid": asked["sid"], "MessageStatus": "failed", "ErrorCode": "30008"}
     signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(steward.base_url + STATUS, form)
@@ -37,6 +40,18 @@ async def test_a_late_failed_status_after_delivered_fails_no_attempt_and_the_res
     await steward.phones.reply(resident.phone, "1")
     state = await steward.until(case_id, closed, "closed")
     assert state["callback"]["result"] == "satisfied"
+
+
+async def delivered(steward: Steward, sid: str) -> None:
+    """Wait (bounded) until Twilio's "delivered" for the message has been recorded."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        with steward.database.sessions() as session:
+            status = session.scalar(select(Notification.status).where(Notification.sid == sid))
+        if status == "delivered":
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{sid} never recorded as delivered: {status}"
+        await asyncio.sleep(0.1)
 
 
 async def test_an_sms_acknowledgement_whose_case_cannot_answer_is_listed_for_staff(
