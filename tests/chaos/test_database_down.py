@@ -144,7 +144,10 @@ async def test_with_the_database_cut_off_the_api_answers_503_cases_carry_on_and_
         await eventually(failed, bool, "a projection tried while the database was cut off", PATIENCE_S)
         db.proxy.restore()
         restored_at = datetime.now(UTC)
-        assert (await api.http.get("/readyz")).status_code == 200
+        # Ready again once a connection through the restored proxy succeeds (the pool may try a dead one
+        # first); bounded, not instant.
+        await eventually(lambda: api.http.get("/readyz"), lambda ready: ready.status_code == 200,
+                         "ready again after the database came back", 30)
 
         escalated = await eventually(lambda: db.event(case_id, "escalated"), bool,
                                      "the escalation's projection retried until the database was back",
