@@ -109,7 +109,8 @@ async def test_600_open_cases_are_all_on_the_board_and_at_risk_in_deadline_order
         assert ids[:len(racing)] == racing
         waiting = board[len(racing):]
         assert all(not item["at_risk"] and item["next_deadline"] is None for item in waiting)
-        assert [item["submitted_at"] for item in waiting] == sorted(item["submitted_at"] for item in waiting)
+        submitted = [datetime.fromisoformat(item["submitted_at"]) for item in waiting]
+        assert submitted == sorted(submitted)
 
         first = (await http.get("/at-risk", params={"building": building, "limit": 5})).json()
         assert first["total"] == len(racing) and first["total_at_least"] is False and len(first["items"]) == 5

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import pytest
 
@@ -81,8 +82,8 @@ async def test_the_board_lists_open_cases_with_their_live_deadline_state(api: Ap
     assert 0 < item["seconds_left"] <= 30 * 60
     at_risk = [entry for entry in board["items"] if entry["at_risk"]]
     assert at_risk == board["items"][:len(at_risk)]
-    deadlines = [entry["next_deadline"] for entry in at_risk]
-    assert deadlines == sorted(deadlines)
+    deadlines = [datetime.fromisoformat(entry["next_deadline"]) for entry in at_risk]
+    assert deadlines == sorted(deadlines), "by time (a whole second is written without a fraction)"
 
     elsewhere = (await api.call("supervisor", "GET", "/console/api/board", params={"building": "B2"})).json()
     assert case_id not in {entry["case_id"] for entry in elsewhere["items"]}

@@ -130,5 +130,5 @@ async def test_app_notices_unread_past_the_window_are_queued(api: Api) -> None:
     assert body["window_minutes"] == 10
     item = next(item for item in body["items"] if item["key"] == late)
     assert item["recipient_id"] == "S001" and item["minutes_unread"] >= 10
-    stamps = [item["created_at"] for item in body["items"]]
+    stamps = [datetime.fromisoformat(item["created_at"]) for item in body["items"]]
     assert stamps == sorted(stamps)
