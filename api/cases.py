@@ -211,15 +211,16 @@ async def find_open_case(client: Client, case_id: str, caller: Actor) -> Workflo
 
 
 async def state_of_kind(
-    client: Client, workflow_id: str, kind: Kind, state_type: type[Answer]
+    client: Client, workflow_id: str, kind: Kind, state_type: type[Answer], query: str = "state"
 ) -> tuple[Answer, bool]:
-    """A hearing's or drill's live state and whether it still runs; 404 for a workflow of another kind."""
+    """A hearing's, drill's or inspection's live state (its `query`) and whether it still runs; 404 for a
+    workflow of another kind."""
     handle = client.get_workflow_handle(workflow_id)
     with temporal_answers(workflow_id):
         description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
         if description.typed_search_attributes.get(search.KIND) != kind.value:
             raise ApiError(404, f"no {kind.value} {workflow_id}")
-        state = await handle.query("state", result_type=state_type, rpc_timeout=RPC_TIMEOUT)
+        state = await handle.query(query, result_type=state_type, rpc_timeout=RPC_TIMEOUT)
     return state, description.status == WorkflowExecutionStatus.RUNNING
 
 

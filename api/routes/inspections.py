@@ -17,12 +17,11 @@ from temporalio.client import Client
 
 from api.auth import Staffer, StaffMember
 from api.case_access import check_photos
-from api.cases import RPC_TIMEOUT, temporal_answers, update_case
+from api.cases import state_of_kind, update_case
 from api.confidential import tier_of
 from api.context import ClientDep, SessionsDep
-from api.errors import ERROR_RESPONSES, ApiError
+from api.errors import ERROR_RESPONSES
 from api.models import RequestBody
-from workflows import search
 from workflows.actions import RecordCallback
 from workflows.contracts import Actor, CallbackResult, Kind, LongText, Photos, ReachedBy
 from workflows.drill_contracts import Finding
@@ -58,12 +57,8 @@ class VerifyBody(RequestBody):
 
 async def _inspection(client: Client, inspection_id: str) -> InspectionState:
     """The inspection's live state; 404 for anything that is not an inspection."""
-    handle = client.get_workflow_handle(inspection_id)
-    with temporal_answers(inspection_id):
-        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-        if description.typed_search_attributes.get(search.KIND) != Kind.inspection.value:
-            raise ApiError(404, f"no inspection {inspection_id}")
-        return await handle.query("inspection", result_type=InspectionState, rpc_timeout=RPC_TIMEOUT)
+    state, _ = await state_of_kind(client, inspection_id, Kind.inspection, InspectionState, "inspection")
+    return state
 
 
 def _acting(sessions: sessionmaker[Session], caller: Actor) -> dict:
