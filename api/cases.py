@@ -140,18 +140,19 @@ async def start_case(client: Client, task_queue: str, case_id: str, case: CaseIn
 
 
 async def start_once(client: Client, workflow: str, arg: BaseModel, workflow_id: str, task_queue: str,
-                     digest: str, search_attributes: TypedSearchAttributes, summary: str) -> bool:
+                     digest: str, search_attributes: TypedSearchAttributes, summary: str,
+                     memo: dict[str, object] | None = None, what: str = "request") -> bool:
     """Start the workflow unless this id already exists; True when it was started now.
 
     A closed workflow keeps its id too (REJECT_DUPLICATE), so an Idempotency-Key never makes a second
-    one; the same key with a different body (`digest`) is refused with 409.
+    one; the same key with a different body (`digest`) is refused with 409 (naming `what` it started).
     """
     with temporal_answers(workflow_id):
         try:
             await client.start_workflow(
                 workflow, arg, id=workflow_id, task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                memo={REQUEST_DIGEST: digest},
+                memo={REQUEST_DIGEST: digest, **(memo or {})},
                 search_attributes=search_attributes,
                 static_summary=summary,
                 rpc_timeout=RPC_TIMEOUT,
@@ -160,21 +161,9 @@ async def start_once(client: Client, workflow: str, arg: BaseModel, workflow_id:
         except WorkflowAlreadyStartedError:
             description = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=RPC_TIMEOUT)
     if await description.memo_value(REQUEST_DIGEST, default=None) != digest:
-        raise ApiError(409, "this Idempotency-Key was already used for a different request",
+        raise ApiError(409, f"this Idempotency-Key was already used for a different {what}",
                        "idempotency_conflict")
     return False
-
-
-async def case_exists(client: Client, case_id: str) -> bool:
-    """Whether a workflow, running or closed, has this id."""
-    try:
-        with temporal_answers(case_id):
-            await client.get_workflow_handle(case_id).describe(rpc_timeout=RPC_TIMEOUT)
-    except ApiError as error:
-        if error.status == 404:
-            return False
-        raise
-    return True
 
 
 async def find_case(client: Client, case_id: str, caller: Actor) -> WorkflowExecutionDescription:

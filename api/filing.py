@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.abuse_limits import start_counted
-from api.cases import case_exists, case_id_for, request_digest, start_case
+from api.cases import case_id_for, request_digest, start_case, workflow_exists
 from api.errors import ApiError
 from api.models import Submission, SubmitRequest
 from steward.settings import Settings
@@ -111,6 +111,6 @@ async def file_case(client: Client, sessions: sessionmaker[Session], settings: S
     created = await start_counted(
         sessions, settings.policy.limits, caller, request.severity,
         lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),
-        lambda: case_exists(client, case_id),
+        lambda: workflow_exists(client, case_id),
     )
     return Submission(case_id=case_id, created=created, url=f"/requests/{case_id}")

@@ -19,16 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.abuse_limits import count_objection
 from api.auth import ResidentOnly, ResidentOrStaff, StaffMember, Supervisor
 from api.cases import (
-    REQUEST_DIGEST,
     RPC_TIMEOUT,
     code_for,
     request_digest,
+    start_once,
     state_of_kind,
     temporal_answers,
     update_case,
@@ -142,26 +141,13 @@ async def schedule(
 
 async def _start(client: Client, task_queue: str, hearing_id: str, hearing: HearingInput,
                  digest: str) -> bool:
-    with temporal_answers(hearing_id):
-        try:
-            await client.start_workflow(
-                "HearingWorkflow", hearing, id=hearing_id, task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                memo={REQUEST_DIGEST: digest, BUILDINGS: hearing.building_ids},
-                search_attributes=TypedSearchAttributes([
-                    SearchAttributePair(search.KIND, Kind.hearing.value),
-                    SearchAttributePair(search.STATUS, HearingStatus.scheduled.value),
-                ]),
-                static_summary=f"hearing · {len(hearing.building_ids)} building(s)",
-                rpc_timeout=RPC_TIMEOUT,
-            )
-            return True
-        except WorkflowAlreadyStartedError:
-            description = await client.get_workflow_handle(hearing_id).describe(rpc_timeout=RPC_TIMEOUT)
-    if await description.memo_value(REQUEST_DIGEST, default=None) != digest:
-        raise ApiError(409, "this Idempotency-Key was already used for a different hearing",
-                       "idempotency_conflict")
-    return False
+    return await start_once(
+        client, "HearingWorkflow", hearing, hearing_id, task_queue, digest,
+        TypedSearchAttributes([SearchAttributePair(search.KIND, Kind.hearing.value),
+                               SearchAttributePair(search.STATUS, HearingStatus.scheduled.value)]),
+        f"hearing · {len(hearing.building_ids)} building(s)", memo={BUILDINGS: hearing.building_ids},
+        what="hearing",
+    )
 
 
 # --- reading -----------------------------------------------------------------------------------
