@@ -41,6 +41,10 @@ class Action(Contract):
         "by a client), so a validator can keep a complaint above the tier of the person it is about.",
     )
 
+    def own_fields(self) -> dict[str, object]:
+        """What this kind of action says beyond who acted, when and under which id: what its record keeps."""
+        return {name: value for name, value in self if name not in Action.model_fields}
+
 
 class Acknowledge(Action):
     pass

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.actions import (
         Acknowledge,
         Action,
+        AgreePlan,
         ChangeSeverity,
         Extend,
         HandOn,
@@ -77,6 +78,12 @@ class CaseActions:
     def _require_staff(action: Action, doing: str) -> None:
         require(action.actor.role in STAFF, f"only staff can {doing}")
 
+    def _require_acting_staff(self, action: Action, doing: str) -> None:
+        """Staff, allowed on this case, acting while it is open."""
+        self._require_staff(action, doing)
+        self._require_may_act(action)
+        self._require_open()
+
     def barred(self, staff_id: str, tier: Tier | None = None) -> str | None:
         """Why this staff member may not handle the case (a complaint about them), or None."""
         return None
@@ -126,9 +133,7 @@ class CaseActions:
 
     @pause.validator
     def _validate_pause(self, action: Pause) -> None:
-        self._require_staff(action, "pause a case")
-        self._require_may_act(action)
-        self._require_open()
+        self._require_acting_staff(action, "pause a case")
         require(self.acknowledged, "acknowledge the case before pausing it")
         require(not self.clock.paused, "the case is already paused")
         require(
@@ -171,9 +176,7 @@ class CaseActions:
 
     @reassign.validator
     def _validate_reassign(self, action: Reassign) -> None:
-        self._require_staff(action, "reassign a case")
-        self._require_may_act(action)
-        self._require_open()
+        self._require_acting_staff(action, "reassign a case")
         require(action.handler_id != self.handler_id, f"{action.handler_id} already handles the case")
         self._require_may_handle(action.handler_id)
 
@@ -247,27 +250,22 @@ class CaseActions:
         require(
             action.actor.role is not Role.resident, "residents cannot change a case's severity; ask staff"
         )
-        self._require_staff(action, "change severity")
-        self._require_may_act(action)
-        self._require_open()
+        self._require_acting_staff(action, "change severity")
         require(action.severity is not self.severity, f"the severity is already {self.severity.value}")
         if action.severity.rank < self.severity.rank:
             require(action.actor.role in SUPERVISORS, "only a supervisor can lower the severity")
             require(action.reason is not None, "lowering the severity needs a reason")
 
-    @workflow.update(name=CaseUpdate.EXTEND)
-    def extend(self, action: Extend) -> CaseState:
+    def move_resolution_due(self, action: Extend | AgreePlan, event: str, detail: Detail) -> None:
+        """Move the resolution deadline to the action's, noting `event` with where it moved from and to."""
         previous = self.clock.resolution_due
         self.clock.extend(action.resolution_due, workflow.now())
-        self.note(
-            "extended",
-            {
-                "from": previous.isoformat(),
-                "to": self.clock.resolution_due.isoformat(),
-                "reason": action.reason,
-            },
-            action=action,
-        )
+        moved = {"from": previous.isoformat(), "to": self.clock.resolution_due.isoformat()}
+        self.note(event, moved | detail, action=action)
+
+    @workflow.update(name=CaseUpdate.EXTEND)
+    def extend(self, action: Extend) -> CaseState:
+        self.move_resolution_due(action, "extended", {"reason": action.reason})
         self.tell_resident(
             "deadline_changed",
             {

@@ -44,11 +44,12 @@ BARRED_NOTES_DROPPED = "barred-notes-dropped"
 class CaseInbox:
     # --- updates: the resident in the app ----------------------------------------------------
 
-    def _require_resident(self, action: Action, doing: str) -> None:
+    def _require_resident_of_open_case(self, action: Action, doing: str) -> None:
         require(
             action.actor.role is Role.resident and action.actor.id == self.case.resident_id,
             f"only the resident of this case can {doing}",
         )
+        require_not_closed(self.status is Status.closed)
 
     def _resident_photos(self) -> int:
         return sum(len(e.detail.get("photos") or []) for e in self.timeline if e.event == "photos_added")
@@ -60,8 +61,7 @@ class CaseInbox:
 
     @add_photos.validator
     def _validate_add_photos(self, action: AddPhotos) -> None:
-        self._require_resident(action, "add photos to it")
-        require_not_closed(self.status is Status.closed)
+        self._require_resident_of_open_case(action, "add photos to it")
         require(
             self._resident_photos() + len(action.photos) <= RESIDENT_PHOTOS,
             f"a case takes at most {RESIDENT_PHOTOS} photos from the resident",
@@ -81,8 +81,7 @@ class CaseInbox:
 
     @answer_callback.validator
     def _validate_answer_callback(self, action: AnswerCallback) -> None:
-        self._require_resident(action, "answer its callback")
-        require_not_closed(self.status is Status.closed)
+        self._require_resident_of_open_case(action, "answer its callback")
         require(
             self.status is Status.callback and self.callbacks.attempt > 0,
             "the case is not waiting for your answer",

@@ -88,18 +88,7 @@ class ComplaintWorkflow(CaseLifecycle):
 
     @workflow.update(name=CaseUpdate.AGREE_PLAN)
     def agree_plan(self, action: AgreePlan) -> CaseState:
-        previous = self.clock.resolution_due
-        self.clock.extend(action.resolution_due, workflow.now())
-        self.note(
-            "plan_agreed",
-            {
-                "from": previous.isoformat(),
-                "to": self.clock.resolution_due.isoformat(),
-                "reason": action.reason,
-                "plan": action.plan,
-            },
-            action=action,
-        )
+        self.move_resolution_due(action, "plan_agreed", {"reason": action.reason, "plan": action.plan})
         self.tell_resident(
             "complaint_plan_agreed",
             {

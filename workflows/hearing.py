@@ -316,15 +316,7 @@ class HearingWorkflow:
 
     @workflow.update(name=HearingUpdate.RECORD_HEARING)
     def record_hearing(self, action: RecordHearing) -> HearingState:
-        self.progress.held = HeldRecord(
-            minutes=action.minutes,
-            attendance=action.attendance,
-            votes_for=action.votes_for,
-            votes_against=action.votes_against,
-            abstentions=action.abstentions,
-            recorded_by=action.actor.id,
-            at=workflow.now(),
-        )
+        self.progress.held = HeldRecord(**action.own_fields(), recorded_by=action.actor.id, at=workflow.now())
         self.set_status(HearingStatus.held)
         self.note(
             "held",
@@ -350,13 +342,8 @@ class HearingWorkflow:
 
     @workflow.update(name=HearingUpdate.DECIDE)
     def decide(self, action: Decide) -> HearingState:
-        self.progress.decision = DecisionRecord(
-            outcome=action.outcome,
-            reason=action.reason,
-            revised_costs=action.revised_costs,
-            decided_by=action.actor.id,
-            at=workflow.now(),
-        )
+        self.progress.decision = DecisionRecord(**action.own_fields(), decided_by=action.actor.id,
+                                                at=workflow.now())
         self.set_status(HearingStatus.decided)
         self.note("decided", {"outcome": action.outcome.value, "reason": action.reason}, action=action)
         return self.state()
