@@ -7,7 +7,8 @@ token's holder; request bodies never name an actor.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
@@ -59,22 +60,9 @@ from api.models import (
     WithdrawBody,
 )
 from api.routes.directory import must_exist
+from api.twin_routes import endpoint
 from steward.store.models import Staff
-from workflows import search
-from workflows.actions import (
-    Acknowledge,
-    Action,
-    AgreePlan,
-    ChangeSeverity,
-    Extend,
-    Pause,
-    ProgressNote,
-    Reassign,
-    RecordCallback,
-    Resolve,
-    Resume,
-    Withdraw,
-)
+from workflows import actions, search
 from workflows.case_contracts import CaseState
 from workflows.contracts import Actor, Kind, Role, Severity, Status
 from workflows.names import CaseSignal, CaseUpdate
@@ -189,8 +177,8 @@ async def get_history(
 # --- acting --------------------------------------------------------------------------------------
 
 
-async def _by(sessions: sessionmaker[Session], caller: Actor, action: type[Action],
-              body: BaseModel | None) -> Action:
+async def _by(sessions: sessionmaker[Session], caller: Actor, action: type[actions.Action],
+              body: BaseModel | None) -> actions.Action:
     """The workflow's action contract: the body's fields, acted by the token's holder at their tier."""
     fields = body.model_dump() if body is not None else {}
     tier = await run_in_threadpool(tier_of, sessions, caller)
@@ -198,7 +186,7 @@ async def _by(sessions: sessionmaker[Session], caller: Actor, action: type[Actio
 
 
 async def _act(client: Client, sessions: sessionmaker[Session], case_id: str, caller: Actor, update: str,
-               action: type[Action], body: BaseModel | None) -> CaseState:
+               action: type[actions.Action], body: BaseModel | None) -> CaseState:
     """Staff acting on a repair id the API made go straight to the update (its prefix says the kind, and
     a closed or unknown case answers from the update itself); a resident's case, and a complaint (which
     may be about the caller, who must not learn it exists), are looked at first."""
@@ -229,11 +217,34 @@ WithdrawInput = _optional(WithdrawBody, "withdraw")
 CallbackInput = _required(CallbackBody, "callback")
 
 
-@router.post("/{case_id}/acknowledge", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Take the case (staff); its first taker becomes the owner")
-async def acknowledge(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                      body: AcknowledgeInput = None) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.ACKNOWLEDGE, Acknowledge, body)
+def _action(path: str, name: str, who: object, update: str, action: type[actions.Action], body: object,
+            summary: str, optional: bool = False,
+            check: Callable[[sessionmaker[Session], str, Actor, Any], None] | None = None) -> None:
+    """`POST /{case_id}/<path>`: the body as `action`, sent as the case's `update` by the token's holder
+    (whom `who` admits), after `check` when there is one."""
+    async def act(case_id: str, caller: Actor, client: Client, sessions: sessionmaker[Session],
+                  body: BaseModel | None = None) -> CaseState:
+        if check is not None:
+            await run_in_threadpool(check, sessions, case_id, caller, body)
+        return await _act(client, sessions, case_id, caller, update, action, body)
+
+    route = endpoint(name, act, None, CaseState, case_id=CaseId, caller=who, client=ClientDep,
+                     sessions=SessionsDep, body=(body, None) if optional else body)
+    router.post(f"/{{case_id}}/{path}", response_model=CaseState, responses=CASE_RESPONSES,
+                summary=summary)(route)
+
+
+def _check_handler(sessions: sessionmaker[Session], case_id: str, caller: Actor, body: BaseModel) -> None:
+    with sessions() as session:
+        must_exist(session, Staff, body.handler_id, "staff member")
+
+
+def _check_photos(sessions: sessionmaker[Session], case_id: str, caller: Actor, body: BaseModel) -> None:
+    check_photos(sessions, case_id, caller, body.photos)
+
+
+_action("acknowledge", "acknowledge", StaffMember, CaseUpdate.ACKNOWLEDGE, actions.Acknowledge,
+        AcknowledgeInput, "Take the case (staff); its first taker becomes the owner", optional=True)
 
 
 @router.post("/{case_id}/progress", status_code=202, response_model=Accepted,
@@ -243,49 +254,21 @@ async def progress(case_id: CaseId, caller: StaffMember, client: ClientDep, sess
     """A note sent again with the same `action_id` is kept once."""
     await find_open_case(client, case_id, caller)
     await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    await signal_case(client, case_id, CaseSignal.PROGRESS, await _by(sessions, caller, ProgressNote, body))
+    await signal_case(client, case_id, CaseSignal.PROGRESS,
+                      await _by(sessions, caller, actions.ProgressNote, body))
     return Accepted(case_id=case_id)
 
 
-@router.post("/{case_id}/pause", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Pause the resolution clock with a reason (staff)")
-async def pause(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                body: PauseInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.PAUSE, Pause, body)
-
-
-@router.post("/{case_id}/resume", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Resume the resolution clock (staff, or the resident of the case)")
-async def resume(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
-                 body: ResumeInput = None) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.RESUME, Resume, body)
-
-
-def _check_staff_member(sessions: sessionmaker[Session], staff_id: str) -> None:
-    with sessions() as session:
-        must_exist(session, Staff, staff_id, "staff member")
-
-
-@router.post("/{case_id}/reassign", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Hand the work to another staff member (the owner stays)")
-async def reassign(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                   body: ReassignInput) -> CaseState:
-    await run_in_threadpool(_check_staff_member, sessions, body.handler_id)
-    return await _act(client, sessions, case_id, caller, CaseUpdate.REASSIGN, Reassign, body)
-
-
-@router.post("/{case_id}/severity", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Raise (staff) or lower (supervisor, with a reason) the severity")
-async def change_severity(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                          body: SeverityInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.CHANGE_SEVERITY, ChangeSeverity, body)
-
-
-@router.post("/{case_id}/extend", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Move the resolution deadline, with a reason (supervisor)")
-async def extend(case_id: CaseId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
-                 body: ExtendInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.EXTEND, Extend, body)
+_action("pause", "pause", StaffMember, CaseUpdate.PAUSE, actions.Pause, PauseInput,
+        "Pause the resolution clock with a reason (staff)")
+_action("resume", "resume", ResidentOrStaff, CaseUpdate.RESUME, actions.Resume, ResumeInput,
+        "Resume the resolution clock (staff, or the resident of the case)", optional=True)
+_action("reassign", "reassign", StaffMember, CaseUpdate.REASSIGN, actions.Reassign, ReassignInput,
+        "Hand the work to another staff member (the owner stays)", check=_check_handler)
+_action("severity", "change_severity", StaffMember, CaseUpdate.CHANGE_SEVERITY, actions.ChangeSeverity,
+        SeverityInput, "Raise (staff) or lower (supervisor, with a reason) the severity")
+_action("extend", "extend", Supervisor, CaseUpdate.EXTEND, actions.Extend, ExtendInput,
+        "Move the resolution deadline, with a reason (supervisor)")
 
 
 @router.post("/{case_id}/plan", response_model=CaseState, responses=CASE_RESPONSES,
@@ -297,27 +280,13 @@ async def agree_plan(case_id: CaseId, caller: Supervisor, client: ClientDep, ses
     description = await find_open_case(client, case_id, caller)
     if description.typed_search_attributes.get(search.KIND) != Kind.complaint.value:
         raise ApiError(409, "only a complaint has an agreed plan; use /extend for a repair", "refused")
-    action = await _by(sessions, caller, AgreePlan, body)
+    action = await _by(sessions, caller, actions.AgreePlan, body)
     return await update_case(client, case_id, CaseUpdate.AGREE_PLAN, action)
 
 
-@router.post("/{case_id}/resolve", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Resolve with a note (counts as acknowledging); the callback follows")
-async def resolve(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                  body: ResolveInput) -> CaseState:
-    await run_in_threadpool(check_photos, sessions, case_id, caller, body.photos)
-    return await _act(client, sessions, case_id, caller, CaseUpdate.RESOLVE, Resolve, body)
-
-
-@router.post("/{case_id}/withdraw", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Withdraw (the resident, or staff for them); a confirmation callback follows")
-async def withdraw(case_id: CaseId, caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep,
-                   body: WithdrawInput = None) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.WITHDRAW, Withdraw, body)
-
-
-@router.post("/{case_id}/callback", response_model=CaseState, responses=CASE_RESPONSES,
-             summary="Record a manual callback made by phone or visit (staff)")
-async def record_callback(case_id: CaseId, caller: StaffMember, client: ClientDep, sessions: SessionsDep,
-                          body: CallbackInput) -> CaseState:
-    return await _act(client, sessions, case_id, caller, CaseUpdate.RECORD_CALLBACK, RecordCallback, body)
+_action("resolve", "resolve", StaffMember, CaseUpdate.RESOLVE, actions.Resolve, ResolveInput,
+        "Resolve with a note (counts as acknowledging); the callback follows", check=_check_photos)
+_action("withdraw", "withdraw", ResidentOrStaff, CaseUpdate.WITHDRAW, actions.Withdraw, WithdrawInput,
+        "Withdraw (the resident, or staff for them); a confirmation callback follows", optional=True)
+_action("callback", "record_callback", StaffMember, CaseUpdate.RECORD_CALLBACK, actions.RecordCallback,
+        CallbackInput, "Record a manual callback made by phone or visit (staff)")
