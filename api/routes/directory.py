@@ -6,7 +6,9 @@ Lists are ordered by id and paged by the last id seen.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeVar
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -18,8 +20,9 @@ from api.auth import Admin
 from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
+from api.twin_routes import endpoint
 from steward.store.models import Building, Household, Resident, Staff
-from workflows.contracts import Locale, ShortText, Tier
+from workflows.contracts import Actor, Locale, ShortText, Tier
 
 router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "An entry with this id already exists."},
@@ -28,6 +31,8 @@ router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES | {
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Skill = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 Row = TypeVar("Row", bound=BaseModel)
+Checks = Iterable[tuple[type[DeclarativeBase], str, str]]
+"""What an entry names that must be in the directory: (table, key, what it is called in a refusal)."""
 
 
 class BuildingEntry(RequestBody):
@@ -97,7 +102,8 @@ def must_exist(session: Session, table: type[DeclarativeBase], key: str, what: s
         raise ApiError(422, f"no {what} {key} in the directory")
 
 
-def _add(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: BaseModel, checks=()) -> None:
+def _add(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: BaseModel,
+         checks: Checks = ()) -> None:
     """Insert the entry; 409 when its id exists, 422 when something it names does not."""
     with sessions() as session:
         if session.get(table, entry.id) is not None:
@@ -111,45 +117,31 @@ def _add(sessions: sessionmaker[Session], table: type[DeclarativeBase], entry: B
             raise ApiError(409, f"{entry.id} conflicts with an existing entry", "already_exists") from error
 
 
-@router.get("/buildings", response_model=Page[BuildingEntry], summary="Buildings")
-def list_buildings(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
-    return _page(sessions, Building, BuildingEntry, page_token, limit)
+def _table(path: str, table: type[DeclarativeBase], model: type[BaseModel], names: tuple[str, str],
+           summaries: tuple[str, str], checks: Callable[[Any], Checks] = lambda entry: ()) -> None:
+    """`GET path` lists the table's entries (`names[0]`), `POST path` adds one (`names[1]`) once what it
+    names, `checks(entry)`, is in the directory."""
+    def list_entries(_: Actor, sessions: sessionmaker[Session], page_token: str | None, limit: int) -> Page:
+        return _page(sessions, table, model, page_token, limit)
+
+    def add_entry(_: Actor, sessions: sessionmaker[Session], entry: BaseModel) -> BaseModel:
+        _add(sessions, table, entry, checks(entry))
+        return entry
+
+    router.get(path, response_model=Page[model], summary=summaries[0])(endpoint(
+        names[0], list_entries, None, inspect.Signature.empty,
+        _=Admin, sessions=SessionsDep, page_token=(PageToken, None), limit=(Limit, 100)))
+    router.post(path, status_code=201, response_model=model, summary=summaries[1])(endpoint(
+        names[1], add_entry, None, model, _=Admin, sessions=SessionsDep, entry=model))
 
 
-@router.post("/buildings", status_code=201, response_model=BuildingEntry, summary="Add a building")
-def add_building(_: Admin, sessions: SessionsDep, entry: BuildingEntry) -> BuildingEntry:
-    _add(sessions, Building, entry)
-    return entry
-
-
-@router.get("/households", response_model=Page[HouseholdEntry], summary="Households")
-def list_households(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
-    return _page(sessions, Household, HouseholdEntry, page_token, limit)
-
-
-@router.post("/households", status_code=201, response_model=HouseholdEntry, summary="Add a household")
-def add_household(_: Admin, sessions: SessionsDep, entry: HouseholdEntry) -> HouseholdEntry:
-    _add(sessions, Household, entry, [(Building, entry.building_id, "building")])
-    return entry
-
-
-@router.get("/residents", response_model=Page[ResidentEntry], summary="Residents (token subjects)")
-def list_residents(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
-    return _page(sessions, Resident, ResidentEntry, page_token, limit)
-
-
-@router.post("/residents", status_code=201, response_model=ResidentEntry, summary="Add a resident")
-def add_resident(_: Admin, sessions: SessionsDep, entry: ResidentEntry) -> ResidentEntry:
-    _add(sessions, Resident, entry, [(Household, entry.household_id, "household")])
-    return entry
-
-
-@router.get("/staff", response_model=Page[StaffEntry], summary="Staff (token subjects)")
-def list_staff(_: Admin, sessions: SessionsDep, page_token: PageToken = None, limit: Limit = 100):
-    return _page(sessions, Staff, StaffEntry, page_token, limit)
-
-
-@router.post("/staff", status_code=201, response_model=StaffEntry, summary="Add a staff member")
-def add_staff(_: Admin, sessions: SessionsDep, entry: StaffEntry) -> StaffEntry:
-    _add(sessions, Staff, entry, [(Building, building, "building") for building in entry.buildings])
-    return entry
+_table("/buildings", Building, BuildingEntry, ("list_buildings", "add_building"),
+       ("Buildings", "Add a building"))
+_table("/households", Household, HouseholdEntry, ("list_households", "add_household"),
+       ("Households", "Add a household"), lambda entry: [(Building, entry.building_id, "building")])
+_table("/residents", Resident, ResidentEntry, ("list_residents", "add_resident"),
+       ("Residents (token subjects)", "Add a resident"),
+       lambda entry: [(Household, entry.household_id, "household")])
+_table("/staff", Staff, StaffEntry, ("list_staff", "add_staff"),
+       ("Staff (token subjects)", "Add a staff member"),
+       lambda entry: [(Building, building, "building") for building in entry.buildings])
