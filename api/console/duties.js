@@ -2,8 +2,9 @@
 // awaiting answers, drills nobody started, reports overdue. Read when opened and on "Refresh".
 
 import { getJson } from "./client.js";
-import { clear, h } from "./dom.js";
+import { h } from "./dom.js";
 import { t, total, when, word } from "./i18n.js";
+import { refreshingView } from "./refreshing.js";
 
 function deadlineCell(item) {
   return h("td", { class: "deadline" }, item.next_deadline
@@ -50,30 +51,12 @@ function drillRow(item) {
 }
 
 function showList(view, title, sections) {
-  const body = h("div", { id: "duties" });
-  const refresh = h("button", { type: "button", class: "quiet", id: "duties-refresh" }, t("duties.refresh"));
-  const status = h("p", { class: "status", id: "duties-status" });
-  view.append(h("section", { class: "duties" }, h("div", { class: "heading" }, h("h1", {}, title), refresh),
-    status, body));
-  let stopped = false;
-
-  async function load() {
-    try {
-      const pages = await Promise.all(sections.map((section) => getJson(section.path)));
-      if (stopped) return;
-      clear(body);
-      sections.forEach((section, index) => body.append(
-        table(section.id, `${section.caption} (${total(pages[index])})`, section.columns, pages[index].items,
-          section.row)));
-      status.textContent = "";
-    } catch (error) {
-      if (!stopped) status.textContent = t("board.unreachable", { message: error.message });
-    }
-  }
-
-  refresh.addEventListener("click", load);
-  load();
-  return () => { stopped = true; };
+  const shown = refreshingView(view, { id: "duties", title },
+    () => Promise.all(sections.map((section) => getJson(section.path))),
+    (pages) => sections.map((section, index) =>
+      table(section.id, `${section.caption} (${total(pages[index])})`, section.columns, pages[index].items,
+        section.row)));
+  return shown.stop;
 }
 
 const HEARING_COLUMNS = ["hearing", "title", "date", "objections", "answer_due", "deadline", "status", "outcome"];

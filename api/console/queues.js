@@ -2,9 +2,10 @@
 // app notices nobody opened in time. Read when opened, after an action, and on "Refresh".
 
 import { announce, api, getJson } from "./client.js";
-import { clear, h } from "./dom.js";
+import { h } from "./dom.js";
 import { t, when } from "./i18n.js";
 import { personName } from "./people.js";
+import { refreshingView } from "./refreshing.js";
 
 function section(id, caption, columns, items, row) {
   const content = items.length
@@ -15,65 +16,52 @@ function section(id, caption, columns, items, row) {
   return h("section", { id }, h("h2", {}, caption), content);
 }
 
-export function showQueues(view) {
-  const body = h("div", { id: "queues" });
-  const refresh = h("button", { type: "button", class: "quiet", id: "queues-refresh" }, t("duties.refresh"));
-  const status = h("p", { class: "status", id: "queues-status", role: "alert" });
-  view.append(h("section", { class: "queues" },
-    h("div", { class: "heading" }, h("h1", {}, t("queues.title")), refresh), status, body));
-  let stopped = false;
-
-  function assignForm(message) {
-    const input = h("input", { name: "case", id: `assign-${message.sid}`, required: true, size: 14,
-      pattern: "(RP|CP)-[A-Z2-7]{10}", placeholder: "RP-…" });
-    const form = h("form", { class: "assign", dataset: { sid: message.sid } },
-      h("label", { for: `assign-${message.sid}` }, t("queue.assign_to")), input,
-      h("button", { type: "submit" }, t("queue.assign")));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      try {
-        await api(`/inbound-messages/${encodeURIComponent(message.sid)}/assign/${encodeURIComponent(input.value.trim())}`,
-          { method: "POST" });
-        announce(t("queue.assigned", { case: input.value.trim() }));
-        await load();
-      } catch (error) {
-        status.textContent = error.message;
-      }
-    });
-    return form;
-  }
-
-  async function load() {
+function assignForm(message, shown) {
+  const input = h("input", { name: "case", id: `assign-${message.sid}`, required: true, size: 14,
+    pattern: "(RP|CP)-[A-Z2-7]{10}", placeholder: "RP-…" });
+  const form = h("form", { class: "assign", dataset: { sid: message.sid } },
+    h("label", { for: `assign-${message.sid}` }, t("queue.assign_to")), input,
+    h("button", { type: "submit" }, t("queue.assign")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
     try {
-      const [manual, sms, unread] = await Promise.all([
-        getJson("/queues/manual-callbacks?limit=200"), getJson("/inbound-messages?limit=200"),
-        getJson("/queues/unread-notices?limit=200")]);
-      if (stopped) return;
-      clear(body);
-      body.append(
-        section("queue-manual", `${t("queues.manual")} (${manual.total})`,
-          ["case", "what", "place", "owner", "tier", "deadline"], manual.items, (item) =>
-            h("tr", { dataset: { case: item.case_id } },
-              h("td", {}, h("a", { href: `#/case/${encodeURIComponent(item.case_id)}` }, item.case_id)),
-              h("td", {}, item.title), h("td", {}, item.unit ? `${item.building_id} · ${item.unit}` : item.building_id),
-              h("td", {}, personName(item.owner_id)), h("td", {}, item.tier), h("td", {}, when(item.next_deadline)))),
-        section("queue-sms", t("queues.sms"), ["from", "text", "received", "outcome", "action"], sms.items,
-          (item) => h("tr", { dataset: { sid: item.sid } },
-            h("td", {}, item.from_number), h("td", {}, item.body), h("td", {}, when(item.received_at)),
-            h("td", {}, t(`sms.${item.outcome}`)), h("td", {}, assignForm(item)))),
-        section("queue-unread", t("queues.unread", { minutes: unread.window_minutes }),
-          ["recipient", "case", "notice", "sent", "unread"], unread.items, (item) =>
-            h("tr", { dataset: { notice: item.key } },
-              h("td", {}, personName(item.recipient_id)), h("td", {}, item.case_id), h("td", {}, item.template),
-              h("td", {}, when(item.created_at)), h("td", {}, t("queue.minutes", { minutes: item.minutes_unread })))),
-      );
-      status.textContent = "";
+      await api(`/inbound-messages/${encodeURIComponent(message.sid)}/assign/${encodeURIComponent(input.value.trim())}`,
+        { method: "POST" });
+      announce(t("queue.assigned", { case: input.value.trim() }));
+      await shown.load();
     } catch (error) {
-      if (!stopped) status.textContent = t("board.unreachable", { message: error.message });
+      shown.status.textContent = error.message;
     }
-  }
+  });
+  return form;
+}
 
-  refresh.addEventListener("click", load);
-  load();
-  return () => { stopped = true; };
+function read() {
+  return Promise.all([
+    getJson("/queues/manual-callbacks?limit=200"), getJson("/inbound-messages?limit=200"),
+    getJson("/queues/unread-notices?limit=200")]);
+}
+
+function draw([manual, sms, unread], shown) {
+  return [
+    section("queue-manual", `${t("queues.manual")} (${manual.total})`,
+      ["case", "what", "place", "owner", "tier", "deadline"], manual.items, (item) =>
+        h("tr", { dataset: { case: item.case_id } },
+          h("td", {}, h("a", { href: `#/case/${encodeURIComponent(item.case_id)}` }, item.case_id)),
+          h("td", {}, item.title), h("td", {}, item.unit ? `${item.building_id} · ${item.unit}` : item.building_id),
+          h("td", {}, personName(item.owner_id)), h("td", {}, item.tier), h("td", {}, when(item.next_deadline)))),
+    section("queue-sms", t("queues.sms"), ["from", "text", "received", "outcome", "action"], sms.items,
+      (item) => h("tr", { dataset: { sid: item.sid } },
+        h("td", {}, item.from_number), h("td", {}, item.body), h("td", {}, when(item.received_at)),
+        h("td", {}, t(`sms.${item.outcome}`)), h("td", {}, assignForm(item, shown)))),
+    section("queue-unread", t("queues.unread", { minutes: unread.window_minutes }),
+      ["recipient", "case", "notice", "sent", "unread"], unread.items, (item) =>
+        h("tr", { dataset: { notice: item.key } },
+          h("td", {}, personName(item.recipient_id)), h("td", {}, item.case_id), h("td", {}, item.template),
+          h("td", {}, when(item.created_at)), h("td", {}, t("queue.minutes", { minutes: item.minutes_unread })))),
+  ];
+}
+
+export function showQueues(view) {
+  return refreshingView(view, { id: "queues", title: t("queues.title"), alert: true }, read, draw).stop;
 }
