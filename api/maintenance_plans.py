@@ -23,6 +23,7 @@ from temporalio.client import (
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api import schedules
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.drill_schedules import DrillCalendar, DrillInterval, calendar_spec, interval_spec
 from api.errors import ApiError
@@ -168,16 +169,9 @@ async def view_if_any(client: Client, equipment_id: str) -> PlanView | None:
         raise
 
 
-async def pause(client: Client, equipment_id: str, note: str) -> None:
+async def set_paused(client: Client, equipment_id: str, paused: bool, note: str) -> None:
     await describe(client, equipment_id)
-    with temporal_answers(plan_id(equipment_id)):
-        await client.get_schedule_handle(plan_id(equipment_id)).pause(note=note, rpc_timeout=RPC_TIMEOUT)
-
-
-async def resume(client: Client, equipment_id: str, note: str) -> None:
-    await describe(client, equipment_id)
-    with temporal_answers(plan_id(equipment_id)):
-        await client.get_schedule_handle(plan_id(equipment_id)).unpause(note=note, rpc_timeout=RPC_TIMEOUT)
+    await schedules.set_paused(client, plan_id(equipment_id), paused, note)
 
 
 async def delete(client: Client, equipment_id: str) -> None:
@@ -188,9 +182,11 @@ async def delete(client: Client, equipment_id: str) -> None:
 
 async def follow_status(client: Client, equipment_id: str, status: str) -> None:
     """Out of service pauses the plan, back in service resumes it, retired deletes it (no plan: nothing)."""
-    actions = {"out_of_service": lambda: pause(client, equipment_id, "the device is out of service"),
-               "in_service": lambda: resume(client, equipment_id, "the device is back in service"),
-               "retired": lambda: delete(client, equipment_id)}
+    actions = {
+        "out_of_service": lambda: set_paused(client, equipment_id, True, "the device is out of service"),
+        "in_service": lambda: set_paused(client, equipment_id, False, "the device is back in service"),
+        "retired": lambda: delete(client, equipment_id),
+    }
     try:
         await actions[status]()
     except ApiError as error:

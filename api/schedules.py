@@ -56,6 +56,13 @@ async def create_or_replace(client: Client, sid: str, schedule: Callable[[Schedu
             return False
 
 
+async def set_paused(client: Client, sid: str, paused: bool, note: str) -> None:
+    """Pause or resume the schedule `sid`; Temporal keeps `note` as why."""
+    handle = client.get_schedule_handle(sid)
+    with temporal_answers(sid):
+        await (handle.pause if paused else handle.unpause)(note=note, rpc_timeout=RPC_TIMEOUT)
+
+
 def started_ids(recent: list[ScheduleActionResult]) -> list[str]:
     """The workflows a schedule started lately, by id."""
     return [r.action.workflow_id for r in recent

@@ -13,8 +13,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, ScheduleHandle
+from temporalio.client import Client
 
 from api.auth import Supervisor
 from api.cases import RPC_TIMEOUT, temporal_answers
@@ -32,8 +33,11 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.models import DIRECTORY_ID, CountedPage
 from api.routes.drills import check_building
 from api.routes.hearing_and_drill_lists import Limit, PageToken, read_page
+from api.schedules import set_paused
+from api.twin_routes import endpoint
 from steward.store.deadlines import DRILL_SCHEDULES, Total
 from steward.store.drill_schedules import overtaken, store
+from workflows.contracts import Actor
 from workflows.drill_contracts import DrillType
 
 router = APIRouter(prefix="/drill-schedules", tags=["drills"], responses=ERROR_RESPONSES | {
@@ -126,33 +130,45 @@ async def _projected(client: Client, sessions: sessionmaker[Session], schedule_i
     return schedule
 
 
-async def _switch(client: Client, sessions: sessionmaker[Session], schedule_id: str,
-                  change: Callable[[ScheduleHandle], Awaitable[None]]) -> DrillScheduleView:
+Switch = Callable[[Client, sessionmaker[Session], str, bool, str], Awaitable[BaseModel]]
+
+
+def pause_and_resume(router: APIRouter, path: str, key: tuple[str, object], who: object,
+                     view: type[BaseModel], switch: Switch, names: tuple[str, str],
+                     summaries: tuple[str, str], docs: tuple[str | None, str | None]) -> None:
+    """`POST <path>/pause` and `<path>/resume` (named `names`) for a schedule found by `key` (the path
+    parameter's name and type): `switch(client, sessions, id, paused, note)`, with the body's note, or
+    by default who paused or resumed it."""
+    def route(paused: bool, name: str, summary: str, doc: str | None) -> None:
+        async def act(caller: Actor, client: Client, sessions: sessionmaker[Session],
+                      body: DrillScheduleNote | None, **path_id: str) -> BaseModel:
+            default = f"{'paused' if paused else 'resumed'} by {caller.id}"
+            return await switch(client, sessions, path_id[key[0]], paused, body.note if body and body.note
+                                else default)
+
+        router.post(f"{path}/{'pause' if paused else 'resume'}", response_model=view, summary=summary)(
+            endpoint(name, act, doc, view, **{key[0]: key[1]}, caller=who, client=ClientDep,
+                     sessions=SessionsDep, body=(NoteBody, None)))
+
+    for paused, name, summary, doc in zip((True, False), names, summaries, docs, strict=True):
+        route(paused, name, summary, doc)
+
+
+async def _switch(client: Client, sessions: sessionmaker[Session], schedule_id: str, paused: bool,
+                  note: str) -> DrillScheduleView:
     """Pause or resume a schedule that exists, then write its row as Temporal now shows it."""
     await describe(client, schedule_id)
-    with temporal_answers(schedule_id):
-        await change(client.get_schedule_handle(schedule_id))
+    await set_paused(client, schedule_id, paused, note)
     return await _projected(client, sessions, schedule_id)
 
 
-@router.post("/{schedule_id}/pause", response_model=DrillScheduleView,
-             summary="Pause a recurring drill, with a note (supervisor)")
-async def pause(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
-                body: NoteBody = None) -> DrillScheduleView:
-    """No drill is started while paused (no next drill is shown); drills already started go on."""
-    note = body.note if body and body.note else f"paused by {caller.id}"
-    return await _switch(client, sessions, schedule_id,
-                         lambda handle: handle.pause(note=note, rpc_timeout=RPC_TIMEOUT))
-
-
-@router.post("/{schedule_id}/resume", response_model=DrillScheduleView,
-             summary="Resume a paused recurring drill (supervisor)")
-async def resume(schedule_id: ScheduleId, caller: Supervisor, client: ClientDep, sessions: SessionsDep,
-                 body: NoteBody = None) -> DrillScheduleView:
-    """Drills missed while paused are not made up; the next one after now is started as usual."""
-    note = body.note if body and body.note else f"resumed by {caller.id}"
-    return await _switch(client, sessions, schedule_id,
-                         lambda handle: handle.unpause(note=note, rpc_timeout=RPC_TIMEOUT))
+pause_and_resume(
+    router, "/{schedule_id}", ("schedule_id", ScheduleId), Supervisor, DrillScheduleView, _switch,
+    ("pause", "resume"),
+    ("Pause a recurring drill, with a note (supervisor)", "Resume a paused recurring drill (supervisor)"),
+    ("No drill is started while paused (no next drill is shown); drills already started go on.",
+     "Drills missed while paused are not made up; the next one after now is started as usual."),
+)
 
 
 @router.delete("/{schedule_id}", status_code=204, response_class=Response,

@@ -9,13 +9,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 
 from api import maintenance_plans as plans
 from api.auth import AdminOrSupervisor, Staffer
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.maintenance_plans import PlanRequest, PlanView
-from api.routes.drill_schedules import NoteBody
+from api.routes.drill_schedules import pause_and_resume
 from api.routes.equipment import EquipmentId
 from steward.store.models import Equipment
 
@@ -52,21 +53,19 @@ async def get_plan(equipment_id: EquipmentId, _: Staffer, client: ClientDep) -> 
     return await plans.view(client, equipment_id)
 
 
-@router.post("/{equipment_id}/plan/pause", response_model=PlanView,
-             summary="Pause a maintenance plan, with a note (admin or supervisor)")
-async def pause_plan(equipment_id: EquipmentId, caller: AdminOrSupervisor, client: ClientDep,
-                     body: NoteBody = None) -> PlanView:
-    """Occurrences while paused are skipped, not made up; inspections already started go on."""
-    await plans.pause(client, equipment_id, body.note if body and body.note else f"paused by {caller.id}")
+async def _switch(client: Client, _: sessionmaker[Session], equipment_id: str, paused: bool,
+                  note: str) -> PlanView:
+    await plans.set_paused(client, equipment_id, paused, note)
     return await plans.view(client, equipment_id)
 
 
-@router.post("/{equipment_id}/plan/resume", response_model=PlanView,
-             summary="Resume a paused maintenance plan (admin or supervisor)")
-async def resume_plan(equipment_id: EquipmentId, caller: AdminOrSupervisor, client: ClientDep,
-                      body: NoteBody = None) -> PlanView:
-    await plans.resume(client, equipment_id, body.note if body and body.note else f"resumed by {caller.id}")
-    return await plans.view(client, equipment_id)
+pause_and_resume(
+    router, "/{equipment_id}/plan", ("equipment_id", EquipmentId), AdminOrSupervisor, PlanView, _switch,
+    ("pause_plan", "resume_plan"),
+    ("Pause a maintenance plan, with a note (admin or supervisor)",
+     "Resume a paused maintenance plan (admin or supervisor)"),
+    ("Occurrences while paused are skipped, not made up; inspections already started go on.", None),
+)
 
 
 @router.delete("/{equipment_id}/plan", status_code=204, response_class=Response,
