@@ -24,19 +24,22 @@ SECURITY_HEADERS = {
 }
 MEDIA_TYPES = {
     ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html",
-    ".png": "image/png", ".webmanifest": "application/manifest+json",
+    ".png": "image/png", ".webmanifest": "application/manifest+json", ".json": "application/json",
 }
+SHARED = Path(__file__).resolve().parent / "page_languages"
+"""Files every page uses, served beside each page's own (a page imports them as its own assets)."""
 
 
 class PageFiles:
     def __init__(self, folder: Path, headers: dict[str, str] | None = None) -> None:
-        self.files = {path.name: path for path in folder.iterdir() if path.suffix in MEDIA_TYPES}
+        self.files = {path.name: path for place in (SHARED, folder) for path in place.iterdir()
+                      if path.suffix in MEDIA_TYPES}
         self.headers = SECURITY_HEADERS | (headers or {})
 
     def response(self, name: str) -> Response:
         path = self.files[name]
         media_type = MEDIA_TYPES[path.suffix]
-        textual = media_type.startswith("text/") or media_type.endswith(("+xml", "+json"))
+        textual = media_type.startswith("text/") or media_type.endswith(("+xml", "json"))
         return Response(path.read_bytes(), media_type=media_type + ("; charset=utf-8" if textual else ""),
                         headers=self.headers)
 

@@ -1,52 +1,16 @@
 // The public board: the published deadlines and how they were kept, from /public/api/board. Nothing
-// personal is in it; the DOM is built with createElement and textContent.
+// personal is in it; the DOM is built with createElement and textContent. Its words are in text.json.
 
-const KEY = "steward.board.locale";
-const TEXT = {
-  en: {
-    title: "Our promises and how we kept them", language: "Language", promises: "Our published deadlines",
-    severity: "Urgency", response: "We take it within", resolution: "We finish within",
-    month: "The month ({since} – {until})", year: "The year to date ({since} – {until})",
-    cases: "Requests", response_rate: "Taken on time", resolution_rate: "Finished on time",
-    satisfaction: "Residents satisfied", complaints_received: "Complaints received",
-    complaints_closed: "Complaints closed", by_category: "By category", category: "Category",
-    none: "—", minutes: "{n} min", hours: "{n} h", failed: "The board could not be loaded.",
-    emergency: "Emergency", urgent: "Urgent", normal: "Normal", low: "Low",
-    hearings: "Hearings", drills: "Drill calendar", total: "Total", no_hearings: "No hearings.",
-    no_drills: "No drills planned.", decision: "Decision: {outcome}. {reason}", hearing_at: "{time}, {place}",
-    approved: "approved", rejected: "rejected", revised: "approved as revised", pending: "Not decided yet.",
-    fire: "Fire drill", flood: "Flood drill", security: "Security drill", building: "Building {id}",
-  },
-  "zh-CN": {
-    title: "服务承诺公示", language: "语言", promises: "我们公布的处理时限",
-    severity: "紧急程度", response: "接单时限", resolution: "处理时限",
-    month: "月度（{since} 至 {until}）", year: "本年累计（{since} 至 {until}）",
-    cases: "受理件数", response_rate: "按时接单率", resolution_rate: "按时办结率",
-    satisfaction: "住户满意率", complaints_received: "收到投诉", complaints_closed: "办结投诉",
-    by_category: "分类情况", category: "类别",
-    none: "—", minutes: "{n} 分钟", hours: "{n} 小时", failed: "公示内容暂时无法加载。",
-    emergency: "紧急", urgent: "加急", normal: "一般", low: "低",
-    hearings: "听证会", drills: "演练安排", total: "合计", no_hearings: "暂无听证会。",
-    no_drills: "暂无演练安排。", decision: "决定：{outcome}。{reason}", hearing_at: "{time}，{place}",
-    approved: "通过", rejected: "未通过", revised: "修改后通过", pending: "尚未决定。",
-    fire: "消防演练", flood: "防汛演练", security: "安防演练", building: "{id} 栋",
-  },
-};
+import { languages } from "./languages.js";
+import TEXT from "./text.json" with { type: "json" };
+
+const { locale, setLocale, t } = languages("steward.board.locale", TEXT, { missing: "" });
+
 const CATEGORY = {
   plumbing: "水管下水", electrical: "电路灯具", lift: "电梯", security: "安防门禁", cleaning: "保洁",
   general: "综合", noise: "噪音", sanitation: "卫生", staff_conduct: "服务态度", fees: "收费", other: "其他",
   services: "服务", parking: "停车",
 };
-
-function locale() {
-  const chosen = localStorage.getItem(KEY);
-  if (chosen in TEXT) return chosen;
-  return (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "zh-CN";
-}
-
-function t(key, params = {}) {
-  return (TEXT[locale()][key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
-}
 
 function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -149,7 +113,7 @@ async function show() {
 const language = document.getElementById("language");
 language.value = locale();
 language.addEventListener("change", () => {
-  localStorage.setItem(KEY, language.value);
+  setLocale(language.value);
   show();
 });
 show();

@@ -1,80 +1,10 @@
-// The app's words in Chinese and English, and times in the community's time zone.
+// The app's words in Chinese and English (its labels, the resident pages' among them, in text.json), and
+// times in the community's time zone.
 
-import { RESIDENT_TEXT } from "./resident_text.js";
+import { languages } from "./languages.js";
+import TEXT from "./text.json" with { type: "json" };
 
-const LOCALE_KEY = "steward.app.locale";
-export const LOCALES = ["zh-CN", "en"];
-
-const TEXT = {
-  en: {
-    "nav.language": "Language", "nav.work": "My work", "nav.notices": "Notices", "nav.outbox": "To send",
-    "nav.sign_out": "Sign out",
-    "signin.title": "Sign in", "signin.phone": "Phone number", "signin.phone_help": "With the country code, e.g. +8613900000001.",
-    "signin.send": "Send me a code", "signin.code": "6-digit code from the SMS", "signin.submit": "Sign in",
-    "signin.sent": "If this number is registered, a code is on its way. It is valid for 5 minutes.",
-    "signin.again": "Use another number",
-    "network.offline": "Offline: what you do is kept on this phone and sent when you are back online.",
-    "work.title": "My work", "work.empty": "Nothing for you right now.",
-    "work.as_of": "As last seen at {time}.", "work.why.handler": "You handle it", "work.why.owner": "You own it",
-    "work.why.told": "Escalated to you",
-    "left": "{time} left", "overdue": "overdue by {time}", "no_deadline": "no deadline running",
-    "case.back": "Back to my work", "case.reported": "What the resident reported", "case.deadlines": "Deadlines",
-    "case.timeline": "Timeline", "case.actions": "Actions", "case.where": "Building {building}, unit {unit}",
-    "case.response_due": "Acknowledge by", "case.resolution_due": "Resolve by", "case.device_time": "on the phone at {time}",
-    "case.not_seen": "This case has not been opened on this phone while online.",
-    "case.photo": "Photo {n} of the {event}",
-    "action.acknowledge": "Acknowledge", "action.note": "Add a note", "action.note_text": "Note",
-    "action.photos": "Photos (camera or gallery)", "action.pause": "Pause the clock", "action.reason": "Reason",
-    "action.resume_at": "Resume at (optional)", "action.resume": "Resume the clock", "action.resolve": "Resolve",
-    "action.resolution": "What was done (required)", "action.callback": "Record the callback",
-    "action.result": "Result", "action.send": "Send",
-    "result.satisfied": "Satisfied", "result.not_satisfied": "Not satisfied", "result.unreachable": "Could not reach them",
-    "sent.done": "Done: {action}.", "sent.queued": "Kept on this phone: {action} will be sent when back online.",
-    "sent.refused": "Refused: {reason}",
-    "notices.title": "Notices", "notices.empty": "No notices yet.", "notices.unread": "Not opened",
-    "notices.read": "Opened {time}", "notices.open": "Open case {code}",
-    "outbox.title": "Waiting to be sent", "outbox.empty": "Everything has been sent.",
-    "outbox.waiting": "waiting", "outbox.refused": "refused: {reason}", "outbox.dismiss": "Dismiss",
-    "outbox.made": "done on the phone at {time}", "outbox.photos": "{n} photo(s)",
-    "error.rate_limited": "Too many tries. Try again in {seconds} s.",
-    "unit.d": "d", "unit.h": "h", "unit.m": "m", "unit.s": "s",
-  },
-  "zh-CN": {
-    "nav.language": "语言", "nav.work": "我的工作", "nav.notices": "通知", "nav.outbox": "待发送",
-    "nav.sign_out": "退出登录",
-    "signin.title": "登录", "signin.phone": "手机号码", "signin.phone_help": "请带国家代码，例如 +8613900000001。",
-    "signin.send": "发送验证码", "signin.code": "短信中的6位验证码", "signin.submit": "登录",
-    "signin.sent": "如该号码已登记，验证码已发出，5分钟内有效。",
-    "signin.again": "换一个号码",
-    "network.offline": "当前离线：您的操作会保存在手机上，恢复网络后自动发送。",
-    "work.title": "我的工作", "work.empty": "目前没有您的工单。",
-    "work.as_of": "显示的是 {time} 时的内容。", "work.why.handler": "由您处理", "work.why.owner": "您是首问负责人",
-    "work.why.told": "已升级给您",
-    "left": "剩余 {time}", "overdue": "已超时 {time}", "no_deadline": "无进行中的时限",
-    "case.back": "返回我的工作", "case.reported": "业主反映的问题", "case.deadlines": "时限",
-    "case.timeline": "处理记录", "case.actions": "操作", "case.where": "{building} 栋 {unit} 室",
-    "case.response_due": "确认时限", "case.resolution_due": "处理时限", "case.device_time": "手机上操作于 {time}",
-    "case.not_seen": "此工单尚未在联网时于本机打开过。",
-    "case.photo": "{event}的第 {n} 张照片",
-    "action.acknowledge": "确认接单", "action.note": "添加进展", "action.note_text": "进展说明",
-    "action.photos": "照片（拍照或相册）", "action.pause": "暂停计时", "action.reason": "原因",
-    "action.resume_at": "恢复时间（可选）", "action.resume": "恢复计时", "action.resolve": "完成处理",
-    "action.resolution": "处理结果（必填）", "action.callback": "登记回访结果",
-    "action.result": "结果", "action.send": "提交",
-    "result.satisfied": "满意", "result.not_satisfied": "不满意", "result.unreachable": "联系不上",
-    "sent.done": "已完成：{action}。", "sent.queued": "已保存在手机上：恢复网络后发送“{action}”。",
-    "sent.refused": "未被接受：{reason}",
-    "notices.title": "通知", "notices.empty": "暂无通知。", "notices.unread": "未读",
-    "notices.read": "已于 {time} 阅读", "notices.open": "打开工单 {code}",
-    "outbox.title": "待发送", "outbox.empty": "全部已发送。",
-    "outbox.waiting": "等待发送", "outbox.refused": "未被接受：{reason}", "outbox.dismiss": "移除",
-    "outbox.made": "手机上操作于 {time}", "outbox.photos": "{n} 张照片",
-    "error.rate_limited": "尝试次数过多，请 {seconds} 秒后再试。",
-    "unit.d": "天", "unit.h": "小时", "unit.m": "分", "unit.s": "秒",
-  },
-};
-
-for (const [language, words] of Object.entries(RESIDENT_TEXT)) Object.assign(TEXT[language], words);
+export const { locale, setLocale, t, translate } = languages("steward.app.locale", TEXT);
 
 const WORDS = {
   status: {
@@ -143,24 +73,8 @@ const REFUSALS = [
 
 let timeZone = "Asia/Shanghai";
 
-export function locale() {
-  const chosen = localStorage.getItem(LOCALE_KEY);
-  if (LOCALES.includes(chosen)) return chosen;
-  return (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "zh-CN";
-}
-
-export function setLocale(value) {
-  localStorage.setItem(LOCALE_KEY, value);
-  document.documentElement.lang = value;
-}
-
 export function setTimeZone(zone) {
   timeZone = zone || timeZone;
-}
-
-export function t(key, params = {}) {
-  const text = TEXT[locale()][key] ?? TEXT.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? "—").toString());
 }
 
 export function word(group, value) {
@@ -200,8 +114,4 @@ export function span(seconds) {
 export function countdown(seconds) {
   if (seconds === null || seconds === undefined) return t("no_deadline");
   return seconds >= 0 ? t("left", { time: span(seconds) }) : t("overdue", { time: span(seconds) });
-}
-
-export function translate(root = document) {
-  for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
 }

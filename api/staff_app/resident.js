@@ -4,7 +4,7 @@
 
 import { ApiError, getJson, postJson, request } from "./client.js";
 import { field, h } from "./dom.js";
-import { CATEGORIES } from "./resident_text.js";
+import CATEGORIES from "./categories.json" with { type: "json" };
 import { locale, refusal, t, time, word } from "./i18n.js";
 
 const REPORT_KEY = "steward.app.report.key";
