@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Header
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -158,13 +159,25 @@ def _examples(*examples: dict) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
-class Submission(BaseModel):
-    model_config = _examples({"case_id": "RP-3MZQ7N2WK4", "created": True,
-                              "url": "/requests/RP-3MZQ7N2WK4"})
+def idempotency_header(description: str) -> Any:
+    """The `Idempotency-Key` header: printable ASCII without spaces, up to 200 characters."""
+    return Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+                  description=description)
 
-    case_id: str = Field(description="The workflow id; the same Idempotency-Key always gives the same one.")
-    created: bool = Field(description="False when this key had already started the case.")
-    url: str
+
+def started_answer(name: str, id_field: str, example: str, id_text: str, again: str) -> type[BaseModel]:
+    """The answer to a request that starts a workflow under an Idempotency-Key: its id (`id_field`), whether
+    this request started it (`again` says when not), and where to read it; `example` is such a url."""
+    return create_model(
+        name, __config__=_examples({id_field: example.rsplit("/", 1)[1], "created": True, "url": example}),
+        **{id_field: (str, Field(description=id_text))}, created=(bool, Field(description=again)),
+        url=(str, ...),
+    )
+
+
+Submission = started_answer("Submission", "case_id", "/requests/RP-3MZQ7N2WK4",
+                            "The workflow id; the same Idempotency-Key always gives the same one.",
+                            "False when this key had already started the case.")
 
 
 class Accepted(BaseModel):

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi import APIRouter, Body, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
@@ -34,7 +34,16 @@ from api.drill_workflows import (
     survey_asking,
 )
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import DIRECTORY_ID, Category, DirectoryId, RequestBody, action_body, request_body
+from api.models import (
+    DIRECTORY_ID,
+    Category,
+    DirectoryId,
+    RequestBody,
+    action_body,
+    idempotency_header,
+    request_body,
+    started_answer,
+)
 from api.routes.directory import must_exist
 from steward.store.models import Building
 from workflows.contracts import Actor, AwareDatetime, ShortText
@@ -82,13 +91,8 @@ class DrillPlan(RequestBody):
     steps: Steps | None = None
 
 
-class DrillCreated(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"drill_id": "DR-4QZ7N2WK4M", "created": True, "url": "/drills/DR-4QZ7N2WK4M"}]})
-
-    drill_id: str = Field(description="The workflow id.")
-    created: bool = Field(description="False when this Idempotency-Key had already planned it.")
-    url: str
+DrillCreated = started_answer("DrillCreated", "drill_id", "/drills/DR-4QZ7N2WK4M", "The workflow id.",
+                              "False when this Idempotency-Key had already planned it.")
 
 
 class StepAccepted(BaseModel):
@@ -142,10 +146,8 @@ def check_building(sessions, building_id: str) -> None:
 async def plan(
     body: DrillPlan, caller: Supervisor, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(
-        alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-        description="Optional: the same key plans the same drill, never a second one.",
-    )] = None,
+    idempotency_key: Annotated[str | None, idempotency_header(
+        "Optional: the same key plans the same drill, never a second one.")] = None,
 ) -> DrillCreated:
     """Every household of the building is told at once (after quiet hours, on each one's channel and in
     their language) and reminded the day before; staff must start it within 30 minutes of its time."""

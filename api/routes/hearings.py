@@ -13,9 +13,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi import APIRouter, Body, Path, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -35,7 +35,15 @@ from api.cases import (
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.examples import examples
-from api.models import DIRECTORY_ID, CallbackBody, RequestBody, action_body, request_body
+from api.models import (
+    DIRECTORY_ID,
+    CallbackBody,
+    RequestBody,
+    action_body,
+    idempotency_header,
+    request_body,
+    started_answer,
+)
 from api.objection_texts import with_texts
 from steward.store.models import Building, Household, Resident
 from workflows import search
@@ -71,13 +79,9 @@ Act = TypeVar("Act", bound=Action)
 HearingId = Annotated[str, Path(pattern=r"^HR-[A-Z0-9]{1,40}$", examples=["HR-4QZ7N2WK4M"])]
 
 
-class HearingCreated(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"hearing_id": "HR-4QZ7N2WK4M", "created": True, "url": "/hearings/HR-4QZ7N2WK4M"}]})
-
-    hearing_id: str = Field(description="The workflow id; residents quote it to object by SMS.")
-    created: bool = Field(description="False when this Idempotency-Key had already scheduled it.")
-    url: str
+HearingCreated = started_answer("HearingCreated", "hearing_id", "/hearings/HR-4QZ7N2WK4M",
+                                "The workflow id; residents quote it to object by SMS.",
+                                "False when this Idempotency-Key had already scheduled it.")
 
 
 class ObjectionBody(RequestBody):
@@ -118,10 +122,8 @@ async def schedule(
     body: Annotated[HearingBody, Body(openapi_examples=examples("hearing"))], caller: Supervisor,
     client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(
-        alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-        description="Optional: the same key schedules the same hearing, never a second one.",
-    )] = None,
+    idempotency_key: Annotated[str | None, idempotency_header(
+        "Optional: the same key schedules the same hearing, never a second one.")] = None,
 ) -> HearingCreated:
     """Every household of the affected buildings is sent the notice with the cost breakdown at once
     (after quiet hours), and a reminder the day before."""

@@ -58,6 +58,7 @@ from api.models import (
     Submission,
     SubmitRequest,
     WithdrawBody,
+    idempotency_header,
 )
 from api.routes.directory import must_exist
 from api.twin_routes import endpoint
@@ -97,11 +98,9 @@ CASE_RESPONSES: dict[int | str, dict] = {
 )
 async def submit(
     body: Annotated[SubmitRequest, Body(openapi_examples=examples("submit"))],
-    idempotency_key: Annotated[str, Header(
-        alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-        description="Any string unique to this request on the caller's side (e.g. a UUID). Sending it "
-        "again returns the same case and never starts a second one.",
-    )],
+    idempotency_key: Annotated[str, idempotency_header(
+        "Any string unique to this request on the caller's side (e.g. a UUID). Sending it again returns the "
+        "same case and never starts a second one.")],
     caller: ResidentOrStaff, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
 ) -> Submission:
