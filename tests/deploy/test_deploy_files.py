@@ -212,6 +212,12 @@ def test_the_image_holds_the_wheel_without_extras_or_sandbox(dockerfile):
     for source in sources:
         assert (ROOT / source).exists(), f"COPY {source}: no such path"
     assert "sandbox" not in sources
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert {pattern.rstrip("*") for pattern in packages["include"]} <= set(sources), "a package is not copied"
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    assert "**" in ignore, "the build context starts empty: only what the image needs is let in"
+    kept = {line[1:] for line in ignore if line.startswith("!")}
+    assert set(sources) <= kept, f"excluded from the build context: {set(sources) - kept}"
     installs = [arguments for instruction, arguments in dockerfile
                 if instruction == "RUN" and "pip install" in arguments]
     assert len(installs) == 1 and "[" not in installs[0] and "steward-*.whl" in installs[0]
