@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from pathlib import Path
+from types import ModuleType
 
 from steward.settings import Settings
 
@@ -91,20 +94,48 @@ def _api(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class MissingPart(Exception):
+    """A development-only part this installation lacks; the message says how to get it."""
+
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+NO_SANDBOX = ("the Twilio sandbox ships with the source, not with the steward package: "
+              "run from a checkout (git clone, then `make dev`)")
+NO_DEV_SERVER = ("`steward dev` needs the Temporal dev server: install steward[dev] "
+                 "(pip install 'steward[dev]'; `make dev` does), or set STEWARD_TEMPORAL_ADDRESS")
+
+
+def _sandbox_app() -> ModuleType:
+    """The sandbox's app module. It is not in the wheel; an editable install from a checkout has it
+    next to workers/, whatever the current directory."""
+    if (CHECKOUT / "sandbox" / "app.py").is_file() and str(CHECKOUT) not in sys.path:
+        sys.path.append(str(CHECKOUT))
+    try:
+        return importlib.import_module("sandbox.app")
+    except ModuleNotFoundError as error:
+        if error.name not in ("sandbox", "sandbox.app"):
+            raise
+        raise MissingPart(NO_SANDBOX) from None
+
+
 def _sandbox(_args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from sandbox.app import SandboxConfig, create_app
-
-    config = SandboxConfig(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
-                           webhook_base_url=settings.webhook_base_url, devices_database_url=settings.database)
-    uvicorn.run(create_app(config), host=settings.api_host, port=settings.sandbox_port, log_level="info")
+    sandbox = _sandbox_app()
+    config = sandbox.SandboxConfig(
+        account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
+        webhook_base_url=settings.webhook_base_url, devices_database_url=settings.database)
+    uvicorn.run(sandbox.create_app(config), host=settings.api_host, port=settings.sandbox_port,
+                log_level="info")
     return 0
 
 
 def _dev(_args: argparse.Namespace, settings: Settings) -> int:
     from workers.dev import run_dev
 
+    _sandbox_app()
+    if settings.temporal_address is None and not (Path(sys.executable).parent / "temporal").exists():
+        raise MissingPart(NO_DEV_SERVER)
     return run_dev(settings)
 
 
@@ -140,7 +171,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args, Settings())
+    try:
+        return args.run(args, Settings())
+    except MissingPart as missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
