@@ -194,6 +194,7 @@ def _start(settings: Settings, children: Children) -> None:
         "STEWARD_TEMPORAL_ADDRESS": settings.temporal_target,
         "STEWARD_DATABASE_URL": settings.database,
         "PYTHONUNBUFFERED": "1",
+        "STEWARD_LOG_FORMAT": os.environ.get("STEWARD_LOG_FORMAT", "text"),  # read in a terminal
     }
     if own_temporal:
         children.start("temporal", [

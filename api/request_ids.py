@@ -1,0 +1,53 @@
+"""A request id on every request: the caller's `X-Request-ID` when it looks like one, else a new one.
+
+It goes back in the response's `X-Request-ID`, into every log line written while the request is handled
+(`steward.logs.request_id`), and into one access line per request, so a complaint about one answer can
+be traced through the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from steward.logs import request_id
+
+log = logging.getLogger("steward.http")
+SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+
+
+def given_or_new(header: bytes | None) -> str:
+    text = header.decode("latin-1") if header else ""
+    return text if SANE.fullmatch(text) else uuid.uuid4().hex
+
+
+class RequestIds:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = given_or_new(dict(scope["headers"]).get(b"x-request-id"))
+        token = request_id.set(rid)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info("%s %s %s %.0fms", scope["method"], scope["path"], status,
+                     (time.perf_counter() - started) * 1000)
+            request_id.reset(token)
