@@ -56,7 +56,8 @@ async def test_only_the_metrics_token_may_scrape(running_api, dev_env, sqlite_da
         assert "steward_http_requests_total" in await scrape(api)
 
 
-async def test_requests_are_counted_by_route_template_and_status(running_api, dev_env, sqlite_database) -> None:
+async def test_requests_are_counted_by_route_template_and_status(running_api, dev_env,
+                                                                 sqlite_database) -> None:
     async with running_api(dev_env, sqlite_database, metrics_token=TOKEN) as api:
         before = await scrape(api)
         for _ in range(3):
@@ -69,7 +70,8 @@ async def test_requests_are_counted_by_route_template_and_status(running_api, de
             return samples(after, name, **labels) - samples(before, name, **labels)
 
         assert moved("steward_http_requests_total", method="GET", route="/sla", status="200") == 3
-        assert moved("steward_http_requests_total", method="GET", route="/requests/{case_id}", status="404") == 2
+        assert moved("steward_http_requests_total", method="GET", route="/requests/{case_id}",
+                     status="404") == 2
         assert moved("steward_http_request_duration_seconds_count", method="GET", route="/sla") == 3
         assert samples(after, "steward_http_requests_total", route="/requests/RP-NOPE1") == 0
 
@@ -90,7 +92,8 @@ async def test_open_cases_gauge_follows_cases_created_through_the_api(running_ap
             assert asyncio.get_running_loop().time() < deadline, text
             await asyncio.sleep(0.2)
         with sqlite_database.sessions() as session:
-            open_in_sql = session.scalar(select(func.count()).select_from(Case).where(Case.status != "closed"))
+            open_in_sql = session.scalar(
+                select(func.count()).select_from(Case).where(Case.status != "closed"))
         assert samples(text, "steward_open_cases") == open_in_sql
         # Each case's dispatch notice went out through the notify activity, which counted it.
         while samples(text, "steward_sends_total") - sent_before < 2:
