@@ -21,7 +21,8 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _TEXT = "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"
 # Other libraries' chatter a production log does not need at INFO.
-_QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "temporalio.bridge": logging.WARNING}
+_QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "temporalio.bridge": logging.WARNING,
+          "alembic": logging.WARNING}
 
 
 def context_of(record: logging.LogRecord) -> dict[str, str]:

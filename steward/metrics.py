@@ -84,7 +84,7 @@ def refusal(token: str | None, authorization: str | None) -> tuple[int, str] | N
     """None when `authorization` bears the metrics token; else (404, ...) when no token is set (a scrape
     endpoint nobody configured is not advertised) or (401, ...) when the token is missing or wrong."""
     if not token:
-        return 404, "not found"
+        return 404, "Not Found"
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         return 401, "the metrics token is required: Authorization: Bearer <token>"
