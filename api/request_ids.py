@@ -50,4 +50,6 @@ class RequestIds:
         finally:
             log.info("%s %s %s %.0fms", scope["method"], scope["path"], status,
                      (time.perf_counter() - started) * 1000)
-            request_id.reset(token)
+        # Kept set when the app raised: the 500 handler, outside this middleware, logs with the id (each
+        # request runs in a task of its own, so the value ends with it).
+        request_id.reset(token)

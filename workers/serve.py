@@ -12,7 +12,13 @@ import logging
 import signal
 import socket
 
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+)
 
 from steward import tracing
 from steward.settings import Settings
@@ -30,15 +36,17 @@ def _loopback_port() -> int:
         return sock.getsockname()[1]
 
 
-def sdk_runtime(settings: Settings) -> tuple[Runtime | None, str | None]:
-    """A Temporal runtime exporting the SDK's metrics on a private port, and where to read them; none
-    while the worker has no HTTP server to show them on."""
+def sdk_runtime(settings: Settings) -> tuple[Runtime, str | None]:
+    """The worker's Temporal runtime: the SDK core's warnings forwarded into our logging (so they are JSON
+    lines like the rest) and, when the worker has an HTTP server to show them on, the SDK's metrics on a
+    private loopback port; answers the runtime and where its metrics are read (None without a server)."""
+    forwarded = LoggingConfig(filter=LoggingConfig.default.filter,
+                              forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")))
     if settings.worker_http_port is None:
-        return None, None
+        return Runtime(telemetry=TelemetryConfig(logging=forwarded)), None
     address = f"127.0.0.1:{_loopback_port()}"
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address,
-                                                                         durations_as_seconds=True)))
-    return runtime, f"http://{address}/metrics"
+    prometheus = PrometheusConfig(bind_address=address, durations_as_seconds=True)
+    return Runtime(telemetry=TelemetryConfig(logging=forwarded, metrics=prometheus)), f"http://{address}/metrics"
 
 
 async def run_worker(settings: Settings) -> None:
