@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from steward.store.models import Case
-from tests.api.conftest import Api
+from tests.api.conftest import Api, policy_file
+from tests.api.test_lifecycle import new_resident_without_phone
 from tests.conftest import make_settings
 
 TOKEN = "scrape-me-0123456789"
@@ -100,3 +101,39 @@ async def test_open_cases_gauge_follows_cases_created_through_the_api(running_ap
             assert asyncio.get_running_loop().time() < deadline, text
             await asyncio.sleep(0.2)
             text = await scrape(api)
+
+
+async def test_escalations_breaches_and_callbacks_are_counted_by_the_worker(
+    running_api, dev_env, sqlite_database, tmp_path
+) -> None:
+    """A two-second response window and a four-second resolution window: the case escalates and breaches
+    while nobody acts, then a person records the callback."""
+    policy = policy_file(tmp_path, normal={"response": "2s", "resolution": "4s"})
+    async with running_api(dev_env, sqlite_database, metrics_token=TOKEN, sla_policy=policy) as api:
+        before = await scrape(api)
+
+        def moved(text: str, name: str, **labels: str) -> float:
+            return samples(text, name, **labels) - samples(before, name, **labels)
+
+        await new_resident_without_phone(api)
+        case_id = await api.submit("tan", unit="104")
+        await api.until(case_id, lambda s: s["resolution_breached"])
+        assert (await api.call("staff", "POST", f"/requests/{case_id}/acknowledge")).status_code == 200
+        resolved = await api.call("staff", "POST", f"/requests/{case_id}/resolve", {"note": "Fixed."})
+        assert resolved.status_code == 200, resolved.text
+        await api.until(case_id, lambda s: s["status"] == "manual_callback")
+        recorded = await api.call("colleague", "POST", f"/requests/{case_id}/callback", {
+            "result": "satisfied", "note": "Visited; all good.", "reached_by": "visit"})
+        assert recorded.status_code == 200, recorded.text
+        await api.completed(case_id)
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            text = await scrape(api)
+            counts = (moved(text, "steward_escalations_total", kind="repair", reason="response_missed"),
+                      moved(text, "steward_breaches_total", kind="repair", severity="normal"),
+                      moved(text, "steward_callbacks_total", outcome="satisfied", by="staff"))
+            if counts[0] >= 1 and counts[1:] == (1, 1):
+                break
+            assert asyncio.get_running_loop().time() < deadline, counts
+            await asyncio.sleep(0.2)
