@@ -16,6 +16,7 @@ LATENCY = Histogram("steward_http_request_duration_seconds", "Time to answer an 
                     "and route template.", ["method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 UNMATCHED = "unmatched"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def route_of(scope: Scope) -> str:
@@ -49,9 +50,9 @@ class HttpMetrics:
             else:
                 await self._traced(scope, receive, watching)
         finally:
-            route = route_of(scope)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            route, method = route_of(scope), scope["method"] if scope["method"] in METHODS else "other"
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
     async def _traced(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A span named once the route is known; a caller's `traceparent` header makes it a child."""
