@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,6 +14,7 @@ from steward.store.models import Case
 from tests.api.conftest import Api, policy_file
 from tests.api.test_lifecycle import new_resident_without_phone
 from tests.conftest import make_settings
+from workflows.contracts import Role
 
 TOKEN = "scrape-me-0123456789"
 SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
@@ -136,4 +138,26 @@ async def test_escalations_breaches_and_callbacks_are_counted_by_the_worker(
             if counts[0] >= 1 and counts[1:] == (1, 1):
                 break
             assert asyncio.get_running_loop().time() < deadline, counts
+            await asyncio.sleep(0.2)
+
+
+async def test_a_send_twilio_refuses_is_counted_by_channel_and_reason(running_api, dev_env,
+                                                                     sqlite_database) -> None:
+    """A resident in a region the account may not text: the case's first SMS to them is refused for good
+    (Twilio's 21408; the sandbox's magic number for it), and nothing about the resident changes."""
+    async with running_api(dev_env, sqlite_database, metrics_token=TOKEN) as api:
+        before = samples(await scrape(api), "steward_send_failures_total", channel="sms",
+                         reason="SendRejected")
+        resident_id = f"RM{uuid.uuid4().hex[:6].upper()}"
+        created = await api.call("admin", "POST", "/residents", {
+            "id": resident_id, "household_id": "H-B1-104", "name": "Mr Wu",
+            "phone": "+15005550003", "locale": "en", "preferred_channel": "sms"})
+        assert created.status_code == 201, created.text
+        api.person("wu", Role.resident, resident_id)
+        await api.submit("wu", unit="104", severity="urgent")
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while samples(text := await scrape(api), "steward_send_failures_total", channel="sms",
+                      reason="SendRejected") - before < 1:
+            assert asyncio.get_running_loop().time() < deadline, text
             await asyncio.sleep(0.2)
