@@ -1,8 +1,8 @@
 """A request id on every request: the caller's `X-Request-ID` when it looks like one, else a new one.
 
 It goes back in the response's `X-Request-ID`, into every log line written while the request is handled
-(`steward.logs.request_id`), and into one access line per request, so a complaint about one answer can
-be traced through the logs.
+(`steward.logs.request_id`), and into one access line per request (`"GET /sla" 200 3ms`: the request
+quoted, as access logs quote it), so a complaint about one answer can be traced through the logs.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("%s %s %s %.0fms", scope["method"], scope["path"], status,
+            log.info('"%s %s" %s %.0fms', scope["method"], scope["path"], status,
                      (time.perf_counter() - started) * 1000)
         # Kept set when the app raised: the 500 handler, outside this middleware, logs with the id (each
         # request runs in a task of its own, so the value ends with it).

@@ -76,7 +76,7 @@ async def test_request_and_workflow_log_lines_carry_their_ids(api: Api, json_log
 
     access = [r for r in records(json_logs) if r["logger"] == "steward.http"]
     assert {"level": "INFO", "request_id": "req-logs-42"}.items() <= access[-1].items()
-    assert access[-1]["message"].startswith("POST /requests 201")
+    assert access[-1]["message"].startswith('"POST /requests" 201 ')
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", access[-1]["time"])
 
     # The workflow cannot text a resident without a phone and says so through workflow.logger.
