@@ -196,7 +196,8 @@ def _start(settings: Settings, children: Children) -> None:
         "STEWARD_TEMPORAL_ADDRESS": settings.temporal_target,
         "STEWARD_DATABASE_URL": settings.database,
         "PYTHONUNBUFFERED": "1",
-        "STEWARD_LOG_FORMAT": os.environ.get("STEWARD_LOG_FORMAT", "text"),  # read in a terminal
+        # Read in a terminal: text, unless the environment or .env asks for a format.
+        "STEWARD_LOG_FORMAT": settings.log_format if "log_format" in settings.model_fields_set else "text",
     }
     if own_temporal:
         children.start("temporal", [
