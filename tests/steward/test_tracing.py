@@ -76,3 +76,15 @@ async def test_one_trace_from_the_api_request_through_the_workflow_to_its_activi
         ancestors.append(activity.name)
     assert ancestors[0].startswith("StartActivity:"), ancestors
     assert ancestors[1:] == ["StartWorkflow:RepairWorkflow", "POST /requests"], ancestors
+
+
+def test_otlp_and_console_make_a_tracer_with_the_matching_exporter() -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    otlp = Settings(_env_file=None, tracing="otlp", otlp_endpoint="http://collector:4318/v1/traces")
+    made = tracing.exporter(otlp)
+    assert isinstance(made, OTLPSpanExporter) and made._endpoint == "http://collector:4318/v1/traces"
+    assert isinstance(tracing.exporter(Settings(_env_file=None, tracing="console")), ConsoleSpanExporter)
+    tracer = tracing.tracer_for(otlp, f"steward-test-{uuid.uuid4().hex[:6]}")
+    assert tracer is not None and len(tracing.interceptors(tracer)) == 1
