@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from steward.logs import request_id
 
 log = logging.getLogger("steward.http")
+# Path parameters that name a workflow (a case, hearing, drill or inspection): the access line says which.
+CASE_PARAMS = ("case_id", "hearing_id", "drill_id", "inspection_id")
 SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 
 
@@ -48,8 +50,10 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            params = scope.get("path_params") or {}
+            case_id = next((params[name] for name in CASE_PARAMS if name in params), None)
             log.info('"%s %s" %s %.0fms', scope["method"], scope["path"], status,
-                     (time.perf_counter() - started) * 1000)
+                     (time.perf_counter() - started) * 1000, extra={"case_id": case_id} if case_id else None)
         # Kept set when the app raised: the 500 handler, outside this middleware, logs with the id (each
         # request runs in a task of its own, so the value ends with it).
         request_id.reset(token)

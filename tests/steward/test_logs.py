@@ -79,6 +79,12 @@ async def test_request_and_workflow_log_lines_carry_their_ids(api: Api, json_log
     assert access[-1]["message"].startswith('"POST /requests" 201 ')
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", access[-1]["time"])
 
+    read = await api.call("lin", "GET", f"/requests/{case_id}", headers={"X-Request-ID": "req-logs-43"})
+    assert read.status_code == 200, read.text
+    line = next(r for r in records(json_logs)
+                if r.get("request_id") == "req-logs-43" and r["logger"] == "steward.http")
+    assert line["case_id"] == case_id and line["message"].startswith(f'"GET /requests/{case_id}" 200 ')
+
     # The workflow cannot text a resident without a phone and says so through workflow.logger.
     deadline = asyncio.get_running_loop().time() + PATIENCE_S
     while not (skipped := [r for r in records(json_logs) if r.get("workflow_id") == case_id
