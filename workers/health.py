@@ -52,6 +52,7 @@ class WorkerHealth:
         return {"worker": polling, "temporal": temporal}
 
     async def sdk_metrics(self) -> bytes:
+        """The SDK runtime's exposition; empty if it does not answer, so Steward's metrics still scrape."""
         if self.sdk_metrics_url is None:
             return b""
         try:
