@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
+from steward import metrics
 from steward.settings import Settings
 from steward.store.contacts import mark_bad_channel, set_opted_out
 from steward.store.models import Notification, Resident
@@ -98,6 +99,7 @@ class Notifier:
                           timezone=self._settings.timezone)
         except TemplateError as error:
             await self._write(notice, None, status="failed")
+            metrics.send_failed(notice.channel.value, "TemplateError")
             raise ApplicationError(str(error), type="TemplateError", non_retryable=True) from None
 
         done, tried_since, claimed_at = await self._write(notice, body, status="pending")
@@ -108,9 +110,11 @@ class Notifier:
             return earlier
         if notice.channel == Channel.app:
             await self._update(notice.key, status="app")
+            metrics.sent(notice.channel.value)
             return SendResult(sid=None, status="app")
         if notice.channel == Channel.sms and await asyncio.to_thread(self._opted_out, notice.to):
             await self._update(notice.key, status="failed", error_code=OPTED_OUT)
+            metrics.send_failed(notice.channel.value, "OptedOut")
             raise ApplicationError(f"{notice.key}: the phone has opted out of SMS", {"code": OPTED_OUT},
                                    type="OptedOut", non_retryable=True)
 
@@ -125,12 +129,16 @@ class Notifier:
             async with asyncio.timeout(window):
                 sid, status = await self._create(notice, body)
         except (TwilioRestException, TwilioServiceException) as error:
-            raise await self._rejected(notice, error) from None
+            refusal = await self._rejected(notice, error)
+            metrics.send_failed(notice.channel.value, refusal.type or "SendRejected")
+            raise refusal from None
         except (TimeoutError, aiohttp.ClientError) as error:
             await self._update(notice.key, status="retrying")
+            metrics.send_failed(notice.channel.value, "TwilioUnavailable")
             raise ApplicationError(f"Twilio unreachable: {type(error).__name__} {without_phones(str(error))}",
                                    type="TwilioUnavailable") from None
         await self._update(notice.key, status=status, sid=sid)
+        metrics.sent(notice.channel.value)
         return SendResult(sid=sid, status=status)
 
     @activity.defn(name=Activity.APP_NOTICE_READ)

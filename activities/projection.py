@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from steward import metrics
 from steward.store.database import insert_for
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
 from workflows.case_contracts import CaseEvent, CaseSummary, Transition
@@ -181,6 +182,7 @@ class Projection:
                 record_event(session, case_id=event.case_id, seq=event.seq, event=event.event, at=event.at,
                              actor_id=event.actor_id, device_at=event.device_at, detail=event.detail)
                 write_case(session, event.state, event.seq)
+            metrics.transition(event.state.kind.value, event.event, event.detail, event.state.severity.value)
         except DataError as error:
             reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
             raise ApplicationError(f"transition {event.seq} ({event.event}) of {event.case_id} cannot be "
@@ -192,12 +194,14 @@ class Projection:
         with self.sessions.begin() as session:
             _record(session, event)
             write_hearing(session, event.state, event.seq)
+        metrics.transition("hearing", event.event, event.detail)
 
     @activity.defn(name=Activity.PROJECT_DRILL)
     def project_drill(self, event: DrillEvent) -> None:
         with self.sessions.begin() as session:
             _record(session, event)
             write_drill(session, event.state, event.seq)
+        metrics.transition("drill", event.event, event.detail)
 
 
 def _record(session: Session, event: Transition) -> None:

@@ -11,13 +11,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.trace import Tracer
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import twilio
 from api.errors import error_response, install_error_handlers
+from api.http_metrics import HttpMetrics
 from api.picture import PictureWatch
+from api.request_ids import RequestIds
 from api.routes import (
     at_risk,
     auth,
@@ -34,6 +37,7 @@ from api.routes import (
     inbound,
     inspections,
     maintenance_plans,
+    metrics,
     people,
     photos,
     public_board,
@@ -46,6 +50,8 @@ from api.routes import (
     sla,
     staff_app,
 )
+from steward import tracing
+from steward.metrics import open_cases_registry
 from steward.photo_cleaning import MAX_PHOTO_BYTES
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
@@ -125,8 +131,9 @@ class JsonBodies:
 
 
 def create_app(settings: Settings | None = None, *, client: Client | None = None,
-               engine: Engine | None = None) -> FastAPI:
+               engine: Engine | None = None, tracer: Tracer | None = None) -> FastAPI:
     settings = settings or Settings()
+    tracer = tracer or tracing.tracer_for(settings, "steward-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -134,7 +141,9 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings.database)
         app.state.sessions = session_factory(app.state.engine)
-        app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace)
+        app.state.open_cases = open_cases_registry(app.state.sessions)
+        app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace,
+                                                   interceptors=tracing.interceptors(tracer))
         app.state.picture = PictureWatch(app.state.client, settings.task_queue, app.state.sessions)
         try:
             yield
@@ -147,8 +156,10 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
                    queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
                    device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
-                   resident_actions, resident_app, resident_hearings_drills, public_board):
+                   resident_actions, resident_app, resident_hearings_drills, public_board, metrics):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
+    app.add_middleware(HttpMetrics, tracer=tracer)
+    app.add_middleware(RequestIds)
     return app

@@ -7,9 +7,10 @@ import tomllib
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.contracts import Severity
@@ -34,6 +35,11 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"invalid duration {text!r}: use a number and s, m, h or d, e.g. 30m")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _a_duration(text: str) -> str:
+    parse_duration(text)
+    return text
 
 
 def _durations(table: dict, keys: tuple[str, ...]) -> dict:
@@ -110,6 +116,19 @@ class Settings(BaseSettings):
     count_up_to: int = Field(default=10_000, ge=1)
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
+    # issue 19: metrics, logs and tracing
+    # `/metrics` answers only a request bearing this token (404 while unset), on the API and the worker.
+    metrics_token: str | None = None
+    # The worker's own HTTP port for /metrics, /healthz and /readyz; no server while unset.
+    worker_http_port: int | None = Field(default=None, ge=0, le=65535)
+    # How long a stopping worker lets running activities finish before cancelling them.
+    worker_shutdown_grace: Annotated[str, AfterValidator(_a_duration)] = "30s"
+    # Log lines as JSON (one object a line, for a log collector) or text (for a terminal).
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # OpenTelemetry spans API → workflow → activity: off, printed (console) or sent to an OTLP collector.
+    tracing: Literal["off", "console", "otlp"] = "off"
+    otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 
     @field_validator("timezone")
     @classmethod

@@ -72,7 +72,7 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from steward.safety import refuse_unsafe
-    from workers.worker import run_worker
+    from workers.serve import run_worker
 
     if refuse_unsafe(settings, "worker"):
         return 2
@@ -90,7 +90,7 @@ def _api(_args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
-                log_level="info")
+                log_config=None, access_log=False)  # steward.logs formats; api.request_ids logs each request
     return 0
 
 
@@ -126,7 +126,7 @@ def _sandbox(_args: argparse.Namespace, settings: Settings) -> int:
         account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
         webhook_base_url=settings.webhook_base_url, devices_database_url=settings.database)
     uvicorn.run(sandbox.create_app(config), host=settings.api_host, port=settings.sandbox_port,
-                log_level="info")
+                log_config=None)
     return 0
 
 
@@ -137,6 +137,10 @@ def _dev(_args: argparse.Namespace, settings: Settings) -> int:
     if settings.temporal_address is None and not (Path(sys.executable).parent / "temporal").exists():
         raise MissingPart(NO_DEV_SERVER)
     return run_dev(settings)
+
+
+# The processes whose logs an operator collects (issue 19); one-shot commands print to the terminal.
+LONG_RUNNING = ("dev", "worker", "api", "sandbox")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -171,8 +175,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    settings = Settings()
+    if args.command in LONG_RUNNING:
+        from steward.logs import configure
+
+        configure(settings)
     try:
-        return args.run(args, Settings())
+        return args.run(args, settings)
     except MissingPart as missing:
         print(f"error: {missing}", file=sys.stderr)
         return 2

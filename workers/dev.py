@@ -183,6 +183,8 @@ def _start(settings: Settings, children: Children) -> None:
     host = settings.api_host
     own_temporal = settings.temporal_address is None
     ports = [(settings.api_port, "STEWARD_API_PORT"), (settings.sandbox_port, "STEWARD_SANDBOX_PORT")]
+    if settings.worker_http_port:  # the worker's health and metrics, when asked for (docs/observability.md)
+        ports.append((settings.worker_http_port, "STEWARD_WORKER_HTTP_PORT"))
     if own_temporal:
         ports += [(settings.temporal_port, "STEWARD_TEMPORAL_PORT"),
                   (settings.temporal_ui_port, "STEWARD_TEMPORAL_UI_PORT")]
@@ -194,6 +196,8 @@ def _start(settings: Settings, children: Children) -> None:
         "STEWARD_TEMPORAL_ADDRESS": settings.temporal_target,
         "STEWARD_DATABASE_URL": settings.database,
         "PYTHONUNBUFFERED": "1",
+        # Read in a terminal: text, unless the environment or .env asks for a format.
+        "STEWARD_LOG_FORMAT": settings.log_format if "log_format" in settings.model_fields_set else "text",
     }
     if own_temporal:
         children.start("temporal", [
@@ -218,6 +222,9 @@ def _start(settings: Settings, children: Children) -> None:
     _wait_for("api", f"{settings.api_base_url}/readyz", children)
     if own_temporal:
         _wait_for("temporal-ui", settings.temporal_ui, children)
+    worker_url = f"http://{host}:{settings.worker_http_port}" if settings.worker_http_port else None
+    if worker_url:
+        _wait_for("worker", f"{worker_url}/readyz", children)
 
     print(f"URL api {settings.api_base_url}")
     print(f"URL docs {settings.api_base_url}/docs")
@@ -226,6 +233,8 @@ def _start(settings: Settings, children: Children) -> None:
     print(f"URL public {settings.api_base_url}/public/")
     print(f"URL temporal-ui {settings.temporal_ui}")
     print(f"URL sandbox http://{host}:{settings.sandbox_port}/sandbox")
+    if worker_url:
+        print(f"URL worker {worker_url}/readyz")
     for role, subject, token in tokens:
         print(f"TOKEN {role} {subject} {token}")
     print(f"logs in {log_dir}", flush=True)

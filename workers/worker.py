@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -17,9 +15,7 @@ from activities.directory import Directory
 from activities.notify import Notifier
 from activities.objections import ObjectionStore
 from activities.projection import Projection
-from steward.settings import Settings
-from steward.store.database import make_engine, session_factory
-from steward.temporal import connect
+from steward.settings import Settings, parse_duration
 from workflows.complaint import ComplaintWorkflow
 from workflows.device_alarm import DeviceAlarmWorkflow
 from workflows.drill import DrillWorkflow
@@ -80,21 +76,10 @@ async def steward_worker(
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_cached_workflows=settings.worker_cache_size,
+        graceful_shutdown_timeout=parse_duration(settings.worker_shutdown_grace),
     )
     try:
         async with worker:
             yield worker
     finally:
         await notifier.close()
-
-
-async def run_worker(settings: Settings) -> None:
-    """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly."""
-    client = await connect(settings.temporal_target, settings.temporal_namespace)
-    sessions = session_factory(make_engine(settings.database))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with steward_worker(client, settings, sessions):
-        await stop.wait()
