@@ -21,6 +21,7 @@ from api.picture import PictureWatch
 from api.routes import (
     at_risk,
     auth,
+    codec,
     console,
     device_webhooks,
     directory,
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings.database)
         app.state.sessions = session_factory(app.state.engine)
-        app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace)
+        app.state.client = client or await connect(settings)
         app.state.picture = PictureWatch(app.state.client, settings.task_queue, app.state.sessions)
         try:
             yield
@@ -147,8 +148,9 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
                    queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
                    device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
-                   resident_actions, resident_app, resident_hearings_drills, public_board):
+                   resident_actions, resident_app, resident_hearings_drills, public_board, codec):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
+    app.add_middleware(codec.CodecCors, origin=codec.ui_origin(settings))
     return app

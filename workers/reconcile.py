@@ -274,7 +274,7 @@ async def run(settings: Settings, repair: bool) -> int:
     some does, 2 when the database or Temporal cannot be reached (so cron and monitoring can tell)."""
     engine = make_engine(settings.database)
     try:
-        client = await connect(settings.temporal_target, settings.temporal_namespace)
+        client = await connect(settings)
         report = await reconcile(client, session_factory(engine), settings.task_queue, repair)
     except SQLAlchemyError as error:
         if not unreachable(error):

@@ -90,7 +90,7 @@ async def steward_worker(
 
 async def run_worker(settings: Settings) -> None:
     """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly."""
-    client = await connect(settings.temporal_target, settings.temporal_namespace)
+    client = await connect(settings)
     sessions = session_factory(make_engine(settings.database))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -131,7 +131,7 @@ class System:
         self.start_temporal()
 
         async def attributes() -> None:
-            await register_search_attributes(await connect(self.settings.temporal_target, "default"))
+            await register_search_attributes(await connect(self.settings))
 
         asyncio.run(attributes())
         engine = make_engine(self.settings.database)
