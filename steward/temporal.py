@@ -131,7 +131,8 @@ async def register_search_attributes(client: Client) -> None:
 
 async def check_search_attributes(client: Client) -> None:
     """Fail with a clear message when any of our search attributes is missing from the namespace."""
-    missing = sorted(key.name for key in search.ALL if key.name not in await _present(client))
+    present = await _present(client)
+    missing = sorted(key.name for key in search.ALL if key.name not in present)
     if missing:
         raise SearchAttributesMissing(missing_message(client.namespace, missing))
 
