@@ -5,7 +5,10 @@ codec (the one the worker and the API use) reads them back."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import uuid
+from pathlib import Path
 
 import httpx
 from google.protobuf.message import Message
@@ -16,11 +19,12 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from steward.codec import ENCODING, EncryptionCodec, new_key_line, parse_keys
+from steward.codec import ENCODING, EncryptionCodec, parse_keys
 from steward.temporal import connect
 from steward.tokens import create_token
 from tests.api.conftest import REPAIR, quiet_hours_away_from
 from tests.conftest import Database, ThreadedServer, make_settings
+from tests.workflows.replay_codec import REPLAY_KEYS
 from workers.worker import steward_worker
 from workflows.contracts import Role
 
@@ -30,6 +34,7 @@ PHONE, NAME = b"+8613800000101", b"Resident R001"
 STAFF_PHONE, STAFF_NAME = b"+8613900000001", b"Wang Wei"
 PERSONAL = (PHONE, NAME, STAFF_PHONE, STAFF_NAME)
 PATIENCE_S = 30.0
+RECORDED = Path(__file__).parent.parent / "histories" / "repair_encrypted.json"
 
 
 def payloads(message: Message, skip: tuple[str, ...] = ()) -> list[Payload]:
@@ -55,7 +60,7 @@ def payloads(message: Message, skip: tuple[str, ...] = ()) -> list[Payload]:
 async def test_raw_history_shows_no_phone_or_name_and_the_codec_reads_them(
     dev_env: WorkflowEnvironment, sqlite_database: Database, sandbox: ThreadedServer, api_port: int
 ) -> None:
-    keys = new_key_line("k2")
+    keys = REPLAY_KEYS  # so the history it keeps replays (tests/workflows/replay_codec.py)
     settings = make_settings(
         sqlite_database, sandbox, api_port, payload_keys=keys,
         temporal_address=dev_env.client.service_client.config.target_host,
@@ -90,7 +95,16 @@ async def test_raw_history_shows_no_phone_or_name_and_the_codec_reads_them(
             assert [secret for secret in PERSONAL if secret in raw] == []
             sealed = payloads(history, skip=("search_attributes",))  # those stay in clear, for lists
             assert [p for p in sealed if p.metadata["encoding"] != ENCODING] == []
-            assert {p.metadata["encryption-key-id"] for p in sealed} == {b"k2"}
+            assert {p.metadata["encryption-key-id"] for p in sealed} == {b"k1"}
             assert any(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in history.events)
         finally:
             await client.get_workflow_handle(case_id).terminate("test finished")
+        await keep_history(client, case_id)
+
+
+async def keep_history(client: Client, case_id: str) -> None:
+    """The one encrypted history the replay tests replay (once; `STEWARD_RECORD_HISTORIES=1` rewrites)."""
+    if RECORDED.exists() and not os.environ.get("STEWARD_RECORD_HISTORIES"):
+        return
+    history = json.loads((await client.get_workflow_handle(case_id).fetch_history()).to_json())
+    RECORDED.write_text(json.dumps({"workflow_id": case_id, **history}), encoding="utf-8")
