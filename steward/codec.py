@@ -67,12 +67,14 @@ class EncryptionCodec(PayloadCodec):
     """AES-GCM over the whole serialised payload (its metadata included); the key id is authenticated."""
 
     def __init__(self, keys: dict[str, bytes]) -> None:
-        if not keys:
-            raise PayloadKeyError("an encryption codec needs at least one key")
+        """Without keys it seals nothing and opens only clear payloads (the codec endpoint of a
+        deployment that does not encrypt)."""
         self._keys = {key_id: AESGCM(key) for key_id, key in keys.items()}
-        self._current = next(iter(keys))
+        self._current = next(iter(keys), None)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if self._current is None:
+            return list(payloads)
         return [self._seal(payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -80,8 +82,9 @@ class EncryptionCodec(PayloadCodec):
 
     def _seal(self, payload: Payload) -> Payload:
         nonce = os.urandom(_NONCE)
-        sealed = self._keys[self._current].encrypt(nonce, payload.SerializeToString(), self._current.encode())
-        return Payload(metadata={"encoding": ENCODING, KEY_ID: self._current.encode()}, data=nonce + sealed)
+        key_id = self._current or ""
+        sealed = self._keys[key_id].encrypt(nonce, payload.SerializeToString(), key_id.encode())
+        return Payload(metadata={"encoding": ENCODING, KEY_ID: key_id.encode()}, data=nonce + sealed)
 
     def _open(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:

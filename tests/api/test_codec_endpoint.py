@@ -84,12 +84,16 @@ async def test_bad_payloads_are_refused_with_a_clear_4xx(codec_api: Api) -> None
     assert other.status_code == 400 and "'default'" in other.json()["error"]["message"], other.text
 
 
-async def test_without_keys_the_codec_says_payloads_are_not_encrypted(
-    running_api, dev_env: WorkflowEnvironment, sqlite_database: Database
+async def test_without_keys_clear_payloads_pass_and_sealed_ones_are_refused(
+    running_api, codec_api: Api, dev_env: WorkflowEnvironment, sqlite_database: Database
 ) -> None:
+    [sealed] = (await coded(codec_api, "encode", [PLAIN])).json()["payloads"]
     async with running_api(dev_env, sqlite_database) as api:
-        response = await coded(api, "decode", [PLAIN])
-        assert response.status_code == 404 and "STEWARD_PAYLOAD_KEYS" in response.json()["error"]["message"]
+        for action in ("encode", "decode"):
+            response = await coded(api, action, [PLAIN])
+            assert response.status_code == 200 and response.json()["payloads"] == [PLAIN], response.text
+        refused = await coded(api, "decode", [sealed])
+        assert refused.status_code == 400 and "STEWARD_PAYLOAD_KEYS" in refused.json()["error"]["message"]
 
 
 async def test_cors_admits_the_temporal_ui_origin_on_the_codec_paths_only(codec_api: Api) -> None:
