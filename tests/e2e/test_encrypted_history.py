@@ -91,6 +91,10 @@ async def test_raw_history_shows_no_phone_or_name_and_the_codec_reads_them(
                     break
                 assert asyncio.get_running_loop().time() < deadline, "the resident was never told"
                 await asyncio.sleep(0.2)
+            refused = await http.post(f"/requests/{case_id}/resume", json={}, headers={
+                "Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
+            assert refused.status_code == 409, refused.text  # the workflow's reason, sealed and read back
+            assert "the case is not paused" in refused.json()["error"]["message"]
             raw = history.SerializeToString()
             assert [secret for secret in PERSONAL if secret in raw] == []
             sealed = payloads(history, skip=("search_attributes",))  # those stay in clear, for lists
