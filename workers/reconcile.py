@@ -48,7 +48,7 @@ from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, unreachable
 from steward.store.drill_schedules import differences, rows, store
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
-from steward.temporal import connect
+from steward.temporal import connect, resolve
 from workflows import search
 from workflows.case_contracts import CaseState
 from workflows.contracts import Kind
@@ -281,7 +281,7 @@ async def run(settings: Settings, repair: bool) -> int:
             raise
         return _cannot("the database is unreachable", getattr(error, "orig", None) or error)
     except (RPCError, RuntimeError) as error:  # Client.connect fails with RuntimeError
-        return _cannot(f"Temporal is unreachable at {settings.temporal_target}", error)
+        return _cannot(f"Temporal is unreachable at {resolve(settings).target}", error)
     finally:
         engine.dispose()
     for case in report.cases:
