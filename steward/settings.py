@@ -76,7 +76,9 @@ def _limits(table: dict) -> AbuseLimits:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore")
+    # Errors never echo a value: settings hold secrets (tokens, API and payload keys).
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     data_dir: Path = Path("var")
     database_url: str | None = None
