@@ -19,7 +19,7 @@ from activities.objections import ObjectionStore
 from activities.projection import Projection
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
-from steward.temporal import connect
+from steward.temporal import connect, register_search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.device_alarm import DeviceAlarmWorkflow
 from workflows.drill import DrillWorkflow
@@ -89,8 +89,10 @@ async def steward_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly."""
+    """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly.
+    Our search attributes are added first where the server allows it, else checked (Temporal Cloud)."""
     client = await connect(settings)
+    await register_search_attributes(client)
     sessions = session_factory(make_engine(settings.database))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
