@@ -95,6 +95,11 @@ async def test_raw_history_shows_no_phone_or_name_and_the_codec_reads_them(
                 "Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
             assert refused.status_code == 409, refused.text  # the workflow's reason, sealed and read back
             assert "the case is not paused" in refused.json()["error"]["message"]
+            supervisor = create_token(sqlite_database.sessions, Role.supervisor, "S201")
+            timeline = await http.get(f"/requests/{case_id}/history",
+                                      headers={"Authorization": f"Bearer {supervisor}"})
+            assert timeline.status_code == 200, timeline.text  # the API reads the sealed history
+            assert timeline.json()["source"] == "temporal" and timeline.json()["entries"], timeline.text
             raw = history.SerializeToString()
             assert [secret for secret in PERSONAL if secret in raw] == []
             sealed = payloads(history, skip=("search_attributes",))  # those stay in clear, for lists
