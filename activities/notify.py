@@ -28,6 +28,7 @@ from twilio.rest import Client
 from steward.settings import Settings
 from steward.store.contacts import mark_bad_channel, set_opted_out
 from steward.store.models import Notification, Resident
+from steward.texts.carriers import sms_signature
 from steward.texts.render import TemplateError, render
 from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
 from workflows.activity_contracts import Notice, SendResult
@@ -95,7 +96,8 @@ class Notifier:
     async def send(self, notice: Notice) -> SendResult:
         try:
             body = render(notice.template, notice.locale, notice.params, channel=notice.channel,
-                          timezone=self._settings.timezone)
+                          timezone=self._settings.timezone,
+                          signature=sms_signature(self._settings, notice.locale))
         except TemplateError as error:
             await self._write(notice, None, status="failed")
             raise ApplicationError(str(error), type="TemplateError", non_retryable=True) from None
