@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
+from steward.phones import is_landline
 from steward.settings import Settings
 from steward.store.contacts import mark_bad_channel, set_opted_out
 from steward.store.models import Notification, Resident
@@ -45,6 +46,7 @@ MIN_SEND_WINDOW_S = 1.0
 # landline or unreachable carrier).
 INVALID_NUMBER = frozenset({21211, 21214, 21216, 21217, 21612, 21614, 30006})
 OPTED_OUT = 21610
+NOT_MOBILE = 21614  # what Twilio answers an SMS to a fixed line; Steward does not even try
 
 # The keypad menu a call offers when the notice does not say: a satisfaction answer or an acknowledgement.
 DEFAULT_GATHER = {"callback_request": "satisfaction", "dispatch": "ack", "escalation": "ack"}
@@ -111,6 +113,11 @@ class Notifier:
         if notice.channel == Channel.app:
             await self._update(notice.key, status="app")
             return SendResult(sid=None, status="app")
+        if notice.channel == Channel.sms and is_landline(notice.to):
+            await self._update(notice.key, status="failed", error_code=NOT_MOBILE)
+            raise ApplicationError(f"{notice.key}: a fixed line cannot take an SMS",
+                                   {"code": NOT_MOBILE, "status": 400, "channel": notice.channel.value},
+                                   type="InvalidNumber", non_retryable=True)
         if notice.channel == Channel.sms and await asyncio.to_thread(self._opted_out, notice.to):
             await self._update(notice.key, status="failed", error_code=OPTED_OUT)
             raise ApplicationError(f"{notice.key}: the phone has opted out of SMS", {"code": OPTED_OUT},

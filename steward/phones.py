@@ -10,30 +10,45 @@ mobile number" answer then marks its SMS channel bad, as for any number.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from steward.settings import Settings
+
 DEFAULT_REGION = "CN"
+WRITTEN = re.compile(r"^\+?[0-9 ().-]{3,30}$")
+"""How a person may write a number: digits, spaces, dashes, dots, brackets and a leading +. Nothing
+else, so a letter, a full-width digit, a `tel:` or an extension is refused rather than guessed at."""
 
 
 class InvalidPhone(ValueError):
     """Not a phone number that can be dialled: the message says why, without the number."""
 
 
+@lru_cache(maxsize=1)
+def community_region() -> str:
+    """`STEWARD_PHONE_REGION`, read once per process: the API reads a number at its boundary, before
+    any request's settings are at hand."""
+    return Settings().phone_region
+
+
 def normalise(text: str, region: str = DEFAULT_REGION) -> str:
     """`text` as E.164, or `InvalidPhone`."""
+    if not WRITTEN.fullmatch(text):
+        raise InvalidPhone("not a valid phone number: use digits, spaces, dashes, dots, brackets and a "
+                           "leading +")
     try:
         number = phonenumbers.parse(text, region.upper())
     except NumberParseException as error:
-        raise InvalidPhone(f"not a phone number: {_REASONS.get(error.error_type, 'unreadable')}") from None
-    if number.extension:
-        raise InvalidPhone("not a phone number: an extension cannot be dialled")
+        raise InvalidPhone(f"not a valid phone number: {_REASONS.get(error.error_type, 'unreadable')}") \
+            from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(
-            f"not a valid phone number for {phonenumbers.region_code_for_number(number) or region.upper()}"
-            " (wrong length or prefix); give it in E.164, e.g. +8613800000101")
+            "not a valid phone number: wrong length or prefix for its country; write it in E.164 "
+            f"(e.g. +8613800000101) or as dialled in {region.upper()}")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 

@@ -24,6 +24,7 @@ from api.twilio.inbox import ACK, ANSWERS, Inbox, twiml
 from api.twilio.signature import signed_router
 from api.twilio.sms_intake import file_from_sms
 from steward.limits import RateLimited
+from steward.phones import normalised_or_same
 from steward.store.contacts import set_opted_out
 from steward.store.inbound import (
     Pending,
@@ -63,7 +64,10 @@ async def inbound_sms(request: Request) -> Response:
         return JSONResponse({"error": {"code": "bad_request", "message": "MessageSid and From are required"}},
                             status_code=400)
     to, body = str(form.get("To", "")), str(form.get("Body", ""))
-    reply = await sms(Inbox.of(request), str(sid), str(phone), to, body)
+    inbox = Inbox.of(request)
+    # Matched as the directory keeps numbers (E.164), however the sender's network wrote it.
+    phone = normalised_or_same(str(phone), inbox.settings.phone_region)
+    reply = await sms(inbox, str(sid), phone, to, body)
     return twiml(reply)
 
 
