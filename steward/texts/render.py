@@ -34,7 +34,8 @@ def locale_of(value: Locale | str | None) -> Locale:
 
 
 def voice_language(locale: Locale | str) -> str:
-    """The `language` attribute of TwiML `<Say>`/`<Gather>` for a locale."""
+    """The `language` attribute of TwiML `<Gather>` for a locale (a `<Say>` takes its voice's,
+    `carriers.speech`)."""
     return _VOICE_LANGUAGE[locale_of(locale)]
 
 
