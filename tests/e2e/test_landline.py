@@ -12,8 +12,10 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from steward.phones import is_landline, normalise
+from steward.store.models import Resident
 from tests.e2e.conftest import Community, Steward, eventually
 from workflows.contracts import Role
 
@@ -122,6 +124,17 @@ async def test_the_directory_keeps_a_number_written_any_way_in_e164(steward: Ste
         "id": staff_id, "name": "Night porter", "tier": 0, "phone": "+86 (21) 6123-4567"})
     assert response.status_code == 201, response.text
     assert response.json()["phone"] == "+862161234567"
+
+
+async def test_a_number_stored_before_the_check_is_still_listed_as_stored(
+    steward: Steward, community: Community
+):
+    resident = await community.resident()
+    with steward.database.sessions.begin() as session:
+        session.execute(update(Resident).where(Resident.id == resident.id).values(phone="+12345"))
+    listed = await steward.call(steward.admin, "GET", "/residents?limit=500")
+    assert listed.status_code == 200, listed.text
+    assert [r["phone"] for r in listed.json()["items"] if r["id"] == resident.id] == ["+12345"]
 
 
 @pytest.mark.parametrize(("phone", "why"), [
