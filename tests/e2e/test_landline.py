@@ -58,6 +58,8 @@ async def test_a_resident_on_a_landline_gets_every_notice_and_the_callback_by_ca
     [menu] = call["says"]
     assert (menu["voice"], menu["language"]) == ("Polly.Zhiyu", "cmn-CN")
     call = await steward.phones.press(call["sid"], "1")
+    assert call["says"][-1]["text"].startswith("感谢您对事项")
+    assert {(s["voice"], s["language"]) for s in call["says"]} == {("Polly.Zhiyu", "cmn-CN")}
     state = await steward.until(case_id, lambda s: s["status"] == "closed", "closed")
     assert state["callback"]["channel"] == "voice"
 
