@@ -15,17 +15,21 @@ from sqlalchemy.orm import Session
 from steward.store.deadlines import aware
 from steward.store.models import Case, IncidentRow
 from steward.store.reports import Period
+from workflows.case_contracts import IncidentHold
 
 OPEN = "open"
 
 
-def open_incidents_for(session: Session, building_id: str, unit: str | None, category: str) -> list[str]:
+def open_incidents_for(session: Session, building_id: str, unit: str | None,
+                       category: str) -> list[IncidentHold]:
     """The open incidents of this building and category covering the unit (all of it when it names no
     units), oldest first: a report filed there joins the first one still running."""
     rows = session.scalars(select(IncidentRow).where(
         IncidentRow.building_id == building_id, IncidentRow.category == category, IncidentRow.status == OPEN,
     ).order_by(IncidentRow.opened_at, IncidentRow.incident_id))
-    return [row.incident_id for row in rows if not row.units or unit in row.units]
+    return [IncidentHold(incident_id=row.incident_id, title=row.title,
+                         expected_restoration=aware(row.expected_restoration))
+            for row in rows if not row.units or unit in row.units]
 
 
 class IncidentKey(BaseModel):
