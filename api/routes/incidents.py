@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, select
@@ -57,6 +57,25 @@ AttachBody = request_body(AttachCase, "AttachBody", frozenset({"actor", "actor_t
                                                                "open"}))
 RestoreBody = action_body(RestoreIncident)
 RestorationBody = action_body(ChangeRestoration)
+EXAMPLES = {
+    "open": {"building": {"summary": "No water in building B1", "value": {
+        "building_id": "B1", "category": "plumbing", "title": "No water", "severity": "urgent",
+        "message": "A water main burst under the courtyard; the water company is on site.",
+        "expected_restoration": "2026-12-04T18:00:00+08:00"}},
+        "units": {"summary": "No power on two flats", "value": {
+            "building_id": "B2", "units": ["201", "202"], "category": "electrical", "title": "No power",
+            "message": "A breaker in the riser tripped.",
+            "expected_restoration": "2026-12-04T15:00:00+08:00"}}},
+    "attach": {"case": {"summary": "Attach an open case", "value": {"case_id": "RP-3MZQ7N2WK4"}}},
+    "restore": {"cause": {"summary": "Restored, with its root cause", "value": {
+        "root_cause": "A corroded valve on the main; replaced, and the other valves of its age scheduled."}}},
+    "restoration": {"later": {"summary": "Later than said", "value": {
+        "expected_restoration": "2026-12-04T21:00:00+08:00", "reason": "The valve must be fetched."}}},
+}
+OpenIn = Annotated[OpenBody, Body(openapi_examples=EXAMPLES["open"])]
+AttachIn = Annotated[AttachBody, Body(openapi_examples=EXAMPLES["attach"])]
+RestoreIn = Annotated[RestoreBody, Body(openapi_examples=EXAMPLES["restore"])]
+RestorationIn = Annotated[RestorationBody, Body(openapi_examples=EXAMPLES["restoration"])]
 IncidentCreated = started_answer("IncidentCreated", "incident_id", "/incidents/INC-4QZ7N2WK4M",
                                  "The workflow id.", "False when this Idempotency-Key had already opened it.")
 
@@ -113,7 +132,7 @@ def _check_where(sessions, building_id: str, units: list[str]) -> None:
              summary="Open a building-wide incident (staff)",
              responses={200: {"model": IncidentCreated, "description": "This Idempotency-Key opened it."}})
 async def open_incident(
-    body: OpenBody, caller: StaffMember, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
+    body: OpenIn, caller: StaffMember, client: ClientDep, sessions: SessionsDep, settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, idempotency_header(
         "Optional: the same key opens the same incident, never a second one.")] = None,
@@ -196,7 +215,7 @@ async def _running_incident(client: Client, incident_id: str) -> IncidentState:
 
 @router.post("/{incident_id}/attach", response_model=IncidentDetail,
              summary="Attach an open case of the incident's units (staff)")
-async def attach(incident_id: IncidentId, body: AttachBody, caller: StaffMember, client: ClientDep,
+async def attach(incident_id: IncidentId, body: AttachIn, caller: StaffMember, client: ClientDep,
                  sessions: SessionsDep) -> IncidentDetail:
     """The incident's validator checks the case is open and in its units, then the case's own validator
     agrees to be held: from then on it pages nobody, and is called back when the incident is restored."""
@@ -221,7 +240,7 @@ async def attach(incident_id: IncidentId, body: AttachBody, caller: StaffMember,
 
 @router.post("/{incident_id}/restore", response_model=IncidentDetail,
              summary="Restore the incident with its root cause (staff); every held case is called back")
-async def restore(incident_id: IncidentId, body: RestoreBody, caller: StaffMember, client: ClientDep,
+async def restore(incident_id: IncidentId, body: RestoreIn, caller: StaffMember, client: ClientDep,
                   sessions: SessionsDep) -> IncidentDetail:
     await _running_incident(client, incident_id)
     action = _by(caller, RestoreIncident, body)
@@ -231,7 +250,7 @@ async def restore(incident_id: IncidentId, body: RestoreBody, caller: StaffMembe
 
 @router.post("/{incident_id}/expected-restoration", response_model=IncidentDetail,
              summary="Move the expected restoration, with a reason (staff)")
-async def change_restoration(incident_id: IncidentId, body: RestorationBody, caller: StaffMember,
+async def change_restoration(incident_id: IncidentId, body: RestorationIn, caller: StaffMember,
                              client: ClientDep, sessions: SessionsDep) -> IncidentDetail:
     await _running_incident(client, incident_id)
     action = _by(caller, ChangeRestoration, body)

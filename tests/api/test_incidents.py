@@ -176,3 +176,12 @@ async def test_the_refusals_answer_through_http(api: Api) -> None:
     assert late.status_code == 409
     with api.database.sessions() as session:
         assert session.scalar(select(func.count()).where(IncidentRow.incident_id == incident_id)) == 1
+
+
+def test_the_documented_examples_are_valid_requests() -> None:
+    from api.routes.incidents import EXAMPLES, AttachBody, OpenBody, RestorationBody, RestoreBody
+
+    models = {"open": OpenBody, "attach": AttachBody, "restore": RestoreBody, "restoration": RestorationBody}
+    for name, model in models.items():
+        for example in EXAMPLES[name].values():
+            model.model_validate(example["value"])
