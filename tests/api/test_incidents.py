@@ -178,6 +178,22 @@ async def test_the_refusals_answer_through_http(api: Api) -> None:
         assert session.scalar(select(func.count()).where(IncidentRow.incident_id == incident_id)) == 1
 
 
+async def test_the_list_pages_newest_first_by_keyset(api: Api) -> None:
+    opened = [await open_incident(api, who="staff", category="gas", title="No gas", units=[unit])
+              for unit in ("111", "112")]
+    first = await api.call("staff", "GET", "/incidents", params={"status": "open", "limit": 1})
+    assert first.status_code == 200, first.text
+    token = first.json()["next_page_token"]
+    second = await api.call("staff", "GET", "/incidents",
+                            params={"status": "open", "limit": 1, "page_token": token})
+    ids = [first.json()["items"][0]["incident_id"], second.json()["items"][0]["incident_id"]]
+    assert ids == opened[::-1], "newest first, no row twice"
+    other_filters = await api.call("staff", "GET", "/incidents", params={"limit": 1, "page_token": token})
+    assert other_filters.status_code == 422, "a token belongs to its filters"
+    for incident_id in opened:
+        await restore(api, incident_id)
+
+
 def test_the_documented_examples_are_valid_requests() -> None:
     from api.routes.incidents import EXAMPLES, AttachBody, OpenBody, RestorationBody, RestoreBody
 
