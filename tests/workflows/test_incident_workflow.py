@@ -168,3 +168,20 @@ async def test_recorded_incident_histories_replay(name: str) -> None:
     history = load(name)
     replayer = Replayer(workflows=[IncidentWorkflow, RepairWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.timeout(60)
+async def test_quiet_hours_hold_the_households_notice_unless_it_is_an_emergency(cases: RepairCases) -> None:
+    await cases.skip_to_local(23)
+    emergency = await open_incident(cases, severity=Severity.emergency, units=["101"])
+    urgent = await open_incident(cases, units=["102"])
+    state = await incident_until(emergency, lambda s: s.notice is not None)
+    assert state.notice.sent == 1, "an emergency is told at once, at night too"
+    await asyncio.sleep(1)
+    assert [s.template for s in cases.sent(urgent.id) if s.template == "incident_notice"] == []
+    await cases.skip_to_local(8, 1)
+    state = await incident_until(urgent, lambda s: s.notice is not None)
+    assert state.notice.sent == 1, "the others in the morning"
+    for handle in (emergency, urgent):
+        await handle.execute_update(IncidentUpdate.RESTORE, RestoreIncident(actor=HANDLER, root_cause="fuse"))
+        await asyncio.wait_for(handle.result(), 30)
