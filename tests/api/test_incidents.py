@@ -153,6 +153,15 @@ async def test_the_refusals_answer_through_http(api: Api) -> None:
                              {"case_id": "RP-AAAAAAAAAA"})
     assert missing.status_code == 404
 
+    complaint = await api.submit(who="staff", resident_id="R002", building_id="B1", unit="102",
+                                 kind="complaint", category="noise")
+    refused_by_case = await api.call("staff", "POST", f"/incidents/{incident_id}/attach",
+                                     {"case_id": complaint})
+    assert refused_by_case.status_code == 409 and "only a repair" in refused_by_case.text
+    detail = await eventually(lambda: api.call("staff", "GET", f"/incidents/{incident_id}"),
+                              lambda r: r.json()["cases"] == [], within=10)
+    assert "case_detached" in [e["event"] for e in detail.json()["timeline"]], "the incident let it go"
+
     mine = await api.submit(who="staff", resident_id="R001", building_id="B1", unit="101",
                             category="electrical")
     await api.until(mine, lambda s: s["dispatched_at"] is not None)
