@@ -141,6 +141,7 @@ async def test_reports_join_the_incident_and_are_released_into_their_callbacks(c
         assert staff_notices == [], "a report that joined pages nobody (and nobody owns it)"
     await cases.save_history(incident, "incident_restored")
     await cases.save_history(joined[0], "repair_joined_incident")
+    await cases.save_history(own, "repair_attached_to_incident")
 
 
 @pytest.mark.timeout(60)
@@ -163,7 +164,10 @@ def load(name: str) -> WorkflowHistory:
     return WorkflowHistory.from_json(saved.pop("workflow_id"), saved)
 
 
-@pytest.mark.parametrize("name", ["incident_restored", "repair_joined_incident"])
+RECORDED = ["incident_restored", "repair_joined_incident", "repair_attached_to_incident"]
+
+
+@pytest.mark.parametrize("name", RECORDED)
 async def test_recorded_incident_histories_replay(name: str) -> None:
     history = load(name)
     replayer = Replayer(workflows=[IncidentWorkflow, RepairWorkflow], data_converter=pydantic_data_converter)
