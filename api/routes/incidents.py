@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
@@ -121,11 +121,10 @@ def _check_where(sessions, building_id: str, units: list[str]) -> None:
     with sessions() as session:
         if session.get(Building, building_id) is None:
             raise ApiError(422, f"no building {building_id} in the directory")
-        for unit in units:
-            known = session.scalar(select(exists().where(Household.building_id == building_id,
-                                                         Household.unit == unit)))
-            if not known:
-                raise ApiError(422, f"units: no unit {unit} in building {building_id}")
+        known = set(session.scalars(select(Household.unit).where(Household.building_id == building_id,
+                                                                  Household.unit.in_(units))))
+        if missing := sorted(set(units) - known):
+            raise ApiError(422, f"units: no unit {', '.join(missing)} in building {building_id}")
 
 
 @router.post("", status_code=201, response_model=IncidentCreated,
