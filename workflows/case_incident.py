@@ -1,10 +1,11 @@
 """A case held by a building-wide incident (issue 22): it neither dispatches nor pages on its own.
 
 Mixed into `CaseLifecycle`. A report filed while an incident covers its unit and category starts held
-(`CaseInput.held_by`): it tells the incident it joined and the resident at once that the problem is
-known and when it should be restored. Staff attach an open case with the `join_incident` update. When
-the incident is restored it signals `incident_restored`: the case is resolved with the root cause and
-goes on to its own callback, like any resolved case.
+(`CaseInput.held_by`): it tells the incident it joined, and its receipt tells the resident that the
+problem is known and when it should be restored (after quiet hours like any receipt, unless an
+emergency). Staff attach an open case with the `join_incident` update. When the incident is restored it
+signals `incident_restored`: the case is resolved with the root cause and goes on to its own callback,
+like any resolved case.
 """
 
 from __future__ import annotations
@@ -44,16 +45,17 @@ class CaseIncident:
             return False
         self.note("joined_incident", {"incident": hold.incident_id,
                                       "expected_restoration": hold.expected_restoration.isoformat()})
-        self._tell_held(hold, at_once=True)
+        self._tell_held(hold)
         return True
 
-    def _tell_held(self, hold: IncidentHold, at_once: bool) -> None:
-        """The problem is known, and when it should be restored; a report just filed hears it at once."""
+    def _tell_held(self, hold: IncidentHold) -> None:
+        """The problem is known, and when it should be restored: the case's receipt, in place of
+        `case_received` (after quiet hours like it, unless an emergency)."""
         self.messenger.tell_resident(
             self.case.resident_id, "incident_known",
             {"code": self.case_id, "incident": hold.incident_id, "title": hold.title,
              "expected_restoration_at": hold.expected_restoration.isoformat()},
-            urgent=at_once or self.severity is Severity.emergency,
+            urgent=self.severity is Severity.emergency,
         )
 
     @workflow.update(name=CaseUpdate.JOIN_INCIDENT)
@@ -63,7 +65,7 @@ class CaseIncident:
         self.note("joined_incident", {"incident": action.hold.incident_id, "attached": True,
                                       "expected_restoration": action.hold.expected_restoration.isoformat()},
                   action=action)
-        self._tell_held(action.hold, at_once=False)
+        self._tell_held(action.hold)
         return self.state()
 
     @join_incident.validator
