@@ -38,6 +38,7 @@ from api.routes import (
     photos,
     public_board,
     queues,
+    recordings,
     reports,
     requests,
     resident_actions,
@@ -147,7 +148,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
                    queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
                    device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
-                   resident_actions, resident_app, resident_hearings_drills, public_board):
+                   resident_actions, resident_app, resident_hearings_drills, public_board, recordings):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     count_up_to: int = Field(default=10_000, ge=1)
     # Open cases the worker keeps in memory (~0.2 MB each, see bench/README.md); the rest replay on demand.
     worker_cache_size: int = Field(default=1000, ge=0)
+    # Call the service centre (issue 22): how long a caller's message may run, how long each staff
+    # phone rings before the next on the ladder, and where the messages are kept (under the data dir).
+    call_max_recording_s: int = Field(default=120, ge=5, le=600)
+    call_ring_s: int = Field(default=20, ge=5, le=60)
+    recording_dir: Path | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -20,6 +20,8 @@ SAMPLE = {
     "start_due": "2026-11-30T02:30:00+00:00", "report_due": "2026-12-01T04:00:00+00:00",
     "closes_at": "2026-12-01T04:00:00+00:00", "sign_in_code": "042317", "minutes": "5",
     "staff": "S001", "handler": "S003",
+    "phone": "+8613800000101", "seconds": "12", "recording": "RE0123", "path": "/call-recordings/RE0123",
+    "detail": "R P A B C 1 2 3", "status": "being worked on",
 }
 ESCALATION = {"reason": "response_missed"}
 
