@@ -93,6 +93,8 @@ async def test_an_elderly_resident_leaves_a_message_and_hears_the_code_of_the_re
 
     # Twilio retrying the recording callback opens nothing new and says the same code.
     [document] = [d for d in call["documents"] if d["url"].endswith("/call/recorded")]
+    anonymous = await steward.phones.http.get(document["params"]["RecordingUrl"] + ".wav")
+    assert anonymous.status_code == 401  # the sandbox serves recordings behind the account, as Twilio
     retried = await signed_post(steward, document["url"], document["params"])
     assert retried.status_code == 200 and spoken(case_id) in retried.text
     assert [row.case_id for row in await cases_of(steward, resident)] == [case_id]
