@@ -16,6 +16,7 @@ import re
 import httpx
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -88,7 +89,10 @@ async def recorded(request: Request) -> Response:
             session.flush()
             record_outcome(session, sid, "unmatched", None)
 
-    await inbox.db(keep)
+    try:
+        await inbox.db(keep)
+    except IntegrityError:
+        log.info("recording %s was kept by a retry of this callback meanwhile", sid)
     return twiml(_answer(caller, case_id))
 
 
