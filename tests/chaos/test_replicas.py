@@ -95,7 +95,7 @@ async def _replicas(tmp_path, database_url: str, cases: int, resubmit_every: int
         async def chaos() -> None:
             try:
                 for names in (system.worker_names, system.api_names):
-                    await asyncio.sleep(rng.uniform(1.0, 4.0))
+                    await asyncio.sleep(rng.uniform(0.5, 2.5))
                     killed.append(rng.choice(names))
                     await asyncio.to_thread(system.kill, killed[-1])
             finally:
