@@ -21,7 +21,7 @@ from steward.temporal import dev_server_flags
 from workers.cli import parser
 
 # Added by the security/observability work; remove once merged (then every name must be a Settings field).
-PENDING_SETTINGS = {"payload_keys", "metrics_token", "worker_http_port"}
+PENDING_SETTINGS = {"payload_keys"}
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
