@@ -2,13 +2,18 @@
 (`temporal server start-dev` on a db file), `steward sandbox`, `steward api` and `steward worker`,
 each in its own process group, configured only by `STEWARD_*` variables as an operator would.
 
+Several API and worker processes may share one Temporal and one database (`apis`, `workers`): the
+APIs then sit behind a `Balancer` (a round-robin TCP front that skips a dead replica), which is the
+public address Twilio (the sandbox) signs and posts webhooks to, as a load balancer would be.
+
 Cases are driven only through HTTP (the API as residents and staff, the sandbox as the phones);
-the read model is read from the SQLite file at the end to count events.
+the read model is read from the database at the end to count events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -23,15 +28,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
 
 from steward.seed import seed_demo
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, upgrade
-from steward.store.models import CaseEventRow
+from steward.store.models import Case, CaseEventRow
 from steward.temporal import connect, dev_server_flags, register_search_attributes
 from steward.tokens import create_token
 from tests.api.conftest import REPAIR, quiet_hours_away_from
+from tests.chaos.tcp_proxy import TcpProxy
 from tests.conftest import binary
 from workflows.contracts import Role
 
@@ -76,14 +83,42 @@ def _wait_http(url: str, proc: subprocess.Popen, name: str) -> None:
     raise RuntimeError(f"{name} did not answer at {url}")
 
 
+class Balancer(TcpProxy):
+    """A front for several API replicas: each connection goes to the next replica that accepts it."""
+
+    def __init__(self, ports: list[int]) -> None:
+        super().__init__("127.0.0.1", ports[0])
+        self.ports = ports
+        self._turn = 0
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        error: OSError = ConnectionRefusedError("no API replica")
+        for _ in self.ports:
+            port = self.ports[self._turn % len(self.ports)]
+            self._turn += 1
+            try:
+                return await asyncio.open_connection("127.0.0.1", port)
+            except OSError as refused:
+                error = refused
+        raise error
+
+
 class System:
     """The processes of one Steward, started and stopped one by one."""
 
     def __init__(self, data_dir: Path, sla_policy: str | None = None,
-                 database_url: str | None = None) -> None:
-        """`database_url` replaces the SQLite file in `data_dir` (e.g. PostgreSQL behind a proxy)."""
+                 database_url: str | None = None, apis: int = 1, workers: int = 1) -> None:
+        """`database_url` replaces the SQLite file in `data_dir` (e.g. PostgreSQL behind a proxy);
+        `apis` and `workers` are how many of each process run (the first are named `api`, `worker`,
+        the others `api-1`, `worker-1`, ...)."""
         self.data_dir = data_dir
-        self.temporal_port, self.ui_port, self.api_port, self.sandbox_port = _free_ports(4)
+        ports = _free_ports(3 + apis)
+        self.temporal_port, self.ui_port, self.sandbox_port = ports[:3]
+        self.api_ports = ports[3:]
+        self.api_port = self.api_ports[0]
+        self.api_names = ["api"] + [f"api-{n}" for n in range(1, apis)]
+        self.worker_names = ["worker"] + [f"worker-{n}" for n in range(1, workers)]
+        self.balancer = Balancer(self.api_ports) if apis > 1 else None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "TWILIO_"))}
         self.env |= {
             "STEWARD_DATA_DIR": str(data_dir),
@@ -105,13 +140,14 @@ class System:
         self.settings = Settings(_env_file=None, data_dir=data_dir, temporal_port=self.temporal_port,
                                  database_url=database_url)
         self.procs: dict[str, subprocess.Popen] = {}
-        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.api_urls = [f"http://127.0.0.1:{port}" for port in self.api_ports]
+        self.api_url = self.api_urls[0]
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
         self.faults = 0
 
-    def _start(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env | (env or {}),
                                 cwd=self.data_dir, start_new_session=True)
         self.procs[name] = proc
         return proc
@@ -124,27 +160,37 @@ class System:
             "--log-level", "warn", *dev_server_flags()])
         _wait_port(self.temporal_port, proc, "temporal")
 
-    def start_worker(self) -> None:
-        self._start("worker", [sys.executable, "-m", "workers.cli", "worker"])
+    def start_worker(self, name: str = "worker") -> None:
+        self._start(name, [sys.executable, "-m", "workers.cli", "worker"])
+
+    def start_api(self, name: str = "api") -> subprocess.Popen:
+        port = self.api_ports[self.api_names.index(name)]
+        return self._start(name, [sys.executable, "-m", "workers.cli", "api"],
+                           {"STEWARD_API_PORT": str(port)})
 
     def start(self) -> None:
+        if self.balancer is not None:
+            self.balancer.start()
+            self.env["STEWARD_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.balancer.port}"
         self.start_temporal()
 
         async def attributes() -> None:
             await register_search_attributes(await connect(self.settings.temporal_target, "default"))
 
         asyncio.run(attributes())
-        engine = make_engine(self.settings.database)
-        upgrade(engine)
-        self.sessions = session_factory(engine)
+        self.engine = make_engine(self.settings.database)
+        upgrade(self.engine)
+        self.sessions = session_factory(self.engine)
         seed_demo(self.sessions)
         self.admin = create_token(self.sessions, Role.admin, "admin")
         self.supervisor = create_token(self.sessions, Role.supervisor, "S201")
         sandbox = self._start("sandbox", [sys.executable, "-m", "workers.cli", "sandbox"])
-        api = self._start("api", [sys.executable, "-m", "workers.cli", "api"])
-        self.start_worker()
+        apis = [self.start_api(name) for name in self.api_names]
+        for name in self.worker_names:
+            self.start_worker(name)
         _wait_http(f"{self.sandbox_url}/sandbox/messages", sandbox, "sandbox")
-        _wait_http(f"{self.api_url}/readyz", api, "api")
+        for name, url, api in zip(self.api_names, self.api_urls, apis, strict=True):
+            _wait_http(f"{url}/readyz", api, name)
 
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
         proc = self.procs[name]
@@ -166,7 +212,11 @@ class System:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                proc.wait(timeout=30)
+        if self.balancer is not None and self.balancer.port:
+            self.balancer.stop()
+        if hasattr(self, "engine"):
+            self.engine.dispose()
 
     # --- the read model and the phones --------------------------------------------------------------
 
@@ -188,6 +238,29 @@ class System:
                 found[case_id] = twice
         return found
 
+    def read_model_cases(self, building: str) -> dict[str, int]:
+        """Rows of the read model's `cases` per case id of `building` (a case projected twice shows 2)."""
+        with self.sessions() as session:
+            rows = session.execute(select(Case.case_id, func.count()).where(Case.building_id == building)
+                                   .group_by(Case.case_id)).all()
+        return {case_id: n for case_id, n in rows}
+
+    def read_model_statuses(self, case_ids: list[str]) -> dict[str, str]:
+        with self.sessions() as session:
+            rows = session.execute(select(Case.case_id, Case.status).where(Case.case_id.in_(case_ids))).all()
+        return {case_id: status for case_id, status in rows}
+
+    async def temporal_workflows(self, building: str) -> dict[str, WorkflowExecutionStatus]:
+        """Every workflow Temporal holds for `building` (by its search attribute), with its status."""
+        client = await connect(self.settings.temporal_target, "default")
+        found: dict[str, WorkflowExecutionStatus] = {}
+        async for execution in client.list_workflows(f"Building = '{building}'"):
+            if execution.id in found:  # one id run twice would be a duplicate case
+                found[f"{execution.id} (again)"] = execution.status
+            else:
+                found[execution.id] = execution.status
+        return found
+
 
 async def eventually(read, check, what: str, within: float):
     deadline = time.monotonic() + within
@@ -201,17 +274,33 @@ async def eventually(read, check, what: str, within: float):
 
 
 class Driver:
-    """Residents and a handler of one new building, driving cases over HTTP while processes die."""
+    """Residents and a handler of one new building, driving cases over HTTP while processes die.
 
-    def __init__(self, system: System, http: httpx.AsyncClient, phones: httpx.AsyncClient) -> None:
+    With several API replicas (`apis`) calls take turns between them, a submission goes through the
+    replica its resident's index names, and a call that fails is sent again through the next one, as a
+    client behind a load balancer would see it. With `resubmit_every` n, every n-th submission is sent
+    a second time through another replica with the same Idempotency-Key: it must name the same case."""
+
+    def __init__(self, system: System, http: httpx.AsyncClient, phones: httpx.AsyncClient,
+                 apis: list[httpx.AsyncClient] | None = None, resubmit_every: int = 0) -> None:
         self.system, self.http, self.phones = system, http, phones
+        self.apis = apis or [http]
+        self.resubmit_every = resubmit_every
+        self.resubmitted = 0
+        self._turn = 0
         self.building = f"C{uuid.uuid4().hex[:6].upper()}"
 
-    async def _call(self, token: str, method: str, path: str, json=None, headers=None) -> httpx.Response:
-        """Retries transport errors and 5xx: the API may be waiting on a server that is coming back."""
-        for _ in range(120):
+    async def _call(self, token: str, method: str, path: str, json=None, headers=None,
+                    via: int | None = None) -> httpx.Response:
+        """Retries transport errors and 5xx (on the next replica): the API may be waiting on a server
+        that is coming back, or be gone."""
+        if via is None:
+            via, self._turn = self._turn, self._turn + 1
+        response = None
+        for attempt in range(120):
+            http = self.apis[(via + attempt) % len(self.apis)]
             try:
-                response = await self.http.request(method, path, json=json, headers={
+                response = await http.request(method, path, json=json, headers={
                     "Authorization": f"Bearer {token}"} | (headers or {}))
             except httpx.HTTPError:
                 await asyncio.sleep(0.5)
@@ -219,7 +308,8 @@ class Driver:
             if response.status_code < 500:
                 return response
             await asyncio.sleep(0.5)
-        raise AssertionError(f"{method} {path} kept failing: {response.status_code} {response.text}")
+        shown = f"{response.status_code} {response.text}" if response is not None else "no answer"
+        raise AssertionError(f"{method} {path} kept failing: {shown}")
 
     async def _add(self, path: str, entry: dict) -> None:
         response = await self._call(self.system.admin, "POST", path, entry)
@@ -270,12 +360,19 @@ class Driver:
         raise AssertionError(f"sandbox did not answer for {to}")
 
     async def submit(self, index: int) -> str:
+        """201 when started now; 200 when a retry after a lost answer found it started already."""
         _, _, token, unit = self.residents[index]
         body = REPAIR | {"building_id": self.building, "unit": unit, "title": f"Tap {index} leaking"}
-        response = await self._call(token, "POST", "/requests", body,
-                                    headers={"Idempotency-Key": f"{self.building}-{index}"})
-        assert response.status_code == 201, response.text
-        return response.json()["case_id"]
+        key = {"Idempotency-Key": f"{self.building}-{index}"}
+        response = await self._call(token, "POST", "/requests", body, headers=key, via=index)
+        assert response.status_code in (200, 201), response.text
+        case_id = response.json()["case_id"]
+        if self.resubmit_every and index % self.resubmit_every == 0 and len(self.apis) > 1:
+            again = await self._call(token, "POST", "/requests", body, headers=key, via=index + 1)
+            assert again.status_code == 200, again.text
+            assert again.json()["case_id"] == case_id, (again.json(), case_id)
+            self.resubmitted += 1
+        return case_id
 
     async def act(self, case_id: str, action: str, body: dict | None = None) -> None:
         response = await self._call(self.handler, "POST", f"/requests/{case_id}/{action}", body)
@@ -327,15 +424,17 @@ class Driver:
 
 
 @asynccontextmanager
-async def driving(system: System, residents: int) -> AsyncIterator[Driver]:
-    """The system's processes started and a driver for `residents` set up over HTTP; all stopped after."""
-    await asyncio.to_thread(system.start)
+async def driving(system: System, residents: int, resubmit_every: int = 0) -> AsyncIterator[Driver]:
+    """The system's processes started and a driver for `residents` set up over HTTP; all stopped after
+    (those that started, too, when start-up fails)."""
     try:
-        async with (
-            httpx.AsyncClient(base_url=system.api_url, timeout=30) as http,
-            httpx.AsyncClient(base_url=system.sandbox_url, timeout=30) as phones,
-        ):
-            driver = Driver(system, http, phones)
+        await asyncio.to_thread(system.start)
+        async with contextlib.AsyncExitStack() as stack:
+            apis = [await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30))
+                    for url in system.api_urls]
+            phones = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=system.sandbox_url, timeout=30))
+            driver = Driver(system, apis[0], phones, apis, resubmit_every)
             await driver.setup(residents)
             yield driver
     finally:

@@ -86,7 +86,7 @@ class TcpProxy:
             client_writer.transport.abort()
             return
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
+            upstream_reader, upstream_writer = await self._connect()
         except OSError:
             client_writer.transport.abort()
             return
@@ -101,6 +101,11 @@ class TcpProxy:
             for writer in (client_writer, upstream_writer):
                 self._open.discard(writer)
                 writer.transport.abort()
+
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The upstream connection for one client (a subclass may choose among several)."""
+        return await asyncio.open_connection(*self.upstream)
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
