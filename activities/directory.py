@@ -167,21 +167,29 @@ class Directory:
         with self.sessions() as session:
             ids = list(session.scalars(
                 select(Resident.id).join(Household, Household.id == Resident.household_id)
-                .where(Household.building_id.in_(request.building_ids), Resident.active).order_by(Resident.id)
+                .where(Household.building_id.in_(request.building_ids), Resident.active,
+                       *_only_units(request.units)).order_by(Resident.id)
             ))
         ends: list[str | None] = [*ids[request.size - 1:-1:request.size], None]
         starts = [None, *ends[:-1]]
-        return [ResidentRange(building_ids=request.building_ids, after=after, through=through)
+        return [ResidentRange(building_ids=request.building_ids, after=after, through=through,
+                              units=request.units)
                 for after, through in zip(starts, ends, strict=True)]
 
     @activity.defn(name=Activity.RESIDENTS_IN)
     def residents_in(self, request: ResidentRange) -> list[ResidentContact]:
         with self.sessions() as session:
             query = (select(Resident).join(Household, Household.id == Resident.household_id)
-                     .where(Household.building_id.in_(request.building_ids), Resident.active)
+                     .where(Household.building_id.in_(request.building_ids), Resident.active,
+                            *_only_units(request.units))
                      .order_by(Resident.id))
             if request.after is not None:
                 query = query.where(Resident.id > request.after)
             if request.through is not None:
                 query = query.where(Resident.id <= request.through)
             return [resident_contact_of(resident) for resident in session.scalars(query)]
+
+
+def _only_units(units: list[str] | None) -> list:
+    """The condition keeping an incident's units (none: every unit of the buildings)."""
+    return [Household.unit.in_(units)] if units else []

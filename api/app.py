@@ -35,6 +35,7 @@ from api.routes import (
     hearing_and_drill_reports,
     hearings,
     inbound,
+    incidents,
     inspections,
     maintenance_plans,
     metrics,
@@ -156,7 +157,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     for module in (requests, hearing_and_drill_lists, hearings, drills, drill_schedules, at_risk, inbound,
                    queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
                    device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
-                   resident_actions, resident_app, resident_hearings_drills, public_board, metrics):
+                   resident_actions, resident_app, resident_hearings_drills, public_board, metrics,
+                   incidents):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from api.abuse_limits import start_counted
 from api.cases import case_id_for, request_digest, start_case, workflow_exists
 from api.errors import ApiError
+from api.incidents import incident_holding
 from api.models import Submission, SubmitRequest
 from steward.settings import Settings
 from steward.store.homes import home_of
@@ -106,8 +107,12 @@ async def file_case(client: Client, sessions: sessionmaker[Session], settings: S
     request = await run_in_threadpool(filed_where, sessions, request, caller)
     case_id = case_id_for(request.kind, caller, idempotency_key)
     await run_in_threadpool(_check_directory, sessions, request)
+    held_by = None  # a repair of an outage an open incident covers joins it (issue 22)
+    if request.kind is Kind.repair:
+        held_by = await incident_holding(client, sessions, request.building_id, request.unit,
+                                         request.category)
     case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
-                     policy=settings.policy)
+                     policy=settings.policy, held_by=held_by)
     created = await start_counted(
         sessions, settings.policy.limits, caller, request.severity,
         lambda: start_case(client, settings.task_queue, case_id, case, request_digest(request)),

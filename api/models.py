@@ -122,7 +122,7 @@ def action_body(action: type[Action], **replace: tuple[Any, FieldInfo]) -> type[
 
 
 SubmitRequest = request_body(
-    CaseInput, "SubmitRequest", frozenset({"submitted_by", "submitted_at", "policy"}),
+    CaseInput, "SubmitRequest", frozenset({"submitted_by", "submitted_at", "policy", "held_by"}),
     doc="A repair or complaint as a resident or staff member reports it.",
     category=(Category, ...),
     resident_id=(ShortText | None, Field(

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from steward.store.deadlines import aware
+from steward.store.incidents import incidents_in
 from steward.store.reports import (
     Period,
     compliance_counts,
@@ -132,9 +133,27 @@ class Hotspot(BaseModel):
     last_submitted_at: datetime
 
 
+class IncidentHotspot(BaseModel):
+    """A building-wide incident opened in the period: one outage, counted once with the cases it gathered."""
+
+    incident_id: str
+    building_id: str
+    units: list[str] = Field(description="The units it covered; none: the whole building.")
+    category: str
+    title: str
+    status: str
+    cases: int = Field(description="Reports it gathered (joined when filed, or attached by staff).")
+    opened_at: datetime
+    restored_at: datetime | None
+    root_cause: str | None = Field(description="Recorded at restoration.")
+    breached: bool
+
+
 class HotspotReport(ReportBase):
     min_cases: int
     items: list[Hotspot] = Field(description="Most cases first.")
+    incidents: list[IncidentHotspot] = Field(default=[], description="Incidents opened in the period, the "
+                                             "most cases gathered first (issue 22).")
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         return table(Hotspot, self.items)
@@ -143,7 +162,8 @@ class HotspotReport(ReportBase):
 def hotspot_report(session: Session, period: Period, min_cases: int = 2,
                    building: str | None = None) -> HotspotReport:
     items = [Hotspot(**item) for item in hotspots(session, period, min_cases, building)]
-    return HotspotReport.over(period, min_cases=min_cases, items=items)
+    gathered = [IncidentHotspot(**item) for item in incidents_in(session, period, building)]
+    return HotspotReport.over(period, min_cases=min_cases, items=items, incidents=gathered)
 
 
 # --- satisfaction --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.broadcast import Broadcaster
 from activities.directory import Directory
+from activities.incidents import IncidentProjection
 from activities.notify import Notifier
 from activities.objections import ObjectionStore
 from activities.projection import Projection
@@ -22,6 +23,7 @@ from workflows.drill import DrillWorkflow
 from workflows.drill_survey import DrillSurveyWorkflow
 from workflows.hearing import HearingWorkflow
 from workflows.hearing_callback import HearingCallbackWorkflow
+from workflows.incident import IncidentWorkflow
 from workflows.inspection import InspectionWorkflow
 from workflows.notice_batches import NoticeBatchWorkflow
 from workflows.question import QuestionWorkflow
@@ -38,6 +40,7 @@ WORKFLOWS = [
     QuestionWorkflow,
     DeviceAlarmWorkflow,
     InspectionWorkflow,
+    IncidentWorkflow,
 ]
 
 
@@ -54,6 +57,7 @@ async def steward_worker(
     notifier = Notifier(settings, sessions)
     broadcaster = Broadcaster(notifier)
     objections = ObjectionStore(sessions)
+    incidents = IncidentProjection(sessions)
     worker = Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -73,6 +77,7 @@ async def steward_worker(
             notifier.app_notice_read,
             broadcaster.send_many,
             objections.keep,
+            incidents.project_incident,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_cached_workflows=settings.worker_cache_size,

@@ -74,6 +74,7 @@ class SendResult(Contract):
 class ResidentPages(Contract):
     building_ids: list[str]
     size: Annotated[int, Field(ge=1)]
+    units: list[str] | None = Field(default=None, description="Only these units (an incident's).")
 
 
 class ResidentRange(Contract):
@@ -82,6 +83,7 @@ class ResidentRange(Contract):
     building_ids: list[str]
     after: str | None = None
     through: str | None = None
+    units: list[str] | None = Field(default=None, description="Only these units (an incident's).")
 
 
 class NoticeBatch(Contract):
@@ -92,6 +94,7 @@ class NoticeBatch(Contract):
     residents: ResidentRange
     params: dict[str, str]
     policy: SlaPolicy
+    urgent: bool = Field(default=False, description="Sent in quiet hours too (an emergency's notice).")
 
 
 class BatchResult(Contract):

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.case_inbox import CaseInbox
+    from workflows.case_incident import CaseIncident
     from workflows.case_telling import CaseTelling
     from workflows.clock import Deadline, DeadlineClock, earliest, wait_for
     from workflows.contracts import SYSTEM, Actor, CallbackPurpose, CallbackResult, Status, Tier
@@ -50,7 +51,7 @@ DISPATCH_TIMEOUT = timedelta(seconds=30)
 STAFF_FILER_OWNS = "staff-filer-owns"
 
 
-class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
+class CaseLifecycle(CaseActions, CaseInbox, CaseTelling, CaseIncident):
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         self.case = case
@@ -83,6 +84,8 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
         self._seq = 0
         self._search: dict[str, object] = {}
         self._notes_taken: set[str] = set()
+        self.held_by = case.held_by
+        self.released_by_incident = False
 
     # --- queries --------------------------------------------------------------------------
 
@@ -131,12 +134,15 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
             parent_case_id=parent.workflow_id if (parent := workflow.info().parent) else None,
             subject_staff_id=self.case.subject_staff_id,
             equipment_id=self.case.equipment_id,
+            incident_id=self.held_by.incident_id if self.held_by else None,
         )
 
     def deadline_ahead(self) -> Deadline | None:
         """The next deadline someone is held to (what `/at-risk` orders by); warnings are not one."""
         if self.status in CALLING_BACK:
             return self.callbacks.next_deadline()
+        if self.held():
+            return None
         return earliest(self.ladder.page_deadline(), self.clock.breach_deadline())
 
     # --- predicates the run method waits on ------------------------------------------------
@@ -155,6 +161,8 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
         if first_contact and workflow.patched(STAFF_FILER_OWNS):
             self.owner_id = filer.id  # 首问负责制: who took the resident's call owns the case
         self.note("submitted", {"origin": self.case.origin.value}, actor=filer)
+        if await self.join_at_filing():
+            return
         self.tell_resident(
             "case_received",
             {
@@ -179,7 +187,10 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
         )
 
     async def dispatch(self) -> None:
-        """Choose the handler; with nobody fitting, the case starts at tier 1 and says so."""
+        """Choose the handler; with nobody fitting, the case starts at tier 1 and says so. A case an
+        incident holds waits for it instead."""
+        if self.held():
+            return
         found = await self.find_handler(
             self.dispatch_request(), "choose a handler by skill, building and load"
         )
@@ -285,6 +296,8 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling):
     # --- deadlines --------------------------------------------------------------------------
 
     def _next_deadline(self) -> Deadline | None:
+        if self.held():
+            return None
         return earliest(
             self.ladder.page_deadline(),
             self.clock.resume_deadline(),

@@ -27,6 +27,15 @@ from workflows.policy import SlaPolicy
 # --- starting a case -------------------------------------------------------------------------
 
 
+class IncidentHold(Contract):
+    """The building-wide incident holding a case (issue 22): given at its start when it was filed while
+    the incident was open, or when staff attach it."""
+
+    incident_id: ShortText
+    title: ShortText
+    expected_restoration: AwareDatetime
+
+
 class CaseInput(Contract):
     kind: Kind = Kind.repair
     severity: Severity = Severity.normal
@@ -48,6 +57,9 @@ class CaseInput(Contract):
     )
     checklist: list[ShortText] = Field(
         default_factory=list, max_length=30, description="An inspection's steps, from its maintenance plan."
+    )
+    held_by: IncidentHold | None = Field(
+        default=None, description="The open incident this report joins (set by the filing, never a client)."
     )
 
 
@@ -120,6 +132,7 @@ class CaseSummary(Contract):
         default=None, description="The staff member a complaint is about, kept out of their lists."
     )
     equipment_id: str | None = Field(default=None, description="The device a repair is about.")
+    incident_id: str | None = Field(default=None, description="The building-wide incident holding it.")
 
 
 class CaseState(CaseSummary):

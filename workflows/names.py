@@ -23,6 +23,7 @@ class Activity:
     RESIDENT_PAGES = "directory.resident_pages"
     RESIDENTS_IN = "directory.residents_in"
     OPEN_REPORTS = "directory.open_reports"
+    PROJECT_INCIDENT = "projection.project_incident"
 
 
 class CaseUpdate:
@@ -39,6 +40,7 @@ class CaseUpdate:
     RECORD_CALLBACK = "record_callback"
     ANSWER_CALLBACK = "answer_callback"
     ADD_PHOTOS = "add_photos"
+    JOIN_INCIDENT = "join_incident"
 
 
 class CaseSignal:
@@ -48,6 +50,7 @@ class CaseSignal:
     CALLBACK_REPLY = "callback_reply"
     DELIVERY_FAILED = "delivery_failed"
     FAULT_FIXED = "fault_fixed"
+    INCIDENT_RESTORED = "incident_restored"
 
 
 class HearingSignal:
@@ -76,6 +79,17 @@ class DrillSignal:
     STEP_DONE = "step_done"
     CALLBACK_REPLY = "callback_reply"
     DELIVERY_FAILED = "delivery_failed"
+
+
+class IncidentUpdate:
+    ATTACH = "attach"
+    RESTORE = "restore"
+    CHANGE_RESTORATION = "change_restoration"
+
+
+class IncidentSignal:
+    CASE_JOINED = "case_joined"
+    DETACH = "detach"
 
 
 class DeviceSignal:

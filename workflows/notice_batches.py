@@ -40,11 +40,14 @@ SEND_MANY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 NOTICES_PER_ACTIVITY = 50
 
 
-async def resident_ranges(building_ids: list[str], size: int) -> list[ResidentRange]:
-    """The residents of these buildings, cut into ranges of `size` (one child workflow each)."""
+async def resident_ranges(
+    building_ids: list[str], size: int, units: list[str] | None = None
+) -> list[ResidentRange]:
+    """The residents of these buildings (of these units, when given), cut into ranges of `size` (one
+    child workflow each)."""
     return await workflow.execute_activity(
         Activity.RESIDENT_PAGES,
-        ResidentPages(building_ids=building_ids, size=size),
+        ResidentPages(building_ids=building_ids, size=size, units=units),
         result_type=list[ResidentRange],
         start_to_close_timeout=DIRECTORY_TIMEOUT,
         summary="cut the affected households into batches",
@@ -61,11 +64,11 @@ async def tell_every_household(
 
 async def tell_batches(
     case_id: str, ranges: list[ResidentRange], template: str, params: dict[str, str], policy: SlaPolicy,
-    label: str | None = None, child_id: str | None = None,
+    label: str | None = None, child_id: str | None = None, urgent: bool = False,
 ) -> BatchResult:
     """One `NoticeBatchWorkflow` child per range, their results summed. `label` names the message in
     summaries (the template by default); `child_id` is the children's id before their number (hearings
-    name them `{id}-{phase}`, which their recorded histories keep)."""
+    name them `{id}-{phase}`, which their recorded histories keep); `urgent` sends in quiet hours too."""
     label = label or template
     prefix = child_id or f"{case_id}/{template}"
     workflow.set_current_details(f"Sending the {label} to {len(ranges)} batches of households.")
@@ -74,7 +77,8 @@ async def tell_batches(
             workflow.execute_child_workflow(
                 NoticeBatchWorkflow.run,
                 NoticeBatch(
-                    case_id=case_id, template=template, residents=residents, params=params, policy=policy
+                    case_id=case_id, template=template, residents=residents, params=params, policy=policy,
+                    urgent=urgent,
                 ),
                 id=f"{prefix}-{number}",
                 static_summary=f"{label} of {case_id}: batch {number} of {len(ranges)}",
@@ -104,7 +108,8 @@ class NoticeBatchWorkflow:
     @workflow.run
     async def run(self, batch: NoticeBatch) -> BatchResult:
         messenger = Messenger(batch.case_id, batch.policy, Background())
-        await messenger.until_quiet_hours_end()
+        if not batch.urgent:
+            await messenger.until_quiet_hours_end()
         residents = await residents_in(batch.residents)
         notices = [n for n in (self.notice_for(batch, contact) for contact in residents) if n is not None]
         results = await asyncio.gather(

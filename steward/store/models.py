@@ -366,3 +366,25 @@ class DrillRow(Base):
     next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[dict] = mapped_column(JSON, default=dict)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IncidentRow(Base):
+    """One row per building-wide incident (issue 22): its latest projected state; `units` empty is the
+    whole building. Filing reads the open ones to let a report join its incident."""
+
+    __tablename__ = "incidents"
+
+    incident_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    building_id: Mapped[str] = mapped_column(String(32), index=True)
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    expected_restoration: Mapped[datetime]
+    restored_at: Mapped[datetime | None]
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    breached: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)

@@ -132,6 +132,23 @@ NOTICES: dict[str, Template] = {
         ZH: "【物业服务中心】听证会 {code} 第 {number} 号意见的答复：{answer}",
         EN: "[Property Service Centre] Our answer to your comment no. {number} on hearing {code}: {answer}",
     }),
+    "incident_notice": Template({
+        ZH: "【物业服务中心】{building} {title}（{code}）：{message} 预计 {expected_restoration_at} 恢复。"
+            "我们已在处理，无需另行报修。",
+        EN: "[Property Service Centre] {title} in building {building} ({code}): {message} Expected back by "
+            "{expected_restoration_at}. We are on it; there is no need to report it.",
+    }),
+    "incident_known": Template({
+        ZH: "【物业服务中心】您的事项 {code} 已知悉：{title}（{incident}）正在处理，"
+            "预计 {expected_restoration_at} 恢复，恢复后我们会回访您。",
+        EN: "[Property Service Centre] We know about this: {title} ({incident}) is being fixed and should be "
+            "restored by {expected_restoration_at}. Your case {code} is with it; we will call you back then.",
+    }),
+    "incident_restored": Template({
+        ZH: "【物业服务中心】{building} {title}（{code}）已恢复。原因：{root_cause}。感谢您的耐心。",
+        EN: "[Property Service Centre] {title} in building {building} ({code}) is restored. Cause: "
+            "{root_cause}. Thank you for your patience.",
+    }),
     "drill_announcement": Template(
         {
             ZH: "【物业服务中心】{building} 定于 {scheduled_at} 进行{drill_type}演练（{code}），"
@@ -240,6 +257,16 @@ NOTICES: dict[str, Template] = {
         ZH: "【工单动态】工单 {code} 的负责人 {staff} 已离职，工单已转交 {handler}。",
         EN: "[Case update] {staff}, who held case {code}, has left; it now goes to {handler}.",
     }, choices={"handler": SUCCESSOR}),
+    "incident_opened": Template({
+        ZH: "【事故】{building} {title}（{code}），预计 {expected_restoration_at} 恢复。"
+            "相关报修将并入此事故，请组织抢修。",
+        EN: "[Incident] {title} in building {building} ({code}), expected back by {expected_restoration_at}. "
+            "Reports of it join this incident; please organise the repair.",
+    }),
+    "incident_warning": Template({
+        ZH: "【预警】事故 {code}（{building} {title}）即将超过处理时限，请尽快恢复。",
+        EN: "[Warning] Incident {code} ({title}, building {building}) is near its resolution deadline.",
+    }),
     "owner_update": Template(
         {
             ZH: "【工单动态】您负责的工单 {code} {event}。",

@@ -67,6 +67,10 @@ DRILL = {"drill_type": "fire", "building_id": "B1", "scheduled_at": later(24 * 4
 DRILL_SCHEDULE = {"building_id": "B2", "drill_type": "security", "starts_on": "2099-01-01",
                   "calendar": {"days_of_month": [20], "hour": 3}}
 
+# An incident of a category no other test files, so no report joins it.
+INCIDENT = {"building_id": "B1", "category": "gas", "title": "No gas", "expected_restoration": later(4),
+            "message": "The gas main is being repaired."}
+
 # A plan whose first inspection is in 2099: none starts during the tests unless one is triggered.
 PLAN = {"interval": {"every": "30d", "first_at": "2099-01-05T09:00:00+08:00"},
         "checklist": ["Pump pressure in range"]}
@@ -164,6 +168,13 @@ ENDPOINTS = [
     Endpoint("POST", "/equipment/{id}/plan/pause", frozenset({"supervisor", "admin"}), {}),
     Endpoint("POST", "/equipment/{id}/plan/resume", frozenset({"supervisor", "admin"}), {}),
     Endpoint("DELETE", "/equipment/{id}/plan", frozenset({"supervisor", "admin"})),
+    Endpoint("POST", "/incidents", frozenset(STAFF), INCIDENT),
+    Endpoint("GET", "/incidents", frozenset(STAFF)),
+    Endpoint("GET", "/incidents/{id}", frozenset(STAFF)),
+    Endpoint("POST", "/incidents/{id}/attach", frozenset(STAFF), {"case_id": "{case}"}),
+    Endpoint("POST", "/incidents/{id}/expected-restoration", frozenset(STAFF),
+             {"expected_restoration": later(6), "reason": "The valve is on order."}),
+    Endpoint("POST", "/incidents/{id}/restore", frozenset(STAFF), {"root_cause": "A corroded valve."}),
     Endpoint("GET", "/inspections/{id}", frozenset(STAFF | {"admin"})),
     Endpoint("POST", "/inspections/{id}/report", frozenset(STAFF),
              {"checklist": [{"step": "Pump pressure in range", "ok": True}]}),
@@ -225,11 +236,22 @@ async def an_inspection(api: Api) -> str:
     return started[0]
 
 
+async def an_incident(api: Api) -> tuple[str, str]:
+    """An open incident and an open case of its building that staff may attach to it."""
+    response = await api.call("supervisor", "POST", "/incidents", INCIDENT)
+    assert response.status_code == 201, response.text
+    incident_id = response.json()["incident_id"]
+    api.case_ids.append(incident_id)
+    case_id = await api.submit("staff", resident_id="R001", category="electrical")
+    await api.until(case_id, lambda s: s["status"] == "dispatched")
+    return incident_id, case_id
+
+
 def test_the_matrix_covers_every_route_of_the_app() -> None:
     from api.app import create_app
 
     paths = create_app().openapi()["paths"]
-    routes = {re.sub(r"\{(case|hearing|drill|schedule|equipment|inspection)_id\}", "{id}",
+    routes = {re.sub(r"\{(case|hearing|drill|schedule|equipment|inspection|incident)_id\}", "{id}",
                      f"{method.upper()} {path}")
               for path, operations in paths.items() if not path.startswith("/webhooks/")
               for method in operations}
@@ -254,6 +276,7 @@ async def a_photo_by(api: Api, who: str, case_id: str) -> str:
 async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
     revoked = api.person("revoked", Role.staff, "S003")
     assert revoke_token(api.database.sessions, revoked)
+    attached = ""  # the case an attachment names
     if endpoint.about_a_hearing:
         response = await api.call("supervisor", "POST", "/hearings", HEARING)
         assert response.status_code == 201, response.text
@@ -270,6 +293,8 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
             await a_plan(api, case_id)
     elif endpoint.path.startswith("/inspections/"):
         case_id = await an_inspection(api)
+    elif endpoint.path.startswith("/incidents/"):
+        case_id, attached = await an_incident(api)
     elif endpoint.path.startswith("/drill-schedules"):
         response = await api.call("supervisor", "POST", "/drill-schedules", DRILL_SCHEDULE)
         assert response.status_code in (200, 201), response.text
@@ -288,14 +313,18 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
                 .replace("{staff_id}", "S001").replace("{sid}", unmatched_sms(api)))
         if endpoint.method == "DELETE" and path.endswith("/plan"):
             await a_plan(api, case_id)  # each caller deletes a plan that is there
-        response = await api.call(None if caller == "anonymous" else caller, endpoint.method, path,
-                                  filled(endpoint.body), headers=headers)
+        body = filled(endpoint.body)
+        if body and body.get("case_id") == "{case}":
+            body["case_id"] = attached
+        response = await api.call(None if caller == "anonymous" else caller, endpoint.method, path, body,
+                                  headers=headers)
         body = response.json() if response.headers.get("content-type") == "application/json" else {}
         if response.status_code >= 400:
             assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
-        if endpoint.method == "POST" and endpoint.path in ("/requests", "/hearings", "/drills") \
-                and response.is_success:
-            api.case_ids.append(body.get("case_id") or body.get("hearing_id") or body["drill_id"])
+        starts = ("/requests", "/hearings", "/drills", "/incidents")
+        if endpoint.method == "POST" and endpoint.path in starts and response.is_success:
+            api.case_ids.append(body.get("case_id") or body.get("hearing_id") or body.get("incident_id")
+                                or body["drill_id"])
         want = expected(endpoint, caller)
         got = response.status_code
         if got >= 500 or (want is None and got in (401, 403, 404)) or (want is not None and got != want):

@@ -34,6 +34,9 @@ SCHEDULE = {"building_id": "B1", "drill_type": "flood", "starts_on": "2099-01-01
             "calendar": {"days_of_month": [21], "hour": 3}}
 NEW_SCHEDULE = SCHEDULE | {"building_id": "B2", "title": "Flood drill"}
 INSPECTION = "IN-EQ-B1-PUMP1-2099"  # no such inspection: every body here is refused before it is looked for
+NO_INCIDENT = "INC-AAAAAAAAAA"  # none: every body here is refused before it is looked for
+INCIDENT = {"building_id": "B1", "category": "gas", "title": "No gas", "expected_restoration": later(4),
+            "message": "The gas main is being repaired."}
 FINDING = {"title": "Exit blocked", "description": "Bicycles in the stairwell.", "category": "security"}
 
 
@@ -137,6 +140,13 @@ TARGETS = [
            text="note"),
     Target("inspection verify", "staff", f"/inspections/{INSPECTION}/verify",
            {"satisfied": True, "note": "Checked on site."}, text="note"),
+    Target("incident", "staff", "/incidents", INCIDENT, text="message", starts="INC"),
+    Target("incident attach", "staff", f"/incidents/{NO_INCIDENT}/attach", {"case_id": "RP-AAAAAAAAAA"},
+           typed="case_id"),
+    Target("incident restore", "staff", f"/incidents/{NO_INCIDENT}/restore",
+           {"root_cause": "A corroded valve."}, text="root_cause"),
+    Target("incident restoration", "staff", f"/incidents/{NO_INCIDENT}/expected-restoration",
+           {"expected_restoration": later(6), "reason": "The valve is on order."}, text="reason"),
     Target("staff change", "admin", "/staff/S005", {"name": "Emma Hughes", "phone": "+8613900000005"},
            text="name", phone="phone", method="PATCH"),
     Target("resident change", "admin", "/residents/R002",
@@ -451,5 +461,6 @@ def test_every_endpoint_with_a_json_body_is_a_target() -> None:
     covered = {t.path.format(**ids).replace("/1/", "/{number}/").replace("/R001", "/{resident_id}")
                .replace("/R002", "/{resident_id}").replace("/S005", "/{staff_id}")
                .replace("/EQ-B1-PUMP1", "/{equipment_id}").replace(f"/{INSPECTION}", "/{inspection_id}")
+               .replace(f"/{NO_INCIDENT}", "/{incident_id}")
                for t in TARGETS}
     assert covered == with_body

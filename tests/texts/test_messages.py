@@ -20,6 +20,8 @@ SAMPLE = {
     "start_due": "2026-11-30T02:30:00+00:00", "report_due": "2026-12-01T04:00:00+00:00",
     "closes_at": "2026-12-01T04:00:00+00:00", "sign_in_code": "042317", "minutes": "5",
     "staff": "S001", "handler": "S003",
+    "incident": "INC-ABC123", "message": "A water main burst.", "root_cause": "a corroded main valve",
+    "expected_restoration_at": "2026-11-26T10:00:00+00:00",
 }
 ESCALATION = {"reason": "response_missed"}
 
