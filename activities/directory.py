@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from steward.store.models import Case, Household, Resident, Staff
+from steward.store.on_duty import on_duty_in_tier
 from workflows.activity_contracts import (
     DispatchRequest,
     DispatchResult,
@@ -114,11 +115,7 @@ class Directory:
     @activity.defn(name=Activity.ON_DUTY_FOR_TIER)
     def on_duty_for_tier(self, request: TierRequest) -> list[StaffContact]:
         with self.sessions() as session:
-            staff = session.scalars(
-                select(Staff).where(Staff.active, Staff.on_duty, Staff.tier == int(request.tier))
-                .order_by(Staff.id)
-            )
-            return [contact_of(s) for s in staff if covers(s, request.building_id)]
+            return [contact_of(s) for s in on_duty_in_tier(session, request.tier, request.building_id)]
 
     @activity.defn(name=Activity.RESIDENT_CONTACT)
     def resident_contact(self, resident_id: str) -> ResidentContact:

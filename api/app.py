@@ -43,6 +43,7 @@ from api.routes import (
     photos,
     public_board,
     queues,
+    recordings,
     reports,
     requests,
     resident_actions,
@@ -158,7 +159,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
                    queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
                    device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
                    resident_actions, resident_app, resident_hearings_drills, public_board, metrics,
-                   incidents):
+                   incidents, recordings):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)

@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from sandbox.caller import caller_routes
 from sandbox.config import SandboxConfig
 from sandbox.devices import DevicePlayer, DeviceSends
 from sandbox.messaging import Messaging, check_e164
@@ -344,6 +345,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     app.include_router(twilio_routes(sandbox))
     app.include_router(sandbox_routes(sandbox))
+    app.include_router(caller_routes(sandbox))
     return app
 
 

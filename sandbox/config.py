@@ -27,5 +27,9 @@ class SandboxConfig(BaseModel):
         return f"{self.webhook_base_url.rstrip('/')}/webhooks/devices"
 
     @property
+    def call_webhook_url(self) -> str:
+        return f"{self.webhook_base_url.rstrip('/')}/webhooks/twilio/call"
+
+    @property
     def sms_webhook_url(self) -> str:
         return f"{self.webhook_base_url.rstrip('/')}/webhooks/twilio/sms"

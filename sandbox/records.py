@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 
+from sandbox.caller_records import PendingRecord, Recording
+
 API_VERSION = "2010-04-01"
 
 SmsBehaviour = Literal["deliver", "fail"]
@@ -234,6 +236,10 @@ class Call:
     callbacks: list[WebhookAttempt] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     pending: PendingGather | None = None
+    recording: PendingRecord | None = None
+    parent_call_sid: str | None = None
+    recordings: list[Recording] = field(default_factory=list)
+    dialled: list[dict[str, Any]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -262,7 +268,7 @@ class Call:
             "from": self.from_,
             "from_formatted": self.from_,
             "group_sid": None,
-            "parent_call_sid": None,
+            "parent_call_sid": self.parent_call_sid,
             "phone_number_sid": None,
             "price": None,
             "price_unit": "USD",
@@ -284,6 +290,10 @@ class Call:
             "date_created": _iso(self.date_created), "start_time": _iso(self.start_time),
             "end_time": _iso(self.end_time), "duration": self.duration,
             "gathering": self.pending is not None,
+            "recording": self.recording is not None,
+            "parent_call_sid": self.parent_call_sid,
+            "recordings": [recording.to_json() for recording in self.recordings],
+            "dialled": self.dialled,
             "says": [say.to_json() for say in self.says],
             "gathers": [gather.to_json() for gather in self.gathers],
             "documents": [attempt.to_json() for attempt in self.documents],
@@ -310,6 +320,7 @@ class SandboxState:
         self.outage: OutageMode | None = None
         self.refusals: list[Refusal] = []
         self.webhooks: list[WebhookAttempt] = []
+        self.recordings: dict[str, bytes] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -320,6 +331,7 @@ class SandboxState:
             self.outage = None
             self.refusals.clear()
             self.webhooks.clear()
+            self.recordings.clear()
 
     def behaviour(self, number: str) -> PhoneBehaviour:
         with self.lock:
@@ -360,7 +372,7 @@ class SandboxState:
                 call.start_time = call.date_updated
             if status in CALL_TERMINAL:
                 call.end_time = call.date_updated
-                call.pending = None
+                call.pending = call.recording = None
 
     def record_webhook(self, attempt: WebhookAttempt) -> None:
         with self.lock:

@@ -7,6 +7,12 @@ Gather's action and the answer becomes the call's document; no digits (a timeout
 verbs after the Gather, as Twilio does. `<Redirect>` fetches the next document; `<Hangup/>`,
 `<Reject/>` or the end of the document completes the call. Status callbacks follow Twilio's call
 progress events: the terminal one always, `initiated`, `ringing` and `answered` when asked for.
+
+A phone can also call Steward (`place`): the call is answered at once and its TwiML followed the same
+way, with two more verbs a caller meets. `<Record>` waits for `leave_message` (a short tone WAV the
+sandbox then serves as Twilio serves recordings); `<Dial>` rings its `<Number>`s one after another,
+each phone's behaviour deciding whether it answers, fetches the answering Number's `url` (the whisper)
+and posts the Dial's action with `DialCallStatus`, as Twilio does.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 from email.utils import format_datetime
 from urllib.parse import urljoin
 
+from sandbox.caller_records import PendingRecord, Recording, tone_wav
 from sandbox.outbound import WebhookSender
 from sandbox.records import (
     API_VERSION,
@@ -25,6 +32,7 @@ from sandbox.records import (
     SandboxState,
     Say,
     TwilioError,
+    new_sid,
     now,
 )
 from sandbox.twiml import TwimlError, Verb, parse
@@ -34,7 +42,8 @@ _EVENT_OF_STATUS = {"initiated": "initiated", "ringing": "ringing", "in-progress
 
 
 class CallNotWaiting(Exception):
-    """A key was pressed on a call that is not waiting at a `<Gather>`."""
+    """A key was pressed on a call that is not waiting at a `<Gather>` (or a message left on one not
+    waiting at a `<Record>`)."""
 
 
 class CallRunner:
@@ -106,22 +115,30 @@ class CallRunner:
             redirect = await self._perform(call, url, verbs)
             if redirect is None:
                 return
-            url, method = redirect
-            verbs = await self._fetch(call, url, method)
+            url, method, extra = redirect
+            verbs = await self._fetch(call, url, method, **extra)
         else:
             self._error(call, 11201, f"more than {MAX_REDIRECTS} redirects in a row", url)
         await self._progress(call, "completed")
 
-    async def _perform(self, call: Call, url: str, verbs: list[Verb]) -> tuple[str, str] | None:
-        """Run verbs until the call waits, ends or is redirected (then the URL and method to fetch)."""
+    async def _perform(self, call: Call, url: str, verbs: list[Verb]) -> tuple[str, str, dict] | None:
+        """Run verbs until the call waits, ends or is redirected (then the URL, method and params to
+        fetch: a `<Dial>`'s action gets how the dialled call ended)."""
         for index, verb in enumerate(verbs):
             if verb.name == "Say":
                 self._say(call, verb)
             elif verb.name == "Gather":
                 self._gather(call, verb, url, verbs[index + 1:])
                 return None
+            elif verb.name == "Record":
+                self._wait_for_message(call, verb, url, verbs[index + 1:])
+                return None
+            elif verb.name == "Dial":
+                outcome = await self._dial(call, url, verb)
+                if verb.attr("action"):
+                    return urljoin(url, verb.attr("action")), (verb.attr("method") or "POST").upper(), outcome
             elif verb.name == "Redirect":
-                return urljoin(url, verb.text), (verb.attr("method") or "POST").upper()
+                return urljoin(url, verb.text), (verb.attr("method") or "POST").upper(), {}
             elif verb.name in ("Hangup", "Reject"):
                 await self._progress(call, "completed")
                 return None
@@ -153,6 +170,77 @@ class CallRunner:
         with self._state.lock:
             call.gathers.append(gather)
             call.pending = PendingGather(gather=gather, document_url=document_url, rest=rest)
+
+    # --- a call placed to Steward (the sandbox is the caller): <Record> and <Dial> -------------------
+
+    async def place(self, call: Call) -> None:
+        """A phone calls Steward's number: it answers at once and its TwiML is followed until it waits."""
+        async with call.lock:
+            await self._progress(call, "ringing")
+            await self._progress(call, "in-progress")
+            await self._follow(call, call.url or "", await self._fetch(call, call.url or "", call.method))
+
+    def _wait_for_message(self, call: Call, verb: Verb, document_url: str, rest: list[Verb]) -> None:
+        with self._state.lock:
+            call.recording = PendingRecord(
+                action=verb.attr("action"), method=(verb.attr("method") or "POST").upper(),
+                max_length=int(verb.attr("maxLength") or 3600), document_url=document_url, rest=rest)
+
+    async def leave_message(self, call: Call, seconds: int, recordings_url: str) -> None:
+        """The caller speaks for `seconds` at the `<Record>` and presses the finish key: the WAV is kept
+        where `recordings_url` serves it and the Record's action gets its URL. 0 seconds is silence:
+        no recording, the verbs after the Record go on, as at Twilio."""
+        async with call.lock:
+            pending = call.recording
+            if call.status != "in-progress" or pending is None:
+                raise CallNotWaiting(f"call {call.sid} is {call.status} and not recording")
+            with self._state.lock:
+                call.recording = None
+            if seconds <= 0:
+                await self._follow(call, pending.document_url, pending.rest)
+                return
+            seconds = min(seconds, pending.max_length)
+            recording = Recording(sid=new_sid("RE"), call_sid=call.sid, duration=seconds)
+            with self._state.lock:
+                self._state.recordings[recording.sid] = tone_wav(seconds)
+                call.recordings.append(recording)
+            url = urljoin(pending.document_url, pending.action or pending.document_url)
+            verbs = await self._fetch(call, url, pending.method, RecordingSid=recording.sid,
+                                      RecordingUrl=f"{recordings_url}/{recording.sid}",
+                                      RecordingDuration=str(seconds), Digits="#")
+            await self._follow(call, url, verbs)
+
+    async def _dial(self, call: Call, url: str, verb: Verb) -> dict[str, str]:
+        """Ring the `<Number>`s in order; the first phone that answers hears its whisper (the Number's
+        `url`) and the calls are joined, then hung up. What the Dial's action is told."""
+        numbers = [child for child in verb.children if child.name == "Number"] or [verb]
+        status, child_sid = "no-answer", ""
+        for number in numbers:
+            child = self._state.add_call(Call(
+                sid=new_sid("CA"), account_sid=call.account_sid, from_=call.from_, to=number.text,
+                url=number.attr("url"), method=(number.attr("method") or "POST").upper(), twiml=None,
+                status_callback=None, status_callback_method="POST", status_callback_events=[],
+                direction="outbound-dial", parent_call_sid=call.sid))
+            await asyncio.sleep(self._step_delay)
+            await self._progress(child, "ringing")
+            status, child_sid = self._state.behaviour(child.to).voice, child.sid
+            if status == "answer":
+                await self._progress(child, "in-progress")
+                if child.url:
+                    whisper = await self._fetch(child, urljoin(url, child.url), child.method,
+                                                ParentCallSid=call.sid)
+                    for said in whisper or []:
+                        if said.name == "Say":
+                            self._say(child, said)
+                await self._progress(child, "completed")
+                status = "completed"
+            else:
+                await self._progress(child, status)
+            with self._state.lock:
+                call.dialled.append({"to": child.to, "call_sid": child.sid, "status": status})
+            if status == "completed":
+                break
+        return {"DialCallStatus": status, "DialCallSid": child_sid, "DialCallDuration": "0"}
 
     def _error(self, call: Call, code: int, message: str, url: str | None) -> None:
         with self._state.lock:

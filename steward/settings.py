@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     # OpenTelemetry spans API → workflow → activity: off, printed (console) or sent to an OTLP collector.
     tracing: Literal["off", "console", "otlp"] = "off"
     otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    # Call the service centre (issue 22): how long a caller's message may run, how long each staff
+    # phone rings before the next on the ladder, and where the messages are kept (under the data dir).
+    call_max_recording_s: int = Field(default=120, ge=5, le=600)
+    call_ring_s: int = Field(default=20, ge=5, le=60)
+    recording_dir: Path | None = None
 
     @field_validator("timezone")
     @classmethod

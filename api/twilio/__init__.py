@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.twilio import sms, status, voice
+from api.twilio import call_intake, call_messages, sms, status, voice
 
 router = APIRouter()
 router.include_router(sms.router)
 router.include_router(voice.router)
 router.include_router(status.router)
+router.include_router(call_intake.router)
+router.include_router(call_messages.router)

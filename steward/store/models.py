@@ -388,3 +388,19 @@ class IncidentRow(Base):
     breached: Mapped[bool] = mapped_column(default=False)
     state: Mapped[dict] = mapped_column(JSON, default=dict)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallRecording(Base):
+    """A message left on the service centre's phone (issue 22): the bytes live in the recording store,
+    beside the case it opened, or with no case when a stranger's number left it for staff."""
+
+    __tablename__ = "call_recordings"
+
+    sid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(40), index=True)
+    from_number: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from steward.texts.call_prompts import CALL_PROMPTS
 from steward.texts.choices import EN, ZH, Template
 from steward.texts.notices import NOTICES
 from steward.texts.prompts import PROMPTS
@@ -17,7 +18,7 @@ class TemplateError(LookupError):
     """An unknown template key or locale, a missing param or a value a choice does not know."""
 
 
-TEMPLATES: dict[str, Template] = NOTICES | PROMPTS
+TEMPLATES: dict[str, Template] = NOTICES | PROMPTS | CALL_PROMPTS
 
 _VOICE_LANGUAGE = {ZH: "zh-CN", EN: "en-US"}
 _TO_BE_ANNOUNCED = {ZH: "另行通知", EN: "to be announced"}

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from steward.store.models import InboundMessage
+from steward.store.recordings import keep_recording, recording_files
 from steward.tokens import revoke_token
 from tests.api.conftest import REPAIR, Api
 from workflows.contracts import Role
@@ -141,6 +142,9 @@ ENDPOINTS = [
     Endpoint("GET", "/healthz", frozenset(EVERYONE), public=True),
     Endpoint("POST", "/requests/{id}/photos", frozenset({"resident"} | STAFF), {}),
     Endpoint("GET", "/requests/{id}/photos/{photo_id}", frozenset({"resident", "staff", "supervisor"})),
+    Endpoint("GET", "/requests/{id}/recordings", frozenset({"resident", "staff", "supervisor"})),
+    Endpoint("GET", "/requests/{id}/recordings/{sid}", frozenset({"resident", "staff", "supervisor"})),
+    Endpoint("GET", "/call-recordings/{sid}", frozenset(STAFF)),
     Endpoint("POST", "/auth/code", frozenset(EVERYONE), {"phone": "+8613900009991"}, public=True),
     Endpoint("POST", "/auth/token", frozenset(EVERYONE), {"phone": "+8613900009991", "code": "000000"},
              public=True),
@@ -211,6 +215,15 @@ def unmatched_sms(api: Api) -> str:
         session.add(InboundMessage(sid=sid, from_number="+8613800000199", to_number="+15005550006",
                                    body="The stair light is out", received_at=datetime.now(UTC),
                                    case_id=None, outcome="unmatched"))
+    return sid
+
+
+def a_recording(api: Api, case_id: str | None) -> str:
+    """A message left on the service centre's phone, kept as the call webhook keeps one."""
+    sid = "RE" + uuid.uuid4().hex
+    recording_files(api.settings).put(sid, b"RIFF0000WAVE")
+    with api.database.sessions.begin() as session:
+        keep_recording(session, sid, "CA" + uuid.uuid4().hex, "+8613800000199", case_id, "audio/wav", 12, 1)
     return sid
 
 
@@ -304,13 +317,15 @@ async def test_who_gets_through(api: Api, endpoint: Endpoint) -> None:
         case_id = await api.submit("resident")
         await api.until(case_id, lambda s: s["status"] == "dispatched")
     photo_id = await a_photo(api, case_id) if "{photo_id}" in endpoint.path else None
+    recording_sid = a_recording(api, None if endpoint.path.startswith("/call-") else case_id) \
+        if "recordings/{sid}" in endpoint.path else None
 
     wrong = []
     for caller in CALLERS:
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         path = endpoint.path.replace("{id}", case_id).replace("{number}", "1")
         path = (path.replace("{resident_id}", "R001").replace("{photo_id}", photo_id or "")
-                .replace("{staff_id}", "S001").replace("{sid}", unmatched_sms(api)))
+                .replace("{staff_id}", "S001").replace("{sid}", recording_sid or unmatched_sms(api)))
         if endpoint.method == "DELETE" and path.endswith("/plan"):
             await a_plan(api, case_id)  # each caller deletes a plan that is there
         body = filled(endpoint.body)

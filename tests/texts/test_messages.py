@@ -22,6 +22,8 @@ SAMPLE = {
     "staff": "S001", "handler": "S003",
     "incident": "INC-ABC123", "message": "A water main burst.", "root_cause": "a corroded main valve",
     "expected_restoration_at": "2026-11-26T10:00:00+00:00",
+    "phone": "+8613800000101", "seconds": "12", "recording": "RE0123", "path": "/call-recordings/RE0123",
+    "detail": "R P A B C 1 2 3", "status": "being worked on",
 }
 ESCALATION = {"reason": "response_missed"}
 
