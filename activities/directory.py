@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from steward.phones import is_landline
 from steward.store.models import Case, Household, Resident, Staff
 from steward.store.on_duty import on_duty_in_tier
 from workflows.activity_contracts import (
@@ -56,13 +57,18 @@ def covers(staff: Staff, building_id: str) -> bool:
 
 
 def resident_contact_of(resident: Resident) -> ResidentContact:
+    """A fixed line cannot take an SMS: its SMS channel is bad from the start, so every notice and the
+    callback go by voice (the workflows' one channel rule, `workflows/messenger.py resident_channels`)."""
+    bad = [Channel(c) for c in resident.bad_channels or []]
+    if resident.phone and is_landline(resident.phone) and Channel.sms not in bad:
+        bad.append(Channel.sms)
     return ResidentContact(
         resident_id=resident.id,
         phone=resident.phone,
         locale=Locale(resident.locale),
         preferred_channel=Channel(resident.preferred_channel),
         opted_out=resident.opted_out,
-        bad_channels=[Channel(c) for c in resident.bad_channels or []],
+        bad_channels=bad,
     )
 
 

@@ -26,9 +26,11 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.rest import Client
 
 from steward import metrics
+from steward.phones import is_landline
 from steward.settings import Settings
 from steward.store.contacts import mark_bad_channel, set_opted_out
 from steward.store.models import Notification, Resident
+from steward.texts.carriers import sms_signature
 from steward.texts.render import TemplateError, render
 from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
 from workflows.activity_contracts import Notice, SendResult
@@ -45,6 +47,7 @@ MIN_SEND_WINDOW_S = 1.0
 # landline or unreachable carrier).
 INVALID_NUMBER = frozenset({21211, 21214, 21216, 21217, 21612, 21614, 30006})
 OPTED_OUT = 21610
+NOT_MOBILE = 21614  # what Twilio answers an SMS to a fixed line; Steward does not even try
 
 # The keypad menu a call offers when the notice does not say: a satisfaction answer or an acknowledgement.
 DEFAULT_GATHER = {"callback_request": "satisfaction", "dispatch": "ack", "escalation": "ack"}
@@ -96,7 +99,8 @@ class Notifier:
     async def send(self, notice: Notice) -> SendResult:
         try:
             body = render(notice.template, notice.locale, notice.params, channel=notice.channel,
-                          timezone=self._settings.timezone)
+                          timezone=self._settings.timezone,
+                          signature=sms_signature(self._settings, notice.locale))
         except TemplateError as error:
             await self._write(notice, None, status="failed")
             metrics.send_failed(notice.channel.value, "TemplateError")
@@ -112,6 +116,11 @@ class Notifier:
             await self._update(notice.key, status="app")
             metrics.sent(notice.channel.value)
             return SendResult(sid=None, status="app")
+        if notice.channel == Channel.sms and is_landline(notice.to):
+            await self._update(notice.key, status="failed", error_code=NOT_MOBILE)
+            raise ApplicationError(f"{notice.key}: a fixed line cannot take an SMS",
+                                   {"code": NOT_MOBILE, "status": 400, "channel": notice.channel.value},
+                                   type="InvalidNumber", non_retryable=True)
         if notice.channel == Channel.sms and await asyncio.to_thread(self._opted_out, notice.to):
             await self._update(notice.key, status="failed", error_code=OPTED_OUT)
             metrics.send_failed(notice.channel.value, "OptedOut")

@@ -12,17 +12,20 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Header
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     create_model,
     field_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from steward import phones
 from workflows.actions import (
     Acknowledge,
     Action,
@@ -89,6 +92,22 @@ def _refuse_hidden(value: object) -> None:
 
 # Validation context for what is read back from storage: it is shown as stored, never refused.
 STORED = {"stored": True}
+
+
+def _phone_number(value: str, info: ValidationInfo) -> str:
+    """A number as a person writes it, kept in E.164 (`steward/phones.py`); one read back is as stored."""
+    if info.context == STORED:
+        return value
+    try:
+        return phones.normalise(value, phones.community_region())
+    except phones.InvalidPhone as error:
+        raise PydanticCustomError("phone_number", str(error)) from None
+
+
+Phone = Annotated[str, AfterValidator(_phone_number), WithJsonSchema({
+    "type": "string", "pattern": phones.WRITTEN.pattern, "examples": ["+8613800000101"],
+    "description": "E.164, or as dialled in `STEWARD_PHONE_REGION`; kept in E.164."})]
+"""A resident's or staff member's phone: 422, naming the field, unless `phonenumbers` finds it valid."""
 
 
 class RequestBody(Contract):

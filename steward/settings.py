@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     call_max_recording_s: int = Field(default=120, ge=5, le=600)
     call_ring_s: int = Field(default=20, ge=5, le=60)
     recording_dir: Path | None = None
+    # issue 19: messages fit the phone. The sender signature carriers register, put before every SMS in
+    # that language (Chinese carriers require 【…】 first; a 【】 signature would make an English text UCS-2
+    # and cost it half its room, so English has its own, empty by default); the voice of each language's
+    # <Say>; the region a phone number written without +country code is read in (ISO 3166 code).
+    sms_signature_zh: str = Field(default="", max_length=20)
+    sms_signature_en: str = Field(default="", max_length=40)
+    call_voice_zh: str = "Polly.Zhiyu"
+    call_voice_en: str = "Polly.Joanna"
+    phone_region: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
 
     @field_validator("timezone")
     @classmethod

@@ -22,7 +22,8 @@ from api.models import RequestBody
 from api.routes.directory import Phone
 from steward.settings import Settings
 from steward.sign_in import CODE_LIFETIME, CodeRefused, CodeToSend, SignedIn, exchange_code, request_code
-from steward.texts.render import render
+from steward.texts.carriers import sms_signature
+from steward.texts.render import locale_of, render
 from steward.twilio import twilio_client, without_phones
 
 log = logging.getLogger("steward.api")
@@ -66,7 +67,8 @@ def _address(request: Request) -> str:
 async def _text(settings: Settings, code: CodeToSend) -> None:
     """Send the code by SMS through Twilio; a failure is logged (the person asks again)."""
     body = render("sign_in_code", code.locale,
-                  {"sign_in_code": code.code, "minutes": str(int(CODE_LIFETIME.total_seconds() // 60))})
+                  {"sign_in_code": code.code, "minutes": str(int(CODE_LIFETIME.total_seconds() // 60))},
+                  signature=sms_signature(settings, locale_of(code.locale)))
     client = twilio_client(settings)
     try:
         await client.messages.create_async(to=code.phone, from_=settings.twilio_from_number, body=body)

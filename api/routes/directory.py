@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from api.auth import Admin
 from api.context import SessionsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, RequestBody
+from api.models import DIRECTORY_ID, STORED, DirectoryId, Page, Phone, RequestBody
 from api.twin_routes import endpoint
 from steward.store.models import Building, Household, Resident, Staff
 from workflows.contracts import Actor, Locale, ShortText, Tier
@@ -28,7 +28,6 @@ router = APIRouter(tags=["directory"], responses=ERROR_RESPONSES | {
     409: {"model": ErrorBody, "description": "An entry with this id already exists."},
 })
 
-Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Skill = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 Row = TypeVar("Row", bound=BaseModel)
 Checks = Iterable[tuple[type[DeclarativeBase], str, str]]

@@ -31,6 +31,7 @@ from steward.limits import RateLimited
 from steward.store.inbound import locale_for_phone, resident_home
 from steward.store.models import Case, Staff
 from steward.store.on_duty import duty_ladder
+from steward.texts.carriers import Speech, speech
 from steward.texts.render import locale_of, render, voice_language
 from workflows.contracts import Actor, Channel, Kind, Locale, Role, Severity, Status
 
@@ -53,6 +54,7 @@ class Caller:
     resident_id: str | None
     building_id: str | None
     locales: tuple[Locale, ...]
+    speeches: tuple[Speech, ...]
 
     @property
     def locale(self) -> Locale:
@@ -85,19 +87,22 @@ async def form_of(request: Request, *required: str) -> dict[str, str] | JSONResp
 async def caller_of(inbox: Inbox, form: dict[str, str]) -> Caller:
     phone = form["From"].strip()
 
-    def look(session: Session) -> Caller:
+    def look(session: Session) -> tuple[str | None, str | None, tuple[Locale, ...]]:
         home = resident_home(session, phone)
         if home is None:
-            return Caller(phone, form["CallSid"], None, None, (Locale.zh_cn, Locale.en))
-        return Caller(phone, form["CallSid"], home[0], home[1], (locale_for_phone(session, phone),))
+            return None, None, (Locale.zh_cn, Locale.en)
+        return home[0], home[1], (locale_for_phone(session, phone),)
 
-    return await inbox.db(look)
+    resident_id, building_id, locales = await inbox.db(look)
+    return Caller(phone, form["CallSid"], resident_id, building_id, locales,
+                  tuple(speech(inbox.settings, locale) for locale in locales))
 
 
 def say(response: VoiceResponse | Gather, caller: Caller, key: str,
         params: dict[str, str] | None = None) -> None:
-    for locale in caller.locales:
-        response.say(render(key, locale, params, channel=Channel.voice), language=voice_language(locale))
+    for locale, said in zip(caller.locales, caller.speeches, strict=True):
+        response.say(render(key, locale, params, channel=Channel.voice),
+                     voice=said.voice, language=said.language)
 
 
 def menu(inbox: Inbox, caller: Caller, tries: int, notice: str | None = None) -> VoiceResponse:
@@ -228,8 +233,9 @@ async def answered(request: Request, staff: StaffIds,
         else:
             detail = render("call.whisper_case", locale, {"code": spelled(case)}, channel=Channel.voice)
     response = VoiceResponse()
+    said = speech(inbox.settings, locale)
     response.say(render("call.whisper", locale, {"detail": detail}, channel=Channel.voice),
-                 language=voice_language(locale))
+                 voice=said.voice, language=said.language)
     return twiml(response)
 
 

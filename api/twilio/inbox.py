@@ -24,8 +24,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from api.cases import UNAVAILABLE, try_signal_case, try_update_case
 from steward.settings import Settings
 from steward.store.models import Staff
+from steward.texts.carriers import sms_signature
+from steward.texts.render import render
 from workflows.actions import Acknowledge
-from workflows.contracts import Actor, Role, Tier
+from workflows.contracts import Actor, Locale, Role, Tier
 from workflows.names import CaseUpdate
 
 log = logging.getLogger("steward.webhooks")
@@ -55,6 +57,10 @@ class Inbox:
     def of(cls, request: Request) -> Inbox:
         state = request.app.state
         return cls(state.settings, state.sessions, state.client)
+
+    def text(self, key: str, locale: Locale, params: dict[str, str] | None = None) -> str:
+        """A reply by SMS: under the signature of its language, fitted to two segments."""
+        return render(key, locale, params, signature=sms_signature(self.settings, locale))
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a transaction off the event loop."""

@@ -24,6 +24,7 @@ from api.twilio.inbox import ACK, ANSWERS, Inbox, twiml
 from api.twilio.signature import signed_router
 from api.twilio.sms_intake import file_from_sms
 from steward.limits import RateLimited
+from steward.phones import normalised_or_same
 from steward.store.contacts import set_opted_out
 from steward.store.inbound import (
     Pending,
@@ -37,7 +38,6 @@ from steward.store.inbound import (
     store_inbound,
 )
 from steward.store.models import Staff
-from steward.texts.render import render
 from workflows.actions import CallbackReply, ResidentMessage
 from workflows.contracts import Actor, Channel, Locale, Role
 from workflows.hearing_contracts import Objection
@@ -64,7 +64,10 @@ async def inbound_sms(request: Request) -> Response:
         return JSONResponse({"error": {"code": "bad_request", "message": "MessageSid and From are required"}},
                             status_code=400)
     to, body = str(form.get("To", "")), str(form.get("Body", ""))
-    reply = await sms(Inbox.of(request), str(sid), str(phone), to, body)
+    inbox = Inbox.of(request)
+    # Matched as the directory keeps numbers (E.164), however the sender's network wrote it.
+    phone = normalised_or_same(str(phone), inbox.settings.phone_region)
+    reply = await sms(inbox, str(sid), phone, to, body)
     return twiml(reply)
 
 
@@ -135,7 +138,7 @@ async def _answer_sms(inbox: Inbox, sid: str, phone: str, body: str, locale: Loc
     keyword = body.upper()
     if keyword in TWILIO_STOP_WORDS | OUR_STOP_WORDS:
         await inbox.db(lambda s: set_opted_out(s, phone, True))
-        confirmation = render("reply.opted_out", locale) if keyword in OUR_STOP_WORDS else None
+        confirmation = inbox.text("reply.opted_out", locale) if keyword in OUR_STOP_WORDS else None
         return "opted_out", None, confirmation
     if keyword in START_WORDS:
         await inbox.db(lambda s: set_opted_out(s, phone, False))
@@ -154,7 +157,7 @@ async def _answer_sms(inbox: Inbox, sid: str, phone: str, body: str, locale: Loc
             return await _acknowledge_by_sms(inbox, staff, chosen, waiting, locale)
     outcome = await _callback_by_sms(inbox, phone, answer, locale)
     if staff is not None and outcome[0] == "unmatched":
-        return "unmatched", None, render("reply.nothing_to_acknowledge", locale)
+        return "unmatched", None, inbox.text("reply.nothing_to_acknowledge", locale)
     return outcome
 
 
@@ -163,30 +166,30 @@ async def _acknowledge_by_sms(
 ) -> SmsOutcome:
     if len(chosen) != 1:
         codes = _codes(chosen or waiting)
-        return "ambiguous", None, render("reply.ask_for_ack_code", locale, {"codes": codes})
+        return "ambiguous", None, inbox.text("reply.ask_for_ack_code", locale, {"codes": codes})
     case = chosen[0]
     refused = await inbox.acknowledge(case.case_id, staff)
     if refused:
-        return _refusal("ack_refused", refused), case.case_id, render("reply.ack_failed", locale,
+        return _refusal("ack_refused", refused), case.case_id, inbox.text("reply.ack_failed", locale,
                                                    {"code": case.code, "reason": refused})
-    return "acknowledged", case.case_id, render("reply.acknowledged", locale, {"code": case.code})
+    return "acknowledged", case.case_id, inbox.text("reply.acknowledged", locale, {"code": case.code})
 
 
 async def _callback_by_sms(inbox: Inbox, phone: str, answer: Answer, locale: Locale) -> SmsOutcome:
     pending = await inbox.db(lambda s: pending_callbacks(s, phone))
     if not pending:
-        return "unmatched", None, render("reply.unmatched", locale)
+        return "unmatched", None, inbox.text("reply.unmatched", locale)
     chosen = _choose(pending, answer.code)
     if not chosen:
-        return "unknown_code", None, render("reply.case_unavailable", locale, {"code": answer.code or ""})
+        return "unknown_code", None, inbox.text("reply.case_unavailable", locale, {"code": answer.code or ""})
     if len(chosen) > 1:
-        return "ambiguous", None, render("reply.ask_for_code", locale,
+        return "ambiguous", None, inbox.text("reply.ask_for_code", locale,
                                          {"codes": _codes(chosen), "example": chosen[0].code})
     case = chosen[0]
     reply = CallbackReply(attempt=case.attempt, satisfied=answer.satisfied, channel=Channel.sms,
                           received_at=datetime.now(UTC))
     if await inbox.signal(case.case_id, CaseSignal.CALLBACK_REPLY, reply):
-        text = render("reply.case_unavailable", locale, {"code": case.code})
+        text = inbox.text("reply.case_unavailable", locale, {"code": case.code})
         return "case_unavailable", case.case_id, text
     return "callback_reply", case.case_id, None
 
@@ -196,17 +199,17 @@ async def _report_by_sms(inbox: Inbox, sid: str, phone: str, body: str, locale: 
     opens one (`api/twilio/sms_intake.py`); a stranger's is left for a person."""
     home = await inbox.db(lambda s: resident_home(s, phone))
     if home is None or not body:
-        return "unmatched", None, render("reply.unmatched", locale)
+        return "unmatched", None, inbox.text("reply.unmatched", locale)
     resident = Actor(id=home[0], role=Role.resident)
     joined = await inbox.db(lambda s: case_to_join(s, phone))
     if joined is not None and not await inbox.signal(
             joined, CaseSignal.RESIDENT_MESSAGE,
             ResidentMessage(actor=resident, text=body, channel=Channel.sms)):
-        return "joined", joined, render("reply.joined", locale, {"code": joined})
+        return "joined", joined, inbox.text("reply.joined", locale, {"code": joined})
     case_id, refused = await file_from_sms(inbox.client, inbox.sessions, inbox.settings, resident.id, sid,
                                            body)
     if case_id is None:
-        return "report_refused", None, render("reply.report_refused", locale, {"reason": refused or ""})
+        return "report_refused", None, inbox.text("reply.report_refused", locale, {"reason": refused or ""})
     return "reported", case_id, None
 
 
@@ -215,18 +218,18 @@ async def _objection_by_sms(inbox: Inbox, phone: str, code: str, text: str, loca
     hearing answers with its receipt (or the reply says why it refused)."""
     home = await inbox.db(lambda s: resident_home(s, phone))
     if home is None:
-        return "unmatched", None, render("reply.unmatched", locale)
+        return "unmatched", None, inbox.text("reply.unmatched", locale)
     resident_id, building_id, unit = home
     try:
         await asyncio.to_thread(count_objection, inbox.sessions, inbox.settings.policy.limits, code,
                                 resident_id)
     except RateLimited as limited:
-        return "objection_refused", code, render("reply.objection_refused", locale,
+        return "objection_refused", code, inbox.text("reply.objection_refused", locale,
                                                  {"code": code, "reason": limited.message})
     objection = Objection(actor=Actor(id=resident_id, role=Role.resident), building_id=building_id,
                           unit=unit, text=text[:1000], channel=Channel.sms, occurred_at=None)
     refused = await inbox.update(code, HearingUpdate.REGISTER_OBJECTION, objection)
     if refused:
-        return _refusal("objection_refused", refused), code, render("reply.objection_refused", locale,
+        return _refusal("objection_refused", refused), code, inbox.text("reply.objection_refused", locale,
                                                  {"code": code, "reason": refused})
     return "objection", code, None

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import Request, Response
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from api.twilio.inbox import ACK, ANSWERS, Inbox, twiml
 from api.twilio.signature import signed_router
 from steward.store.inbound import staff_with_phone
 from steward.store.models import Notification
+from steward.texts.carriers import Speech, speech
 from steward.texts.render import locale_of, render, voice_language
 from steward.twilio import VOICE_PATH
 from workflows.actions import CallbackReply, DeliveryFailed
@@ -43,30 +44,30 @@ async def call(inbox: Inbox, key: str, step: str | None, digits: str | None) -> 
     row = await inbox.db(lambda s: s.get(Notification, key))
     response = VoiceResponse()
     if row is None or row.body is None:
-        response.say(render("voice.unavailable", Locale.zh_cn), language=voice_language(Locale.zh_cn))
+        _say(response, render("voice.unavailable", Locale.zh_cn), speech(inbox.settings, Locale.zh_cn))
         response.hangup()
         return response
     locale = locale_of(row.locale)
-    language = voice_language(locale)
+    said = speech(inbox.settings, locale)
     code = (row.params or {}).get("code", row.case_id)
     if row.gather not in ("satisfaction", "ack"):
-        response.say(row.body, language=language)
+        _say(response, row.body, said)
         response.hangup()
         return response
     if step == "answer" and digits in _choices(row):
         text = await _keypress(inbox, row, digits, code, locale)
-        response.say(text, language=language)
+        _say(response, text, said)
         response.hangup()
         return response
     if step == "give_up":
         await _no_answer(inbox, row)
-        response.say(render("voice.goodbye", locale), language=language)
+        _say(response, render("voice.goodbye", locale), said)
         response.hangup()
         return response
     if step in ("answer", "repeat"):
         notice = "voice.invalid_choice" if step == "answer" else "voice.no_input"
-        response.say(render(notice, locale), language=language)
-    _menu(inbox, response, row, language)
+        _say(response, render(notice, locale), said)
+    _menu(inbox, response, row, locale, said)
     response.redirect(_voice_url(inbox, row.key, "give_up" if step in ("answer", "repeat") else "repeat"),
                       method="POST")
     return response
@@ -83,10 +84,15 @@ def _choices(row: Notification) -> tuple[str, ...]:
     return ("1", "2") if row.gather == "satisfaction" else (ACK,)
 
 
-def _menu(inbox: Inbox, response: VoiceResponse, row: Notification, language: str) -> None:
-    gather = response.gather(num_digits=1, timeout=GATHER_TIMEOUT, language=language, method="POST",
-                             action=_voice_url(inbox, row.key, "answer"))
-    gather.say(row.body, language=language)
+def _menu(inbox: Inbox, response: VoiceResponse, row: Notification, locale: Locale, said: Speech) -> None:
+    gather = response.gather(num_digits=1, timeout=GATHER_TIMEOUT, language=voice_language(locale),
+                             method="POST", action=_voice_url(inbox, row.key, "answer"))
+    _say(gather, row.body, said)
+
+
+def _say(verb: VoiceResponse | Gather, text: str, said: Speech) -> None:
+    """Every `<Say>` in the language's own voice (`STEWARD_CALL_VOICE_ZH`/`_EN`)."""
+    verb.say(text, voice=said.voice, language=said.language)
 
 
 def _voice_url(inbox: Inbox, key: str, step: str) -> str:

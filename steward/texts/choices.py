@@ -10,6 +10,11 @@ ZH, EN = Locale.zh_cn, Locale.en
 
 Phrases = dict[Locale, str]
 
+FREE_TEXT = frozenset({
+    "title", "reason", "plan", "answer", "place", "costs", "codes", "message", "root_cause",
+})
+"""Params that hold people's own words or a list of any length: cut to make an SMS fit two segments."""
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -32,8 +37,8 @@ class Template:
 PURPOSE = Choice({
     "resolved": {ZH: "已处理完毕", EN: "has been resolved"},
     "withdrawn": {ZH: "已按您的要求撤销", EN: "was withdrawn at your request"},
-    "hearing": {ZH: "的听证决定已公布", EN: "— the hearing decision has been published"},
-    "drill": {ZH: "的演练已完成", EN: "— the drill is complete"},
+    "hearing": {ZH: "的听证决定已公布", EN: "- the hearing decision has been published"},
+    "drill": {ZH: "的演练已完成", EN: "- the drill is complete"},
 })
 
 TIER = Choice({

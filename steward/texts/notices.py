@@ -20,37 +20,37 @@ from steward.texts.choices import (
 NOTICES: dict[str, Template] = {
     # --- to residents ---
     "case_received": Template({
-        ZH: "【物业服务中心】您的事项 {code}「{title}」已受理，我们将于 {response_due} 前响应，"
+        ZH: "您的事项 {code}「{title}」已受理，我们将于 {response_due} 前响应，"
             "{resolution_due} 前处理完毕。",
-        EN: "[Property Service Centre] We have received {code} \"{title}\". We will respond by "
+        EN: "We have received {code} \"{title}\". We will respond by "
             "{response_due} and resolve it by {resolution_due}.",
     }),
     "case_acknowledged": Template({
-        ZH: "【物业服务中心】您的事项 {code} 已有工作人员接单处理。",
-        EN: "[Property Service Centre] A member of staff has taken {code} and is on it.",
+        ZH: "您的事项 {code} 已有工作人员接单处理。",
+        EN: "A member of staff has taken {code} and is on it.",
     }),
     "case_paused": Template({
-        ZH: "【物业服务中心】您的事项 {code} 暂停处理：{reason}。预计恢复时间：{resume_at}。",
-        EN: "[Property Service Centre] Work on {code} is paused: {reason}. Expected to resume: {resume_at}.",
+        ZH: "您的事项 {code} 暂停处理：{reason}。预计恢复时间：{resume_at}。",
+        EN: "Work on {code} is paused: {reason}. Expected to resume: {resume_at}.",
     }),
     "case_resumed": Template({
-        ZH: "【物业服务中心】您的事项 {code} 已恢复处理，将于 {resolution_due} 前处理完毕。",
-        EN: "[Property Service Centre] Work on {code} has resumed; it will be resolved by {resolution_due}.",
+        ZH: "您的事项 {code} 已恢复处理，将于 {resolution_due} 前处理完毕。",
+        EN: "Work on {code} has resumed; it will be resolved by {resolution_due}.",
     }),
     "deadline_changed": Template({
-        ZH: "【物业服务中心】您的事项 {code} 处理时限已调整为 {resolution_due}，原因：{reason}。",
-        EN: "[Property Service Centre] The deadline for {code} is now {resolution_due}. Reason: {reason}.",
+        ZH: "您的事项 {code} 处理时限已调整为 {resolution_due}，原因：{reason}。",
+        EN: "The deadline for {code} is now {resolution_due}. Reason: {reason}.",
     }),
     "case_withdrawn": Template({
-        ZH: "【物业服务中心】您的事项 {code} 已由服务中心撤回，原因：{reason}。如有异议请致电服务中心。",
-        EN: "[Property Service Centre] The service centre withdrew {code}. Reason: {reason}. "
+        ZH: "您的事项 {code} 已由服务中心撤回，原因：{reason}。如有异议请致电服务中心。",
+        EN: "The service centre withdrew {code}. Reason: {reason}. "
             "If you disagree, please call the service centre.",
     }),
     "callback_request": Template(
         text={
-            ZH: "【物业服务中心】您的事项 {code}「{title}」{purpose}。满意请回复1，不满意请回复2"
+            ZH: "您的事项 {code}「{title}」{purpose}。满意请回复1，不满意请回复2"
                 "（如有多个事项，请同时回复编号，例如“1 {code}”）。",
-            EN: "[Property Service Centre] Your case {code} \"{title}\" {purpose}. Reply 1 if you are "
+            EN: "Your case {code} \"{title}\" {purpose}. Reply 1 if you are "
                 "satisfied or 2 if you are not (if you have several cases, include the code, "
                 "e.g. \"1 {code}\").",
         },
@@ -63,8 +63,8 @@ NOTICES: dict[str, Template] = {
     ),
     "callback_thanks": Template(
         text={
-            ZH: "【物业服务中心】感谢您对事项 {code} 的评价。",
-            EN: "[Property Service Centre] Thank you for your feedback on {code}.",
+            ZH: "感谢您对事项 {code} 的评价。",
+            EN: "Thank you for your feedback on {code}.",
         },
         voice={
             ZH: "感谢您对事项 {code} 的评价，再见。",
@@ -72,30 +72,29 @@ NOTICES: dict[str, Template] = {
         },
     ),
     "case_reopened": Template({
-        ZH: "【物业服务中心】很抱歉，事项 {code} 已重新处理，将于 {resolution_due} 前处理完毕。",
-        EN: "[Property Service Centre] We are sorry: {code} has been reopened and will be resolved by "
+        ZH: "很抱歉，事项 {code} 已重新处理，将于 {resolution_due} 前处理完毕。",
+        EN: "We are sorry: {code} has been reopened and will be resolved by "
             "{resolution_due}.",
     }),
     "case_closed": Template({
-        ZH: "【物业服务中心】您的事项 {code} 已办结，感谢您的支持。",
-        EN: "[Property Service Centre] Your case {code} is closed. Thank you.",
+        ZH: "您的事项 {code} 已办结，感谢您的支持。",
+        EN: "Your case {code} is closed. Thank you.",
     }),
     "complaint_plan_agreed": Template({
-        ZH: "【物业服务中心】关于您的投诉 {code}，我们与您商定的处理方案：{plan}。"
+        ZH: "关于您的投诉 {code}，我们与您商定的处理方案：{plan}。"
             "处理时限调整为 {resolution_due}，原因：{reason}。",
-        EN: "[Property Service Centre] The plan agreed with you for your complaint {code}: {plan}. "
+        EN: "The plan agreed with you for your complaint {code}: {plan}. "
             "It will be resolved by {resolution_due}. Reason: {reason}.",
     }),
     "question_answered": Template({
-        ZH: "【物业服务中心】关于您的咨询 {code}，答复如下：{answer}",
-        EN: "[Property Service Centre] The answer to your question {code}: {answer}",
+        ZH: "关于您的咨询 {code}，答复如下：{answer}",
+        EN: "The answer to your question {code}: {answer}",
     }),
     "hearing_notice": Template(
         text={
-            ZH: "【物业服务中心】听证会通知 {code}「{title}」将于 {hearing_at} 在{place}举行。"
-                "费用明细：{costs}；合计 {total} 元。"
-                "如有异议或疑问，请回复“{code} 您的意见”，我们将在24小时内书面答复。",
-            EN: "[Property Service Centre] Public hearing {code} \"{title}\" on {hearing_at} at {place}. "
+            ZH: "听证会 {code}「{title}」{hearing_at}在{place}举行。费用：{costs}；合计{total}元。"
+                "异议或疑问请回复“{code} 意见”，24小时内书面答复。",
+            EN: "Public hearing {code} \"{title}\" on {hearing_at} at {place}. "
                 "Costs: {costs}; total {total} yuan. To object or ask a question, reply "
                 "\"{code} your message\"; we answer in writing within 24 hours.",
         },
@@ -108,69 +107,69 @@ NOTICES: dict[str, Template] = {
         },
     ),
     "hearing_reminder": Template({
-        ZH: "【物业服务中心】提醒：听证会 {code}「{title}」将于明天 {hearing_at} 在{place}举行，"
+        ZH: "提醒：听证会 {code}「{title}」将于明天 {hearing_at} 在{place}举行，"
             "欢迎参加。",
-        EN: "[Property Service Centre] Reminder: hearing {code} \"{title}\" is tomorrow, {hearing_at}, "
+        EN: "Reminder: hearing {code} \"{title}\" is tomorrow, {hearing_at}, "
             "at {place}. You are welcome to attend.",
     }),
     "hearing_decision": Template(
         {
-            ZH: "【物业服务中心】听证会 {code}「{title}」决定：{outcome}，费用合计 {total} 元。"
+            ZH: "听证会 {code}「{title}」决定：{outcome}，费用合计 {total} 元。"
                 "理由：{reason}。",
-            EN: "[Property Service Centre] Decision on hearing {code} \"{title}\": {outcome}; costs total "
+            EN: "Decision on hearing {code} \"{title}\": {outcome}; costs total "
                 "{total} yuan. Reason: {reason}.",
         },
         choices={"outcome": OUTCOME},
     ),
     "objection_received": Template({
-        ZH: "【物业服务中心】已收到您对听证会 {code} 的第 {number} 号意见，"
+        ZH: "已收到您对听证会 {code} 的第 {number} 号意见，"
             "我们将于 {answer_due} 前书面答复。",
-        EN: "[Property Service Centre] We have received your comment no. {number} on hearing {code}; "
+        EN: "We have received your comment no. {number} on hearing {code}; "
             "we will answer in writing by {answer_due}.",
     }),
     "objection_answer": Template({
-        ZH: "【物业服务中心】听证会 {code} 第 {number} 号意见的答复：{answer}",
-        EN: "[Property Service Centre] Our answer to your comment no. {number} on hearing {code}: {answer}",
+        ZH: "听证会 {code} 第 {number} 号意见的答复：{answer}",
+        EN: "Our answer to your comment no. {number} on hearing {code}: {answer}",
     }),
     "incident_notice": Template({
-        ZH: "【物业服务中心】{building} {title}（{code}）：{message} 预计 {expected_restoration_at} 恢复。"
+        ZH: "{building} {title}（{code}）：{message} 预计 {expected_restoration_at} 恢复。"
             "我们已在处理，无需另行报修。",
-        EN: "[Property Service Centre] {title} in building {building} ({code}): {message} Expected back by "
+        EN: "{title} in building {building} ({code}): {message} Expected back by "
             "{expected_restoration_at}. We are on it; there is no need to report it.",
     }),
     "incident_known": Template({
-        ZH: "【物业服务中心】您的事项 {code} 已知悉：{title}（{incident}）正在处理，"
+        ZH: "您的事项 {code} 已知悉：{title}（{incident}）正在处理，"
             "预计 {expected_restoration_at} 恢复，恢复后我们会回访您。",
-        EN: "[Property Service Centre] We know about this: {title} ({incident}) is being fixed and should be "
+        EN: "We know about this: {title} ({incident}) is being fixed and should be "
             "restored by {expected_restoration_at}. Your case {code} is with it; we will call you back then.",
     }),
     "incident_restored": Template({
-        ZH: "【物业服务中心】{building} {title}（{code}）已恢复。原因：{root_cause}。感谢您的耐心。",
-        EN: "[Property Service Centre] {title} in building {building} ({code}) is restored. Cause: "
+        ZH: "{building} {title}（{code}）已恢复。原因：{root_cause}。感谢您的耐心。",
+        EN: "{title} in building {building} ({code}) is restored. Cause: "
             "{root_cause}. Thank you for your patience.",
     }),
     "drill_announcement": Template(
         {
-            ZH: "【物业服务中心】{building} 定于 {scheduled_at} 进行{drill_type}演练（{code}），"
+            ZH: "本楼定于 {scheduled_at} 进行{drill_type}演练（{code}），"
                 "届时警报将会响起，请按工作人员指引配合。",
-            EN: "[Property Service Centre] A {drill_type} drill ({code}) is planned in building {building} "
+            EN: "A {drill_type} drill ({code}) is planned in building {building} "
                 "on {scheduled_at}. The alarm will sound; please follow the staff's directions.",
         },
         choices={"drill_type": DRILL_TYPE},
     ),
     "drill_reminder": Template(
         {
-            ZH: "【物业服务中心】提醒：{building} 的{drill_type}演练（{code}）将于明天 {scheduled_at} 进行。",
-            EN: "[Property Service Centre] Reminder: the {drill_type} drill ({code}) in building {building} "
+            ZH: "提醒：本楼{drill_type}演练（{code}）将于明天 {scheduled_at} 进行。",
+            EN: "Reminder: the {drill_type} drill ({code}) in building {building} "
                 "is tomorrow, {scheduled_at}.",
         },
         choices={"drill_type": DRILL_TYPE},
     ),
     "drill_survey": Template(
         text={
-            ZH: "【物业服务中心】{building} 的{drill_type}演练（{code}）已结束。演练时您听到警报了吗？"
-                "听到请回复1，没听到请回复2（请于 {closes_at} 前回复）。",
-            EN: "[Property Service Centre] The {drill_type} drill ({code}) in building {building} is over. "
+            ZH: "本楼{drill_type}演练（{code}）已结束，您听到警报了吗？听到请回复1，没听到请回复2"
+                "（{closes_at} 前）。",
+            EN: "The {drill_type} drill ({code}) in building {building} is over. "
                 "Did you hear the alarm? Reply 1 for yes or 2 for no (by {closes_at}).",
         },
         voice={

@@ -35,22 +35,22 @@ PROMPTS: dict[str, Template] = {
         EN: "You have several work orders to acknowledge ({codes}). Reply \"1 <code>\".",
     }),
     "reply.unmatched": Template({
-        ZH: "【物业服务中心】已收到您的短信，我们会尽快处理。如需报修请使用业主应用或致电服务中心。",
-        EN: "[Property Service Centre] Thank you for your message; we will look into it. "
+        ZH: "已收到您的短信，我们会尽快处理。如需报修请使用业主应用或致电服务中心。",
+        EN: "Thank you for your message; we will look into it. "
             "To report a problem, please use the resident app or call the service centre.",
     }),
     "reply.joined": Template({
-        ZH: "【物业服务中心】您的补充说明已加入事项 {code}。",
-        EN: "[Property Service Centre] Your message has been added to case {code}.",
+        ZH: "您的补充说明已加入事项 {code}。",
+        EN: "Your message has been added to case {code}.",
     }),
     "reply.report_refused": Template({
-        ZH: "【物业服务中心】您的短信未能登记为事项：{reason}。已转交工作人员，紧急情况请致电服务中心。",
-        EN: "[Property Service Centre] Your message could not be filed as a case: {reason}. It has been "
+        ZH: "您的短信未能登记为事项：{reason}。已转交工作人员，紧急情况请致电服务中心。",
+        EN: "Your message could not be filed as a case: {reason}. It has been "
             "passed to our staff; in an emergency, please call the service centre.",
     }),
     "reply.case_unavailable": Template({
-        ZH: "【物业服务中心】事项 {code} 已不在回访阶段，您的短信已转交工作人员。",
-        EN: "[Property Service Centre] Case {code} is no longer awaiting your answer; your message has been "
+        ZH: "事项 {code} 已不在回访阶段，您的短信已转交工作人员。",
+        EN: "Case {code} is no longer awaiting your answer; your message has been "
             "passed to our staff.",
     }),
     "reply.acknowledged": Template({
@@ -63,17 +63,17 @@ PROMPTS: dict[str, Template] = {
         ZH: "您目前没有待确认的工单。", EN: "You have no work order waiting to be acknowledged.",
     }),
     "reply.objection_refused": Template({
-        ZH: "【物业服务中心】听证会 {code} 未能登记您的意见：{reason}",
-        EN: "[Property Service Centre] Hearing {code} could not take your comment: {reason}",
+        ZH: "听证会 {code} 未能登记您的意见：{reason}",
+        EN: "Hearing {code} could not take your comment: {reason}",
     }),
     "sign_in_code": Template({
-        ZH: "【物业服务中心】您的登录验证码为 {sign_in_code}，{minutes} 分钟内有效。请勿告诉他人。",
-        EN: "[Property Service Centre] Your sign-in code is {sign_in_code}. It is valid for {minutes} "
+        ZH: "您的登录验证码为 {sign_in_code}，{minutes} 分钟内有效。请勿告诉他人。",
+        EN: "Your sign-in code is {sign_in_code}. It is valid for {minutes} "
             "minutes. Do not share it.",
     }),
     "reply.opted_out": Template({
-        ZH: "【物业服务中心】您已退订短信通知，回访将改为电话联系。回复START可恢复。",
-        EN: "[Property Service Centre] You will no longer receive SMS from us; we will call instead. "
+        ZH: "您已退订短信通知，回访将改为电话联系。回复START可恢复。",
+        EN: "You will no longer receive SMS from us; we will call instead. "
             "Reply START to resubscribe.",
     }),
 }

@@ -8,9 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from steward.texts.call_prompts import CALL_PROMPTS
-from steward.texts.choices import EN, ZH, Template
+from steward.texts.carriers import signed
+from steward.texts.choices import EN, FREE_TEXT, ZH, Template
 from steward.texts.notices import NOTICES
 from steward.texts.prompts import PROMPTS
+from steward.texts.segments import shortened
 from workflows.contracts import Channel, Locale
 
 
@@ -33,7 +35,8 @@ def locale_of(value: Locale | str | None) -> Locale:
 
 
 def voice_language(locale: Locale | str) -> str:
-    """The `language` attribute of TwiML `<Say>`/`<Gather>` for a locale."""
+    """The `language` attribute of TwiML `<Gather>` for a locale (a `<Say>` takes its voice's,
+    `carriers.speech`)."""
     return _VOICE_LANGUAGE[locale_of(locale)]
 
 
@@ -51,8 +54,12 @@ def render(
     *,
     channel: Channel = Channel.sms,
     timezone: str | None = None,
+    signature: str = "",
 ) -> str:
-    """The text of `key` in `locale` for `channel`; `timezone` is where times are written for the reader."""
+    """The text of `key` in `locale` for `channel`; `timezone` is where times are written for the reader.
+
+    An SMS starts with `signature` and fits in two segments: people's own words in it are cut to fit
+    (`segments.shortened`)."""
     template = _template(key)
     try:
         locale = Locale(locale)
@@ -69,7 +76,9 @@ def render(
         name: _value(key, template, name, str(value), locale, channel, timezone)
         for name, value in params.items()
     }
-    return texts[locale].format_map(values)
+    if channel != Channel.sms:
+        return texts[locale].format_map(values)
+    return shortened(lambda given: signed(signature, texts[locale].format_map(given)), values, FREE_TEXT)
 
 
 def _template(key: str) -> Template:

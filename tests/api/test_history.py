@@ -124,7 +124,7 @@ async def test_history_shows_the_residents_answer_and_each_message_with_its_deli
     assert {"case_received", "dispatch", "callback_request"} <= set(templates)
     callback = messages[templates.index("callback_request")]
     assert callback["detail"]["recipient"] == "R001"
-    assert callback["text"].startswith("SMS to R001: [Property Service Centre] Your case")
+    assert callback["text"].startswith("SMS to R001: Your case")
     assert all(m["delivery"] is not None for m in messages)
 
 

@@ -349,12 +349,14 @@ async def test_a_body_that_is_not_an_object_is_422(world: World, body: Any) -> N
 
 
 @pytest.mark.parametrize("phone", [
-    "13800001234", "+86 138 0000 1234", "+86-138-0000-1234", "+0123456789", "+12345", "+1234567890123456",
+    "1380000123", "+86 138 0000 123", "+0123456789", "+12345", "+1234567890123456",
     "+8613800001234\n", "+861380000１２３４", "tel:+8613800001234", "", "+8613800001234;ext=2",
 ], ids=repr)
 async def test_a_phone_number_not_in_e164_is_422(world: World, phone: str) -> None:
+    """Not a valid number (`steward/phones.py`); a valid one written nationally or with spaces is kept in
+    E.164 (`tests/e2e/test_landline.py`)."""
     requests = [(t, as_json(with_value(t.body, t.phone, phone))) for t in WITH_PHONE]
-    await refused(world, requests, 422, "validation_error", "{phone}: String should match pattern")
+    await refused(world, requests, 422, "validation_error", "{phone}: not a valid phone number")
 
 
 # --- characters ------------------------------------------------------------------------------------

@@ -244,8 +244,14 @@ class Community:
 
 
 @pytest.fixture(scope="module")
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module sets for its own Steward (it overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def steward(dev_env: WorkflowEnvironment, empty_database_url, worker_for, sandbox, api_port,
-                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Steward]:
+                  tmp_path_factory: pytest.TempPathFactory, settings_overrides) -> AsyncIterator[Steward]:
     engine = make_engine(empty_database_url("sqlite"))
     upgrade(engine)
     database = Database("sqlite", str(engine.url), engine, session_factory(engine))
@@ -256,6 +262,7 @@ async def steward(dev_env: WorkflowEnvironment, empty_database_url, worker_for, 
         database, sandbox, api_port, sla_policy=policy,
         temporal_address=dev_env.client.service_client.config.target_host,
         quiet_hours=quiet_hours_away_from(await dev_env.get_current_time(), "Asia/Shanghai"),
+        **settings_overrides,
     )
     async with worker_for(dev_env, settings, database):
         server = await asyncio.to_thread(ThreadedServer(create_app(settings), api_port).start)

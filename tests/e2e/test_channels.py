@@ -123,7 +123,8 @@ async def test_an_elderly_resident_answers_the_callback_call_in_chinese_with_the
     call = await steward.phones.call(r003.phone, spoken(case_id), CALLBACK_MENU)
     [menu] = call["says"]
     [gather] = call["gathers"]
-    assert menu["language"] == "zh-CN" and gather["language"] == "zh-CN" and gather["num_digits"] == 1
+    assert (menu["voice"], menu["language"]) == ("Polly.Zhiyu", "cmn-CN")  # STEWARD_CALL_VOICE_ZH's
+    assert gather["language"] == "zh-CN" and gather["num_digits"] == 1
     assert gather["action"].startswith(f"{steward.base_url}/webhooks/twilio/voice?key=")
     assert not any(CALLBACK_SMS["zh-CN"] in m["body"] for m in await steward.phones.messages(r003.phone))
 

@@ -67,7 +67,7 @@ async def test_an_sms_is_recorded_and_its_signed_status_callbacks_say_sent_then_
     assert result.sid.startswith("SM") and len(result.sid) == 34 and result.status == "queued"
     [message] = await get_json(sandbox_http, "/sandbox/messages", to=phone)
     assert message["sid"] == result.sid and message["from"] == "+15005550006"
-    assert message["body"] == f"[Property Service Centre] Your case {sent.case_id} is closed. Thank you."
+    assert message["body"] == f"Your case {sent.case_id} is closed. Thank you."
     callbacks = await receiver.wait_for(lambda r: len(r) == 2)
     assert [c.form["MessageStatus"] for c in callbacks] == ["sent", "delivered"]
     assert all(c.path == "/webhooks/twilio/status" and c.form["MessageSid"] == result.sid for c in callbacks)
