@@ -24,6 +24,7 @@ from api.request_ids import RequestIds
 from api.routes import (
     at_risk,
     auth,
+    codec,
     console,
     device_webhooks,
     directory,
@@ -144,8 +145,7 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
         app.state.engine = engine or make_engine(settings.database)
         app.state.sessions = session_factory(app.state.engine)
         app.state.open_cases = open_cases_registry(app.state.sessions)
-        app.state.client = client or await connect(settings.temporal_target, settings.temporal_namespace,
-                                                   interceptors=tracing.interceptors(tracer))
+        app.state.client = client or await connect(settings, interceptors=tracing.interceptors(tracer))
         app.state.picture = PictureWatch(app.state.client, settings.task_queue, app.state.sessions)
         try:
             yield
@@ -159,10 +159,11 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
                    queues, sla, directory, maintenance_plans, equipment, inspections, people, health, twilio,
                    device_webhooks, reports, hearing_and_drill_reports, console, auth, photos, staff_app,
                    resident_actions, resident_app, resident_hearings_drills, public_board, metrics,
-                   incidents, recordings):
+                   incidents, recordings, codec):
         app.include_router(module.router)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
+    app.add_middleware(codec.CodecCors, origin=codec.ui_origin(settings))
     app.add_middleware(HttpMetrics, tracer=tracer)
     app.add_middleware(RequestIds)
     return app

@@ -35,16 +35,19 @@ def worker_options(args: argparse.Namespace) -> dict:
     return {"max_cached_workflows": args.max_cached, "workflow_runner": RUNNERS[args.runner]()}
 
 
-async def connect(args: argparse.Namespace) -> Client:
-    runtime = Runtime(
+def runtime(args: argparse.Namespace) -> Runtime:
+    return Runtime(
         telemetry=TelemetryConfig(
             metrics=PrometheusConfig(bind_address=f"127.0.0.1:{args.metrics_port}")
             if args.metrics_port
             else None
         )
     )
+
+
+async def connect(args: argparse.Namespace) -> Client:
     return await Client.connect(
-        args.temporal, namespace="default", data_converter=pydantic_data_converter, runtime=runtime
+        args.temporal, namespace="default", data_converter=pydantic_data_converter, runtime=runtime(args)
     )
 
 
@@ -52,9 +55,10 @@ async def run_steward(args: argparse.Namespace) -> None:
     import workers.worker as steward_worker
     from steward.settings import Settings
     from steward.store.database import make_engine, session_factory
+    from steward.temporal import connect as connect_steward
 
     settings = Settings()
-    client = await connect(args)
+    client = await connect_steward(settings, runtime=runtime(args))  # Steward's converter, keys included
     sessions = session_factory(make_engine(settings.database))
     # The only change to Steward's worker: the option this run is about (cache size, sandbox mode).
     steward_worker.Worker = functools.partial(Worker, **worker_options(args))

@@ -1,4 +1,5 @@
-"""Settings that would let anyone forge Twilio's webhooks are refused before a process starts.
+"""Settings that would let anyone forge Twilio's webhooks, or leave residents' data in clear in Temporal,
+are refused before a process starts.
 
 The defaults point the real Twilio client at the local sandbox with a public token; that is right on a
 developer's machine and wrong the moment the Twilio address leaves the loopback interface: the sandbox
@@ -45,6 +46,10 @@ def unsafe_settings(settings: Settings) -> list[str]:
     elif urlsplit(settings.public_base_url).scheme != "https":
         problems.append(f"STEWARD_PUBLIC_BASE_URL {settings.public_base_url} is not https:// while Twilio is "
                         f"{address}: webhooks would travel in clear; use the https:// address")
+    if not settings.encryption_keys:
+        problems.append(f"STEWARD_PAYLOAD_KEYS is not set while Twilio is {address}: residents' phone "
+                        "numbers and names would sit in clear in Temporal; set k1:<base64 of 32 random bytes>"
+                        " (docs/security.md)")
     return problems
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from steward.codec import parse_keys
 from workflows.contracts import Severity
 from workflows.drill_contracts import DrillRules
 from workflows.policy import (
@@ -81,7 +82,9 @@ def _limits(table: dict) -> AbuseLimits:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore")
+    # Errors never echo a value: settings hold secrets (tokens, API and payload keys).
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     data_dir: Path = Path("var")
     database_url: str | None = None
@@ -143,6 +146,18 @@ class Settings(BaseSettings):
     call_voice_zh: str = "Polly.Zhiyu"
     call_voice_en: str = "Polly.Joanna"
     phone_region: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+    # issue 19: secured Temporal connection and payload keys (docs/security.md). With none of the
+    # STEWARD_TEMPORAL_* connection settings set, Temporal's own TEMPORAL_* environment/profile applies.
+    temporal_api_key: SecretStr | None = None
+    temporal_tls: bool | None = None  # None: on when an API key or any TLS file is given
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_server_name: str | None = None
+    # `k2:<base64>,k1:<base64>`: the first encrypts payloads, all decrypt (rotation); unset = clear payloads.
+    payload_keys: SecretStr | None = None
+    # The Temporal UI's origin, allowed to call the codec endpoint from the browser (default: temporal_ui).
+    codec_cors_origin: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -212,6 +227,19 @@ class Settings(BaseSettings):
     @property
     def temporal_ui(self) -> str:
         return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            parse_keys(value.get_secret_value())
+        return value
+
+    @property
+    def encryption_keys(self) -> dict[str, bytes] | None:
+        """Payload keys in order (the first encrypts), or None when payloads go to Temporal in clear."""
+        text = self.payload_keys.get_secret_value().strip() if self.payload_keys else ""
+        return parse_keys(text) if text else None
 
     @cached_property
     def policy(self) -> SlaPolicy:

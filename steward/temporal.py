@@ -1,17 +1,22 @@
-"""Connecting to Temporal the one way every process does: pydantic converter, our search attributes."""
+"""Connecting to Temporal the one way every process does: where and how (TLS, mTLS, API key, from Temporal's
+own environment configuration or STEWARD_TEMPORAL_*), the converter (pydantic, encrypted when payload keys
+are set), our search attributes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client, Interceptor
 from temporalio.common import SearchAttributeIndexedValueType
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import Runtime
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from steward.codec import data_converter
+from steward.settings import Settings
 from workflows import search
 
 _INDEXED = {
@@ -28,10 +33,62 @@ _CLI_TYPES = {
 }
 
 
-async def connect(address: str, namespace: str = "default", *, runtime: Runtime | None = None,
+# Setting any of these means Steward's own settings describe the connection; Temporal's profile is ignored.
+_STEWARD_CONNECTION = frozenset({
+    "temporal_address", "temporal_namespace", "temporal_api_key", "temporal_tls", "temporal_tls_ca",
+    "temporal_tls_cert", "temporal_tls_key", "temporal_tls_server_name",
+})
+_REFUSED = (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to reach Temporal, resolved from settings or Temporal's environment configuration."""
+
+    target: str
+    namespace: str
+    source: str  # "STEWARD_TEMPORAL_*", "TEMPORAL_* profile" or "default": named in error messages
+    api_key: str | None = None
+    tls: bool | TLSConfig = False
+    rpc_metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def _read(path) -> bytes | None:
+    return path.read_bytes() if path else None
+
+
+def resolve(settings: Settings, *, environ: Mapping[str, str] | None = None) -> Connection:
+    """STEWARD_TEMPORAL_* when any is set, else the TEMPORAL_* environment and TEMPORAL_PROFILE of the
+    config file (temporalio.envconfig), else the local dev server."""
+    if _STEWARD_CONNECTION & settings.model_fields_set:
+        key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+        files = (settings.temporal_tls_ca, settings.temporal_tls_cert, settings.temporal_tls_key)
+        wanted = settings.temporal_tls if settings.temporal_tls is not None else bool(key or any(files))
+        tls: bool | TLSConfig = False
+        if wanted:
+            tls = TLSConfig(server_root_ca_cert=_read(files[0]), client_cert=_read(files[1]),
+                            client_private_key=_read(files[2]), domain=settings.temporal_tls_server_name)
+        return Connection(settings.temporal_target, settings.temporal_namespace, "STEWARD_TEMPORAL_*",
+                          key, tls)
+    profile = ClientConfigProfile.load(override_env_vars=environ).to_client_connect_config()
+    return Connection(
+        target=profile.get("target_host") or settings.temporal_target,
+        namespace=profile.get("namespace") or settings.temporal_namespace,
+        source="TEMPORAL_* profile" if profile else "default",
+        api_key=profile.get("api_key"), tls=profile.get("tls", False),
+        rpc_metadata=profile.get("rpc_metadata", {}),
+    )
+
+
+async def connect(settings: Settings, *, runtime: Runtime | None = None,
                   interceptors: Sequence[Interceptor] = ()) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
-                                runtime=runtime, interceptors=interceptors)
+    """The one client of a process; `runtime` and `interceptors` are for metrics and tracing."""
+    where = resolve(settings)
+    return await Client.connect(
+        where.target, namespace=where.namespace, api_key=where.api_key, tls=where.tls,
+        rpc_metadata=where.rpc_metadata, data_converter=data_converter(settings.encryption_keys),
+        runtime=runtime, interceptors=interceptors,
+    )
 
 
 def dev_server_flags() -> list[str]:
@@ -42,22 +99,57 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
+class SearchAttributesMissing(RuntimeError):
+    """The server will not let us add our search attributes (Temporal Cloud) and some are not there."""
+
+
 async def register_search_attributes(client: Client) -> None:
-    """Idempotently add our search attributes (the test servers start without them).
+    """Idempotently add our search attributes (the test servers start without them). Where the server
+    refuses to add them (Temporal Cloud), check they exist and name the missing ones.
 
     The time-skipping test server cannot list search attributes; there every one is added.
     """
     try:
-        existing = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=client.namespace)
-        )
-        present = set(existing.custom_attributes)
+        present: set[str] | None = await _present(client)
     except RPCError as error:
         if error.status != RPCStatusCode.UNIMPLEMENTED:
             raise
-        present = set()
-    missing = {key.name: _INDEXED[key.indexed_value_type] for key in search.ALL if key.name not in present}
-    if missing:
+        present = None
+    missing = {key.name: _INDEXED[key.indexed_value_type]
+               for key in search.ALL if present is None or key.name not in present}
+    if not missing:
+        return
+    try:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
+    except RPCError as error:
+        if error.status not in _REFUSED or present is None:
+            raise
+        await check_search_attributes(client)  # added meanwhile by an operator, or it names what is missing
+
+
+async def check_search_attributes(client: Client) -> None:
+    """Fail with a clear message when any of our search attributes is missing from the namespace."""
+    present = await _present(client)
+    missing = sorted(key.name for key in search.ALL if key.name not in present)
+    if missing:
+        raise SearchAttributesMissing(missing_message(client.namespace, missing))
+
+
+async def _present(client: Client) -> set[str]:
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    return set(existing.custom_attributes)
+
+
+def missing_message(namespace: str, names: list[str]) -> str:
+    types = {key.name: _CLI_TYPES[key.indexed_value_type] for key in search.ALL}
+    cli = " ".join(f"--name {name} --type {types[name]}" for name in names)
+    return (f"the Temporal server refused to add Steward's search attributes and namespace {namespace!r} "
+            f"lacks {', '.join(names)}. Create them once, on Temporal Cloud with "
+            f"`tcld namespace search-attributes add --namespace {namespace} "
+            + " ".join(f"--sa '{name}={types[name]}'" for name in names)
+            + f"`, on a self-hosted server with `temporal operator search-attribute create --namespace "
+            f"{namespace} {cli}`")

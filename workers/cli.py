@@ -72,12 +72,16 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from steward.safety import refuse_unsafe
+    from steward.temporal import SearchAttributesMissing
     from workers.serve import run_worker
 
     if refuse_unsafe(settings, "worker"):
         return 2
-
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except SearchAttributesMissing as missing:
+        print(f"steward worker: refusing to start: {missing}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from api.drill_schedules import DrillCalendar
 from api.maintenance_plans import PlanRequest, set_plan, view_if_any
+from steward.codec import dev_keys
 from steward.seed import DEMO_PEOPLE, seed_demo
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, upgrade
@@ -119,14 +121,14 @@ def _wait_for_port(name: str, port: int, children: Children) -> None:
 
 async def _register_search_attributes(settings: Settings) -> None:
     """Also for a server we did not start (STEWARD_TEMPORAL_ADDRESS): ours must exist before any case."""
-    client = await connect(settings.temporal_target, settings.temporal_namespace)
+    client = await connect(settings)
     await register_search_attributes(client)
 
 
 async def _plant_demo_plans(settings: Settings) -> None:
     """A monthly maintenance plan for the demo lift and pump, unless they have one (a restart, or a plan
     changed through the API, keeps what is there)."""
-    client = await connect(settings.temporal_target, settings.temporal_namespace)
+    client = await connect(settings)
     sessions = session_factory(make_engine(settings.database))
     for device_id, checklist in DEMO_PLANS.items():
         if await view_if_any(client, device_id) is not None:
@@ -191,7 +193,13 @@ def _start(settings: Settings, children: Children) -> None:
     for port, setting in ports:
         _check_port_free(host, port, setting)
 
+    if not settings.encryption_keys:  # made on first run and kept: encrypted histories stay readable
+        keys = dev_keys(data_dir / "payload-keys")
+        settings = settings.model_copy(update={"payload_keys": SecretStr(keys)})
+    if own_temporal:  # our own dev server, whatever TEMPORAL_* profile the shell has
+        settings = settings.model_copy(update={"temporal_address": settings.temporal_target})
     env = os.environ | {
+        "STEWARD_PAYLOAD_KEYS": settings.payload_keys.get_secret_value(),
         "STEWARD_DATA_DIR": str(data_dir),
         "STEWARD_TEMPORAL_ADDRESS": settings.temporal_target,
         "STEWARD_DATABASE_URL": settings.database,

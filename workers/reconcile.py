@@ -48,7 +48,7 @@ from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, unreachable
 from steward.store.drill_schedules import differences, rows, store
 from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
-from steward.temporal import connect
+from steward.temporal import connect, resolve
 from workflows import search
 from workflows.case_contracts import CaseState
 from workflows.contracts import Kind
@@ -274,14 +274,14 @@ async def run(settings: Settings, repair: bool) -> int:
     some does, 2 when the database or Temporal cannot be reached (so cron and monitoring can tell)."""
     engine = make_engine(settings.database)
     try:
-        client = await connect(settings.temporal_target, settings.temporal_namespace)
+        client = await connect(settings)
         report = await reconcile(client, session_factory(engine), settings.task_queue, repair)
     except SQLAlchemyError as error:
         if not unreachable(error):
             raise
         return _cannot("the database is unreachable", getattr(error, "orig", None) or error)
     except (RPCError, RuntimeError) as error:  # Client.connect fails with RuntimeError
-        return _cannot(f"Temporal is unreachable at {settings.temporal_target}", error)
+        return _cannot(f"Temporal is unreachable at {resolve(settings).target}", error)
     finally:
         engine.dispose()
     for case in report.cases:

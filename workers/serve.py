@@ -23,7 +23,7 @@ from temporalio.runtime import (
 from steward import tracing
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory
-from steward.temporal import connect
+from steward.temporal import connect, register_search_attributes
 from workers.health import WorkerHealth, serving
 from workers.worker import steward_worker
 
@@ -50,11 +50,12 @@ def sdk_runtime(settings: Settings) -> tuple[Runtime, str | None]:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly."""
+    """Runs until the process is told to stop (SIGTERM/SIGINT), then shuts the worker down cleanly.
+    Our search attributes are added first where the server allows it, else checked (Temporal Cloud)."""
     runtime, sdk_metrics_url = sdk_runtime(settings)
     tracer = tracing.tracer_for(settings, "steward-worker")
-    client = await connect(settings.temporal_target, settings.temporal_namespace, runtime=runtime,
-                           interceptors=tracing.interceptors(tracer))
+    client = await connect(settings, runtime=runtime, interceptors=tracing.interceptors(tracer))
+    await register_search_attributes(client)
     sessions = session_factory(make_engine(settings.database))
     health = WorkerHealth(client, settings.metrics_token, sdk_metrics_url)
     stop = asyncio.Event()

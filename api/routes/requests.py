@@ -154,7 +154,7 @@ async def get_history(
     Once Temporal no longer has the workflow (past its retention), the timeline comes from the read
     model instead, and `source` says so."""
     locale = preferred_locale(accept_language)
-    temporal_url = f"{settings.temporal_ui}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
+    temporal_url = f"{settings.temporal_ui}/namespaces/{client.namespace}/workflows/{case_id}"
     try:
         await find_case(client, case_id, caller)
     except ApiError as error:

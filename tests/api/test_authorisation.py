@@ -149,6 +149,8 @@ ENDPOINTS = [
     Endpoint("POST", "/auth/token", frozenset(EVERYONE), {"phone": "+8613900009991", "code": "000000"},
              public=True),
     Endpoint("GET", "/readyz", frozenset(EVERYONE), public=True),
+    Endpoint("POST", "/codec/encode", frozenset({"supervisor"}), {"payloads": []}),
+    Endpoint("POST", "/codec/decode", frozenset({"supervisor"}), {"payloads": []}),
     Endpoint("GET", "/buildings", frozenset({"admin"})),
     Endpoint("POST", "/buildings", frozenset({"admin"}), {"id": "{new:BX}", "name": "Building X"}),
     Endpoint("GET", "/households", frozenset({"admin"})),

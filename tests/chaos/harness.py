@@ -175,7 +175,7 @@ class System:
         self.start_temporal()
 
         async def attributes() -> None:
-            await register_search_attributes(await connect(self.settings.temporal_target, "default"))
+            await register_search_attributes(await connect(self.settings))
 
         asyncio.run(attributes())
         self.engine = make_engine(self.settings.database)
@@ -252,7 +252,7 @@ class System:
 
     async def temporal_workflows(self, building: str) -> dict[str, WorkflowExecutionStatus]:
         """Every workflow Temporal holds for `building` (by its search attribute), with its status."""
-        client = await connect(self.settings.temporal_target, "default")
+        client = await connect(self.settings)
         found: dict[str, WorkflowExecutionStatus] = {}
         async for execution in client.list_workflows(f"Building = '{building}'"):
             if execution.id in found:  # one id run twice would be a duplicate case

@@ -226,7 +226,7 @@ async def _database_cut_off(tmp_path: Path, postgres_url: str, cases: int, downt
             closed = await asyncio.gather(*closing)
             # A closed case still finishes its notices and projections, those that failed while the
             # database was down on Temporal's backoff (at most 100 s apart): wait for every workflow.
-            client = await connect(system.settings.temporal_target, "default")
+            client = await connect(system.settings)
             await asyncio.wait_for(
                 asyncio.gather(*(client.get_workflow_handle(c).result() for c in closed)), within)
 

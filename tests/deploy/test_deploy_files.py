@@ -20,12 +20,9 @@ from steward.settings import Settings
 from steward.temporal import dev_server_flags
 from workers.cli import parser
 
-# Added by the security/observability work; remove once merged (then every name must be a Settings field).
-PENDING_SETTINGS = {"payload_keys"}
-
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-FIELDS = set(Settings.model_fields) | PENDING_SETTINGS
+FIELDS = set(Settings.model_fields)
 STEWARD_VARIABLE = re.compile(r"\bSTEWARD_[A-Z0-9_]+\b")
 STEWARD_COMMAND = re.compile(r"`steward ([a-z][a-z-]*(?: [a-z][a-z-]*)?)")
 SETTING_IN_HEALTHCHECK = re.compile(r"S\(\)\.(\w+)\}(/\w+)")
@@ -98,8 +95,6 @@ def test_every_steward_variable_is_a_setting(compose, env_example):
     named = {variable for text in texts for variable in STEWARD_VARIABLE.findall(text)}
     unknown = sorted(v for v in named if _setting(v) not in FIELDS)
     assert not unknown, f"no such setting: {unknown}"
-    merged = sorted(PENDING_SETTINGS & set(Settings.model_fields))
-    assert not merged, f"now real settings: remove {merged} from PENDING_SETTINGS"
 
 
 def test_every_steward_process_gets_exactly_the_example_settings(compose, env_example):
@@ -112,6 +107,8 @@ def test_every_steward_process_gets_exactly_the_example_settings(compose, env_ex
 
 def test_the_example_values_are_valid_settings(env_example, monkeypatch):
     for name, value in env_example.items():
+        if name == "STEWARD_PAYLOAD_KEYS":  # a placeholder that must be refused (the test below)
+            continue
         if name.startswith("STEWARD_") and _setting(name) in Settings.model_fields:
             monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None)
@@ -223,3 +220,9 @@ def test_the_image_holds_the_wheel_without_extras_or_sandbox(dockerfile):
     assert len(installs) == 1 and "[" not in installs[0] and "steward-*.whl" in installs[0]
     users = [arguments for instruction, arguments in dockerfile if instruction == "USER"]
     assert users and users[-1] not in ("root", "0")
+
+
+def test_the_example_payload_key_is_a_placeholder_every_process_refuses(env_example):
+    """Copying env.example unchanged must not start a system whose histories anyone could decrypt."""
+    with pytest.raises(ValueError, match="not base64"):
+        Settings(payload_keys=env_example["STEWARD_PAYLOAD_KEYS"])

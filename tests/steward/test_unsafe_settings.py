@@ -12,7 +12,8 @@ import pytest
 
 STEWARD = str(Path(sys.executable).parent / "steward")
 REAL_TWILIO = "https://api.twilio.com"
-OWN_ACCOUNT = {"STEWARD_TWILIO_ACCOUNT_SID": "AC" + "5" * 32, "STEWARD_TWILIO_AUTH_TOKEN": "a-real-secret"}
+OWN_ACCOUNT = {"STEWARD_TWILIO_ACCOUNT_SID": "AC" + "5" * 32, "STEWARD_TWILIO_AUTH_TOKEN": "a-real-secret",
+               "STEWARD_PAYLOAD_KEYS": "k1:" + "QUJD" * 10 + "QUI="}
 
 
 def start(process: str, tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
@@ -34,6 +35,7 @@ def refusals(result: subprocess.CompletedProcess) -> list[str]:
     ({"STEWARD_TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000"}, "STEWARD_TWILIO_ACCOUNT_SID"),
     ({"STEWARD_PUBLIC_BASE_URL": ""}, "STEWARD_PUBLIC_BASE_URL is not set"),
     ({"STEWARD_PUBLIC_BASE_URL": "http://steward.example.com"}, "is not https://"),
+    ({"STEWARD_PAYLOAD_KEYS": ""}, "STEWARD_PAYLOAD_KEYS is not set"),
 ])
 def test_each_unsafe_setting_with_real_twilio_is_refused_at_start_with_one_line(
     process: str, variables: dict, named: str, tmp_path: Path
@@ -58,4 +60,4 @@ def test_the_sandbox_defaults_start_past_the_checks(process: str, tmp_path: Path
 def test_every_problem_of_a_bare_production_setup_is_named(tmp_path: Path) -> None:
     result = start("api", tmp_path, STEWARD_TWILIO_API_BASE_URL=REAL_TWILIO)
     assert result.returncode == 2
-    assert len(refusals(result)) == 3, result.stderr
+    assert len(refusals(result)) == 4, result.stderr

@@ -119,6 +119,7 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
                          headers={"Authorization": f"Bearer {admin}"})
         assert plan.status_code == 200 and plan.json()["next_inspections"], plan.text
         assert (tmp_path / "temporal.db").exists() and (tmp_path / "steward.db").exists()
+        keys = (tmp_path / "payload-keys").read_text(encoding="utf-8")  # made on the first run (issue 19)
         assert len(children) >= 4
         resident = next(token for role, _, token in run.tokens() if role == "resident")
         submitted = httpx.post(urls["api"] + "/requests", timeout=30, json=LEAK, headers={
@@ -134,6 +135,7 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
     again.wait_ready()
     try:
         assert again.tokens() == run.tokens()
+        assert (tmp_path / "payload-keys").read_text(encoding="utf-8") == keys  # kept: histories readable
         admin = next(token for role, _, token in again.tokens() if role == "admin")
         residents = httpx.get(again.urls()["api"] + "/residents", timeout=10,
                               headers={"Authorization": f"Bearer {admin}"})

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.workflows.replay_codec import REPLAY_CONVERTER
 from workers.worker import WORKFLOWS
 
 FOLDER = Path(__file__).parent.parent / "histories"
@@ -28,7 +28,7 @@ def load(path: Path) -> WorkflowHistory:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_complaint_and_hearing_histories_replay(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=REPLAY_CONVERTER)
     await replayer.replay_workflow(load(path))
 
 

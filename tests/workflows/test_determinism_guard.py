@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
+from tests.workflows.replay_codec import REPLAY_CONVERTER
 from workers.worker import WORKFLOWS
 from workflows.case_contracts import CaseInput, CaseSummary
 from workflows.repair import RepairWorkflow
@@ -42,7 +42,7 @@ def kind_name(cls: type) -> str:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_every_saved_history_replays_against_the_registered_workflows(path: Path) -> None:
     _, history = load(path)
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=REPLAY_CONVERTER)
     await replayer.replay_workflow(history)
 
 
@@ -77,7 +77,7 @@ class PatchedChange(RepairWorkflow):
 
 
 def _replayer(cls: type) -> Replayer:
-    return Replayer(workflows=[cls], data_converter=pydantic_data_converter,
+    return Replayer(workflows=[cls], data_converter=REPLAY_CONVERTER,
                     workflow_runner=UnsandboxedWorkflowRunner())
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.workflows.replay_codec import REPLAY_CONVERTER
 from workflows.drill import DrillWorkflow
 from workflows.drill_survey import DrillSurveyWorkflow
 
@@ -30,7 +30,7 @@ def load(path: Path) -> WorkflowHistory:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_drill_history_replays(path: Path) -> None:
     replayer = Replayer(
-        workflows=[DrillWorkflow, DrillSurveyWorkflow], data_converter=pydantic_data_converter
+        workflows=[DrillWorkflow, DrillSurveyWorkflow], data_converter=REPLAY_CONVERTER
     )
     await replayer.replay_workflow(load(path))
 

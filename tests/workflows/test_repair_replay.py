@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.workflows.replay_codec import REPLAY_CONVERTER
 from workflows.repair import RepairWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("repair_*.json"))
@@ -26,7 +26,7 @@ def load(path: Path) -> WorkflowHistory:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_repair_history_replays(path: Path) -> None:
     history = load(path)
-    replayer = Replayer(workflows=[RepairWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[RepairWorkflow], data_converter=REPLAY_CONVERTER)
     await replayer.replay_workflow(history)
 
 
