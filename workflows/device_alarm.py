@@ -6,7 +6,10 @@ repair on the device (a child that outlives this workflow, like a drill's findin
 the device, so nobody is called and a person records its callback); while that case is open, every
 later alarm or reading is added to it instead of opening another, and a reading back to normal is
 noted there but never closes it — a person resolves it. A device with a heartbeat that stays silent
-past it raises an alarm of its own, once, until it is heard again.
+past it raises an alarm of its own, once, until it is heard again. An emergency alarm of equipment
+whose failure is an outage for the whole building (a water pump: `OUTAGES`) also opens a building-wide
+incident, so residents' reports of it join that instead of each paging staff; staff restore it with its
+root cause, as any incident.
 """
 
 from __future__ import annotations
@@ -21,15 +24,20 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_contracts import CaseInput
     from workflows.contracts import Actor, Kind, Role, Severity
     from workflows.equipment_contracts import (
+        OUTAGES,
         REPAIR_CATEGORY,
         SILENT,
         DeviceMessage,
         DeviceState,
         DeviceWatch,
     )
+    from workflows.incident import IncidentWorkflow
+    from workflows.incident_contracts import INCIDENT_PREFIX, IncidentInput
     from workflows.repair import RepairWorkflow
 
 RECENT = 20
+# Alarms before this change opened a repair only, never an incident.
+DEVICE_OPENS_INCIDENT = "device-opens-incident"
 
 
 def device_workflow_id(device_id: str) -> str:
@@ -38,6 +46,11 @@ def device_workflow_id(device_id: str) -> str:
 
 def device_case_id(device_id: str, number: int) -> str:
     return f"RP-{device_id}-A{number}"
+
+
+def device_incident_id(device_id: str, number: int) -> str:
+    """The incident an outage alarm opened beside its repair `number`."""
+    return f"{INCIDENT_PREFIX}-{device_id}-A{number}"
 
 
 def raised_by(case_id: str, device_id: str) -> bool:
@@ -86,6 +99,11 @@ class DeviceAlarmWorkflow:
         self.watch.open_case_id = None
         if message.kind == "alarm":
             await self.open_case(message)
+            if self.is_outage(message) and workflow.patched(DEVICE_OPENS_INCIDENT):
+                await self.open_incident(message)
+
+    def is_outage(self, alarm: DeviceMessage) -> bool:
+        return alarm.severity is Severity.emergency and self.watch.equipment_type in OUTAGES
 
     async def tell_case(self, message: DeviceMessage) -> bool:
         """False once the case has closed (Temporal refuses a signal to a closed workflow)."""
@@ -125,6 +143,28 @@ class DeviceAlarmWorkflow:
         except WorkflowAlreadyStartedError:
             pass  # started by this workflow before a continue-as-new lost the answer: it is the case
         self.watch.open_case_id = case_id
+
+    async def open_incident(self, alarm: DeviceMessage) -> None:
+        """The building's outage, expected back within the emergency resolution window."""
+        title, message = OUTAGES[self.watch.equipment_type]
+        now = workflow.now()
+        try:
+            await workflow.start_child_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(
+                    building_id=self.watch.building_id,
+                    category=REPAIR_CATEGORY[self.watch.equipment_type],
+                    title=title, message=message, severity=Severity.emergency,
+                    expected_restoration=now + self.watch.policy.for_severity(Severity.emergency).resolution,
+                    opened_by=Actor(id=self.watch.device_id, role=Role.system), opened_at=now,
+                    policy=self.watch.policy,
+                ),
+                id=device_incident_id(self.watch.device_id, self.watch.cases_opened),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"incident · {alarm.describe()}"[:120] + f" · device {self.watch.device_id}",
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # started before a continue-as-new lost the answer
 
     @workflow.signal(name=DeviceSignal.MESSAGE)
     def message(self, message: DeviceMessage) -> None:

@@ -41,6 +41,17 @@ REPAIR_CATEGORY: dict[EquipmentType, str] = {
 }
 """The repair category, and so the skill dispatched, of a device's alarm."""
 
+OUTAGES: dict[EquipmentType, tuple[str, str]] = {
+    EquipmentType.water_pump: (
+        "停水 · No water",
+        "供水泵报警，正在抢修，无需另行报修。The water pump raised an alarm; it is being repaired, "
+        "there is no need to report it.",
+    ),
+}
+"""Equipment whose emergency alarm means an outage for every household of its building: besides its
+repair, the alarm opens a building-wide incident (title, message for residents: both languages, since
+one text reaches households of either) that the residents' reports of it join."""
+
 ReadingName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 SILENT = "silent"
 

@@ -134,7 +134,10 @@ class IncidentWorkflow:
         if deadline.kind == "warning":
             self.clock.warning_sent = self.clock.warned = True
             self.note("warned", {"resolution_due": self.clock.resolution_due.isoformat()})
-            self.tell_staff("incident_warning", to=[self.incident.opened_by.id])
+            if self.incident.opened_by.role in STAFF:
+                self.tell_staff("incident_warning", to=[self.incident.opened_by.id])
+            else:  # a device opened it: its building's staff of the current tier are warned
+                self.tell_staff("incident_warning", tier=True)
         else:
             self.clock.breach_sent = self.clock.resolution_breached = True
             self.note("breached", {"resolution_due": self.clock.resolution_due.isoformat()})

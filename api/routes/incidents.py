@@ -50,7 +50,9 @@ router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERROR_RESP
     503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
 })
 
-IncidentId = Annotated[str, Path(pattern=r"^INC-[A-Z2-7]{10}$", examples=["INC-4QZ7N2WK4M"])]
+# Staff's incidents have a code; a device's outage alarm names its incident after the device's repair.
+IncidentId = Annotated[str, Path(pattern=r"^INC-(?:[A-Z2-7]{10}|[A-Za-z0-9_-]{1,32}-A[0-9]{1,9})$",
+                                 examples=["INC-4QZ7N2WK4M", "INC-EQ-B1-PUMP1-A3"])]
 OpenBody = request_body(IncidentInput, "IncidentOpen", frozenset({"opened_by", "opened_at", "policy"}),
                         doc="An outage as staff open it: where, what, until when, and what residents hear.")
 AttachBody = request_body(AttachCase, "AttachBody", frozenset({"actor", "actor_tier", "building_id", "unit",

@@ -17,10 +17,16 @@ from sqlalchemy import select
 from temporalio.service import RPCError
 
 from steward.device_signing import signature_of
-from steward.store.models import Case, Notification
+from steward.store.models import Case, IncidentRow, Notification
 from tests.api.conftest import Api
 from tests.api.test_drills import eventually
-from workflows.device_alarm import DeviceAlarmWorkflow, device_case_id, device_workflow_id
+from workflows.contracts import Role
+from workflows.device_alarm import (
+    DeviceAlarmWorkflow,
+    device_case_id,
+    device_incident_id,
+    device_workflow_id,
+)
 
 HISTORY = Path(__file__).parent.parent / "histories" / "device_alarm.json"
 
@@ -229,3 +235,54 @@ def callback_requests(api: Api, case_id: str) -> list[str]:
     with api.database.sessions() as session:
         return list(session.scalars(select(Notification.to).where(
             Notification.case_id == case_id, Notification.template == "callback_request")))
+
+
+async def test_a_water_pumps_emergency_alarm_opens_the_buildings_incident_that_reports_join(api: Api) -> None:
+    """A pump that fails means no water in every flat: its alarm opens the repair and a building-wide
+    incident, a resident's plumbing report joins it instead of paging, and staff restore it with its root
+    cause (the device opened it; a person records how it ended)."""
+    device = await new_device(api, equipment_type="water_pump")
+    assert (await send(api, device, alarm_type="pump_failure", readings={"pressure_kpa": 0}))[0] == 202
+    terminated_after(api, device)
+    incident_id = device_incident_id(device["id"], 1)
+    api.case_ids.append(incident_id)
+    detail = await eventually(lambda: api.call("staff", "GET", f"/incidents/{incident_id}"),
+                              lambda r: r.status_code == 200 and r.json()["notice"])
+    incident = detail.json()
+    assert (incident["building_id"], incident["units"], incident["category"]) == ("B1", [], "plumbing")
+    assert incident["opened_by"] == device["id"] and incident["severity"] == "emergency"
+    await eventually(lambda: asyncio.to_thread(incident_row_status, api, incident_id), lambda s: s == "open")
+
+    api.person("R001", Role.resident, "R001")
+    report = await api.submit(who="R001", title="No water", description="Nothing from the taps.")
+    state = await api.until(report, lambda s: any(e["event"] == "joined_incident" for e in s["timeline"]))
+    assert state["incident_id"] == incident_id and state["handler_id"] is None, "held: it pages nobody"
+
+    restored = await api.call("supervisor", "POST", f"/incidents/{incident_id}/restore",
+                              {"root_cause": "the pump's motor burnt out"})
+    assert restored.status_code == 200, restored.text
+    state = await api.until(report, lambda s: s["status"] == "callback")
+    assert next(e for e in state["timeline"] if e["event"] == "resolved")["detail"]["incident"] == incident_id
+    saved = HISTORY.parent / "device_alarm_opens_incident.json"
+    if not saved.exists():  # replayed by the determinism guard: the incident is patched in
+        history = json.loads((await api.env.client.get_workflow_handle(
+            device_workflow_id(device["id"])).fetch_history()).to_json())
+        saved.write_text(json.dumps({"workflow_id": device_workflow_id(device["id"]), **history}),
+                         encoding="utf-8")
+
+
+async def test_a_lifts_alarm_opens_a_repair_and_no_incident(api: Api) -> None:
+    """A stuck lift is one repair, not an outage of every household's service."""
+    device = await new_device(api)
+    assert (await send(api, device))[0] == 202
+    terminated_after(api, device)
+    await eventually(lambda: api.env.client.get_workflow_handle(device_workflow_id(device["id"]))
+                     .query(DeviceAlarmWorkflow.state), lambda s: s.open_case_id is not None)
+    missing = await api.call("staff", "GET", f"/incidents/{device_incident_id(device['id'], 1)}")
+    assert missing.status_code == 404, missing.text
+
+
+def incident_row_status(api: Api, incident_id: str) -> str | None:
+    with api.database.sessions() as session:
+        row = session.get(IncidentRow, incident_id)
+        return row.status if row else None
