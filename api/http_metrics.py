@@ -4,6 +4,7 @@ and, when tracing is on, one server span per request that the workflow it starts
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -48,28 +49,22 @@ class HttpMetrics:
             if self.tracer is None:
                 await self.app(scope, receive, watching)
             else:
-                await self._traced(scope, receive, watching)
+                await self._traced(scope, receive, watching, lambda: status)
         finally:
             route, method = route_of(scope), scope["method"] if scope["method"] in METHODS else "other"
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
-    async def _traced(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A span named once the route is known; a caller's `traceparent` header makes it a child."""
+    async def _traced(self, scope: Scope, receive: Receive, send: Send, status_of: Callable[[], int]) -> None:
+        """A span named once the route is known; a caller's `traceparent` header makes it a child.
+        `status_of` reads the status the outer `send` watched (500 until a response starts)."""
         carrier = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         with self.tracer.start_as_current_span(f"{scope['method']} {scope['path']}", kind=SpanKind.SERVER,
                                                context=propagate.extract(carrier)) as span:
-            status = 500
-
-            async def recording(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
             try:
-                await self.app(scope, receive, recording)
+                await self.app(scope, receive, send)
             finally:
+                status = status_of()
                 span.update_name(f"{scope['method']} {route_of(scope)}")
                 span.set_attribute("http.request.method", scope["method"])
                 span.set_attribute("http.route", route_of(scope))

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from steward.store.models import InboundMessage, IncidentRow, Notification, Resident
+from steward.store.models import Household, InboundMessage, IncidentRow, Notification, Resident
 from tests.api.conftest import Api
 from tests.api.test_drills import _sms, eventually
 from workflows.contracts import Role
@@ -41,6 +41,13 @@ async def open_incident(api: Api, who: str = "supervisor", **fields) -> str:
 async def row_of(api: Api, incident_id: str) -> IncidentRow | None:
     with api.database.sessions() as session:
         return session.get(IncidentRow, incident_id)
+
+
+def residents_of(api: Api, building_id: str) -> list[str]:
+    with api.database.sessions() as session:
+        return sorted(session.scalars(
+            select(Resident.id).join(Household, Household.id == Resident.household_id)
+            .where(Household.building_id == building_id, Resident.active)))
 
 
 def notices(api: Api, case_ids: list[str], template: str | None = None) -> list[Notification]:
@@ -107,8 +114,10 @@ async def test_no_water_in_b1_gathers_thirty_reports_with_one_page_and_calls_eve
     assert len({n.key.rsplit(":", 2)[0] for n in staff_told}) == 1, "one page for thirty reports"
     for phone in TIER_1.values():
         assert len(await eventually(lambda p=phone: sandbox_texts(api, p, incident_id), len)) == 1
+    households = residents_of(api, "B1")  # the demo's twelve, and any housemate an earlier test added
+    assert set(B1) <= set(households)
     told = notices(api, [incident_id], "incident_notice")
-    assert sorted(n.recipient_id for n in told) == B1, "every household once"
+    assert sorted(n.recipient_id for n in told) == households, "every household once"
 
     restored = await restore(api, incident_id)
     assert restored["root_cause"] == "a corroded valve on the main"
@@ -121,8 +130,8 @@ async def test_no_water_in_b1_gathers_thirty_reports_with_one_page_and_calls_eve
     assert {n.recipient_id for n in asked} == set(B1), "every reporter is called back"
     await api.completed(incident_id)
     again = notices(api, [incident_id], "incident_restored")
-    assert sorted(n.recipient_id for n in again) == B1, "every household hears it is restored, once"
-    assert len(notices(api, [incident_id], "incident_notice")) == 12
+    assert sorted(n.recipient_id for n in again) == households, "every household hears it is restored, once"
+    assert len(notices(api, [incident_id], "incident_notice")) == len(households)
 
     report = await api.call("supervisor", "GET", "/reports/hotspots", params={"building": "B1"})
     assert report.status_code == 200, report.text

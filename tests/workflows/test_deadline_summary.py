@@ -8,28 +8,27 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.converter import DataConverter
 
+from tests.workflows.replay_codec import REPLAY_CONVERTER
 from workflows.clock import Deadline, deadline_summary, read_deadline_summary
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 
 
-def _timer_summaries() -> list[str]:
+async def _timer_summaries() -> list[str]:
+    """Every timer's summary, opened by the replay codec (the encrypted history seals them too)."""
     summaries = []
     for path in sorted(HISTORIES.glob("*.json")):
         history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
-        summaries += [
-            DataConverter.default.payload_converter.from_payload(event.user_metadata.summary, str)
-            for event in history.events
-            if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
-            and event.user_metadata.HasField("summary")
-        ]
+        sealed = [event.user_metadata.summary for event in history.events
+                  if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+                  and event.user_metadata.HasField("summary")]
+        summaries += await REPLAY_CONVERTER.decode(sealed, [str] * len(sealed)) if sealed else []
     return summaries
 
 
-def test_every_recorded_deadline_summary_reads_as_its_deadline_and_writes_back_the_same() -> None:
-    deadlines = [(summary, read_deadline_summary(summary)) for summary in _timer_summaries()]
+async def test_every_recorded_deadline_summary_reads_as_its_deadline_and_writes_back_the_same() -> None:
+    deadlines = [(summary, read_deadline_summary(summary)) for summary in await _timer_summaries()]
     read = [(summary, deadline) for summary, deadline in deadlines if deadline is not None]
     assert read, "the recorded histories hold deadline timers"
     for summary, deadline in read:
