@@ -47,6 +47,7 @@ MIN_SEND_WINDOW_S = 1.0
 # landline or unreachable carrier).
 INVALID_NUMBER = frozenset({21211, 21214, 21216, 21217, 21612, 21614, 30006})
 OPTED_OUT = 21610
+SENT_PAGE = 1000  # Twilio's largest page: one request unless the phone got more since the earlier try
 NOT_MOBILE = 21614  # what Twilio answers an SMS to a fixed line; Steward does not even try
 
 # The keypad menu a call offers when the notice does not say: a satisfaction answer or an acknowledgement.
@@ -162,14 +163,15 @@ class Notifier:
 
     async def _sent_before(self, notice: Notice, body: str, since: datetime) -> SendResult | None:
         """An earlier try may have been killed after Twilio took the SMS but before its SID was
-        written: ask Twilio for a message with this body to this phone since that try began."""
+        written: ask Twilio for a message with this body to this phone since that try began. Every page:
+        a busy phone (a handler paged for a whole storm) gets more than one since then, newest first."""
         if notice.channel != Channel.sms:
             return None
         try:
             async with asyncio.timeout(TWILIO_TIMEOUT):
                 sent = await self.client.messages.list_async(
                     to=notice.to, from_=self._settings.twilio_from_number,
-                    date_sent_after=since - CLOCK_SKEW, limit=50,
+                    date_sent_after=since - CLOCK_SKEW, page_size=SENT_PAGE,
                 )
         except (TwilioException, TimeoutError, aiohttp.ClientError) as error:
             await self._update(notice.key, status="retrying")

@@ -105,6 +105,25 @@ async def test_a_retry_after_a_kill_between_send_and_record_finds_the_sms_instea
     assert notification(database, sent.key).sid == taken.sid
 
 
+async def test_the_retry_finds_the_earlier_sms_behind_many_newer_ones_to_the_same_phone(
+    notifier, receiver, sandbox_http, database
+):
+    """A handler paged for a storm gets dozens of texts while a killed try waits for its retry: the
+    earlier SMS is older than a page of them, and the retry must still find it rather than resend."""
+    phone = unique_phone()
+    sent = notice(phone)
+    body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
+    await notifier._write(sent, body, status="pending")
+    taken = await notifier.client.messages.create_async(to=phone, from_=FROM, body=body)
+    for n in range(60):
+        await notifier.client.messages.create_async(to=phone, from_=FROM, body=f"another page {n}")
+
+    retried = await notifier.send(sent)
+
+    assert retried.sid == taken.sid
+    assert sum(m["body"] == body for m in await get_json(sandbox_http, "/sandbox/messages", to=phone)) == 1
+
+
 async def test_a_retry_whose_earlier_try_never_reached_twilio_sends_once_and_the_stalled_try_may_not(
     notifier, receiver, sandbox_http
 ):
