@@ -127,3 +127,12 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     for status in (401, 403, 404, 413, 422)
 } | {503: {"model": ErrorBody,
            "description": "The database or Temporal is unreachable; try again shortly."}}
+
+
+def workflow_responses(refused: str) -> dict[int | str, dict]:
+    """The answers of routes that act on one long-running workflow: 409 when it refuses (`refused` says
+    who refuses what), 503 when Temporal or the worker is down."""
+    return ERROR_RESPONSES | {
+        409: {"model": ErrorBody, "description": refused},
+        503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
+    }

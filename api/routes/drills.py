@@ -33,7 +33,7 @@ from api.drill_workflows import (
     drill_summary,
     survey_asking,
 )
-from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.errors import ApiError, workflow_responses
 from api.models import (
     DIRECTORY_ID,
     Category,
@@ -64,11 +64,9 @@ from workflows.drill_contracts import (
 )
 from workflows.names import DrillSignal, DrillUpdate
 
-router = APIRouter(prefix="/drills", tags=["drills"], responses=ERROR_RESPONSES | {
-    409: {"model": ErrorBody, "description": "The drill refused the action (the reason says why), or it "
-          "is closed."},
-    503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
-})
+router = APIRouter(prefix="/drills", tags=["drills"],
+                   responses=workflow_responses(
+                       "The drill refused the action (the reason says why), or it is closed."))
 
 PREFIX = "DR"
 FURTHEST_AHEAD = timedelta(days=366)

@@ -33,7 +33,7 @@ from api.cases import (
     update_case,
 )
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.errors import ApiError, ErrorBody, workflow_responses
 from api.examples import examples
 from api.models import (
     DIRECTORY_ID,
@@ -68,11 +68,9 @@ from workflows.names import CaseUpdate, HearingUpdate
 
 BUILDINGS = "building_ids"
 
-router = APIRouter(prefix="/hearings", tags=["hearings"], responses=ERROR_RESPONSES | {
-    409: {"model": ErrorBody, "description": "The hearing refused the action (the reason says why), or it "
-          "is closed."},
-    503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
-})
+router = APIRouter(prefix="/hearings", tags=["hearings"],
+                   responses=workflow_responses(
+                       "The hearing refused the action (the reason says why), or it is closed."))
 
 PREFIX = "HR"
 Act = TypeVar("Act", bound=Action)

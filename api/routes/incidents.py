@@ -22,7 +22,7 @@ from api import cursor
 from api.auth import StaffMember
 from api.cases import case_state, code_for, request_digest, start_once, temporal_answers, update_case
 from api.context import ClientDep, SessionsDep, SettingsDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from api.errors import ApiError, workflow_responses
 from api.incidents import incident_state
 from api.models import action_body, idempotency_header, request_body, started_answer
 from steward.store.deadlines import aware
@@ -44,11 +44,9 @@ from workflows.incident_contracts import (
 from workflows.names import CaseUpdate, IncidentSignal, IncidentUpdate
 from workflows.rules import OPEN
 
-router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERROR_RESPONSES | {
-    409: {"model": ErrorBody, "description": "The incident (or the case) refused the action; the reason "
-          "says why."},
-    503: {"model": ErrorBody, "description": "Temporal or the worker is unavailable."},
-})
+router = APIRouter(prefix="/incidents", tags=["incidents"],
+                   responses=workflow_responses(
+                       "The incident (or the case) refused the action; the reason says why."))
 
 # Staff's incidents have a code; a device's outage alarm names its incident after the device's repair.
 IncidentId = Annotated[str, Path(pattern=r"^INC-(?:[A-Z2-7]{10}|[A-Za-z0-9_-]{1,32}-A[0-9]{1,9})$",

@@ -22,10 +22,9 @@ from api.cases import case_state, find_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.routes.requests import CaseId
+from steward.file_store import photo_files
 from steward.limits import Limit, take
 from steward.photo_cleaning import NotAPhoto, clean_photo
-from steward.photo_store import DirectoryPhotoStore, PhotoStore
-from steward.settings import Settings
 from steward.store.models import Photo
 from workflows.contracts import PHOTO_ID, Actor, Role
 
@@ -48,10 +47,6 @@ class PhotoStored(BaseModel):
     width: int
     height: int
     size: int
-
-
-def photo_store(settings: Settings) -> PhotoStore:
-    return DirectoryPhotoStore(settings.photos)
 
 
 async def _held(client: Client, sessions: sessionmaker[Session], case_id: str, caller: Actor) -> None:
@@ -80,7 +75,7 @@ async def upload_photo(case_id: CaseId, request: Request, caller: ResidentOrStaf
             with sessions.begin() as session:
                 take(session, f"photo-upload:resident:{caller.id}", RESIDENT_UPLOADS, datetime.now(UTC),
                      "photos from one resident")
-        photo_store(settings).put(photo_id, photo.data)
+        photo_files(settings).put(photo_id, photo.data)
         with sessions.begin() as session:
             session.add(Photo(id=photo_id, case_id=case_id, uploaded_by=caller.id,
                               media_type=photo.media_type, size=len(photo.data), width=photo.width,
@@ -103,7 +98,7 @@ async def get_photo(case_id: CaseId, photo_id: PhotoIdPath, caller: ResidentOrSt
             row = session.get(Photo, photo_id)
         if row is None or row.case_id != case_id:
             return None, None
-        return row, photo_store(settings).get(photo_id)
+        return row, photo_files(settings).get(photo_id)
 
     row, data = await run_in_threadpool(read)
     if row is None or data is None:

@@ -20,9 +20,10 @@ from api.cases import case_state, find_case
 from api.context import ClientDep, SessionsDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ApiError
 from api.routes.requests import CaseId
+from steward.file_store import recording_files
 from steward.settings import Settings
 from steward.store.models import CallRecording
-from steward.store.recordings import RECORDING_SID, recording_files, recordings_of
+from steward.store.recordings import RECORDING_SID, recordings_of
 from workflows.contracts import Actor
 
 router = APIRouter(tags=["recordings"], responses=ERROR_RESPONSES)

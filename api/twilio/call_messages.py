@@ -26,11 +26,12 @@ from api.models import SubmitRequest
 from api.twilio.call_intake import CALL_PATH, Caller, bad_request, caller_of, form_of, say, spelled
 from api.twilio.inbox import Inbox, twiml
 from api.twilio.signature import signed_router
+from steward.file_store import recording_files
 from steward.limits import RateLimited
 from steward.settings import Settings
 from steward.store.inbound import record_outcome, store_inbound
 from steward.store.models import CallRecording
-from steward.store.recordings import RECORDING_SID, keep_recording, recording_files
+from steward.store.recordings import RECORDING_SID, keep_recording
 from steward.texts.render import render
 from workflows.contracts import Actor, Channel, Kind, Role
 

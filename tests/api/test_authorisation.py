@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
+from steward.file_store import recording_files
 from steward.store.models import InboundMessage
-from steward.store.recordings import keep_recording, recording_files
+from steward.store.recordings import keep_recording
 from steward.tokens import revoke_token
 from tests.api.conftest import REPAIR, Api
 from workflows.contracts import Role
