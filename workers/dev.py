@@ -243,6 +243,7 @@ def _start(settings: Settings, children: Children) -> None:
     print(f"URL sandbox http://{host}:{settings.sandbox_port}/sandbox")
     if worker_url:
         print(f"URL worker {worker_url}/readyz")
+    print(f"PHONE service-centre {settings.service_phone}")
     for role, subject, token in tokens:
         print(f"TOKEN {role} {subject} {token}")
     print(f"logs in {log_dir}", flush=True)

@@ -109,6 +109,7 @@ def test_steward_dev_starts_everything_prints_urls_and_tokens_and_stops_clean(tm
         assert httpx.get(urls["sandbox"], timeout=10).status_code == 200
         assert httpx.get(urls["app"], timeout=10).status_code == 200
         assert httpx.get(urls["public"], timeout=10).status_code == 200
+        assert "PHONE service-centre +86 21 5555 0100" in run.lines, "the number residents call or text"
         roles = [role for role, _, _ in run.tokens()]
         assert {"admin", "supervisor", "staff", "resident"} <= set(roles)
         assert roles.count("resident") >= 2
