@@ -3,72 +3,15 @@
 
 import { ApiError, getJson, postJson, request, session, signIn, signOut } from "./client.js";
 import { field, h } from "./dom.js";
-import { countdown, locale, refusal, setLocale, setTimeZone, t, time, translate, word } from "./i18n.js";
+import { locale, refusal, setLocale, setTimeZone, t, time, translate, word } from "./i18n.js";
 import { dismiss, enqueue, entries, flush, onChange } from "./outbox.js";
 import { residentMayRefresh, residentRoute } from "./resident.js";
+import { announce, countdownOf, heading, recalled, remember, render, secondsUntil } from "./view.js";
 
-const view = document.getElementById("view");
 const WORK_KEY = "steward.app.work";
 const CASE_KEY = "steward.app.case.";
 const POLL_MS = 10_000;
-let ticking = [];
 let poller = null;
-
-// --- small helpers ---------------------------------------------------------------------------
-
-function announce(text) {
-  document.getElementById("announce").textContent = text;
-}
-
-function remember(key, value) {
-  try {
-    localStorage.setItem(key, JSON.stringify({ at: new Date().toISOString(), value }));
-  } catch {
-    // storage full: the app still works online
-  }
-}
-
-function recalled(key) {
-  try {
-    return JSON.parse(localStorage.getItem(key));
-  } catch {
-    return null;
-  }
-}
-
-/** Live countdowns: seconds left at `as_of` (server time), counted down on this phone's clock. */
-function tick() {
-  const now = performance.now();
-  for (const { element, seconds, since } of ticking) {
-    if (element.isConnected) element.textContent = countdown(seconds - Math.floor((now - since) / 1000));
-  }
-}
-setInterval(tick, 1000);
-
-function countdownOf(seconds) {
-  const element = h("span", { class: seconds !== null && seconds < 0 ? "countdown overdue" : "countdown" },
-    countdown(seconds));
-  if (seconds !== null && seconds !== undefined) ticking.push({ element, seconds, since: performance.now() });
-  return element;
-}
-
-function secondsUntil(moment, asOf) {
-  return moment ? Math.floor((new Date(moment) - new Date(asOf)) / 1000) : null;
-}
-
-let shown = null;
-
-/** Show a view; focus its heading only when the person moved to it (not on a refresh). */
-function render(...children) {
-  ticking = [];
-  view.replaceChildren(...children);
-  if (shown !== location.hash) view.querySelector("h1")?.focus();
-  shown = location.hash;
-}
-
-function heading(text) {
-  return h("h1", { tabindex: "-1" }, text);
-}
 
 // --- network state and the outbox -----------------------------------------------------------
 

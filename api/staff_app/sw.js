@@ -1,12 +1,12 @@
 // The staff app's service worker: keeps the shell so the app opens with no network. Data (my work,
 // a case) is kept by the page itself as last seen; actions wait in the page's outbox.
 
-const CACHE = "steward-app-v3";
+const CACHE = "steward-app-v4";
 const SHELL = [
   "/app/", "/app/manifest.webmanifest", "/app/assets/app.css", "/app/assets/app.js", "/app/assets/client.js",
   "/app/assets/dom.js", "/app/assets/i18n.js", "/app/assets/languages.js", "/app/assets/text.json",
-  "/app/assets/outbox.js", "/app/assets/resident.js", "/app/assets/categories.json", "/app/assets/icon.svg",
-  "/app/assets/icon-192.png", "/app/assets/icon-512.png",
+  "/app/assets/outbox.js", "/app/assets/resident.js", "/app/assets/view.js", "/app/assets/categories.json",
+  "/app/assets/icon.svg", "/app/assets/icon-192.png", "/app/assets/icon-512.png",
 ];
 
 self.addEventListener("install", (event) => {

@@ -6,6 +6,8 @@ notices hold only what is mine, and opening a notice keeps the first time it was
 from __future__ import annotations
 
 import io
+import pathlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -128,6 +130,13 @@ async def test_my_work_and_my_notices_hold_only_what_is_mine(api: Api) -> None:
     assert me.status_code == 200 and me.json()["role"] == "resident" and me.json()["id"] == "R001"
 
 
+def _imported_by_the_app() -> set[str]:
+    """Every file the app's scripts import, as the shell's paths."""
+    scripts = pathlib.Path("api/staff_app").glob("*.js")
+    names = (name for script in scripts for name in re.findall(r'from "\./([\w.]+)"', script.read_text()))
+    return {f"/app/assets/{name}" for name in names}
+
+
 async def test_the_app_is_installable_and_served_with_a_strict_policy() -> None:
     transport = httpx.ASGITransport(app=create_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://steward.test") as http:
@@ -141,6 +150,9 @@ async def test_the_app_is_installable_and_served_with_a_strict_policy() -> None:
             assert (await http.get(icon["src"])).status_code == 200, icon
         worker = await http.get("/app/sw.js")
         assert worker.status_code == 200 and worker.headers["content-type"].startswith("text/javascript")
-        for asset in ("/app/assets/app.js", "/app/assets/outbox.js", "/app/assets/app.css"):
+        shell = re.findall(r'"(/app/[^"]*)"', worker.text.split("const SHELL = [", 1)[1].split("];", 1)[0])
+        imported = _imported_by_the_app()
+        assert imported and imported <= set(shell), imported - set(shell)
+        for asset in shell:  # the offline shell caches every file the app imports: each one is served
             assert (await http.get(asset)).status_code == 200, asset
         assert (await http.get("/app/assets/__init__.py")).status_code == 404
