@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.projection import record_event, utc, write_latest
-from steward.store.models import IncidentRow
+from steward.store.community_models import IncidentRow
 from workflows.incident_contracts import IncidentEvent, IncidentState
 from workflows.names import Activity
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.projection import utc
+from steward.store.community_models import HearingObjectionRow
 from steward.store.database import insert_for
-from steward.store.models import HearingObjectionRow
 from workflows.hearing_contracts import KeptObjection
 from workflows.names import Activity
 

@@ -17,8 +17,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from steward import metrics
+from steward.store.community_models import DrillRow, HearingRow
 from steward.store.database import insert_for
-from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
+from steward.store.models import Case, CaseEventRow
 from workflows.case_contracts import CaseEvent, CaseSummary, Transition
 from workflows.drill_contracts import DrillState
 from workflows.hearing_contracts import HearingState

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.reports import ReportBase, median_hours, rate, table
+from steward.store.community_models import HearingRow
 from steward.store.deadlines import aware
 from steward.store.hearings_and_drills import cases_by_id, drills_scheduled, hearings_held
-from steward.store.models import HearingRow
 from steward.store.reports import Period
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from steward.store.models import HearingObjectionRow
+from steward.store.community_models import HearingObjectionRow
 from workflows.hearing_contracts import ObjectionRecord
 
 

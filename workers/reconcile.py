@@ -45,9 +45,10 @@ from api.cases import CASE_KINDS, RPC_TIMEOUT, equals, temporal_answers
 from api.drill_schedules import listed_ids, view_on
 from api.errors import ApiError
 from steward.settings import Settings
+from steward.store.community_models import DrillRow, HearingRow
 from steward.store.database import make_engine, session_factory, unreachable
 from steward.store.drill_schedules import differences, rows, store
-from steward.store.models import Case, CaseEventRow, DrillRow, HearingRow
+from steward.store.models import Case, CaseEventRow
 from steward.temporal import connect, resolve
 from workflows import search
 from workflows.case_contracts import CaseState

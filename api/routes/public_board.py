@@ -28,9 +28,9 @@ from api.errors import ERROR_RESPONSES, ApiError
 from api.models import HearingFacts
 from api.pages import PageFiles
 from api.reports import Compliance, Satisfaction, satisfaction_report, sla_report
+from steward.store.community_models import DrillRow, HearingRow
 from steward.store.deadlines import aware
 from steward.store.hearings_and_drills import drills_in, latest_hearings
-from steward.store.models import DrillRow, HearingRow
 from steward.store.reports import Period, PeriodError, complaints
 from workflows.contracts import Severity
 from workflows.drill_contracts import DrillStatus

@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from steward.store.models import Case, CaseEventRow, DrillRow, DrillScheduleRow, HearingRow
+from steward.store.community_models import DrillRow, DrillScheduleRow, HearingRow
+from steward.store.models import Case, CaseEventRow
 
 Phase = Literal["racing", "waiting"]
 

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from steward.store.community_models import DrillScheduleRow
 from steward.store.database import insert_for
 from steward.store.deadlines import aware
-from steward.store.models import DrillScheduleRow
 from workflows.drill_contracts import DrillType
 
 REFRESHED_AT_ONCE = 20

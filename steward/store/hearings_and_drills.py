@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.store.models import Case, DrillRow, HearingRow, Notification
+from steward.store.community_models import DrillRow, HearingRow
+from steward.store.models import Case, Notification
 from steward.store.reports import Period
 
 

@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from steward.store.community_models import IncidentRow
 from steward.store.deadlines import aware
-from steward.store.models import Case, IncidentRow
+from steward.store.models import Case
 from steward.store.reports import Period
 from workflows.case_contracts import IncidentHold
 

@@ -1,7 +1,9 @@
-"""SQL schema: the directory (who and where), API tokens, and the case read model.
+"""SQL schema: the directory (who and where), API tokens, the case read model and call recordings.
 
 The directory and tokens are written by admin endpoints and the seed; the read model (cases,
 case_events, notifications, inbound_messages) is written only by activities, each write idempotent.
+The hearings', drills' and incidents' rows are in `community_models`, imported here so that every
+table is in `Base.metadata` wherever the schema is read.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,11 +20,10 @@ from sqlalchemy import (
     UniqueConstraint,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+from steward.store import community_models  # noqa: F401  (their tables are part of the schema)
+from steward.store.base import Base
 
 
 class Building(Base):
@@ -256,22 +256,6 @@ class Photo(Base):
     created_at: Mapped[datetime]
 
 
-class HearingObjectionRow(Base):
-    """An objection's text and its written answer, kept here rather than in the hearing's carried state
-    (a hearing may draw thousands, each up to 1,000 characters, and Temporal payloads are limited)."""
-
-    __tablename__ = "hearing_objections"
-
-    hearing_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    resident_id: Mapped[str] = mapped_column(String(32), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime]
-    answer: Mapped[str | None] = mapped_column(Text)
-    answered_by: Mapped[str | None] = mapped_column(String(32))
-    answered_at: Mapped[datetime | None]
-
-
 class DirectoryChange(Base):
     """Every change an admin made to a person of the directory: who, when, and each field's old and new
     value, so a wrong phone number or a deactivation can be traced."""
@@ -290,104 +274,6 @@ class DirectoryChange(Base):
 # Indexes the board walks in keyset order: racing cases by deadline, the others by submission.
 Index("ix_cases_next_deadline", Case.next_deadline, Case.case_id)
 Index("ix_cases_status_submitted", Case.status, Case.submitted_at, Case.case_id)
-
-
-class HearingRow(Base):
-    """One row per hearing: the latest projected state, for lists, the console and reports."""
-
-    __tablename__ = "hearings"
-
-    hearing_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    building_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    hearing_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
-    objections: Mapped[int] = mapped_column(Integer, default=0)
-    objections_open: Mapped[int] = mapped_column(Integer, default=0)
-    next_answer_due: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(20))
-    decided_at: Mapped[datetime | None]
-    callbacks_pending: Mapped[int] = mapped_column(Integer, default=0)
-    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
-    next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[dict] = mapped_column(JSON, default=dict)
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class DrillScheduleRow(Base):
-    """One row per recurring drill (a Temporal Schedule): what `GET /drill-schedules` lists, by the next
-    drill. `next_deadline` is the next drill (none while paused), `next_action` the schedule's own next
-    action (it announces that drill); a row whose next action has passed is read again from Temporal."""
-
-    __tablename__ = "drill_schedules"
-
-    schedule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    building_id: Mapped[str] = mapped_column(String(32), index=True)
-    drill_type: Mapped[str] = mapped_column(String(16), index=True)
-    paused: Mapped[bool] = mapped_column(default=False)
-    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
-    next_action: Mapped[datetime | None] = mapped_column(index=True)
-    view: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-
-
-class DrillRow(Base):
-    """One row per drill: the latest projected state, for lists, the console and reports."""
-
-    __tablename__ = "drills"
-
-    drill_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    code: Mapped[str] = mapped_column(String(100))
-    drill_type: Mapped[str] = mapped_column(String(16), index=True)
-    building_id: Mapped[str] = mapped_column(String(32), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    schedule_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    scheduled_at: Mapped[datetime]
-    start_due: Mapped[datetime]
-    started_at: Mapped[datetime | None]
-    completed_at: Mapped[datetime | None]
-    participation: Mapped[int | None] = mapped_column(Integer)
-    steps_done: Mapped[int] = mapped_column(Integer, default=0)
-    steps_total: Mapped[int] = mapped_column(Integer, default=0)
-    findings: Mapped[int] = mapped_column(Integer, default=0)
-    report_due: Mapped[datetime | None]
-    reported_at: Mapped[datetime | None]
-    start_missed: Mapped[bool] = mapped_column(default=False)
-    report_missed: Mapped[bool] = mapped_column(default=False)
-    survey_asked: Mapped[int] = mapped_column(Integer, default=0)
-    survey_heard: Mapped[int] = mapped_column(Integer, default=0)
-    survey_not_heard: Mapped[int] = mapped_column(Integer, default=0)
-    closed_at: Mapped[datetime | None]
-    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
-    next_deadline_kind: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[dict] = mapped_column(JSON, default=dict)
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class IncidentRow(Base):
-    """One row per building-wide incident (issue 22): its latest projected state; `units` empty is the
-    whole building. Filing reads the open ones to let a report join its incident."""
-
-    __tablename__ = "incidents"
-
-    incident_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    building_id: Mapped[str] = mapped_column(String(32), index=True)
-    units: Mapped[list[str]] = mapped_column(JSON, default=list)
-    category: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    opened_at: Mapped[datetime] = mapped_column(index=True)
-    expected_restoration: Mapped[datetime]
-    restored_at: Mapped[datetime | None]
-    root_cause: Mapped[str | None] = mapped_column(Text)
-    cases: Mapped[int] = mapped_column(Integer, default=0)
-    breached: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[dict] = mapped_column(JSON, default=dict)
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CallRecording(Base):

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from temporalio.service import RPCError
 
 from steward.device_signing import signature_of
-from steward.store.models import Case, IncidentRow, Notification
+from steward.store.community_models import IncidentRow
+from steward.store.models import Case, Notification
 from tests.api.conftest import Api
 from tests.api.test_drills import eventually
 from workflows.contracts import Role

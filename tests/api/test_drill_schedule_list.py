@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from steward.store.models import DrillScheduleRow
+from steward.store.community_models import DrillScheduleRow
 from tests.api.conftest import Api
 from tests.api.test_drills import building, set_schedule
 from tests.conftest import Database

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from steward.store.models import Household, InboundMessage, IncidentRow, Notification, Resident
+from steward.store.community_models import IncidentRow
+from steward.store.models import Household, InboundMessage, Notification, Resident
 from tests.api.conftest import Api
 from tests.api.test_drills import _sms, eventually
 from workflows.contracts import Role

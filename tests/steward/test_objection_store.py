@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from activities.objections import ObjectionStore
 from api.objection_texts import with_texts
-from steward.store.models import HearingObjectionRow
+from steward.store.community_models import HearingObjectionRow
 from workflows.contracts import Channel
 from workflows.hearing_contracts import KeptObjection, ObjectionRecord
 

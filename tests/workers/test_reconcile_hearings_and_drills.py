@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from temporalio.testing import WorkflowEnvironment
 
-from steward.store.models import CaseEventRow, DrillRow, DrillScheduleRow, HearingRow
+from steward.store.community_models import DrillRow, DrillScheduleRow, HearingRow
+from steward.store.models import CaseEventRow
 from tests.api.conftest import running_api  # noqa: F401 - the API and worker fixture, shared with tests/api
 from tests.api.test_drills import building, set_schedule
 from tests.chaos.harness import eventually

@@ -21,7 +21,8 @@ from temporalio.worker import Worker
 from activities.directory import Directory
 from activities.notify import Notifier
 from activities.projection import Projection
-from steward.store.models import HearingObjectionRow, Resident
+from steward.store.community_models import HearingObjectionRow
+from steward.store.models import Resident
 from tests.api.conftest import quiet_hours_away_from
 from tests.conftest import make_settings
 from tests.workflows.harness import HANDLER, SHANGHAI, SUPERVISOR, RepairCases

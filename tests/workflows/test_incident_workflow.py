@@ -17,7 +17,8 @@ from temporalio.client import WorkflowHandle, WorkflowHistory, WorkflowUpdateFai
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from steward.store.models import IncidentRow, Notification
+from steward.store.community_models import IncidentRow
+from steward.store.models import Notification
 from tests.workflows.harness import HANDLER, HISTORIES, RESIDENT, SUPERVISOR, RepairCases
 from workflows.case_contracts import CaseInput, IncidentHold
 from workflows.contracts import Actor, Role, Severity, Status
