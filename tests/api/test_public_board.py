@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from steward.store.models import Household, Resident, Staff
 from tests.api.conftest import PATIENCE_S, Api
 from tests.api.test_complaints_and_hearings import NOTICE_PERIOD_S, assert_error, hearing, schedule
+from tests.chaos.harness import eventually
 from tests.conftest import Database
 
 
@@ -99,10 +100,16 @@ async def hearings_and_drills_published(api: Api) -> None:
                              {"outcome": "approved", "reason": "Most households agreed."})
     assert decided.status_code == 200, decided.text
 
+    async def roof_hearing() -> dict:
+        response = await api.call(None, "GET", "/public/api/board")
+        assert response.status_code == 200, response.text
+        return next(h for h in response.json()["hearings"] if h["title"] == "Roof repair from the fund")
+
+    # The board reads the SQL read model, which the decision reaches a moment after its answer.
+    published = await eventually(roof_hearing, lambda h: h["decision"] is not None, "decision on the board",
+                                 PATIENCE_S)
     response = await api.call(None, "GET", "/public/api/board")
-    assert response.status_code == 200, response.text
     board = response.json()
-    published = next(h for h in board["hearings"] if h["title"] == "Roof repair from the fund")
     assert published["costs"] == [{"item": "New lift", "amount": "680000.00"},
                                   {"item": "Installation", "amount": "45000.50"}]
     assert published["total"] == "725000.50" and published["decision"] == "approved"
