@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -392,6 +392,30 @@ class Driver:
         with 1; wait for closed. (Holding the answer keeps every case open while faults go in.)"""
         case_id = await self.acknowledged(index, within)
         return await self.resolved_to_closed(index, case_id, within, reply_after)
+
+    async def all_closed_under(self, cases: int, within: float,
+                               faults: Callable[[], Awaitable[None]]) -> list[str]:
+        """Every case `through_to_closed`, 50 at a time, while `faults()` injects the faults; the residents
+        answer once it has returned (or failed), so every case is open while the faults go in."""
+        faults_in = asyncio.Event()
+
+        async def inject() -> None:
+            try:
+                await faults()
+            finally:
+                faults_in.set()
+
+        limit = asyncio.Semaphore(50)
+
+        async def one(index: int) -> str:
+            async with limit:
+                return await self.through_to_closed(index, within, faults_in)
+
+        injecting = asyncio.create_task(inject())
+        try:
+            return await asyncio.gather(*(one(i) for i in range(cases)))
+        finally:
+            await injecting
 
     async def resolved_to_closed(self, index: int, case_id: str, within: float,
                                  reply_after: asyncio.Event) -> str:

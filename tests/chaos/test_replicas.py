@@ -89,29 +89,15 @@ async def _replicas(tmp_path, database_url: str, cases: int, resubmit_every: int
         token, _ = await _signed_in_across(across)
         await _limits_and_keys_across(across, token)
 
-        faults_in = asyncio.Event()
         killed: list[str] = []
 
         async def chaos() -> None:
-            try:
-                for names in (system.worker_names, system.api_names):
-                    await asyncio.sleep(rng.uniform(0.5, 2.5))
-                    killed.append(rng.choice(names))
-                    await asyncio.to_thread(system.kill, killed[-1])
-            finally:
-                faults_in.set()
+            for names in (system.worker_names, system.api_names):
+                await asyncio.sleep(rng.uniform(0.5, 2.5))
+                killed.append(rng.choice(names))
+                await asyncio.to_thread(system.kill, killed[-1])
 
-        limit = asyncio.Semaphore(50)
-
-        async def one(index: int) -> str:
-            async with limit:
-                return await driver.through_to_closed(index, within, faults_in)
-
-        chaos_task = asyncio.create_task(chaos())
-        try:
-            closed = await asyncio.gather(*(one(i) for i in range(cases)))
-        finally:
-            await chaos_task
+        closed = await driver.all_closed_under(cases, within, chaos)
 
         expected = {case_id: WorkflowExecutionStatus.COMPLETED for case_id in closed}
         workflows = await eventually(lambda: system.temporal_workflows(driver.building),

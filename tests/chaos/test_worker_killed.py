@@ -26,25 +26,14 @@ async def _worker_killed(tmp_path, cases: int, kills: int, within: float) -> Non
     system = System(tmp_path)
     rng = random.Random(os.environ.get("CHAOS_SEED", "steward"))
     async with driving(system, cases) as driver:
-        faults_in = asyncio.Event()
-
         async def chaos() -> None:
             for _ in range(kills):
                 await asyncio.sleep(rng.uniform(1.0, 5.0))
                 await asyncio.to_thread(system.kill, "worker")
                 await asyncio.sleep(rng.uniform(0.2, 2.0))
                 await asyncio.to_thread(system.start_worker)
-            faults_in.set()
 
-        limit = asyncio.Semaphore(50)
-
-        async def one(index: int) -> str:
-            async with limit:
-                return await driver.through_to_closed(index, within, faults_in)
-
-        chaos_task = asyncio.create_task(chaos())
-        closed = await asyncio.gather(*(one(i) for i in range(cases)))
-        await chaos_task
+        closed = await driver.all_closed_under(cases, within, chaos)
         repeated = system.repeated_events(closed)
         duplicates = await driver.duplicate_messages()
         print(f"\nchaos worker-killed: cases in flight {cases}, faults injected {system.faults} "

@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -135,6 +136,9 @@ class Console:
                     await handle.terminate("console tests finished")
 
 
+C = TypeVar("C", bound=Console)
+
+
 def chromium() -> str:
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
@@ -146,9 +150,12 @@ async def screenshot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture(scope="module")
-async def console(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
-                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
+@asynccontextmanager
+async def pages_running(kind: type[C], dev_env: WorkflowEnvironment, empty_database_url, worker_for,
+                        **settings: Any) -> AsyncIterator[C]:
+    """The API with its worker, the sandbox and Chromium, on a seeded SQLite database: `kind` (the
+    console or the staff app) drives them, holding a token for each of `PEOPLE`. `settings` are the
+    page's own (policy, notice periods)."""
     browser_path = chromium()
     engine = make_engine(empty_database_url("sqlite"))
     upgrade(engine)
@@ -159,31 +166,37 @@ async def console(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
     sandbox = ThreadedServer(create_sandbox(SandboxConfig(
         account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, webhook_base_url=f"http://127.0.0.1:{api_port}",
     )), free_port()).start()
-    policy = policy_file(tmp_path_factory.mktemp("console-policy"), normal={"resolution": f"{RESOLUTION}s"})
-    settings = make_settings(
-        database, sandbox, api_port, sla_policy=policy,
-        temporal_address=dev_env.client.service_client.config.target_host,
-        quiet_hours=quiet_hours_away_from(await dev_env.get_current_time(), "Asia/Shanghai"),
+    configured = make_settings(
+        database, sandbox, api_port, temporal_address=dev_env.client.service_client.config.target_host,
+        quiet_hours=quiet_hours_away_from(await dev_env.get_current_time(), "Asia/Shanghai"), **settings,
     )
-    async with worker_for(dev_env, settings, database):
-        server = await asyncio.to_thread(ThreadedServer(create_app(settings), api_port).start)
+    async with worker_for(dev_env, configured, database):
+        server = await asyncio.to_thread(ThreadedServer(create_app(configured), api_port).start)
         playwright = await async_playwright().start()
         browser = await playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
         try:
             async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
-                console = Console(server.base_url, sandbox.base_url, http, dev_env, database, browser)
+                pages = kind(server.base_url, sandbox.base_url, http, dev_env, database, browser)
                 for name, (role, subject) in PEOPLE.items():
-                    console.tokens[name] = create_token(database.sessions, role, subject)
+                    pages.tokens[name] = create_token(database.sessions, role, subject)
                 try:
-                    yield console
+                    yield pages
                 finally:
-                    await console.finish()
+                    await pages.finish()
         finally:
             await browser.close()
             await playwright.stop()
             await asyncio.to_thread(server.stop)
             sandbox.stop()
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def console(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
+                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
+    policy = policy_file(tmp_path_factory.mktemp("console-policy"), normal={"resolution": f"{RESOLUTION}s"})
+    async with pages_running(Console, dev_env, empty_database_url, worker_for, sla_policy=policy) as console:
+        yield console
 
 
 @dataclass

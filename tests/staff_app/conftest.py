@@ -12,25 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, Page, async_playwright
+from playwright.async_api import BrowserContext, Page
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from sandbox.app import SandboxConfig
-from sandbox.app import create_app as create_sandbox
-from steward.seed import seed_demo
-from steward.store.database import make_engine, session_factory, upgrade
-from steward.tokens import create_token
-from tests.api.conftest import PEOPLE, quiet_hours_away_from
-from tests.conftest import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    Database,
-    ThreadedServer,
-    free_port,
-    make_settings,
-)
-from tests.console.conftest import CHROMIUM_ARGS, PATIENCE_S, Console, chromium
+from tests.console.conftest import PATIENCE_S, Console, pages_running
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "staff_app"
 PHONE = {"width": 360, "height": 740}
@@ -84,41 +69,9 @@ async def screenshot(page: Page, name: str) -> None:
 @pytest.fixture(scope="module")
 async def staff_app(dev_env: WorkflowEnvironment, empty_database_url, worker_for,
                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[StaffApp]:
-    browser_path = chromium()
-    engine = make_engine(empty_database_url("sqlite"))
-    upgrade(engine)
-    database = Database("sqlite", str(engine.url), engine, session_factory(engine))
-    seed_demo(database.sessions)
-
-    api_port = free_port()
-    sandbox = ThreadedServer(create_sandbox(SandboxConfig(
-        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, webhook_base_url=f"http://127.0.0.1:{api_port}",
-    )), free_port()).start()
     directory = tmp_path_factory.mktemp("staff-app")
     policy = directory / "policy.toml"
     policy.write_text(f'[delivery]\napp_unread_sms_after = "{APP_UNREAD_S}s"\n', encoding="utf-8")
-    settings = make_settings(
-        database, sandbox, api_port, sla_policy=policy, photo_dir=directory / "photos",
-        drill_notice_period="90s",
-        temporal_address=dev_env.client.service_client.config.target_host,
-        quiet_hours=quiet_hours_away_from(await dev_env.get_current_time(), "Asia/Shanghai"),
-    )
-    async with worker_for(dev_env, settings, database):
-        server = await asyncio.to_thread(ThreadedServer(create_app(settings), api_port).start)
-        playwright = await async_playwright().start()
-        browser = await playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
-        try:
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
-                app = StaffApp(server.base_url, sandbox.base_url, http, dev_env, database, browser)
-                for name, (role, subject) in PEOPLE.items():
-                    app.tokens[name] = create_token(database.sessions, role, subject)
-                try:
-                    yield app
-                finally:
-                    await app.finish()
-        finally:
-            await browser.close()
-            await playwright.stop()
-            await asyncio.to_thread(server.stop)
-            sandbox.stop()
-    engine.dispose()
+    async with pages_running(StaffApp, dev_env, empty_database_url, worker_for, sla_policy=policy,
+                             photo_dir=directory / "photos", drill_notice_period="90s") as app:
+        yield app
