@@ -20,7 +20,7 @@ from steward import metrics
 from steward.store.community_models import DrillRow, HearingRow
 from steward.store.database import insert_for
 from steward.store.models import Case, CaseEventRow
-from workflows.case_contracts import CaseEvent, CaseSummary, Transition
+from workflows.case_contracts import CaseEvent, CaseEvents, CaseSummary, Transition
 from workflows.drill_contracts import DrillState
 from workflows.hearing_contracts import HearingState
 from workflows.names import PROJECTION_REJECTED, Activity
@@ -176,19 +176,44 @@ class Projection:
 
     @activity.defn(name=Activity.PROJECT_CASE)
     def project(self, event: CaseEvent) -> None:
-        """A row the database refuses for its content (a value wider than its column) would be refused on
-        every retry: it fails at once, non-retryable, and the case's history says so to supervisors."""
+        """One transition (cases started before `case-projection-batched`)."""
+        self.project_case_events(CaseEvents(case_id=event.case_id, transitions=[event], state=event.state))
+
+    @activity.defn(name=Activity.PROJECT_CASE_EVENTS)
+    def project_case_events(self, events: CaseEvents) -> None:
+        """A workflow task's transitions and the case's state after them, in one transaction.
+
+        A row the database refuses for its content (a value wider than its column) would be refused on
+        every retry: the others are written each on its own, then the activity fails at once,
+        non-retryable, naming what was refused, and the case's history says so to supervisors."""
         try:
             with self.sessions.begin() as session:
-                record_event(session, case_id=event.case_id, seq=event.seq, event=event.event, at=event.at,
-                             actor_id=event.actor_id, device_at=event.device_at, detail=event.detail)
-                write_case(session, event.state, event.seq)
-            metrics.transition(event.state.kind.value, event.event, event.detail, event.state.severity.value)
+                for transition in events.transitions:
+                    _record(session, transition)
+                write_case(session, events.state, events.transitions[-1].seq)
+        except DataError:
+            self._one_by_one(events)
+        for transition in events.transitions:
+            metrics.transition(events.state.kind.value, transition.event, transition.detail,
+                               events.state.severity.value)
+
+    def _one_by_one(self, events: CaseEvents) -> None:
+        refused = []
+        for transition in events.transitions:
+            try:
+                with self.sessions.begin() as session:
+                    _record(session, transition)
+            except DataError as error:
+                refused.append(f"transition {transition.seq} ({transition.event}) of {events.case_id} cannot "
+                               f"be written to the read model: {_reason(error)}")
+        try:
+            with self.sessions.begin() as session:
+                write_case(session, events.state, events.transitions[-1].seq)
         except DataError as error:
-            reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-            raise ApplicationError(f"transition {event.seq} ({event.event}) of {event.case_id} cannot be "
-                                   f"written to the read model: {reason}", type=PROJECTION_REJECTED,
-                                   non_retryable=True) from None
+            refused.append(f"the state of {events.case_id} cannot be written to the read model: "
+                           f"{_reason(error)}")
+        if refused:
+            raise ApplicationError("; ".join(refused), type=PROJECTION_REJECTED, non_retryable=True) from None
 
     @activity.defn(name=Activity.PROJECT_HEARING)
     def project_hearing(self, event: HearingEvent) -> None:
@@ -203,6 +228,10 @@ class Projection:
             _record(session, event)
             write_drill(session, event.state, event.seq)
         metrics.transition("drill", event.event, event.detail)
+
+
+def _reason(error: DataError) -> str:
+    return str(error.orig).splitlines()[0] if error.orig else type(error).__name__
 
 
 def _record(session: Session, event: Transition) -> None:

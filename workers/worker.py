@@ -71,6 +71,7 @@ async def steward_worker(
             directory.residents_in,
             directory.open_reports,
             projection.project,
+            projection.project_case_events,
             projection.project_hearing,
             projection.project_drill,
             notifier.send,

@@ -37,12 +37,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.case_inbox import CaseInbox
     from workflows.case_incident import CaseIncident
+    from workflows.case_projection import CaseProjection
     from workflows.case_telling import CaseTelling
     from workflows.clock import Deadline, DeadlineClock, earliest, wait_for
     from workflows.contracts import SYSTEM, Actor, CallbackPurpose, CallbackResult, Status, Tier
     from workflows.ladder import EscalationLadder, EscalationReason
     from workflows.messenger import Messenger
-    from workflows.projected import PROJECT_TIMEOUT
     from workflows.rules import CALLING_BACK, OPEN, STAFF, Detail
 
 DISPATCH_TIMEOUT = timedelta(seconds=30)
@@ -65,6 +65,7 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling, CaseIncident):
             self.policy.for_severity(case.severity).first_tier, self._tell_escalation
         )
         self.background = Background()
+        self.projection = CaseProjection(self.case_id, self.background)
         self.messenger = Messenger(
             self.case_id, self.policy, self.background,
             response_window=lambda: self.policy.for_severity(self.severity).response,
@@ -331,7 +332,7 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling, CaseIncident):
     def note(
         self, event: str, detail: Detail | None = None, actor: Actor = SYSTEM, action: Action | None = None
     ) -> None:
-        """One transition: into the timeline, the search attributes and (in the background) SQL."""
+        """One transition: into the timeline, the search attributes and (with the task's others) SQL."""
         entry = TimelineEntry.recorded(workflow.now(), event, detail, actor, action)
         self._seq += 1
         self.timeline.append(entry)
@@ -347,14 +348,7 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling, CaseIncident):
             detail=entry.detail,
             state=self.summary(),
         )
-        self.background.start(
-            workflow.start_activity(
-                Activity.PROJECT_CASE,
-                projected,
-                start_to_close_timeout=PROJECT_TIMEOUT,
-                summary=f"project {event}",
-            )
-        )
+        self.projection.add(projected)
 
     def _upsert_search_attributes(self) -> None:
         search.upsert_changed(self._search, (

@@ -162,3 +162,11 @@ class Transition(Contract):
 
 class CaseEvent(Transition):
     state: CaseSummary
+
+
+class CaseEvents(Contract):
+    """The transitions of one workflow task, written together with the case's state after the last."""
+
+    case_id: str
+    transitions: list[Transition]
+    state: CaseSummary

@@ -13,6 +13,7 @@ class Activity:
     NOTIFY_MANY = "notify.send_many"
     APP_NOTICE_READ = "notify.app_notice_read"
     PROJECT_CASE = "projection.project"
+    PROJECT_CASE_EVENTS = "projection.project_case_events"
     PROJECT_HEARING = "projection.project_hearing"
     PROJECT_DRILL = "projection.project_drill"
     KEEP_OBJECTION = "hearings.keep_objection"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.api.conftest import Api
+from sqlalchemy import select
+from temporalio.api.enums.v1 import EventType
+
+from steward.store.models import CaseEventRow
+from tests.api.conftest import PATIENCE_S, Api
+from tests.chaos.harness import eventually
 from tests.conftest import Database
 from workflows.contracts import Role
+from workflows.names import Activity
 
 
 async def new_resident_without_phone(api: Api) -> str:
@@ -20,6 +27,25 @@ async def new_resident_without_phone(api: Api) -> str:
     assert response.status_code == 201, response.text
     api.person("tan", Role.resident, resident_id)
     return resident_id
+
+
+async def projected_together(api: Api, database: Database, case_id: str, events: list[str]) -> None:
+    """Every transition reaches the read model in order, written one workflow task at a time: fewer
+    projection activities than transitions (issue 18), all of the per-task kind."""
+
+    def rows() -> list[str]:
+        with database.sessions() as session:
+            query = select(CaseEventRow.event).where(CaseEventRow.case_id == case_id)
+            return list(session.scalars(query.order_by(CaseEventRow.seq)))
+
+    await eventually(lambda: asyncio.to_thread(rows), lambda found: found == events,
+                     "every transition in SQL", PATIENCE_S)
+    history = await api.env.client.get_workflow_handle(case_id).fetch_history()
+    scheduled = [event.activity_task_scheduled_event_attributes.activity_type.name for event in history.events
+                 if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    projections = [name for name in scheduled if name.startswith("projection.")]
+    assert set(projections) == {Activity.PROJECT_CASE_EVENTS}
+    assert len(projections) < len(events), (len(projections), events)
 
 
 async def test_repair_goes_from_submission_to_closing_through_http_only(
@@ -68,6 +94,8 @@ async def test_repair_goes_from_submission_to_closing_through_http_only(
             < events.index("resumed") < events.index("resolved") < events.index("closed")
         acknowledged_entry = next(e for e in closed["timeline"] if e["event"] == "acknowledged")
         assert datetime.fromisoformat(acknowledged_entry["device_at"]) == datetime.fromisoformat(device_time)
+
+        await projected_together(api, database, case_id, events)
 
         after_close = await api.call("staff", "POST", f"/requests/{case_id}/pause",
                                      {"reason": "one more thing"})

@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from tests.api.conftest import Api
 from workflows.case_contracts import CaseInput
 from workflows.contracts import Actor, Role, Severity
+from workflows.names import Activity
 from workflows.repair import RepairWorkflow
 
 
@@ -50,7 +51,9 @@ async def test_a_projection_postgresql_refuses_fails_once_and_the_history_says_s
     assert failure.application_failure_info.non_retryable
     assert failure.application_failure_info.type == "ProjectionRejected"
     pending = (await handle.describe()).raw_description.pending_activities
-    assert "projection.project" not in [p.activity_type.name for p in pending], "nothing left retrying"
+    projections = {Activity.PROJECT_CASE, Activity.PROJECT_CASE_EVENTS}
+    retrying = [p for p in pending if p.activity_type.name in projections and p.attempt > 1]
+    assert not retrying, "nothing left retrying"  # a later transition's write may be on its first try
 
     response = await api.call("supervisor", "GET", f"/requests/{case_id}/history",
                               headers={"Accept-Language": "en"})

@@ -42,6 +42,7 @@ from tests.chaos.tcp_proxy import TcpProxy
 from tests.conftest import Database, _seeded
 from tests.workers.test_reconcile import steward_reconcile
 from workers.reconcile import reconcile
+from workflows.names import Activity
 
 PATIENCE_S = 60.0  # a projection retried with backoff lands within about twice the outage
 
@@ -98,11 +99,14 @@ def events(state) -> list[str]:
     return [entry.event for entry in state.timeline]
 
 
+CASE_PROJECTIONS = {Activity.PROJECT_CASE, Activity.PROJECT_CASE_EVENTS}
+
+
 def failed_projections(caplog: pytest.LogCaptureFixture, case_id: str) -> int:
     """Attempts of the case's projection the worker reported failed (the SDK logs each one)."""
     return sum(record.getMessage().startswith("Completing activity as failed")
                and getattr(record, "temporal_activity", {}).get("workflow_id") == case_id
-               and getattr(record, "temporal_activity", {}).get("activity_type") == "projection.project"
+               and getattr(record, "temporal_activity", {}).get("activity_type") in CASE_PROJECTIONS
                for record in caplog.records)
 
 

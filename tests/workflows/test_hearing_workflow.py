@@ -383,6 +383,7 @@ async def fanout(ts_env, settings, database, sandbox) -> AsyncIterator[tuple[Rep
             directory.resident_pages,
             directory.residents_in,
             projection.project,
+            projection.project_case_events,
             projection.project_hearing,
             notifier.send,
             sender.send_many,
