@@ -272,6 +272,17 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     "report" if q == "median" else "",
                 ]
             )
+        for part in r["steward"]["split_s"]:
+            out.append(
+                [
+                    "",
+                    f"  p50 s of it: {part.replace('_', ' ')}",
+                    fmt(r["steward"]["split_s"][part]["median"]),
+                    fmt(r["baseline"]["split_s"][part]["median"]),
+                    "",
+                    "",
+                ]
+            )
     if "5_idle_fleet" in s:
         r = s["5_idle_fleet"]
         st, bl = r["steward"], r["baseline"]

@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.engine import SEND_SMS
 from bench.harness import Bench, gather_limited
 from bench.stats import ratio, summary
 
@@ -75,6 +76,36 @@ def lateness(found: dict[str, list[dict]], at: datetime, codes: list[str]) -> di
     }
 
 
+SPLIT_SAMPLE = 100  # histories read per side for the split (reading all 1,000 would load the server)
+
+
+async def split(bench: Bench, codes: list[str], at: datetime, send: str) -> dict[str, Any]:
+    """Where a case's first page was late, from its history (a sample of the cases): the deadline timer
+    firing (Temporal), from the fire to the page's send being scheduled (the worker's workflow tasks and
+    any look-up before it), waiting for an activity slot (the worker), and the send itself (Twilio)."""
+    from temporalio.api.enums.v1 import EventType
+
+    parts: dict[str, list[float]] = {"timer_fired": [], "to_send_scheduled": [], "send_queued": [],
+                                     "send_ran": []}
+    for code in codes[:: max(1, len(codes) // SPLIT_SAMPLE)]:
+        events = (await bench.client.get_workflow_handle(code).fetch_history()).events
+        fired = next((e for e in events if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED
+                      and e.event_time.ToDatetime(UTC) >= at - timedelta(seconds=1)), None)
+        scheduled = next((e for e in events if fired and e.event_id > fired.event_id
+                          and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                          and e.activity_task_scheduled_event_attributes.activity_type.name == send), None)
+        if fired is None or scheduled is None:
+            continue
+        started = next(e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+                       and e.activity_task_started_event_attributes.scheduled_event_id == scheduled.event_id)
+        ended = next(e for e in events if e.event_id > started.event_id and e.event_type in (
+            EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED))
+        moments = [at] + [e.event_time.ToDatetime(UTC) for e in (fired, scheduled, started, ended)]
+        for index, name in enumerate(parts):
+            parts[name].append((moments[index + 1] - moments[index]).total_seconds())
+    return {name: summary(values, 3) for name, values in parts.items()}
+
+
 async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, Any]:
     from api.cases import request_digest, start_case
     from api.models import SubmitRequest
@@ -114,7 +145,8 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
         ],
         16,
     )
-    return await measured(bench, codes, at, lead, time.monotonic() - began, "steward_worker", TEAM_LEADS)
+    result = await measured(bench, codes, at, lead, time.monotonic() - began, "steward_worker", TEAM_LEADS)
+    return result | {"split_s": await split(bench, codes, at, "notify.send")}
 
 
 async def measured(bench: Bench, codes: list[str], at: datetime, lead: float, started_s: float,
@@ -156,7 +188,9 @@ async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, A
         ],
         16,
     )
-    return await measured(bench, codes, at, lead, time.monotonic() - began, "baseline_worker", TEAM_LEADS[:1])
+    started_s = time.monotonic() - began
+    result = await measured(bench, codes, at, lead, started_s, "baseline_worker", TEAM_LEADS[:1])
+    return result | {"split_s": await split(bench, codes, at, SEND_SMS)}
 
 
 async def deadline_storm(bench: Bench, n: int) -> dict[str, Any]:
