@@ -19,10 +19,11 @@ from temporalio.exceptions import ApplicationError
 from steward import metrics
 from steward.store.community_models import DrillRow, HearingRow
 from steward.store.database import insert_for
+from steward.store.hearings_and_drills import kept_hearing
 from steward.store.models import Case, CaseEventRow
 from workflows.case_contracts import CaseEvent, CaseEvents, CaseSummary, Transition
 from workflows.drill_contracts import DrillState
-from workflows.hearing_contracts import HearingState
+from workflows.hearing_contracts import HearingState, ObjectionFigures
 from workflows.names import PROJECTION_REJECTED, Activity
 from workflows.projected import DrillEvent, HearingEvent
 
@@ -69,8 +70,11 @@ def case_row(summary: CaseSummary, seq: int) -> dict:
     }
 
 
-def hearing_row(state: HearingState, seq: int) -> dict:
-    open_objections = [o for o in state.objections if o.answered_at is None]
+def hearing_row(state: HearingState, seq: int, figures: ObjectionFigures | None = None) -> dict:
+    """The row from a projection's state and figures, or from a whole state (reconcile; projections
+    before the figures), the figures then counted from its records."""
+    if figures is None:
+        figures = ObjectionFigures.of(state.objections, state.callbacks)
     return {
         "hearing_id": state.hearing_id,
         "status": state.status.value,
@@ -79,15 +83,15 @@ def hearing_row(state: HearingState, seq: int) -> dict:
         "hearing_at": utc(state.hearing_at),
         "created_by": state.created_by,
         "created_at": utc(state.created_at),
-        "objections": len(state.objections),
-        "objections_open": len(open_objections),
-        "next_answer_due": utc(min((o.answer_due for o in open_objections), default=None)),
+        "objections": figures.objections,
+        "objections_open": figures.open,
+        "next_answer_due": utc(figures.next_answer_due),
         "outcome": state.decision.outcome.value if state.decision else None,
         "decided_at": utc(state.decision.at) if state.decision else None,
-        "callbacks_pending": sum(1 for c in state.callbacks if c.result is None),
+        "callbacks_pending": figures.callbacks - figures.called_back,
         "next_deadline": utc(state.next_deadline),
         "next_deadline_kind": state.next_deadline_kind,
-        "state": state.model_dump(mode="json", exclude={"timeline"}),
+        "state": kept_hearing(state, figures),
         "last_seq": seq,
     }
 
@@ -124,8 +128,9 @@ def drill_row(state: DrillState, seq: int) -> dict:
     }
 
 
-def write_hearing(session: Session, state: HearingState, seq: int, replacing: int | None = None) -> bool:
-    return write_latest(session, HearingRow, "hearing_id", hearing_row(state, seq), replacing)
+def write_hearing(session: Session, state: HearingState, seq: int, replacing: int | None = None,
+                  figures: ObjectionFigures | None = None) -> bool:
+    return write_latest(session, HearingRow, "hearing_id", hearing_row(state, seq, figures), replacing)
 
 
 def write_drill(session: Session, state: DrillState, seq: int, replacing: int | None = None) -> bool:
@@ -219,7 +224,7 @@ class Projection:
     def project_hearing(self, event: HearingEvent) -> None:
         with self.sessions.begin() as session:
             _record(session, event)
-            write_hearing(session, event.state, event.seq)
+            write_hearing(session, event.state, event.seq, figures=event.figures)
         metrics.transition("hearing", event.event, event.detail)
 
     @activity.defn(name=Activity.PROJECT_DRILL)

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.reports import ReportBase, median_hours, rate, table
+from api.reports import ReportBase, hours, median_hours, rate, table
 from steward.store.community_models import HearingRow
 from steward.store.deadlines import aware
-from steward.store.hearings_and_drills import cases_by_id, drills_scheduled, hearings_held
+from steward.store.hearings_and_drills import cases_by_id, drills_scheduled, hearings_held, objection_figures
 from steward.store.reports import Period
 
 
@@ -47,17 +47,12 @@ class HearingReport(ReportBase):
 
 
 def _hearing(row: HearingRow) -> HearingFigures:
-    objections = row.state.get("objections", [])
-    answered = [o for o in objections if o.get("answered_at")]
-    moment = datetime.fromisoformat
-    in_time = [o for o in answered if moment(o["answered_at"]) <= moment(o["answer_due"])]
-    spans = [(moment(o["answered_at"]) - moment(o["received_at"])).total_seconds() for o in answered]
-    callbacks = row.state.get("callbacks", [])
+    figures = objection_figures(row)
     return HearingFigures(
         hearing_id=row.hearing_id, title=row.title, hearing_at=aware(row.hearing_at), status=row.status,
-        objections=len(objections), answered=len(answered), answered_in_time=len(in_time),
-        median_answer_hours=median_hours(spans), outcome=row.outcome,
-        objectors_called_back=sum(1 for c in callbacks if c.get("result")), objectors_to_call=len(callbacks),
+        objections=figures.objections, answered=figures.answered, answered_in_time=figures.answered_in_time,
+        median_answer_hours=hours(figures.median_answer_seconds), outcome=row.outcome,
+        objectors_called_back=figures.called_back, objectors_to_call=figures.callbacks,
     )
 
 

@@ -69,7 +69,11 @@ def grouped_table(model: type[BaseModel],
 
 def median_hours(spans: Sequence[float]) -> float | None:
     """The median of spans given in seconds, in hours."""
-    return round(statistics.median(spans) / 3600, 2) if spans else None
+    return hours(statistics.median(spans)) if spans else None
+
+
+def hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 2) if seconds is not None else None
 
 
 # --- deadline compliance -------------------------------------------------------------------------

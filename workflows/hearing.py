@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         HearingStatus,
         HeldRecord,
         Objection,
+        ObjectionFigures,
         ObjectionReceipt,
         ObjectionRecord,
         ObjectorCallback,
@@ -58,6 +59,9 @@ OPEN_FOR_OBJECTIONS = frozenset({HearingStatus.scheduled, HearingStatus.noticed}
 BUSY = "Busy"  # refused for a few seconds while continuing as new; the API answers 503 with Retry-After
 # Hearings before this change did not project a kept objection's receipt or answer to the read model.
 KEPT_PROJECTED = "kept-objections-projected"
+# Hearings before this change projected every objection's record and callback with each transition: each
+# projection's input grew with the objections, and so a hearing's history with their square.
+FIGURES_PROJECTED = "objection-figures-projected"
 
 
 @workflow.defn(name="HearingWorkflow")
@@ -238,18 +242,33 @@ class HearingWorkflow:
 
     def _project(self, entry: TimelineEntry) -> None:
         seq = len(self.progress.timeline) + kept_count(self.progress.objections)
-        state = self.state()
-        # Counts and times are what the read model needs; the texts stay in the workflow, so a hearing
-        # with thousands of objections does not repeat them in every projection's input.
-        brief = [objection.model_copy(update={"text": "", "answer": None}) for objection in state.objections]
-        state = state.model_copy(update={"timeline": [], "objections": brief})
-        project(self.background, Activity.PROJECT_HEARING,
-                HearingEvent(**Transition.of(self.hearing_id, seq, entry), state=state))
+        transition = Transition.of(self.hearing_id, seq, entry)
+        if workflow.patched(FIGURES_PROJECTED):
+            # The read model keeps the objections and callbacks as figures: a projection the same size
+            # whether the hearing has three objections or thousands.
+            figures = ObjectionFigures.of(self.progress.objections, self.progress.callbacks)
+            event = HearingEvent(**transition, state=self._state([], [], []), figures=figures)
+        else:
+            state = self.state()
+            brief = [record.model_copy(update={"text": "", "answer": None}) for record in state.objections]
+            event = HearingEvent(
+                **transition, state=state.model_copy(update={"timeline": [], "objections": brief})
+            )
+        project(self.background, Activity.PROJECT_HEARING, event)
 
     # --- query -----------------------------------------------------------------------------------
 
     @workflow.query
     def state(self) -> HearingState:
+        timeline = sorted(self.progress.timeline + kept_entries(self.progress.objections), key=lambda e: e.at)
+        return self._state(self.progress.objections, self.progress.callbacks, timeline)
+
+    def _state(
+        self,
+        objections: list[ObjectionRecord],
+        callbacks: list[ObjectorCallback],
+        timeline: list[TimelineEntry],
+    ) -> HearingState:
         reminder = (
             None
             if self.held() or self.broadcast(Phase.reminder) or self.progress.reminder_skipped
@@ -270,16 +289,14 @@ class HearingWorkflow:
             created_at=self.hearing.created_at,
             reminder_at=self.reminder_at,
             broadcasts=self.progress.broadcasts,
-            objections=self.progress.objections,
+            objections=objections,
             held=self.progress.held,
             decision=self.progress.decision,
-            callbacks=self.progress.callbacks,
+            callbacks=callbacks,
             next_deadline=ahead.at if ahead else None,
             next_deadline_kind=ahead.kind if ahead else None,
             runs=self.progress.runs,
-            timeline=sorted(
-                self.progress.timeline + kept_entries(self.progress.objections), key=lambda e: e.at
-            ),
+            timeline=timeline,
         )
 
     # --- updates ------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Like `workflows.contracts` (whose building blocks these reuse) nothing here does
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -207,6 +209,40 @@ class ObjectorCallback(Contract):
     result: CallbackResult | None = None
     recorded_by: str | None = None
     at: datetime | None = None
+
+
+class ObjectionFigures(Contract):
+    """A hearing's objections and objector callbacks in figures: all the read model keeps of them (the
+    hearings list's columns, the hearings report). Projected instead of the records, whose list made
+    every projection's input grow by one record per objection, and so a hearing's history quadratic."""
+
+    objections: int = 0
+    open: int = Field(default=0, description="Objections still waiting for their written answer.")
+    next_answer_due: datetime | None = Field(default=None, description="The earliest open one's deadline.")
+    answered: int = 0
+    answered_in_time: int = Field(default=0, description="Answered by the objection's answer deadline.")
+    median_answer_seconds: float | None = Field(default=None, description="Receipt to answer, answered ones.")
+    callbacks: int = Field(default=0, description="Objectors to call back about the decision.")
+    called_back: int = 0
+
+    @classmethod
+    def of(
+        cls, objections: Iterable[ObjectionRecord], callbacks: Iterable[ObjectorCallback]
+    ) -> ObjectionFigures:
+        count, due, spans, in_time = 0, [], [], 0
+        for record in objections:
+            count += 1
+            if record.answered_at is None:
+                due.append(record.answer_due)
+                continue
+            spans.append((record.answered_at - record.received_at).total_seconds())
+            in_time += record.answered_at <= record.answer_due
+        results = [callback.result for callback in callbacks]
+        return cls(
+            objections=count, open=len(due), next_answer_due=min(due, default=None), answered=len(spans),
+            answered_in_time=in_time, median_answer_seconds=statistics.median(spans) if spans else None,
+            callbacks=len(results), called_back=sum(result is not None for result in results),
+        )
 
 
 class HearingProgress(Contract):

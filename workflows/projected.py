@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.background import Background
     from workflows.case_contracts import Transition
     from workflows.drill_contracts import DrillState
-    from workflows.hearing_contracts import HearingState
+    from workflows.hearing_contracts import HearingState, ObjectionFigures
 
 PROJECTED = "read_model_projection"
 PROJECT_TIMEOUT = timedelta(seconds=30)
@@ -22,6 +23,10 @@ PROJECT_TIMEOUT = timedelta(seconds=30)
 
 class HearingEvent(Transition):
     state: HearingState
+    figures: ObjectionFigures | None = Field(
+        default=None, description="The objections and callbacks in figures, when `state` lists none of "
+        "them (hearings before `objection-figures-projected` listed every objection)."
+    )
 
 
 class DrillEvent(Transition):

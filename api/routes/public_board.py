@@ -30,11 +30,11 @@ from api.pages import PageFiles
 from api.reports import Compliance, Satisfaction, satisfaction_report, sla_report
 from steward.store.community_models import DrillRow, HearingRow
 from steward.store.deadlines import aware
-from steward.store.hearings_and_drills import drills_in, latest_hearings
+from steward.store.hearings_and_drills import drills_in, hearing_state, latest_hearings
 from steward.store.reports import Period, PeriodError, complaints
 from workflows.contracts import Severity
 from workflows.drill_contracts import DrillStatus
-from workflows.hearing_contracts import CostItem, HearingState
+from workflows.hearing_contracts import CostItem
 from workflows.policy import SlaPolicy
 
 router = APIRouter(tags=["public board"], responses=ERROR_RESPONSES)
@@ -102,7 +102,7 @@ def _figures(session: Session, period: Period) -> Figures:
 
 
 def _hearing(row: HearingRow) -> PublicHearing:
-    state = HearingState.model_validate(row.state | {"timeline": []})
+    state = hearing_state(row)
     decision = state.decision
     return PublicHearing(
         **state.model_dump(include={"title", "reason", "costs", "total", "hearing_at", "place"}),

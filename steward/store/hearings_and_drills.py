@@ -13,6 +13,31 @@ from sqlalchemy.orm import Session
 from steward.store.community_models import DrillRow, HearingRow
 from steward.store.models import Case, Notification
 from steward.store.reports import Period
+from workflows.hearing_contracts import HearingState, ObjectionFigures, ObjectionRecord, ObjectorCallback
+
+FIGURES = "figures"
+
+
+def kept_hearing(state: HearingState, figures: ObjectionFigures) -> dict[str, Any]:
+    """A hearing's state as its row keeps it: no timeline, and its objections and callbacks as figures
+    rather than records (a projection carries only the figures)."""
+    kept = state.model_dump(mode="json", exclude={"timeline", "objections", "callbacks"})
+    return kept | {"objections": [], "callbacks": [], FIGURES: figures.model_dump(mode="json")}
+
+
+def hearing_state(row: HearingRow) -> HearingState:
+    """The state a row keeps, without its timeline (nor, written since the figures, its objections and
+    callbacks)."""
+    kept = {key: value for key, value in row.state.items() if key != FIGURES}
+    return HearingState.model_validate(kept | {"timeline": []})
+
+
+def objection_figures(row: HearingRow) -> ObjectionFigures:
+    """The row's objection and callback figures; a row written before they were kept lists the records."""
+    if FIGURES in row.state:
+        return ObjectionFigures.model_validate(row.state[FIGURES])
+    return ObjectionFigures.of([ObjectionRecord.model_validate(o) for o in row.state.get("objections", [])],
+                               [ObjectorCallback.model_validate(c) for c in row.state.get("callbacks", [])])
 
 
 def hearings_held(session: Session, period: Period) -> list[HearingRow]:

@@ -21,7 +21,9 @@ from temporalio.worker import Worker
 from activities.directory import Directory
 from activities.notify import Notifier
 from activities.projection import Projection
-from steward.store.community_models import HearingObjectionRow
+from steward.store.community_models import HearingObjectionRow, HearingRow
+from steward.store.deadlines import aware
+from steward.store.hearings_and_drills import objection_figures
 from steward.store.models import Resident
 from tests.api.conftest import quiet_hours_away_from
 from tests.conftest import make_settings
@@ -48,10 +50,13 @@ from workflows.hearing_contracts import (
     Decide,
     HearingInput,
     HearingStatus,
+    ObjectionFigures,
     Outcome,
     Phase,
     RecordHearing,
 )
+from workflows.names import Activity
+from workflows.projected import HearingEvent
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -207,6 +212,55 @@ async def test_objections_and_hearing_actions_are_validated(cases: RepairCases) 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(HearingWorkflow.register_objection, objection(place, 0))
     assert "objections are closed" in str(refused.value.cause)
+
+
+async def test_a_projection_stays_the_same_size_however_many_objections_the_hearing_has(
+    cases: RepairCases,
+) -> None:
+    """Every transition projects the objections and callbacks as figures, never as records: with every
+    objection's record in every projection, a hearing's history grew with the square of its objections
+    (3,000 ran the dev server out of memory). The row still counts what the whole state lists."""
+    place = community(cases, 4)
+    handle = await start_hearing(cases, place, 8 * DAY)
+    await until(handle, lambda s: s.status is HearingStatus.noticed)
+    for n in range(24):
+        await handle.execute_update(HearingWorkflow.register_objection, objection(place, n % 4, f"Q {n}"))
+    for number in (1, 2, 3):
+        await handle.execute_update(
+            HearingWorkflow.answer_objection, AnswerObjection(actor=HANDLER, number=number, answer="Online.")
+        )
+    received = [size for event, size in await projections(cases, handle) if event == "objection_received"]
+    assert len(received) == 24 and max(received) - min(received) < 64, received
+
+    state = await hearing_state(handle)
+    row = await projected_row(cases, handle.id, len(state.timeline))
+    assert objection_figures(row) == ObjectionFigures.of(state.objections, state.callbacks)
+    assert (row.objections, row.objections_open, row.callbacks_pending) == (24, 21, 0)
+    assert aware(row.next_answer_due) == state.objections[3].answer_due
+
+
+async def projections(cases: RepairCases, handle: WorkflowHandle) -> list[tuple[str, int]]:
+    """Each projection of the hearing's transitions: its event and the bytes of its input."""
+    found = []
+    async for event in handle.fetch_history_events():
+        scheduled = event.activity_task_scheduled_event_attributes
+        if event.HasField("activity_task_scheduled_event_attributes") and \
+                scheduled.activity_type.name == Activity.PROJECT_HEARING:
+            (payload,) = scheduled.input.payloads
+            (projected,) = await cases.env.client.data_converter.decode([payload], [HearingEvent])
+            found.append((projected.event, len(payload.data)))
+    return found
+
+
+async def projected_row(cases: RepairCases, hearing_id: str, seq: int) -> HearingRow:
+    """The hearing's row once its projection has caught up with transition `seq`."""
+    for _ in range(100):
+        with cases.database.sessions() as session:
+            row = session.get(HearingRow, hearing_id)
+        if row is not None and row.last_seq == seq:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the row of {hearing_id} did not reach transition {seq}")
 
 
 async def test_hearing_not_closed_while_an_objectors_callback_is_missing(cases: RepairCases) -> None:
