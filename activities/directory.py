@@ -72,6 +72,21 @@ def resident_contact_of(resident: Resident) -> ResidentContact:
     )
 
 
+def resident_contact_in(session: Session, resident_id: str) -> ResidentContact:
+    """An unknown resident gets no phone, so the callback goes to a person instead of failing; one who
+    moved out is replaced by another resident of the household with a phone, if there is one."""
+    resident = session.get(Resident, resident_id)
+    if resident is not None and not resident.active:
+        resident = session.scalars(
+            select(Resident).where(Resident.household_id == resident.household_id, Resident.active,
+                                   Resident.phone.is_not(None)).order_by(Resident.id).limit(1)
+        ).first()
+    if resident is None:
+        return ResidentContact(resident_id=resident_id, phone=None, locale=Locale.zh_cn,
+                               preferred_channel=Channel.sms, opted_out=False)
+    return resident_contact_of(resident)
+
+
 def contact_of(staff: Staff) -> StaffContact:
     return StaffContact(
         staff_id=staff.id,
@@ -125,24 +140,8 @@ class Directory:
 
     @activity.defn(name=Activity.RESIDENT_CONTACT)
     def resident_contact(self, resident_id: str) -> ResidentContact:
-        """An unknown resident gets no phone, so the callback goes to a person instead of failing; one who
-        moved out is replaced by another resident of the household with a phone, if there is one."""
         with self.sessions() as session:
-            resident = session.get(Resident, resident_id)
-            if resident is not None and not resident.active:
-                resident = session.scalars(
-                    select(Resident).where(Resident.household_id == resident.household_id, Resident.active,
-                                           Resident.phone.is_not(None)).order_by(Resident.id).limit(1)
-                ).first()
-            if resident is None:
-                return ResidentContact(
-                    resident_id=resident_id,
-                    phone=None,
-                    locale=Locale.zh_cn,
-                    preferred_channel=Channel.sms,
-                    opted_out=False,
-                )
-            return resident_contact_of(resident)
+            return resident_contact_in(session, resident_id)
 
     @activity.defn(name=Activity.OPEN_REPORTS)
     def open_reports(self, request: OpenReports) -> list[str]:

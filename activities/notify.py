@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
+from activities.directory import resident_contact_in
 from steward import metrics
 from steward.phones import is_landline
 from steward.settings import Settings
@@ -33,8 +34,9 @@ from steward.store.models import Notification, Resident
 from steward.texts.carriers import sms_signature
 from steward.texts.render import TemplateError, render
 from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
-from workflows.activity_contracts import Notice, SendResult
+from workflows.activity_contracts import Notice, ResidentContact, ResidentNotice, SendResult
 from workflows.contracts import Channel
+from workflows.messenger import resident_channel
 from workflows.names import Activity
 
 log = logging.getLogger(__name__)
@@ -150,6 +152,23 @@ class Notifier:
         await self._update(notice.key, status=status, sid=sid)
         metrics.sent(notice.channel.value)
         return SendResult(sid=sid, status=status)
+
+    @activity.defn(name=Activity.NOTIFY_RESIDENT)
+    async def send_to_resident(self, notice: ResidentNotice) -> SendResult | None:
+        """The resident's contact read as it is now (opt-outs and bad channels change), then the send on
+        the channel the one rule chooses; None, logged, when nothing can reach them."""
+        contact = await asyncio.to_thread(self._resident_contact, notice.resident_id)
+        channel = resident_channel(contact)
+        if channel is None or not contact.phone:
+            log.info("notice %s (%s) skipped: the resident cannot be messaged", notice.key, notice.template)
+            return None
+        return await self.send(Notice(
+            case_id=notice.case_id, key=notice.key, to=contact.phone, channel=channel, locale=contact.locale,
+            template=notice.template, params=notice.params, recipient_id=notice.resident_id))
+
+    def _resident_contact(self, resident_id: str) -> ResidentContact:
+        with self._sessions() as session:
+            return resident_contact_in(session, resident_id)
 
     @activity.defn(name=Activity.APP_NOTICE_READ)
     async def app_notice_read(self, key: str) -> bool:

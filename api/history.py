@@ -23,7 +23,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
-from api.history_entries import delivery_of, masked, message_text, scalar
+from api.history_entries import delivery_of, masked, message_text, scalar, unsent
 from api.models import Delivery, HistoryEntry
 from steward.store.case_history import deliveries, directory_ids
 from steward.texts.choices import TIER
@@ -49,10 +49,10 @@ from workflows.actions import (
     Resume,
     Withdraw,
 )
-from workflows.activity_contracts import Notice
+from workflows.activity_contracts import Notice, ResidentNotice
 from workflows.case_contracts import CaseInput, CaseSummary
 from workflows.clock import read_deadline_summary
-from workflows.contracts import Locale
+from workflows.contracts import Channel, Locale
 from workflows.equipment_contracts import DeviceMessage, FaultFixed
 from workflows.inspection_contracts import InspectionReport
 from workflows.names import PROJECTION_REJECTED, Activity, CaseSignal, CaseUpdate, InspectionUpdate
@@ -170,6 +170,8 @@ class _Timeline:
             await self._signal(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             await self._activity(event)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            await self._activity_completed(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             self._activity_failed(event.activity_task_failed_event_attributes.scheduled_event_id)
             self._projection_failed(event)
@@ -260,19 +262,26 @@ class _Timeline:
 
     async def _activity(self, event: HistoryEvent) -> None:
         attributes = event.activity_task_scheduled_event_attributes
-        if attributes.activity_type.name != Activity.NOTIFY:
+        payloads = list(attributes.input.payloads)
+        if attributes.activity_type.name == Activity.NOTIFY:
+            notice: Notice = await self.decode(payloads, Notice)
+        elif attributes.activity_type.name == Activity.NOTIFY_RESIDENT:
+            notice = unsent(await self.decode(payloads, ResidentNotice))
+        else:
             return
-        notice: Notice = await self.decode(list(attributes.input.payloads), Notice)
-        try:
-            body = render(notice.template, self.locale, notice.params, channel=notice.channel,
-                          timezone=self.zone.key)
-        except TemplateError:
-            body = notice.template
+        body = self.body(notice)
         detail = {"template": notice.template, "channel": notice.channel.value, "key": notice.key,
                   "attempt": notice.attempt}
         entry = self.add(event, "message", detail=detail, channel=self.word("channel", notice.channel),
                          recipient=masked(notice.to), body=body)
         self.notices[event.event_id] = (entry, notice, body)
+
+    def body(self, notice: Notice) -> str:
+        try:
+            return render(notice.template, self.locale, notice.params, channel=notice.channel,
+                          timezone=self.zone.key)
+        except TemplateError:
+            return notice.template
 
     def _projection_failed(self, event: HistoryEvent) -> None:
         """A projection the database refused for good: supervisors must see that reports lack this case."""
@@ -280,6 +289,16 @@ class _Timeline:
         cause = failure.cause if failure.HasField("cause") else failure
         if cause.application_failure_info.type == PROJECTION_REJECTED:
             self.add(event, "projection_failed", detail={"reason": cause.message}, reason=cause.message)
+
+    async def _activity_completed(self, event: HistoryEvent) -> None:
+        """A resident's notice the send skipped (nothing can reach them) was never a message."""
+        attributes = event.activity_task_completed_event_attributes
+        sent = self.notices.get(attributes.scheduled_event_id)
+        skipped = sent is not None and not sent[1].to \
+            and await self.decode(list(attributes.result.payloads), None) is None
+        if skipped:
+            self.entries.remove(sent[0])
+            del self.notices[attributes.scheduled_event_id]
 
     def _activity_failed(self, scheduled_event_id: int) -> None:
         if scheduled_event_id in self.notices:
@@ -358,12 +377,17 @@ def _join_deliveries(reader: _Timeline, sessions: sessionmaker[Session]) -> None
         return
     with sessions() as session:
         rows = deliveries(session, [notice.key for _, notice, _ in reader.notices.values()])
-        people = directory_ids(session, {notice.to for _, notice, _ in reader.notices.values()})
+        people = directory_ids(session, {notice.to for _, notice, _ in reader.notices.values()}
+                               | {row.to for row in rows.values()})
     for entry, notice, body in reader.notices.values():
-        recipient = people.get(notice.to) or masked(notice.to)
+        row = rows.get(notice.key)
+        if not notice.to and row is not None:  # a resident's notice: its row says how it went
+            notice = notice.model_copy(update={"to": row.to, "channel": Channel(row.channel)})
+            body = reader.body(notice)
+            entry.detail["channel"] = notice.channel.value
+        recipient = people.get(notice.to) or (masked(notice.to) if notice.to else notice.recipient_id or "")
         entry.detail["recipient"] = recipient
         entry.text = message_text(reader.locale, notice.channel, recipient, body)
-        row = rows.get(notice.key)
         if row is not None:
             entry.delivery = delivery_of(row)
         elif entry.delivery is None:

@@ -11,7 +11,8 @@ from api.models import Delivery
 from steward.store.deadlines import aware
 from steward.store.models import Notification
 from steward.texts.timeline import phrase, word
-from workflows.contracts import Locale
+from workflows.activity_contracts import Notice, ResidentNotice
+from workflows.contracts import Channel, Locale
 
 
 def masked(phone: str) -> str:
@@ -33,3 +34,10 @@ def message_text(locale: Locale, channel: Any, recipient: str, body: str) -> str
 
 def delivery_of(row: Notification) -> Delivery:
     return Delivery(status=row.status, error_code=row.error_code, updated_at=aware(row.updated_at))
+
+
+def unsent(notice: ResidentNotice) -> Notice:
+    """A resident's notice as the history first shows it: the channel and phone are chosen by the send,
+    and read from its notifications row (until then it reads as an SMS to the resident)."""
+    return Notice(case_id=notice.case_id, key=notice.key, to="", channel=Channel.sms, locale=Locale.zh_cn,
+                  template=notice.template, params=notice.params, recipient_id=notice.resident_id)

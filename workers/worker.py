@@ -75,6 +75,7 @@ async def steward_worker(
             projection.project_hearing,
             projection.project_drill,
             notifier.send,
+            notifier.send_to_resident,
             notifier.app_notice_read,
             broadcaster.send_many,
             objections.keep,

@@ -63,6 +63,17 @@ class Notice(Contract):
     recipient_id: str | None = Field(default=None, description="The staff or resident id it is for.")
 
 
+class ResidentNotice(Contract):
+    """A notice to a resident whose contact the send reads as it is now, choosing the channel by the one
+    rule (`workflows/messenger.py resident_channel`): one activity instead of a look-up and a send."""
+
+    case_id: str
+    key: str = Field(description="Idempotency key: one send per key, whatever the retries.")
+    resident_id: str
+    template: str
+    params: dict[str, str] = {}
+
+
 class SendResult(Contract):
     sid: str | None
     status: str

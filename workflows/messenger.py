@@ -20,7 +20,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.activity_contracts import Notice, ResidentContact, SendResult, StaffContact, TierRequest
+    from workflows.activity_contracts import (
+        Notice,
+        ResidentContact,
+        ResidentNotice,
+        SendResult,
+        StaffContact,
+        TierRequest,
+    )
     from workflows.background import Background
     from workflows.contracts import Channel, Tier
     from workflows.policy import DeliveryPolicy, SlaPolicy
@@ -29,6 +36,8 @@ SEND_TIMEOUT = timedelta(seconds=30)
 LOOKUP_TIMEOUT = timedelta(seconds=15)
 # Cases started before this change told staff one after another; an escalation's notices now go together.
 STAFF_NOTICES_TOGETHER = "staff-notices-together"
+# Residents' notices looked their contact up in an activity of its own before the send (issue 18).
+CONTACT_IN_SEND = "contact-in-send"
 # An app notice not opened in time also goes by SMS; workflows started before it only recorded app notices.
 APP_NOTICE_SMS_FALLBACK = "app-notice-sms-fallback"
 
@@ -128,20 +137,23 @@ class Messenger:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def send(self, notice: Notice) -> SendResult:
+    async def send(self, notice: Notice | ResidentNotice) -> SendResult | None:
         """One notice now, retried through an outage for `policy.delivery.retry_for`; raises
-        ActivityError when it cannot be delivered (see `failure_type`)."""
+        ActivityError when it cannot be delivered (see `failure_type`). A resident's notice reads their
+        contact in the same activity (None: nothing can reach them)."""
+        to_resident = isinstance(notice, ResidentNotice)
         return await workflow.execute_activity(
-            Activity.NOTIFY,
+            Activity.NOTIFY_RESIDENT if to_resident else Activity.NOTIFY,
             notice,
-            result_type=SendResult,
+            result_type=SendResult | None if to_resident else SendResult,
             start_to_close_timeout=SEND_TIMEOUT,
             schedule_to_close_timeout=self.policy.delivery.retry_for,
             retry_policy=send_retry(self.policy.delivery),
-            summary=f"{notice.template} by {notice.channel.value}",
+            summary=f"{notice.template} to the resident" if to_resident else
+            f"{notice.template} by {notice.channel.value}",
         )
 
-    async def _send_logged(self, notice: Notice) -> None:
+    async def _send_logged(self, notice: Notice | ResidentNotice) -> None:
         try:
             await self.send(notice)
         except ActivityError as error:
@@ -256,6 +268,11 @@ class Messenger:
         async def deliver() -> None:
             if not urgent:
                 await self.until_quiet_hours_end()
+            if workflow.patched(CONTACT_IN_SEND):
+                notice = ResidentNotice(case_id=self.case_id, key=key, resident_id=resident_id,
+                                        template=template, params=params)
+                await self._send_logged(notice)
+                return
             contact = await self.resident(resident_id)
             channel = resident_channel(contact)
             if channel is None or not contact.phone:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 class Activity:
     NOTIFY = "notify.send"
+    NOTIFY_RESIDENT = "notify.send_to_resident"
     NOTIFY_MANY = "notify.send_many"
     APP_NOTICE_READ = "notify.app_notice_read"
     PROJECT_CASE = "projection.project"

@@ -30,8 +30,8 @@ async def new_resident_without_phone(api: Api) -> str:
 
 
 async def projected_together(api: Api, database: Database, case_id: str, events: list[str]) -> None:
-    """Every transition reaches the read model in order, written one workflow task at a time: fewer
-    projection activities than transitions (issue 18), all of the per-task kind."""
+    """Every transition reaches the read model in order, written together: fewer projection activities
+    than transitions (issue 18); and no separate look-up before a resident's notice."""
 
     def rows() -> list[str]:
         with database.sessions() as session:
@@ -46,6 +46,8 @@ async def projected_together(api: Api, database: Database, case_id: str, events:
     projections = [name for name in scheduled if name.startswith("projection.")]
     assert set(projections) == {Activity.PROJECT_CASE_EVENTS}
     assert len(projections) < len(events), (len(projections), events)
+    # The resident's notices read their contact inside the send; only the callback step looks it up.
+    assert scheduled.count(Activity.NOTIFY_RESIDENT) >= 3 and scheduled.count(Activity.RESIDENT_CONTACT) == 1
 
 
 async def test_repair_goes_from_submission_to_closing_through_http_only(
@@ -96,6 +98,10 @@ async def test_repair_goes_from_submission_to_closing_through_http_only(
         assert datetime.fromisoformat(acknowledged_entry["device_at"]) == datetime.fromisoformat(device_time)
 
         await projected_together(api, database, case_id, events)
+        history = await api.call("supervisor", "GET", f"/requests/{case_id}/history",
+                                 headers={"Accept-Language": "en"})
+        told = [e["detail"]["recipient"] for e in history.json()["entries"] if e["event"] == "message"]
+        assert told and resident_id not in told, "a resident nobody can message was sent nothing"
 
         after_close = await api.call("staff", "POST", f"/requests/{case_id}/pause",
                                      {"reason": "one more thing"})

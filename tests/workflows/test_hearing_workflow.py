@@ -440,6 +440,7 @@ async def fanout(ts_env, settings, database, sandbox) -> AsyncIterator[tuple[Rep
             projection.project_case_events,
             projection.project_hearing,
             notifier.send,
+            notifier.send_to_resident,
             sender.send_many,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=8),
