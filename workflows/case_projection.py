@@ -1,10 +1,11 @@
-"""A case's transitions into the SQL read model: one write at a time, each with every transition since.
+"""A case's transitions into the SQL read model: one write per workflow task, not one per transition.
 
 An update that resolves a case and starts its callback, or a deadline that escalates and pages, makes
 several transitions in one workflow task; they go to the database in one activity, with the state after
-the last (the row keeps only the newest state anyway). While a write is running (or retrying through a
-database outage) the next transitions wait and go together in the next one. A write waits for the
-rest of its task's work to be scheduled first, so a page or a notice is never queued behind bookkeeping.
+the last (the row keeps only the newest state anyway). The write waits for the rest of its task's work
+to be scheduled first, so a page or a notice is never queued behind bookkeeping. Writes are not held
+back behind an earlier one still retrying: the SMS webhooks read the read model (a callback reply is
+matched to the case awaiting it there), so a transition must reach it as soon as the database allows.
 Cases started before this change wrote each transition in its own activity, and replay that way.
 """
 
@@ -30,31 +31,22 @@ class CaseProjection:
         self.case_id = case_id
         self.background = background
         self._waiting: list[CaseEvent] = []
-        self._writing = False
 
     def add(self, event: CaseEvent) -> None:
-        """Project `event` in the background, with the others written after the one running now."""
+        """Project `event` in the background, with the others of this workflow task."""
         if not workflow.patched(PROJECTION_BATCHED):
             self.background.start(workflow.start_activity(
                 Activity.PROJECT_CASE, event, start_to_close_timeout=PROJECT_TIMEOUT,
                 summary=f"project {event.event}"))
             return
         self._waiting.append(event)
-        if not self._writing:
-            self._writing = True
+        if len(self._waiting) == 1:
             self.background.start(self._write())
 
     async def _write(self) -> None:
-        try:
-            while self._waiting:
-                # Yield once: whatever else this task does (its transitions, its pages) is scheduled first.
-                await asyncio.sleep(0)
-                events, self._waiting = self._waiting, []
-                await self._write_together(events)
-        finally:
-            self._writing = False
-
-    async def _write_together(self, events: list[CaseEvent]) -> None:
+        # Yield once: whatever else this task does (its transitions, its pages) is scheduled first.
+        await asyncio.sleep(0)
+        events, self._waiting = self._waiting, []
         transitions = [Transition(**event.model_dump(exclude={"state"})) for event in events]
         try:
             await workflow.start_activity(
@@ -63,5 +55,5 @@ class CaseProjection:
                 start_to_close_timeout=PROJECT_TIMEOUT,
                 summary="project " + ", ".join(event.event for event in events),
             )
-        except ActivityError as error:  # refused for good: the history shows it; the next write goes on
+        except ActivityError as error:  # refused for good: the case's history shows it
             workflow.logger.warning("projection of %s refused: %s", self.case_id, error.cause or error)
