@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from activities.notify import Notifier
 from steward.settings import Settings
+from steward.store.models import Resident
 from steward.texts.render import render
 from tests.sandbox.twilio_harness import (
     ACCOUNT_SID,
@@ -30,7 +31,7 @@ from tests.sandbox.twilio_harness import (
     settings_for,
     unique_phone,
 )
-from workflows.activity_contracts import Notice
+from workflows.activity_contracts import Notice, ResidentNotice
 from workflows.contracts import Channel, Locale
 
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -175,6 +176,63 @@ async def test_an_unusable_number_is_invalid_for_good_and_marked_on_the_resident
     assert resident(database, person.id).bad_channels == ["sms"]
     row = notification(database, sent.key)
     assert (row.status, row.error_code, row.sid) == ("failed", code, None)
+
+
+def resident_notice(resident_id: str, template: str = "case_closed") -> ResidentNotice:
+    case_id = f"RP-{uuid.uuid4().hex[:6].upper()}"
+    return ResidentNotice(case_id=case_id, key=f"{case_id}:1", resident_id=resident_id, template=template,
+                          params={"code": case_id})
+
+
+def change_resident(database, resident_id: str, **values) -> None:
+    with database.sessions.begin() as session:
+        person = session.get(Resident, resident_id)
+        for name, value in values.items():
+            setattr(person, name, value)
+
+
+# --- a resident's notice, their contact read inside the send (issue 18) --------------------------
+
+
+async def test_a_resident_notice_reads_the_contact_and_sends_on_their_channel_once_per_key(
+    notifier, receiver, sandbox_http, database, people
+):
+    phone = unique_phone()
+    person = people(phone)
+    sent = resident_notice(person.id)
+
+    first = await notifier.send_to_resident(sent)
+    again = await notifier.send_to_resident(sent)
+
+    [message] = await get_json(sandbox_http, "/sandbox/messages", to=phone)
+    assert first.sid == again.sid == message["sid"]
+    row = notification(database, sent.key)
+    assert (row.to, row.channel, row.recipient_id) == (phone, "sms", person.id)
+
+
+async def test_a_resident_who_prefers_voice_is_called(notifier, receiver, database, people):
+    phone = unique_phone()
+    person = people(phone)
+    change_resident(database, person.id, preferred_channel="voice")
+    sent = resident_notice(person.id)
+
+    result = await notifier.send_to_resident(sent)
+
+    assert result.sid.startswith("CA")
+    assert notification(database, sent.key).channel == "voice"
+
+
+async def test_an_opted_out_resident_is_skipped_without_a_message(
+    notifier, receiver, sandbox_http, database, people
+):
+    phone = unique_phone()
+    person = people(phone)
+    change_resident(database, person.id, opted_out=True)
+    sent = resident_notice(person.id)
+
+    assert await notifier.send_to_resident(sent) is None
+    assert notification(database, sent.key) is None
+    assert await get_json(sandbox_http, "/sandbox/messages", to=phone) == []
 
 
 async def test_a_call_to_an_invalid_number_marks_voice_bad(notifier, receiver, database, people):
