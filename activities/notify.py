@@ -160,8 +160,7 @@ class Notifier:
         contact = await asyncio.to_thread(self._resident_contact, notice.resident_id)
         channel = resident_channel(contact)
         if channel is None or not contact.phone:
-            log.info("notice %s (%s) skipped: the resident cannot be messaged", notice.key, notice.template)
-            return None
+            return None  # the workflow logs it, with the case's ids
         return await self.send(Notice(
             case_id=notice.case_id, key=notice.key, to=contact.phone, channel=channel, locale=contact.locale,
             template=notice.template, params=notice.params, recipient_id=notice.resident_id))

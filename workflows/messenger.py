@@ -155,7 +155,9 @@ class Messenger:
 
     async def _send_logged(self, notice: Notice | ResidentNotice) -> None:
         try:
-            await self.send(notice)
+            if await self.send(notice) is None:
+                workflow.logger.info("notice %s (%s) skipped: the resident cannot be messaged", notice.key,
+                                     notice.template)
         except ActivityError as error:
             workflow.logger.warning(
                 "notice %s (%s) not delivered: %s",
