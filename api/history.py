@@ -381,11 +381,14 @@ def _join_deliveries(reader: _Timeline, sessions: sessionmaker[Session]) -> None
                                | {row.to for row in rows.values()})
     for entry, notice, body in reader.notices.values():
         row = rows.get(notice.key)
-        if not notice.to and row is not None:  # a resident's notice: its row says how it went
+        if not notice.to:  # a resident's notice: its row says how it goes; none yet, it is not shown yet
+            if row is None:
+                reader.entries.remove(entry)
+                continue
             notice = notice.model_copy(update={"to": row.to, "channel": Channel(row.channel)})
             body = reader.body(notice)
             entry.detail["channel"] = notice.channel.value
-        recipient = people.get(notice.to) or (masked(notice.to) if notice.to else notice.recipient_id or "")
+        recipient = people.get(notice.to) or masked(notice.to)
         entry.detail["recipient"] = recipient
         entry.text = message_text(reader.locale, notice.channel, recipient, body)
         if row is not None:

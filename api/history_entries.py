@@ -37,7 +37,7 @@ def delivery_of(row: Notification) -> Delivery:
 
 
 def unsent(notice: ResidentNotice) -> Notice:
-    """A resident's notice as the history first shows it: the channel and phone are chosen by the send,
-    and read from its notifications row (until then it reads as an SMS to the resident)."""
+    """A resident's notice as the history reads it first: the channel and phone are chosen by the send and
+    read from its notifications row; until that row is written the notice is not shown."""
     return Notice(case_id=notice.case_id, key=notice.key, to="", channel=Channel.sms, locale=Locale.zh_cn,
                   template=notice.template, params=notice.params, recipient_id=notice.resident_id)
