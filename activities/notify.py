@@ -156,7 +156,7 @@ class Notifier:
     @activity.defn(name=Activity.NOTIFY_RESIDENT)
     async def send_to_resident(self, notice: ResidentNotice) -> SendResult | None:
         """The resident's contact read as it is now (opt-outs and bad channels change), then the send on
-        the channel the one rule chooses; None, logged, when nothing can reach them."""
+        the channel the one rule chooses; None when nothing can reach them (the workflow logs the skip)."""
         contact = await asyncio.to_thread(self._resident_contact, notice.resident_id)
         channel = resident_channel(contact)
         if channel is None or not contact.phone:
