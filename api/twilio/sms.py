@@ -176,7 +176,8 @@ async def _acknowledge_by_sms(
 
 
 async def _callback_by_sms(inbox: Inbox, phone: str, answer: Answer, locale: Locale) -> SmsOutcome:
-    pending = await inbox.db(lambda s: pending_callbacks(s, phone))
+    wait = inbox.settings.policy.callback.wait
+    pending = await inbox.db(lambda s: pending_callbacks(s, phone, wait))
     if not pending:
         return "unmatched", None, inbox.text("reply.unmatched", locale)
     chosen = _choose(pending, answer.code)

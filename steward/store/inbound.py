@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from steward.store.models import Case, Household, InboundMessage, Notification, Resident, Staff
@@ -21,6 +21,7 @@ from workflows.contracts import Locale
 log = logging.getLogger("steward.webhooks")
 
 AWAITING_ACK = ("submitted", "dispatched")
+CALLBACK_SETTLED = ("manual_callback", "closed")  # no automatic attempt waits for an answer
 JOIN_WITHIN = timedelta(minutes=5)
 FILED = ("reported", "joined")  # the outcomes of texts that opened or joined a case
 # Twilio's message and call statuses in the order they happen: a row moves only forward, so a late or
@@ -48,14 +49,26 @@ class Pending:
     attempt: int | None = None
 
 
-def pending_callbacks(session: Session, phone: str) -> list[Pending]:
-    """Cases in the callback step whose `callback_request` went to this phone, and drill surveys that
-    asked it and are still open (until their `closes_at`); the latest attempt each."""
+def pending_callbacks(session: Session, phone: str, wait: timedelta) -> list[Pending]:
+    """Cases waiting for this phone's answer to their `callback_request`, and drill surveys that asked
+    it and are still open (until their `closes_at`); the latest attempt each.
+
+    A case waits while the read model says it is in the callback step, and also while its request is
+    younger than an attempt's `wait` and no SMS has answered it since: the request's row is written by
+    the send, the case's status by a projection that may still be retrying (a worker killed, the
+    database just back), and an answer must not depend on which came first. The workflow keeps only
+    the first answer to an attempt it made; any other is noted and changes nothing.
+    """
+    answered = exists().where(
+        InboundMessage.from_number == phone, InboundMessage.case_id == Notification.case_id,
+        InboundMessage.outcome == "callback_reply", InboundMessage.received_at >= Notification.created_at)
+    asking = or_(Case.status == "callback", and_(
+        Case.status.not_in(CALLBACK_SETTLED), Notification.updated_at >= now() - wait, ~answered))
     asked = select(Notification.case_id, Notification.attempt, Notification.params).where(
         Notification.to == phone, Notification.attempt.is_not(None))
     rows = [
         *session.execute(asked.join(Case, Case.case_id == Notification.case_id).where(
-            Notification.template == "callback_request", Case.status == "callback")),
+            Notification.template == "callback_request", asking)),
         *session.execute(asked.where(Notification.template == "drill_survey",
                                      Notification.params["closes_at"].as_string() > now().isoformat())),
     ]

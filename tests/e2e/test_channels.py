@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from steward.store.models import Resident
+from steward.store.models import Case, Resident
 from tests.conftest import TEST_AUTH_TOKEN
 from tests.e2e.conftest import Community, Person, Steward, events, eventually, new_phone
 from workflows.contracts import Role
@@ -61,6 +61,24 @@ async def test_a_resident_who_replies_1_to_the_callback_sms_closes_the_case(
         {"attempt": 1, "satisfied": True, "channel": "sms", "accepted": True}]
     await steward.phones.sms(resident.phone, f"Thank you for your feedback on {case_id}")
     await steward.phones.sms(resident.phone, f"Your case {case_id} is closed")
+
+
+async def test_a_reply_that_comes_before_the_case_s_callback_status_is_written_still_closes_it(
+    steward: Steward, community: Community
+):
+    """The callback SMS goes out while the projection saying `callback` may still be retrying (its worker
+    killed, the database just back): the read model still says `resolved` when the resident answers."""
+    resident = await community.resident(locale="en")
+    case_id = await community.resolved(resident)
+    await steward.phones.sms(resident.phone, case_id, CALLBACK_SMS["en"])
+    with steward.database.sessions.begin() as session:
+        session.execute(update(Case).where(Case.case_id == case_id).values(status="resolved"))
+
+    answer = await steward.phones.reply(resident.phone, "1")
+
+    assert answer["reply"] is None and steward.kept(answer) == ("callback_reply", case_id)
+    state = await steward.until(case_id, closed, "closed")
+    assert callback(state) == ("satisfied", "sms", 1)
 
 
 async def test_not_satisfied_by_sms_reopens_the_case_one_tier_up_until_the_resident_is_satisfied(

@@ -8,12 +8,14 @@ What the webhooks do to a real case workflow is tested end to end in tests/e2e/t
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 from twilio.request_validator import RequestValidator
 
+from steward.store.models import InboundMessage, Notification
 from tests.sandbox.twilio_harness import (
     AUTH_TOKEN,
     inbound,
@@ -198,6 +200,27 @@ async def test_a_case_no_longer_in_the_callback_step_is_not_answered(proxied, da
     form = sms_form(phone, "1")
     await send_sms(proxied, form)
     assert inbound(database, form["MessageSid"]).outcome == "unmatched"
+
+
+async def test_a_request_answered_since_or_older_than_the_wait_is_not_answered_again(
+    proxied, database, read_model
+):
+    """Outside the callback step a case still takes the answer to a request of the last `wait` (its
+    status may not be written yet), but not once an SMS answered it, nor after the wait."""
+    phone, answered_phone = unique_phone(), unique_phone()
+    reopened = read_model.case(status="in_progress")
+    read_model.notice(reopened, answered_phone, "callback_request", attempt=1)
+    with database.sessions.begin() as session:
+        session.add(InboundMessage(sid="SM" + uuid.uuid4().hex, from_number=answered_phone, to_number="+1",
+                                   body="2", received_at=datetime.now(UTC), case_id=reopened,
+                                   outcome="callback_reply"))
+    stale = read_model.notice(read_model.case(status="in_progress"), phone, "callback_request", attempt=1)
+    with database.sessions.begin() as session:
+        session.get(Notification, stale).updated_at = datetime.now(UTC) - timedelta(hours=4, minutes=1)
+    for who in (answered_phone, phone):
+        form = sms_form(who, "1")
+        await send_sms(proxied, form)
+        assert inbound(database, form["MessageSid"]).outcome == "unmatched"
 
 
 # --- over HTTP: sandbox → router ----------------------------------------------------------------
