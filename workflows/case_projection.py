@@ -3,10 +3,11 @@
 An update that resolves a case and starts its callback, or a deadline that escalates and pages, makes
 several transitions in one workflow task; they go to the database in one activity, with the state after
 the last (the row keeps only the newest state anyway). The write waits for the rest of its task's work
-to be scheduled first, so a page or a notice is never queued behind bookkeeping. Writes are not held
-back behind an earlier one still retrying: the SMS webhooks read the read model (a callback reply is
-matched to the case awaiting it there), so a transition must reach it as soon as the database allows.
-Cases started before this change wrote each transition in its own activity, and replay that way.
+to be scheduled first, so a page or a notice is never queued behind bookkeeping, and a signal's
+transitions share it with those of the run method the signal woke (a reply and the close). Writes are
+not held back behind an earlier one still retrying: supervisors, residents and the SMS webhooks read
+the read model, so a transition must reach it as soon as the database allows. Cases started before
+this change wrote each transition in its own activity, and replay that way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.projected import PROJECT_TIMEOUT
 
 PROJECTION_BATCHED = "case-projection-batched"
+# The write yielded once, so a signal's transitions went before those of the run method it woke (a reply,
+# then the close): it now waits until the task's woken coroutines have run too.
+PROJECTION_AFTER_WAKEUPS = "case-projection-after-wakeups"
 
 
 class CaseProjection:
@@ -44,8 +48,14 @@ class CaseProjection:
             self.background.start(self._write())
 
     async def _write(self) -> None:
-        # Yield once: whatever else this task does (its transitions, its pages) is scheduled first.
-        await asyncio.sleep(0)
+        # Whatever else this task does (its transitions, its pages) is scheduled first. Conditions are
+        # checked only once nothing else can run: the first check wakes whatever waited on one (the run
+        # method a signal answered), the second comes after those ran to their next wait.
+        if workflow.patched(PROJECTION_AFTER_WAKEUPS):
+            for _ in range(2):
+                await workflow.wait_condition(lambda: True)
+        else:
+            await asyncio.sleep(0)
         events, self._waiting = self._waiting, []
         transitions = [Transition(**event.model_dump(exclude={"state"})) for event in events]
         try:
