@@ -1,5 +1,5 @@
 """Many notices in one activity: how a hearing reaches thousands of households without one activity
-(and a handful of history events) per household.
+(and a handful of history events) per household, and how a page reaches a tier on duty at once.
 
 Each notice goes through `Notifier.send` exactly as a single one would (its own idempotency key, its
 own `notifications` row), a few at a time. A notice Twilio refuses for good (invalid number, opted
@@ -12,19 +12,36 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.directory import staff_to_tell
 from activities.notify import Notifier
-from workflows.activity_contracts import Notice, SendManyResult
+from workflows.activity_contracts import Notice, SendManyResult, StaffNotices
+from workflows.messenger import staff_notices
 from workflows.names import Activity
 
 AT_ONCE = 8
 
 
 class Broadcaster:
-    def __init__(self, notifier: Notifier) -> None:
+    def __init__(self, notifier: Notifier, sessions: sessionmaker[Session]) -> None:
         self.notifier = notifier
+        self.sessions = sessions
+
+    @activity.defn(name=Activity.NOTIFY_STAFF)
+    async def send_to_staff(self, notices: StaffNotices) -> SendManyResult:
+        """Who is to be told, read as it is now (an escalation's tier on duty), and every notice sent:
+        one activity per page, so a storm of escalations sends before it looks anything up again."""
+
+        def readers() -> list:
+            with self.sessions() as session:
+                return staff_to_tell(session, notices.staff_ids, notices.tier)
+
+        people = await asyncio.to_thread(readers)
+        return await self.send_many(staff_notices(notices.case_id, notices.key, people, notices.channel,
+                                                  notices.template, notices.params, notices.gather))
 
     @activity.defn(name=Activity.NOTIFY_MANY)
     async def send_many(self, notices: list[Notice]) -> SendManyResult:

@@ -97,6 +97,13 @@ def contact_of(staff: Staff) -> StaffContact:
     )
 
 
+def staff_to_tell(session: Session, staff_ids: list[str], tier: TierRequest | None) -> list[StaffContact]:
+    """These staff members if still active, then the on-duty staff of the tier (a notice's readers)."""
+    named = [session.get(Staff, staff_id) for staff_id in staff_ids]
+    on_duty = on_duty_in_tier(session, tier.tier, tier.building_id) if tier else []
+    return [contact_of(staff) for staff in [*named, *on_duty] if staff is not None and staff.active]
+
+
 class Directory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions

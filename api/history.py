@@ -23,9 +23,9 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 
-from api.history_entries import delivery_of, masked, message_text, scalar, unsent
+from api.history_entries import masked, scalar, unsent, unsent_page
+from api.history_messages import join_deliveries
 from api.models import Delivery, HistoryEntry
-from steward.store.case_history import deliveries, directory_ids
 from steward.texts.choices import TIER
 from steward.texts.render import TemplateError, render
 from steward.texts.timeline import WORDS, phrase, word
@@ -49,10 +49,10 @@ from workflows.actions import (
     Resume,
     Withdraw,
 )
-from workflows.activity_contracts import Notice, ResidentNotice
+from workflows.activity_contracts import Notice, ResidentNotice, StaffNotices
 from workflows.case_contracts import CaseInput, CaseSummary
 from workflows.clock import read_deadline_summary
-from workflows.contracts import Channel, Locale
+from workflows.contracts import Locale
 from workflows.equipment_contracts import DeviceMessage, FaultFixed
 from workflows.inspection_contracts import InspectionReport
 from workflows.names import PROJECTION_REJECTED, Activity, CaseSignal, CaseUpdate, InspectionUpdate
@@ -124,6 +124,7 @@ class _Timeline:
         self.zone = ZoneInfo(timezone)
         self.entries: list[HistoryEntry] = []
         self.notices: dict[int, tuple[HistoryEntry, Notice, str]] = {}
+        self.pages: set[int] = set()  # the notices that are pages to staff: one message per person told
         self._updates: dict[int, tuple[HistoryEntry, str]] = {}
         self._timers: dict[str, str] = {}
         self._attributes: dict[str, Any] = {}
@@ -267,6 +268,9 @@ class _Timeline:
             notice: Notice = await self.decode(payloads, Notice)
         elif attributes.activity_type.name == Activity.NOTIFY_RESIDENT:
             notice = unsent(await self.decode(payloads, ResidentNotice))
+        elif attributes.activity_type.name == Activity.NOTIFY_STAFF:
+            notice = unsent_page(await self.decode(payloads, StaffNotices))
+            self.pages.add(event.event_id)
         else:
             return
         body = self.body(notice)
@@ -367,31 +371,6 @@ async def timeline(history: WorkflowHistory, converter: DataConverter, sessions:
             log.warning("history of %s: cannot read event %s", history.workflow_id, event.event_id,
                         exc_info=True)
             reader.add(event, "unreadable", type=EventType.Name(event.event_type))
-    await asyncio.to_thread(_join_deliveries, reader, sessions)
+    await asyncio.to_thread(join_deliveries, reader, sessions)
     return reader.entries
 
-
-def _join_deliveries(reader: _Timeline, sessions: sessionmaker[Session]) -> None:
-    """Each message's delivery status from the notifications table; recipients as directory ids."""
-    if not reader.notices:
-        return
-    with sessions() as session:
-        rows = deliveries(session, [notice.key for _, notice, _ in reader.notices.values()])
-        people = directory_ids(session, {notice.to for _, notice, _ in reader.notices.values()}
-                               | {row.to for row in rows.values()})
-    for entry, notice, body in reader.notices.values():
-        row = rows.get(notice.key)
-        if not notice.to:  # a resident's notice: its row says how it goes; none yet, it is not shown yet
-            if row is None:
-                reader.entries.remove(entry)
-                continue
-            notice = notice.model_copy(update={"to": row.to, "channel": Channel(row.channel)})
-            body = reader.body(notice)
-            entry.detail["channel"] = notice.channel.value
-        recipient = people.get(notice.to) or masked(notice.to)
-        entry.detail["recipient"] = recipient
-        entry.text = message_text(reader.locale, notice.channel, recipient, body)
-        if row is not None:
-            entry.delivery = delivery_of(row)
-        elif entry.delivery is None:
-            entry.delivery = Delivery(status="pending")

@@ -11,7 +11,7 @@ from api.models import Delivery
 from steward.store.deadlines import aware
 from steward.store.models import Notification
 from steward.texts.timeline import phrase, word
-from workflows.activity_contracts import Notice, ResidentNotice
+from workflows.activity_contracts import Notice, ResidentNotice, StaffNotices
 from workflows.contracts import Channel, Locale
 
 
@@ -41,3 +41,9 @@ def unsent(notice: ResidentNotice) -> Notice:
     read from its notifications row; until that row is written the notice is not shown."""
     return Notice(case_id=notice.case_id, key=notice.key, to="", channel=Channel.sms, locale=Locale.zh_cn,
                   template=notice.template, params=notice.params, recipient_id=notice.resident_id)
+
+
+def unsent_page(page: StaffNotices) -> Notice:
+    """A page to staff as the history reads it first: who was told, and how, is read from its rows."""
+    return Notice(case_id=page.case_id, key=page.key, to="", channel=page.channel, locale=Locale.zh_cn,
+                  template=page.template, params=page.params, gather=page.gather)

@@ -55,7 +55,7 @@ async def steward_worker(
     directory = Directory(sessions)
     projection = Projection(sessions)
     notifier = Notifier(settings, sessions)
-    broadcaster = Broadcaster(notifier)
+    broadcaster = Broadcaster(notifier, sessions)
     objections = ObjectionStore(sessions)
     incidents = IncidentProjection(sessions)
     worker = Worker(
@@ -78,6 +78,7 @@ async def steward_worker(
             notifier.send_to_resident,
             notifier.app_notice_read,
             broadcaster.send_many,
+            broadcaster.send_to_staff,
             objections.keep,
             incidents.project_incident,
         ],

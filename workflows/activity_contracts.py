@@ -74,6 +74,20 @@ class ResidentNotice(Contract):
     params: dict[str, str] = {}
 
 
+class StaffNotices(Contract):
+    """One notice to staff whose contacts the send reads as they are then: these people and the staff on
+    duty in a tier; each person's is `{key}:{staff_id}:{channel}` (a voice page also goes by SMS)."""
+
+    case_id: str
+    key: str
+    staff_ids: list[str] = []
+    tier: TierRequest | None = None
+    channel: Channel = Field(description="sms or voice: an app notice waits for its reading in the workflow.")
+    template: str
+    params: dict[str, str] = {}
+    gather: str | None = None
+
+
 class SendResult(Contract):
     sid: str | None
     status: str

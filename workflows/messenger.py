@@ -24,8 +24,10 @@ with workflow.unsafe.imports_passed_through():
         Notice,
         ResidentContact,
         ResidentNotice,
+        SendManyResult,
         SendResult,
         StaffContact,
+        StaffNotices,
         TierRequest,
     )
     from workflows.background import Background
@@ -38,6 +40,9 @@ LOOKUP_TIMEOUT = timedelta(seconds=15)
 STAFF_NOTICES_TOGETHER = "staff-notices-together"
 # Residents' notices looked their contact up in an activity of its own before the send (issue 18).
 CONTACT_IN_SEND = "contact-in-send"
+# Staff notices looked each person (and a tier's on-duty staff) up in activities of their own, then sent
+# each notice in its own: an SMS or voice notice now reads its people and sends in one (issue 18).
+STAFF_CONTACT_IN_SEND = "staff-contact-in-send"
 # An app notice not opened in time also goes by SMS; workflows started before it only recorded app notices.
 APP_NOTICE_SMS_FALLBACK = "app-notice-sms-fallback"
 
@@ -201,39 +206,6 @@ class Messenger:
                 ends - workflow.now(), summary=f"quiet hours until {ends:%Y-%m-%d %H:%M} UTC"
             )
 
-    def staff_notices(
-        self,
-        staff: list[StaffContact],
-        channel: Channel,
-        template: str,
-        params: dict[str, str],
-        gather: str | None = None,
-    ) -> list[Notice]:
-        """One notice per person and channel; a voice-channel severity also sends an SMS."""
-        channels = [Channel.voice, Channel.sms] if channel is Channel.voice else [channel]
-        key = self.next_key()
-        seen: set[str] = set()
-        notices = []
-        for person in staff:
-            if person.staff_id in seen or not person.phone:
-                continue
-            seen.add(person.staff_id)
-            for via in channels:
-                notices.append(
-                    Notice(
-                        case_id=self.case_id,
-                        key=f"{key}:{person.staff_id}:{via.value}",
-                        to=person.phone,
-                        channel=via,
-                        locale=person.locale,
-                        template=template,
-                        params=params,
-                        gather=gather if via is Channel.voice else None,
-                        recipient_id=person.staff_id,
-                    )
-                )
-        return notices
-
     def tell_staff(
         self,
         staff_ids: list[str],
@@ -243,13 +215,21 @@ class Messenger:
         tier: tuple[str, Tier] | None = None,
         gather: str | None = None,
     ) -> None:
-        """In the background: these staff members, plus the on-duty staff of `(building, tier)`."""
+        """In the background: these staff members, plus the on-duty staff of `(building, tier)`. By SMS or
+        voice one activity reads who they are and sends; an app notice waits here to be read, then SMS."""
+        if channel is not Channel.app and workflow.patched(STAFF_CONTACT_IN_SEND):
+            notices = StaffNotices(
+                case_id=self.case_id, key=self.next_key(), staff_ids=list(dict.fromkeys(staff_ids)),
+                tier=TierRequest(building_id=tier[0], tier=tier[1]) if tier else None, channel=channel,
+                template=template, params=params, gather=gather)
+            self.background.start(self._send_to_staff(notices))
+            return
 
         async def deliver() -> None:
             people = [c for c in [await self.staff(i) for i in dict.fromkeys(staff_ids)] if c]
             if tier is not None:
                 people += await self.on_duty(*tier)
-            notices = self.staff_notices(people, channel, template, params, gather)
+            notices = staff_notices(self.case_id, self.next_key(), people, channel, template, params, gather)
             send = self._send_logged
             if channel is Channel.app and workflow.patched(APP_NOTICE_SMS_FALLBACK):
                 send = self._send_app_then_sms
@@ -260,6 +240,22 @@ class Messenger:
                     await send(notice)
 
         self.background.start(deliver())
+
+    async def _send_to_staff(self, notices: StaffNotices) -> None:
+        try:
+            sent = await workflow.execute_activity(
+                Activity.NOTIFY_STAFF, notices, result_type=SendManyResult,
+                start_to_close_timeout=SEND_TIMEOUT,
+                schedule_to_close_timeout=self.policy.delivery.retry_for,
+                retry_policy=send_retry(self.policy.delivery),
+                summary=f"{notices.template} by {notices.channel.value}",
+            )
+        except ActivityError as error:
+            workflow.logger.warning("notice %s (%s) not delivered: %s", notices.key, notices.template,
+                                    failure_type(error) or "failed")
+            return
+        for failed in sent.failed:
+            workflow.logger.warning("notice %s (%s) not delivered", failed, notices.template)
 
     def tell_resident(
         self, resident_id: str, template: str, params: dict[str, str], urgent: bool = False
@@ -294,6 +290,41 @@ class Messenger:
             )
 
         self.background.start(deliver())
+
+
+def staff_notices(
+    case_id: str,
+    key: str,
+    staff: list[StaffContact],
+    channel: Channel,
+    template: str,
+    params: dict[str, str],
+    gather: str | None = None,
+) -> list[Notice]:
+    """One notice per person (once each, none without a phone) and channel; a voice-channel severity
+    also sends an SMS."""
+    channels = [Channel.voice, Channel.sms] if channel is Channel.voice else [channel]
+    seen: set[str] = set()
+    notices = []
+    for person in staff:
+        if person.staff_id in seen or not person.phone:
+            continue
+        seen.add(person.staff_id)
+        for via in channels:
+            notices.append(
+                Notice(
+                    case_id=case_id,
+                    key=f"{key}:{person.staff_id}:{via.value}",
+                    to=person.phone,
+                    channel=via,
+                    locale=person.locale,
+                    template=template,
+                    params=params,
+                    gather=gather if via is Channel.voice else None,
+                    recipient_id=person.staff_id,
+                )
+            )
+    return notices
 
 
 def resident_channels(contact: ResidentContact) -> list[Channel]:

@@ -12,6 +12,7 @@ class Activity:
     NOTIFY = "notify.send"
     NOTIFY_RESIDENT = "notify.send_to_resident"
     NOTIFY_MANY = "notify.send_many"
+    NOTIFY_STAFF = "notify.send_to_staff"
     APP_NOTICE_READ = "notify.app_notice_read"
     PROJECT_CASE = "projection.project"
     PROJECT_CASE_EVENTS = "projection.project_case_events"

@@ -7,15 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from steward.store.models import Case, CaseEventRow, Notification, Resident, Staff
 
 
-def deliveries(session: Session, keys: Iterable[str]) -> dict[str, Notification]:
-    """The notifications rows of these message keys, by key."""
-    return {row.key: row for row in session.scalars(select(Notification).where(Notification.key.in_(keys)))}
+def deliveries(session: Session, keys: Iterable[str], under: Iterable[str] = ()) -> dict[str, Notification]:
+    """The notifications rows of these message keys, and of every key under these (`key:…`), by key."""
+    which = or_(Notification.key.in_(keys), *(Notification.key.startswith(f"{key}:", autoescape=True)
+                                               for key in under))
+    return {row.key: row for row in session.scalars(select(Notification).where(which))}
 
 
 def directory_ids(session: Session, phones: Iterable[str]) -> dict[str, str]:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from steward.store.on_duty import on_duty_in_tier
 from tests.api.conftest import Api, policy_file
 from tests.api.test_lifecycle import new_resident_without_phone
 from workflows.actions import CallbackReply
-from workflows.contracts import Channel
+from workflows.contracts import Channel, Tier
 
 
 @pytest.fixture
@@ -92,11 +93,16 @@ async def test_history_shows_the_escalation_the_pause_and_the_callback_in_both_l
     assert entry(english, "closed")["text"] == "Case closed; callback result: satisfied"
     assert entry(chinese, "closed")["text"] == "已办结，回访结果：满意"
 
-    escalation_message = next(e for e in english["entries"]
-                              if e["event"] == "message" and e["detail"]["template"] == "escalation")
-    assert escalation_message["text"].startswith("SMS to S10")
-    assert "[Escalation, team lead]" in escalation_message["text"]
-    assert escalation_message["delivery"]["status"] not in ("pending", "failed")
+    # The page read who was on duty inside its send: one message per team lead of B1 with a phone.
+    pages = [e for e in english["entries"]
+             if e["event"] == "message" and e["detail"]["template"] == "escalation"]
+    with api.database.sessions() as session:
+        on_duty = {staff.id for staff in on_duty_in_tier(session, Tier.team_lead, "B1") if staff.phone}
+    assert sorted(page["detail"]["recipient"] for page in pages) == sorted(on_duty) and on_duty
+    for page in pages:
+        assert page["text"].startswith(f"SMS to {page['detail']['recipient']}: ")
+        assert "[Escalation, team lead]" in page["text"]
+        assert page["delivery"]["status"] not in ("pending", "failed")
 
 
 async def test_history_shows_the_residents_answer_and_each_message_with_its_delivery(api: Api) -> None:
