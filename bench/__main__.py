@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import fleet, latency, lifecycle, storm
+from bench import fleet, latency, lifecycle, scale_out, storm
 from bench.harness import Bench
 from bench.procs import machine
 from bench.stack import new_stack
@@ -33,6 +33,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         rounds=1,
         runners="passthrough",
         storm=20,
+        scale_storm=20,
         fleet=40,
         fleet_cache=20,
         idle_s=2,
@@ -49,6 +50,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         rounds=2,
         runners="passthrough,unsandboxed",
         storm=1000,
+        scale_storm=300,
         fleet=1500,
         fleet_cache=200,
         idle_s=20,
@@ -59,7 +61,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the small sizes of `make bench-quick`")
-    parser.add_argument("--scenarios", default="1,2,3,4,5,6", help="which scenarios (6 runs with 3)")
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7", help="which scenarios (6 runs with 3)")
     sizes = parser.add_argument_group("sizes (default: the profile's)")
     sizes.add_argument("--submit-count", type=int, help="scenario 1: measured submissions per side")
     sizes.add_argument("--action-count", type=int, help="scenario 2: measured acknowledgements per side")
@@ -73,6 +75,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "(passthrough, unsandboxed; empty for none)",
     )
     sizes.add_argument("--storm", type=int, help="scenario 4: cases whose deadlines fall in one second")
+    sizes.add_argument("--scale-storm", type=int, help="scenario 7: the storm run with one and two workers")
     sizes.add_argument("--fleet", type=int, help="scenario 5: open cases held by one worker")
     sizes.add_argument("--fleet-cache", type=int, help="scenario 5: the bounded workflow cache")
     sizes.add_argument("--idle-s", type=float, help="scenario 5: seconds of idle CPU measured")
@@ -156,6 +159,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenarios["4_deadline_storm"] = await storm.deadline_storm(bench, args.storm)
                 await bench.terminate_running()
                 lap("4")
+            if 7 in args.selected:
+                print("7. scale out: one and two worker processes", flush=True)
+                scenarios["7_scale_out"] = await scale_out.scale_out(
+                    bench, args.users, args.block_s, args.rounds, args.scale_storm
+                )
+                await bench.terminate_running()
+                lap("7")
             if 5 in args.selected:
                 print("5. idle fleet", flush=True)
                 scenarios["5_idle_fleet"] = await fleet.idle_fleet(
@@ -338,6 +348,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 "",
             ]
         )
+    if "7_scale_out" in s:
+        out += scale_out.rows(s["7_scale_out"])
     return out
 
 
@@ -353,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(results, indent=2, default=str)
     # A partial run never stands in for the profile's latest complete one.
-    partial = "" if args.selected >= {1, 2, 3, 4, 5, 6} else "-s" + "".join(map(str, sorted(args.selected)))
+    everything = {1, 2, 3, 4, 5, 6, 7}
+    partial = "" if args.selected >= everything else "-s" + "".join(map(str, sorted(args.selected)))
     label = args.profile + partial + "-py-spy" * args.py_spy + "".join(f"-{e}" for e in args.experiment)
     path = RESULTS / f"{stamp}-{label}.json"
     path.write_text(text + "\n")

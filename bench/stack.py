@@ -209,10 +209,14 @@ class Stack:
         return self
 
     def start_worker(self, name: str, options: list[str]) -> Process:
-        """(Re)start a worker: `steward_worker` or `baseline_worker`, with extra `bench.worker` options."""
+        """(Re)start a worker: `baseline_worker`, `steward_worker` or another Steward worker on the same
+        task queue (scenario 7's `steward_worker_2`), with extra `bench.worker` options."""
         if name in self.processes:
             self.processes.pop(name).stop()
-        kind = "steward" if name == "steward_worker" else "baseline"
+        kind = "baseline" if name == "baseline_worker" else "steward"
+        metrics = {"steward_worker": "steward_metrics", "baseline_worker": "baseline_metrics"}.get(
+            name, f"{name}_metrics")
+        self.ports.setdefault(metrics, free_port())
         argv = [
             sys.executable,
             "-m",
@@ -223,7 +227,7 @@ class Stack:
             "--task-queue",
             STEWARD_QUEUE if kind == "steward" else BASELINE_QUEUE,
             "--metrics-port",
-            str(self.ports[f"{kind}_metrics"]),
+            str(self.ports[metrics]),
             "--sandbox-url",
             self.sandbox_url,
             "--account-sid",
@@ -234,8 +238,11 @@ class Stack:
         ]
         self.worker_args[name] = options
         process = self._spawn(name, argv)
-        self._wait_http(name, f"http://127.0.0.1:{self.ports[f'{kind}_metrics']}/metrics")
+        self._wait_http(name, f"http://127.0.0.1:{self.ports[metrics]}/metrics")
         return process
+
+    def stop_worker(self, name: str) -> None:
+        self.processes.pop(name).stop()
 
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):

@@ -106,11 +106,14 @@ async def split(bench: Bench, codes: list[str], at: datetime, send: str) -> dict
     return {name: summary(values, 3) for name, values in parts.items()}
 
 
-async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, Any]:
+async def steward_storm(
+    bench: Bench, n: int, per_case_s: float, workers: tuple[str, ...] = ("steward_worker",)
+) -> dict[str, Any]:
     from api.cases import request_digest, start_case
     from api.models import SubmitRequest
     from workflows.case_contracts import CaseInput
     from workflows.contracts import Actor, Role, Severity
+    from workflows.names import Activity
 
     settings = bench.stack.settings()
     policy = settings.policy
@@ -145,16 +148,16 @@ async def steward_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, An
         ],
         16,
     )
-    result = await measured(bench, codes, at, lead, time.monotonic() - began, "steward_worker", TEAM_LEADS)
-    return result | {"split_s": await split(bench, codes, at, "notify.send")}
+    result = await measured(bench, codes, at, lead, time.monotonic() - began, workers, TEAM_LEADS)
+    return result | {"split_s": await split(bench, codes, at, Activity.NOTIFY_STAFF)}
 
 
 async def measured(bench: Bench, codes: list[str], at: datetime, lead: float, started_s: float,
-                   worker: str, phones: list[str]) -> dict[str, Any]:
+                   workers: tuple[str, ...], phones: list[str]) -> dict[str, Any]:
     """One side's storm once its cases are started: wait for its worker to settle, then collect the
     escalation SMS to `phones` and the CPU the storm cost."""
     n = len(codes)
-    settled_s = started_s + await wait_idle(bench, (worker,), lead)
+    settled_s = started_s + await wait_idle(bench, workers, lead)
     await bench.reset_sandbox()
     left = (at - datetime.now(UTC)).total_seconds()
     meter = bench.cpu().start()
@@ -189,7 +192,7 @@ async def baseline_storm(bench: Bench, n: int, per_case_s: float) -> dict[str, A
         16,
     )
     started_s = time.monotonic() - began
-    result = await measured(bench, codes, at, lead, started_s, "baseline_worker", TEAM_LEADS[:1])
+    result = await measured(bench, codes, at, lead, started_s, ("baseline_worker",), TEAM_LEADS[:1])
     return result | {"split_s": await split(bench, codes, at, SEND_SMS)}
 
 
