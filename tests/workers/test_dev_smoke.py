@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -78,14 +79,20 @@ class DevRun:
 
 
 def _ports() -> dict[str, int]:
-    """Four distinct free ports, held open together so none is handed out twice."""
-    sockets = [socket.socket() for _ in range(4)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return dict(zip(("api", "sandbox", "temporal", "ui"), ports, strict=True))
+    """Four distinct free ports below the kernel's ephemeral range: the other tests' servers bind port 0,
+    and could be handed a port this run let go of a moment before its processes bind it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports: list[int] = []
+    for port in random.sample(range(low // 2, low), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == 4:
+            return dict(zip(("api", "sandbox", "temporal", "ui"), ports, strict=True))
+    raise RuntimeError("no four free ports below the ephemeral range")
 
 
 def _alive(pid: int) -> bool:
