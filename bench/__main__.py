@@ -38,9 +38,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         fleet_cache=20,
         idle_s=2,
     ),
-    # The issue asks for a 10,000-case fleet; Steward settles ~6 new cases/s on the 2-core machine, so
-    # 10,000 would take ~30 min alone. 1,500 is past the default cache (1,000), where the worker's
-    # memory stops growing with the fleet: see bench/README.md.
+    # The issue asks for a 10,000-case fleet; Steward settles ~7 new cases/s on the 2-core machine, so
+    # 10,000 takes ~45 min alone (`--scenarios 5 --fleet 10000`, measured in bench/README.md). 1,500 is
+    # past the default cache (1,000), where the worker's memory stops growing with the fleet.
     "full": dict(
         submit_count=200,
         action_count=200,
