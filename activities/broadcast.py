@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.directory import staff_to_tell
 from activities.notify import Notifier
-from workflows.activity_contracts import Notice, SendManyResult, StaffNotices
+from workflows.activity_contracts import Notice, SendManyResult, StaffContact, StaffNotices
 from workflows.messenger import staff_notices
 from workflows.names import Activity
 
@@ -35,7 +35,7 @@ class Broadcaster:
         """Who is to be told, read as it is now (an escalation's tier on duty), and every notice sent:
         one activity per page, so a storm of escalations sends before it looks anything up again."""
 
-        def readers() -> list:
+        def readers() -> list[StaffContact]:
             with self.sessions() as session:
                 return staff_to_tell(session, notices.staff_ids, notices.tier)
 

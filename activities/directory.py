@@ -143,7 +143,7 @@ class Directory:
     @activity.defn(name=Activity.ON_DUTY_FOR_TIER)
     def on_duty_for_tier(self, request: TierRequest) -> list[StaffContact]:
         with self.sessions() as session:
-            return [contact_of(s) for s in on_duty_in_tier(session, request.tier, request.building_id)]
+            return staff_to_tell(session, [], request)
 
     @activity.defn(name=Activity.RESIDENT_CONTACT)
     def resident_contact(self, resident_id: str) -> ResidentContact:
@@ -165,8 +165,7 @@ class Directory:
     @activity.defn(name=Activity.STAFF_CONTACT)
     def staff_contact(self, staff_id: str) -> StaffContact | None:
         with self.sessions() as session:
-            staff = session.get(Staff, staff_id)
-            return contact_of(staff) if staff and staff.active else None
+            return next(iter(staff_to_tell(session, [staff_id], None)), None)
 
     # --- every household of some buildings, page by page (hearing notices) ----------------
 
