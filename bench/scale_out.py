@@ -15,15 +15,15 @@ from typing import Any
 
 from bench import storm
 from bench.harness import Bench
-from bench.lifecycle import run_block
-from bench.stats import fmt, percentile, ratio
+from bench.lifecycle import RESIDENTS_PER_USER, block_summary, run_block
+from bench.stats import fmt, ratio
 
 SECOND = "steward_worker_2"
 PROCESSES = ("api", "temporal", "steward_worker", SECOND, "sandbox", "bench_driver")
 
 
 async def scale_out(bench: Bench, users: int, block_s: float, rounds: int, storm_n: int) -> dict[str, Any]:
-    residents = await bench.add_residents(users * 4)
+    residents = await bench.add_residents(users * RESIDENTS_PER_USER)
     pools = [cycle(residents[i::users]) for i in range(users)]
 
     async def steward(index: int) -> tuple[str, dict[str, float]]:
@@ -75,15 +75,16 @@ async def _workers(bench: Bench, count: int) -> None:
 
 
 def _summary(blocks: list[dict]) -> dict[str, Any]:
-    wall = sum(block["cpu"]["wall_s"] for block in blocks)
-    busy = {name: round(100 * sum(block["cpu"].get(name, 0.0) for block in blocks) / wall, 1)
-            for name in PROCESSES if any(name in block["cpu"] for block in blocks)}
+    """Scenario 3's block summary, the CPU of the processes that ran, and the machine's share."""
+    data = block_summary(blocks, PROCESSES)
+    busy = {name: share for name, share in data["cpu_busy_percent"].items()
+            if any(name in block["cpu"] for block in blocks)}
     return {
-        "throughput_per_s": [round(block["throughput"], 2) for block in blocks],
-        "throughput_median": round(percentile([block["throughput"] for block in blocks], 50) or 0, 2),
+        "throughput_per_s": data["throughput_per_s"],
+        "throughput_median": data["throughput_median"],
         "cpu_busy_percent": busy,
         "machine_busy_percent": round(sum(busy.values()) / (os.cpu_count() or 1), 1),
-        "failure_count": sum(len(block["failures"]) for block in blocks),
+        "failure_count": data["failure_count"],
     }
 
 
