@@ -34,6 +34,7 @@ class Broadcaster:
     async def send_to_staff(self, notices: StaffNotices) -> SendManyResult:
         """Who is to be told, read as it is now (an escalation's tier on duty), and every notice sent:
         one activity per page, so a storm of escalations sends before it looks anything up again."""
+        await self.notifier.write_carried(notices.carried)
 
         def readers() -> list[StaffContact]:
             with self.sessions() as session:

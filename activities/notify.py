@@ -26,6 +26,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.rest import Client
 
 from activities.directory import resident_contact_in
+from activities.projection import write_case_events
 from steward import metrics
 from steward.phones import is_landline
 from steward.settings import Settings
@@ -35,6 +36,7 @@ from steward.texts.carriers import sms_signature
 from steward.texts.render import TemplateError, render
 from steward.twilio import STATUS_PATH, TWILIO_TIMEOUT, VOICE_PATH, twilio_client, without_phones
 from workflows.activity_contracts import Notice, ResidentContact, ResidentNotice, SendResult
+from workflows.case_contracts import CaseEvents
 from workflows.contracts import Channel
 from workflows.messenger import resident_channel
 from workflows.names import Activity
@@ -98,8 +100,16 @@ class Notifier:
             await self._client.http_client.close()
             self._client = None
 
+    async def write_carried(self, carried: CaseEvents | None) -> None:
+        """The case's transitions a send carries (`workflows/case_projection.py`), written before it
+        sends: a database that is down fails the try before anything is sent; a retry writes them again,
+        which does nothing."""
+        if carried is not None:
+            await asyncio.to_thread(write_case_events, self._sessions, carried)
+
     @activity.defn(name=Activity.NOTIFY)
     async def send(self, notice: Notice) -> SendResult:
+        await self.write_carried(notice.carried)
         try:
             body = render(notice.template, notice.locale, notice.params, channel=notice.channel,
                           timezone=self._settings.timezone,
@@ -157,6 +167,7 @@ class Notifier:
     async def send_to_resident(self, notice: ResidentNotice) -> SendResult | None:
         """The resident's contact read as it is now (opt-outs and bad channels change), then the send on
         the channel the one rule chooses; None when nothing can reach them (the workflow logs the skip)."""
+        await self.write_carried(notice.carried)
         contact = await asyncio.to_thread(self._resident_contact, notice.resident_id)
         channel = resident_channel(contact)
         if channel is None or not contact.phone:

@@ -186,39 +186,8 @@ class Projection:
 
     @activity.defn(name=Activity.PROJECT_CASE_EVENTS)
     def project_case_events(self, events: CaseEvents) -> None:
-        """A workflow task's transitions and the case's state after them, in one transaction.
-
-        A row the database refuses for its content (a value wider than its column) would be refused on
-        every retry: the others are written each on its own, then the activity fails at once,
-        non-retryable, naming what was refused, and the case's history says so to supervisors."""
-        try:
-            with self.sessions.begin() as session:
-                for transition in events.transitions:
-                    _record(session, transition)
-                write_case(session, events.state, events.transitions[-1].seq)
-        except DataError:
-            self._one_by_one(events)
-        for transition in events.transitions:
-            metrics.transition(events.state.kind.value, transition.event, transition.detail,
-                               events.state.severity.value)
-
-    def _one_by_one(self, events: CaseEvents) -> None:
-        refused = []
-        for transition in events.transitions:
-            try:
-                with self.sessions.begin() as session:
-                    _record(session, transition)
-            except DataError as error:
-                refused.append(f"transition {transition.seq} ({transition.event}) of {events.case_id} cannot "
-                               f"be written to the read model: {_reason(error)}")
-        try:
-            with self.sessions.begin() as session:
-                write_case(session, events.state, events.transitions[-1].seq)
-        except DataError as error:
-            refused.append(f"the state of {events.case_id} cannot be written to the read model: "
-                           f"{_reason(error)}")
-        if refused:
-            raise ApplicationError("; ".join(refused), type=PROJECTION_REJECTED, non_retryable=True) from None
+        """A workflow task's transitions, when no send of that task carried them (`write_case_events`)."""
+        write_case_events(self.sessions, events)
 
     @activity.defn(name=Activity.PROJECT_HEARING)
     def project_hearing(self, event: HearingEvent) -> None:
@@ -233,6 +202,44 @@ class Projection:
             _record(session, event)
             write_drill(session, event.state, event.seq)
         metrics.transition("drill", event.event, event.detail)
+
+
+def write_case_events(sessions: sessionmaker[Session], events: CaseEvents) -> None:
+    """A workflow task's transitions and the case's state after them, in one transaction: the projection
+    activity's work, and what a send carrying them does before it sends (`workflows/case_projection.py`).
+
+    A row the database refuses for its content (a value wider than its column) would be refused on
+    every retry: the others are written each on its own, then this fails at once, non-retryable, naming
+    what was refused, and the case's history says so to supervisors."""
+    try:
+        with sessions.begin() as session:
+            for transition in events.transitions:
+                _record(session, transition)
+            write_case(session, events.state, events.transitions[-1].seq)
+    except DataError:
+        _one_by_one(sessions, events)
+    for transition in events.transitions:
+        metrics.transition(events.state.kind.value, transition.event, transition.detail,
+                           events.state.severity.value)
+
+
+def _one_by_one(sessions: sessionmaker[Session], events: CaseEvents) -> None:
+    refused = []
+    for transition in events.transitions:
+        try:
+            with sessions.begin() as session:
+                _record(session, transition)
+        except DataError as error:
+            refused.append(f"transition {transition.seq} ({transition.event}) of {events.case_id} cannot "
+                           f"be written to the read model: {_reason(error)}")
+    try:
+        with sessions.begin() as session:
+            write_case(session, events.state, events.transitions[-1].seq)
+    except DataError as error:
+        refused.append(f"the state of {events.case_id} cannot be written to the read model: "
+                       f"{_reason(error)}")
+    if refused:
+        raise ApplicationError("; ".join(refused), type=PROJECTION_REJECTED, non_retryable=True) from None
 
 
 def _reason(error: DataError) -> str:

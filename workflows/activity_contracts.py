@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from workflows.case_contracts import CaseEvents
 from workflows.contracts import Channel, Contract, Kind, Locale, Tier
 from workflows.policy import SlaPolicy
 
@@ -48,7 +49,14 @@ class TierRequest(Contract):
     tier: Tier
 
 
-class Notice(Contract):
+class Carrying(Contract):
+    """A send that first writes its case's transitions of the same workflow task to the read model: one
+    activity where there were two (`workflows/case_projection.py`)."""
+
+    carried: CaseEvents | None = None
+
+
+class Notice(Carrying):
     """One message or call. The text is rendered by the activity from `template` in `locale`."""
 
     case_id: str
@@ -63,7 +71,7 @@ class Notice(Contract):
     recipient_id: str | None = Field(default=None, description="The staff or resident id it is for.")
 
 
-class ResidentNotice(Contract):
+class ResidentNotice(Carrying):
     """A notice to a resident whose contact the send reads as it is now, choosing the channel by the one
     rule (`workflows/messenger.py resident_channel`): one activity instead of a look-up and a send."""
 
@@ -74,7 +82,7 @@ class ResidentNotice(Contract):
     params: dict[str, str] = {}
 
 
-class StaffNotices(Contract):
+class StaffNotices(Carrying):
     """One notice to staff whose contacts the send reads as they are then: these people and the staff on
     duty in a tier; each person's is `{key}:{staff_id}:{channel}` (a voice page also goes by SMS)."""
 

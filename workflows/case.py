@@ -70,6 +70,7 @@ class CaseLifecycle(CaseActions, CaseInbox, CaseTelling, CaseIncident):
             self.case_id, self.policy, self.background,
             response_window=lambda: self.policy.for_severity(self.severity).response,
             finished=lambda: self.status is Status.closed,
+            carrier=self.projection.carrying,
         )
         self.callbacks = CallbackDesk()
         self.handler_id: str | None = None

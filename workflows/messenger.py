@@ -9,7 +9,7 @@ need to wait for are posted as `Background` work, which the case drains before i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,8 +31,12 @@ with workflow.unsafe.imports_passed_through():
         TierRequest,
     )
     from workflows.background import Background
+    from workflows.case_contracts import CaseEvents
     from workflows.contracts import Channel, Tier
     from workflows.policy import DeliveryPolicy, SlaPolicy
+
+# How a case's sends carry its projection (`CaseProjection.carrying`): given the send of what it carries.
+Carrier = Callable[[Callable[[CaseEvents | None], Awaitable[object]]], Awaitable[object]]
 
 SEND_TIMEOUT = timedelta(seconds=30)
 LOOKUP_TIMEOUT = timedelta(seconds=15)
@@ -88,9 +92,11 @@ class Messenger:
         sent: int = 0,
         response_window: Callable[[], timedelta] | None = None,
         finished: Callable[[], bool] = lambda: False,
+        carrier: Carrier | None = None,
     ) -> None:
         """`response_window` caps how long an app notice may stay unread before its SMS; once
-        `finished()` (the case closed) an unread app notice no longer needs one."""
+        `finished()` (the case closed) an unread app notice no longer needs one. A case's sends carry
+        its projection through `carrier`."""
         self.case_id = case_id
         self.policy = policy
         self.background = background
@@ -98,6 +104,7 @@ class Messenger:
         self._staff: dict[str, StaffContact | None] = {}
         self._response_window = response_window
         self._finished = finished
+        self._carrier = carrier
 
     @property
     def sent(self) -> int:
@@ -147,16 +154,23 @@ class Messenger:
         ActivityError when it cannot be delivered (see `failure_type`). A resident's notice reads their
         contact in the same activity (None: nothing can reach them)."""
         to_resident = isinstance(notice, ResidentNotice)
-        return await workflow.execute_activity(
-            Activity.NOTIFY_RESIDENT if to_resident else Activity.NOTIFY,
-            notice,
-            result_type=SendResult | None if to_resident else SendResult,
-            start_to_close_timeout=SEND_TIMEOUT,
-            schedule_to_close_timeout=self.policy.delivery.retry_for,
-            retry_policy=send_retry(self.policy.delivery),
-            summary=f"{notice.template} to the resident" if to_resident else
-            f"{notice.template} by {notice.channel.value}",
-        )
+
+        def send(carried: CaseEvents | None) -> Awaitable[SendResult | None]:
+            return workflow.execute_activity(
+                Activity.NOTIFY_RESIDENT if to_resident else Activity.NOTIFY,
+                notice.model_copy(update={"carried": carried}),
+                result_type=SendResult | None if to_resident else SendResult,
+                start_to_close_timeout=SEND_TIMEOUT,
+                schedule_to_close_timeout=self.policy.delivery.retry_for,
+                retry_policy=send_retry(self.policy.delivery),
+                summary=f"{notice.template} to the resident" if to_resident else
+                f"{notice.template} by {notice.channel.value}",
+            )
+
+        return await self._carrying(send)
+
+    async def _carrying(self, send: Callable[[CaseEvents | None], Awaitable[object]]) -> object:
+        return await (self._carrier(send) if self._carrier else send(None))
 
     async def _send_logged(self, notice: Notice | ResidentNotice) -> None:
         try:
@@ -243,13 +257,14 @@ class Messenger:
 
     async def _send_to_staff(self, notices: StaffNotices) -> None:
         try:
-            sent = await workflow.execute_activity(
-                Activity.NOTIFY_STAFF, notices, result_type=SendManyResult,
+            sent = await self._carrying(lambda carried: workflow.execute_activity(
+                Activity.NOTIFY_STAFF, notices.model_copy(update={"carried": carried}),
+                result_type=SendManyResult,
                 start_to_close_timeout=SEND_TIMEOUT,
                 schedule_to_close_timeout=self.policy.delivery.retry_for,
                 retry_policy=send_retry(self.policy.delivery),
                 summary=f"{notices.template} by {notices.channel.value}",
-            )
+            ))
         except ActivityError as error:
             workflow.logger.warning("notice %s (%s) not delivered: %s", notices.key, notices.template,
                                     failure_type(error) or "failed")

@@ -99,7 +99,9 @@ def events(state) -> list[str]:
     return [entry.event for entry in state.timeline]
 
 
-CASE_PROJECTIONS = {Activity.PROJECT_CASE, Activity.PROJECT_CASE_EVENTS}
+# A case's transitions are written by a projection activity, or by a send of the same task carrying them.
+CASE_PROJECTIONS = {Activity.PROJECT_CASE, Activity.PROJECT_CASE_EVENTS, Activity.NOTIFY,
+                    Activity.NOTIFY_RESIDENT, Activity.NOTIFY_STAFF}
 
 
 def failed_projections(caplog: pytest.LogCaptureFixture, case_id: str) -> int:

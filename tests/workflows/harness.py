@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from steward.settings import Settings
@@ -24,6 +26,7 @@ from steward.store.models import CaseEventRow, Notification
 from workflows.actions import CallbackReply
 from workflows.case_contracts import CaseInput, CaseState
 from workflows.contracts import Actor, Channel, Role, Severity
+from workflows.names import Activity
 from workflows.repair import RepairWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,6 +35,21 @@ RESIDENT = Actor(id="R001", role=Role.resident)
 HANDLER = Actor(id="S001", role=Role.staff)
 COLLEAGUE = Actor(id="S003", role=Role.staff)
 SUPERVISOR = Actor(id="S201", role=Role.supervisor)
+
+
+def projection_writes(history: WorkflowHistory) -> list[list[str]]:
+    """The transitions of each write to the read model, in order: a projection activity's, or those a
+    send carried (`workflows/case_projection.py`)."""
+    writes = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            [given] = DataConverter.default.payload_converter.from_payloads(list(scheduled.input.payloads))
+            written = given if scheduled.activity_type.name == Activity.PROJECT_CASE_EVENTS else \
+                given.get("carried") if isinstance(given, dict) else None
+            if written:
+                writes.append([transition["event"] for transition in written["transitions"]])
+    return writes
 
 
 @dataclass

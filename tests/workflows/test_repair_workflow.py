@@ -9,13 +9,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from steward.store.models import Resident
-from tests.workflows.harness import COLLEAGUE, HANDLER, RESIDENT, SHANGHAI, SUPERVISOR, RepairCases, near
+from tests.workflows.harness import (
+    COLLEAGUE,
+    HANDLER,
+    RESIDENT,
+    SHANGHAI,
+    SUPERVISOR,
+    RepairCases,
+    near,
+    projection_writes,
+)
 from workflows import search
 from workflows.actions import (
     Acknowledge,
@@ -28,9 +35,7 @@ from workflows.actions import (
     Resume,
     Withdraw,
 )
-from workflows.case_contracts import CaseEvents
 from workflows.contracts import Actor, CallbackResult, ReachedBy, Role, Severity, Status, Tier
-from workflows.names import Activity
 from workflows.repair import RepairWorkflow
 
 MINUTE = timedelta(minutes=1)
@@ -315,22 +320,9 @@ async def test_satisfied_resident_closes_the_case(cases: RepairCases) -> None:
     await cases.sandbox_messages_eventually(
         "+8613800000101", handle.id, lambda ms: any("Reply 1 if you are satisfied" in m["body"] for m in ms)
         and any("is closed" in m["body"] for m in ms))
-    assert (await projection_batches(handle))[-1:] == [["callback_reply", "callback_recorded", "closed"]]
+    writes = projection_writes(await handle.fetch_history())
+    assert writes[-1:] == [["callback_reply", "callback_recorded", "closed"]]
     await cases.save_history(handle, "repair_satisfied")
-
-
-async def projection_batches(handle) -> list[list[str]]:
-    """The transitions of each projection activity, in order."""
-    history = await handle.fetch_history()
-    batches = []
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            scheduled = event.activity_task_scheduled_event_attributes
-            if scheduled.activity_type.name == Activity.PROJECT_CASE_EVENTS:
-                written = DataConverter.default.payload_converter.from_payloads(
-                    list(scheduled.input.payloads), [CaseEvents])
-                batches.append([transition.event for transition in written[0].transitions])
-    return batches
 
 
 async def test_unsatisfied_resident_reopens_one_tier_up_with_a_fresh_deadline_and_a_second_callback(
