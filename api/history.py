@@ -174,10 +174,9 @@ class _Timeline:
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             await self._activity_completed(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-            self._activity_failed(event.activity_task_failed_event_attributes.scheduled_event_id)
-            self._projection_failed(event)
+            self._activity_failed(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
-            self._activity_failed(event.activity_task_timed_out_event_attributes.scheduled_event_id)
+            self._undelivered(event.activity_task_timed_out_event_attributes.scheduled_event_id)
         elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
             summary = await self.decode([event.user_metadata.summary], str) \
                 if event.user_metadata.HasField("summary") else None
@@ -287,12 +286,14 @@ class _Timeline:
         except TemplateError:
             return notice.template
 
-    def _projection_failed(self, event: HistoryEvent) -> None:
+    def _projection_failed(self, event: HistoryEvent) -> bool:
         """A projection the database refused for good: supervisors must see that reports lack this case."""
         failure = event.activity_task_failed_event_attributes.failure
         cause = failure.cause if failure.HasField("cause") else failure
-        if cause.application_failure_info.type == PROJECTION_REJECTED:
-            self.add(event, "projection_failed", detail={"reason": cause.message}, reason=cause.message)
+        if cause.application_failure_info.type != PROJECTION_REJECTED:
+            return False
+        self.add(event, "projection_failed", detail={"reason": cause.message}, reason=cause.message)
+        return True
 
     async def _activity_completed(self, event: HistoryEvent) -> None:
         """A resident's notice the send skipped (nothing can reach them) was never a message."""
@@ -301,12 +302,23 @@ class _Timeline:
         skipped = sent is not None and not sent[1].to \
             and await self.decode(list(attributes.result.payloads), None) is None
         if skipped:
-            self.entries.remove(sent[0])
-            del self.notices[attributes.scheduled_event_id]
+            self._not_a_message(attributes.scheduled_event_id)
 
-    def _activity_failed(self, scheduled_event_id: int) -> None:
+    def _activity_failed(self, event: HistoryEvent) -> None:
+        scheduled_event_id = event.activity_task_failed_event_attributes.scheduled_event_id
+        if self._projection_failed(event):  # a send carrying the refused write sent nothing: it goes again
+            self._not_a_message(scheduled_event_id)
+        else:
+            self._undelivered(scheduled_event_id)
+
+    def _undelivered(self, scheduled_event_id: int) -> None:
         if scheduled_event_id in self.notices:
             self.notices[scheduled_event_id][0].delivery = Delivery(status="failed")
+
+    def _not_a_message(self, scheduled_event_id: int) -> None:
+        if scheduled_event_id in self.notices:
+            self.entries.remove(self.notices.pop(scheduled_event_id)[0])
+            self.pages.discard(scheduled_event_id)
 
     def _timer(self, event: HistoryEvent) -> None:
         summary = self._timers.get(event.timer_fired_event_attributes.timer_id, "")

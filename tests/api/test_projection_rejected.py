@@ -55,9 +55,24 @@ async def test_a_projection_postgresql_refuses_fails_once_and_the_history_says_s
     retrying = [p for p in pending if p.activity_type.name in projections and p.attempt > 1]
     assert not retrying, "nothing left retrying"  # a later transition's write may be on its first try
 
-    response = await api.call("supervisor", "GET", f"/requests/{case_id}/history",
-                              headers={"Accept-Language": "en"})
-    assert response.status_code == 200, response.text
-    [entry, *_] = [e for e in response.json()["entries"] if e["event"] == "projection_failed"]
+    async def history() -> list[dict]:
+        response = await api.call("supervisor", "GET", f"/requests/{case_id}/history",
+                                  headers={"Accept-Language": "en"})
+        assert response.status_code == 200, response.text
+        return response.json()["entries"]
+
+    def pages(entries: list[dict]) -> list[dict]:
+        return [e for e in entries if e["event"] == "message" and e["detail"]["template"] == "dispatch"]
+
+    def page_sent(entries: list[dict]) -> bool:
+        return any(page["delivery"]["status"] not in ("pending", "failed") for page in pages(entries))
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while not page_sent(entries := await history()):
+        assert asyncio.get_running_loop().time() < deadline, "the handler's page never went"
+        await asyncio.sleep(0.2)
+    [entry, *_] = [e for e in entries if e["event"] == "projection_failed"]
     assert "refused a transition for good" in entry["text"] and "too long" in entry["text"]
     assert "R" * 40 not in entry["text"]
+    # The handler's page carried a refused write: it went again on its own, and is one message, sent.
+    assert [page["detail"]["recipient"] for page in pages(entries)] == ["S001"], pages(entries)
