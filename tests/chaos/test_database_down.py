@@ -29,6 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from api.cases import case_state
@@ -170,6 +171,48 @@ async def test_with_the_database_cut_off_the_api_answers_503_cases_carry_on_and_
         await eventually(agreement, lambda report: report.drifted == 0, "read model caught up", PATIENCE_S)
         final = await steward_reconcile(api.settings, target, tmp_path)
         assert (final.returncode, final.stdout) == (0, "checked 1, drifted 0, repaired 0\n"), final.stdout
+
+
+async def test_a_page_giving_up_while_the_database_is_cut_off_hands_its_transitions_to_a_write_of_their_own(
+        running_api, dev_env: WorkflowEnvironment, cut_off_database: CutOffDatabase,  # noqa: F811
+        tmp_path: Path) -> None:
+    """The escalation's page carries its task's transitions (`workflows/case_projection.py`) and writes them
+    before it sends: with the database gone longer than a send may retry, the page gives up having written
+    nothing, and the transitions go to a projection of their own, which waits for the database."""
+    db = cut_off_database
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[delivery]\nretry_for = "3s"\nmax_backoff = "1s"\n\n'
+                      '[severity.normal]\nresponse = "4s"\n', encoding="utf-8")
+    async with running_api(dev_env, db.steward, sla_policy=policy) as api:
+        case_id = await api.submit()
+        await eventually(lambda: db.row(case_id), lambda row: row == ("dispatched", 2), "projected", 30)
+        handle = dev_env.client.get_workflow_handle(case_id)
+        db.proxy.cut()
+
+        async def gave_up_then_handed_back() -> list[str]:
+            """The activities that carried or wrote the escalation, in order, once the write is scheduled."""
+            carriers: dict[int, str] = {}
+            order = []
+            async for event in handle.fetch_history_events():
+                if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                    scheduled = event.activity_task_scheduled_event_attributes
+                    if b'"escalated"' in scheduled.input.payloads[0].data:
+                        carriers[event.event_id] = scheduled.activity_type.name
+                        order.append(scheduled.activity_type.name)
+                elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+                    given_up = event.activity_task_failed_event_attributes.scheduled_event_id
+                    if given_up in carriers:
+                        order.append(f"{carriers[given_up]} gave up")
+            return order
+
+        page, write = Activity.NOTIFY_STAFF, Activity.PROJECT_CASE_EVENTS
+        order = await eventually(gave_up_then_handed_back, lambda found: write in found,
+                                 "the page gave up, its transitions went to a write", PATIENCE_S)
+        assert order == [page, f"{page} gave up", write]
+        assert await db.event(case_id, "escalated") is None, "nothing written while the database is gone"
+        db.proxy.restore()
+        await eventually(lambda: db.event(case_id, "escalated"), bool, "written once the database is back",
+                         PATIENCE_S)
 
 
 async def test_a_database_that_stops_answering_is_a_503_not_a_hung_request(
