@@ -84,8 +84,8 @@ class CaseProjection:
 
     async def _write(self) -> None:
         await self._settle()
-        if self._carriers:  # a send of this task takes the transitions
-            return
+        if self._carriers:  # a send of this task takes the transitions; this writes any it did not
+            await workflow.wait_condition(lambda: not self._carriers)
         events = self._take()
         if events is None:
             return
