@@ -6,10 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.projection import write_case_events
 from steward.phones import is_landline
 from steward.store.models import Case, Household, Resident, Staff
 from steward.store.on_duty import on_duty_in_tier
 from workflows.activity_contracts import (
+    ContactLookup,
     DispatchRequest,
     DispatchResult,
     ResidentContact,
@@ -146,9 +148,15 @@ class Directory:
             return staff_to_tell(session, [], request)
 
     @activity.defn(name=Activity.RESIDENT_CONTACT)
-    def resident_contact(self, resident_id: str) -> ResidentContact:
+    def resident_contact(self, lookup: ContactLookup | str) -> ResidentContact:
+        """The contact, after writing the transitions the look-up carries (`workflows/case_projection.py`);
+        a bare id was scheduled before `case-projection-carried`."""
+        if isinstance(lookup, str):
+            lookup = ContactLookup(resident_id=lookup)
+        if lookup.carried is not None:
+            write_case_events(self.sessions, lookup.carried)
         with self.sessions() as session:
-            return resident_contact_in(session, resident_id)
+            return resident_contact_in(session, lookup.resident_id)
 
     @activity.defn(name=Activity.OPEN_REPORTS)
     def open_reports(self, request: OpenReports) -> list[str]:

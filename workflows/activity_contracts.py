@@ -56,6 +56,12 @@ class Carrying(Contract):
     carried: CaseEvents | None = None
 
 
+class ContactLookup(Carrying):
+    """A resident's contact as it is now: what the callback step reads before its attempts."""
+
+    resident_id: str
+
+
 class Notice(Carrying):
     """One message or call. The text is rendered by the activity from `template` in `locale`."""
 

@@ -21,6 +21,7 @@ from workflows.names import Activity
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activity_contracts import (
+        ContactLookup,
         Notice,
         ResidentContact,
         ResidentNotice,
@@ -35,7 +36,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import Channel, Tier
     from workflows.policy import DeliveryPolicy, SlaPolicy
 
-# How a case's sends carry its projection (`CaseProjection.carrying`): given the send of what it carries.
+# How a case's sends and look-ups carry its projection (`CaseProjection.carrying`): given the activity
+# to schedule with what it carries.
 Carrier = Callable[[Callable[[CaseEvents | None], Awaitable[object]]], Awaitable[object]]
 
 SEND_TIMEOUT = timedelta(seconds=30)
@@ -118,14 +120,15 @@ class Messenger:
     # --- lookups ---------------------------------------------------------------------------
 
     async def resident(self, resident_id: str) -> ResidentContact:
-        """The resident's contact as it is now (opt-outs and bad channels change over time)."""
-        return await workflow.execute_activity(
+        """The resident's contact as it is now (opt-outs and bad channels change over time); a case's
+        look-up carries its task's transitions as a send does (the resolve's, before the callback)."""
+        return await self._carrying(lambda carried: workflow.execute_activity(
             Activity.RESIDENT_CONTACT,
-            resident_id,
+            ContactLookup(resident_id=resident_id, carried=carried),
             result_type=ResidentContact,
             start_to_close_timeout=LOOKUP_TIMEOUT,
             summary="look up the resident's contact",
-        )
+        ))
 
     async def staff(self, staff_id: str) -> StaffContact | None:
         if staff_id not in self._staff:

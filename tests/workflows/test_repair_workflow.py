@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -36,6 +37,7 @@ from workflows.actions import (
     Withdraw,
 )
 from workflows.contracts import Actor, CallbackResult, ReachedBy, Role, Severity, Status, Tier
+from workflows.names import Activity
 from workflows.repair import RepairWorkflow
 
 MINUTE = timedelta(minutes=1)
@@ -320,8 +322,14 @@ async def test_satisfied_resident_closes_the_case(cases: RepairCases) -> None:
     await cases.sandbox_messages_eventually(
         "+8613800000101", handle.id, lambda ms: any("Reply 1 if you are satisfied" in m["body"] for m in ms)
         and any("is closed" in m["body"] for m in ms))
-    writes = projection_writes(await handle.fetch_history())
+    history = await handle.fetch_history()
+    writes = projection_writes(history)
     assert writes[-1:] == [["callback_reply", "callback_recorded", "closed"]]
+    # Every write rode in a send or the callback step's contact look-up (the resolve's): none on its own.
+    assert [event for write in writes for event in write] == [e.event for e in cases.projected(handle.id)[1]]
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert Activity.PROJECT_CASE_EVENTS not in scheduled and len(scheduled) <= 10, scheduled
     await cases.save_history(handle, "repair_satisfied")
 
 
