@@ -80,6 +80,13 @@ def gather_of(notice: Notice) -> str | None:
     return notice.gather or DEFAULT_GATHER.get(notice.template)
 
 
+def status_callback(notice: Notice, base: str) -> dict[str, str]:
+    """Twilio reports delivery only where Steward acts on it: a callback attempt, which a failed
+    delivery moves to the next channel (issue 18). Every other notice keeps the status Twilio gave when
+    it took it; a status callback per state of every SMS cost the API more than the rest of a case."""
+    return {"status_callback": f"{base}{STATUS_PATH}"} if notice.attempt is not None else {}
+
+
 class Notifier:
     """The notify activity with what it needs: settings, a session factory and one Twilio client."""
 
@@ -212,16 +219,16 @@ class Notifier:
 
     async def _create(self, notice: Notice, body: str) -> tuple[str, str]:
         base = self._settings.webhook_base_url
+        status = status_callback(notice, base)
         if notice.channel == Channel.voice:
             call = await self.client.calls.create_async(
                 to=notice.to, from_=self._settings.twilio_from_number,
                 url=f"{base}{VOICE_PATH}?key={quote(notice.key, safe='')}", method="POST",
-                status_callback=f"{base}{STATUS_PATH}", status_callback_method="POST",
+                **status, **({"status_callback_method": "POST"} if status else {}),
             )
             return call.sid, call.status
         message = await self.client.messages.create_async(
-            to=notice.to, from_=self._settings.twilio_from_number, body=body,
-            status_callback=f"{base}{STATUS_PATH}",
+            to=notice.to, from_=self._settings.twilio_from_number, body=body, **status,
         )
         return message.sid, message.status
 

@@ -58,11 +58,27 @@ async def get_json(http: httpx.AsyncClient, path: str, **params):
 # --- messages ----------------------------------------------------------------------------------
 
 
+def attempt(to: str, channel: Channel = Channel.sms) -> Notice:
+    """A callback attempt: the one notice whose delivery Twilio reports back (Steward acts on a failure)."""
+    return notice(to, channel, attempt=1)
+
+
+async def test_only_a_callback_attempt_asks_twilio_for_its_delivery_status(notifier, receiver, sandbox_http):
+    told, asked = unique_phone(), unique_phone()
+    await notifier.send(notice(told))
+    await notifier.send(attempt(asked))
+    [message] = await get_json(sandbox_http, "/sandbox/messages", to=told)
+    assert message["status_callback"] is None
+    callbacks = await receiver.wait_for(lambda r: len(r) == 2)
+    [with_status] = await get_json(sandbox_http, "/sandbox/messages", to=asked)
+    assert {c.form["MessageSid"] for c in callbacks} == {with_status["sid"]}, "none for the other SMS"
+
+
 async def test_an_sms_is_recorded_and_its_signed_status_callbacks_say_sent_then_delivered(
     notifier, receiver, sandbox_http, database
 ):
     phone = unique_phone()
-    sent = notice(phone)
+    sent = attempt(phone)
     result = await notifier.send(sent)
 
     assert result.sid.startswith("SM") and len(result.sid) == 34 and result.status == "queued"
@@ -310,7 +326,7 @@ async def test_twilio_out_of_reach_is_retryable(database, receiver):
 async def test_a_phone_that_fails_gets_undelivered_with_error_30003(notifier, receiver, sandbox_http):
     phone = unique_phone()
     await sandbox_http.post("/sandbox/phones", json={"number": phone, "sms": "fail"})
-    result = await notifier.send(notice(phone))
+    result = await notifier.send(attempt(phone))
     callbacks = await receiver.wait_for(lambda r: len(r) == 2)
     assert [(c.form["MessageStatus"], c.form.get("ErrorCode")) for c in callbacks] == [
         ("sent", None), ("undelivered", "30003")]
@@ -454,7 +470,7 @@ async def test_an_unanswered_call_ends_with_that_status_and_never_fetches_its_ur
 ):
     phone = unique_phone()
     await sandbox_http.post("/sandbox/phones", json={"number": phone, "voice": behaviour})
-    result = await notifier.send(notice(phone, Channel.voice))
+    result = await notifier.send(attempt(phone, Channel.voice))
     [status] = await receiver.wait_for(lambda r: len(r) == 1)
     assert status.form["CallStatus"] == behaviour and status.form["CallSid"] == result.sid and signed(status)
     assert receiver.at("/webhooks/twilio/voice") == []
