@@ -186,7 +186,7 @@ class Projection:
 
     @activity.defn(name=Activity.PROJECT_CASE_EVENTS)
     def project_case_events(self, events: CaseEvents) -> None:
-        """A workflow task's transitions, when no send of that task carried them (`write_case_events`)."""
+        """A workflow task's transitions, when no send or look-up of that task carried them."""
         write_case_events(self.sessions, events)
 
     @activity.defn(name=Activity.PROJECT_HEARING)

@@ -50,8 +50,9 @@ class TierRequest(Contract):
 
 
 class Carrying(Contract):
-    """A send that first writes its case's transitions of the same workflow task to the read model: one
-    activity where there were two (`workflows/case_projection.py`)."""
+    """An activity of a case (a send, the callback step's contact look-up) that first writes the case's
+    transitions of the same workflow task to the read model: one activity where there were two
+    (`workflows/case_projection.py`)."""
 
     carried: CaseEvents | None = None
 

@@ -9,8 +9,9 @@ not held back behind an earlier one still retrying: supervisors, residents and t
 the read model, so a transition must reach it as soon as the database allows. Cases started before
 this change wrote each transition in its own activity, and replay that way.
 
-When the task also sends a notice, the send carries the write: its activity writes first, then sends,
-so most tasks schedule one activity instead of two. A send that fails hands its transitions back to a
+When the task also sends a notice (or the callback step looks the resident's contact up), that
+activity carries the write: it writes first, then sends, so most tasks schedule one activity instead
+of two. A send that fails hands its transitions back to a
 write of their own (writes are idempotent by seq, so a write done twice does nothing the second time);
 one the database refused for good is reported by the send's failure, and the notice goes again alone.
 """
