@@ -159,6 +159,20 @@ class System:
             "--db-filename", str(self.data_dir / "temporal.db"), "--namespace", "default",
             "--log-level", "warn", *dev_server_flags()])
         _wait_port(self.temporal_port, proc, "temporal")
+        asyncio.run(self._until_serving())
+
+    async def _until_serving(self) -> None:
+        """The port opens before the frontend serves ("Frontend is not healthy yet"): until a client
+        connects and our search attributes are there, bounded."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                await register_search_attributes(await connect(self.settings))
+                return
+            except RuntimeError as error:
+                if "not healthy" not in str(error) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.2)
 
     def start_worker(self, name: str = "worker") -> None:
         self._start(name, [sys.executable, "-m", "workers.cli", "worker"])
@@ -173,11 +187,6 @@ class System:
             self.balancer.start()
             self.env["STEWARD_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.balancer.port}"
         self.start_temporal()
-
-        async def attributes() -> None:
-            await register_search_attributes(await connect(self.settings))
-
-        asyncio.run(attributes())
         self.engine = make_engine(self.settings.database)
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)
