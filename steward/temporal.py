@@ -4,6 +4,8 @@ are set), our search attributes."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -89,6 +91,19 @@ async def connect(settings: Settings, *, runtime: Runtime | None = None,
         rpc_metadata=where.rpc_metadata, data_converter=data_converter(settings.encryption_keys),
         runtime=runtime, interceptors=interceptors,
     )
+
+
+async def connect_when_serving(settings: Settings, within_s: float) -> Client:
+    """`connect` to a server just started: its port opens before its frontend serves ("Frontend is
+    not healthy yet"), so that answer is waited out, for at most `within_s`."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError as error:
+            if "not healthy" not in str(error) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.2)
 
 
 def dev_server_flags() -> list[str]:

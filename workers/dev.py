@@ -28,7 +28,7 @@ from steward.seed import DEMO_PEOPLE, seed_demo
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, upgrade
 from steward.store.models import Equipment
-from steward.temporal import connect, dev_server_flags, register_search_attributes
+from steward.temporal import connect, connect_when_serving, dev_server_flags, register_search_attributes
 from workflows.contracts import Actor, Role
 
 DEMO_PLANS = {
@@ -121,7 +121,7 @@ def _wait_for_port(name: str, port: int, children: Children) -> None:
 
 async def _register_search_attributes(settings: Settings) -> None:
     """Also for a server we did not start (STEWARD_TEMPORAL_ADDRESS): ours must exist before any case."""
-    client = await connect(settings)
+    client = await connect_when_serving(settings, READY_TIMEOUT_S)
     await register_search_attributes(client)
 
 

@@ -35,7 +35,7 @@ from steward.seed import seed_demo
 from steward.settings import Settings
 from steward.store.database import make_engine, session_factory, upgrade
 from steward.store.models import Case, CaseEventRow
-from steward.temporal import connect, dev_server_flags, register_search_attributes
+from steward.temporal import connect, connect_when_serving, dev_server_flags, register_search_attributes
 from steward.tokens import create_token
 from tests.api.conftest import REPAIR, quiet_hours_away_from
 from tests.chaos.tcp_proxy import TcpProxy
@@ -162,17 +162,7 @@ class System:
         asyncio.run(self._until_serving())
 
     async def _until_serving(self) -> None:
-        """The port opens before the frontend serves ("Frontend is not healthy yet"): until a client
-        connects and our search attributes are there, bounded."""
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                await register_search_attributes(await connect(self.settings))
-                return
-            except RuntimeError as error:
-                if "not healthy" not in str(error) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(0.2)
+        await register_search_attributes(await connect_when_serving(self.settings, START_TIMEOUT_S))
 
     def start_worker(self, name: str = "worker") -> None:
         self._start(name, [sys.executable, "-m", "workers.cli", "worker"])
