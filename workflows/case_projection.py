@@ -11,9 +11,9 @@ this change wrote each transition in its own activity, and replay that way.
 
 When the task also sends a notice (or the callback step looks the resident's contact up), that
 activity carries the write: it writes first, then sends, so most tasks schedule one activity instead
-of two. A send that fails hands its transitions back to a
-write of their own (writes are idempotent by seq, so a write done twice does nothing the second time);
-one the database refused for good is reported by the send's failure, and the notice goes again alone.
+of two. A send that fails hands its transitions back to a write of their own (writes are idempotent by
+seq, so a write done twice does nothing the second time); one the database refused for good is
+reported by the send's failure, and the notice goes again alone.
 """
 
 from __future__ import annotations
@@ -70,17 +70,17 @@ class CaseProjection:
             await self._settle()
         finally:
             self._carriers -= 1
-        carried = self._take()
-        if carried is None:
+        taken = self._take()
+        if not taken:
             return await send(None)
         try:
-            return await send(carried)
+            return await send(self._batch(taken))
         except ActivityError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and cause.type == PROJECTION_REJECTED:
                 workflow.logger.warning("projection of %s refused: %s", self.case_id, cause)
                 return await send(None)
-            self._hand_back(carried)
+            self._hand_back(taken)
             raise
 
     async def _write(self) -> None:
@@ -88,12 +88,12 @@ class CaseProjection:
         if self._carriers:  # a send of this task takes the transitions; this writes any it did not
             await workflow.wait_condition(lambda: not self._carriers)
         events = self._take()
-        if events is None:
+        if not events:
             return
         try:
             await workflow.start_activity(
-                Activity.PROJECT_CASE_EVENTS, events, start_to_close_timeout=PROJECT_TIMEOUT,
-                summary="project " + ", ".join(transition.event for transition in events.transitions),
+                Activity.PROJECT_CASE_EVENTS, self._batch(events), start_to_close_timeout=PROJECT_TIMEOUT,
+                summary="project " + ", ".join(event.event for event in events),
             )
         except ActivityError as error:  # refused for good: the case's history shows it
             workflow.logger.warning("projection of %s refused: %s", self.case_id, error.cause or error)
@@ -108,16 +108,17 @@ class CaseProjection:
         else:
             await asyncio.sleep(0)
 
-    def _take(self) -> CaseEvents | None:
+    def _take(self) -> list[CaseEvent]:
         events, self._waiting = self._waiting, []
-        if not events:
-            return None
+        return events
+
+    def _batch(self, events: list[CaseEvent]) -> CaseEvents:
+        """One write's input: the transitions, and the case's state after the last."""
         transitions = [Transition(**event.model_dump(exclude={"state"})) for event in events]
         return CaseEvents(case_id=self.case_id, transitions=transitions, state=events[-1].state)
 
-    def _hand_back(self, carried: CaseEvents) -> None:
+    def _hand_back(self, events: list[CaseEvent]) -> None:
         """A failed send may not have written what it carried: a write of its own does (again)."""
-        handed = [CaseEvent(**each.model_dump(), state=carried.state) for each in carried.transitions]
-        self._waiting[:0] = handed
-        if len(self._waiting) == len(handed):
+        self._waiting[:0] = events
+        if len(self._waiting) == len(events):
             self.background.start(self._write())
