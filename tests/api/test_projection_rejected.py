@@ -15,6 +15,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from tests.api.conftest import Api
+from tests.chaos.harness import eventually
 from workflows.case_contracts import CaseInput
 from workflows.contracts import Actor, Role, Severity
 from workflows.names import Activity
@@ -67,10 +68,7 @@ async def test_a_projection_postgresql_refuses_fails_once_and_the_history_says_s
     def page_sent(entries: list[dict]) -> bool:
         return any(page["delivery"]["status"] not in ("pending", "failed") for page in pages(entries))
 
-    deadline = asyncio.get_running_loop().time() + 20
-    while not page_sent(entries := await history()):
-        assert asyncio.get_running_loop().time() < deadline, "the handler's page never went"
-        await asyncio.sleep(0.2)
+    entries = await eventually(history, page_sent, "the handler's page went", 20)
     [entry, *_] = [e for e in entries if e["event"] == "projection_failed"]
     assert "refused a transition for good" in entry["text"] and "too long" in entry["text"]
     assert "R" * 40 not in entry["text"]
