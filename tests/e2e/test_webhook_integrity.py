@@ -42,6 +42,19 @@ async def test_a_late_failed_status_after_delivered_fails_no_attempt_and_the_res
     assert state["callback"]["result"] == "satisfied"
 
 
+async def test_only_the_callback_attempt_hears_back_from_twilio(steward: Steward, community: Community):
+    """Twilio reports a delivery where Steward acts on it: the callback attempt, whose failure moves the
+    callback on. The earlier notices keep the status Twilio gave when it took them."""
+    resident = await community.resident(locale="en")
+    case_id = await community.resolved(resident)
+    asked = await steward.phones.sms(resident.phone, case_id, CALLBACK_SMS["en"])
+    await delivered(steward, asked["sid"])
+    statuses = {e["detail"]["template"]: e["delivery"]["status"] for e in await steward.history(case_id)
+                if e["event"] == "message"}
+    assert statuses["callback_request"] == "delivered"
+    assert statuses["case_received"] == "queued", statuses
+
+
 async def delivered(steward: Steward, sid: str) -> None:
     """Wait (bounded) until Twilio's "delivered" for the message has been recorded."""
     deadline = asyncio.get_running_loop().time() + 30
