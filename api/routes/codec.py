@@ -9,7 +9,6 @@ STEWARD_PAYLOAD_KEYS nothing is sealed: clear payloads pass both ways, encrypted
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -50,7 +49,7 @@ class CodecPayloads(BaseModel):
 def _bytes(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error as error:
+    except ValueError as error:  # binascii.Error, or text with characters outside ASCII
         raise ApiError(400, f"{what} is not base64") from error
 
 
