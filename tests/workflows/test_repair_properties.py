@@ -105,6 +105,7 @@ async def act(cases: RepairCases, handle, step: tuple) -> None:
             )
     else:
         update, action = updates[kind]()
+        await quiet(handle)
         before = await cases.state(handle)
         try:
             await handle.execute_update(update, action)
@@ -116,6 +117,19 @@ async def act(cases: RepairCases, handle, step: tuple) -> None:
                     before.timeline,
                     before.tier,
                 )
+
+
+async def quiet(handle, within: float = 10) -> None:
+    """Until the case has nothing in flight (no activity, no workflow task): a refused update is then
+    compared with a case that is not moving on by itself (a callback step's look-up returning)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        raw = (await handle.describe()).raw_description
+        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the case never settled: {raw.pending_activities}")
+        await asyncio.sleep(0.05)
 
 
 async def settled(cases: RepairCases, handle, within: float = 10) -> tuple[CaseState, CaseRow]:
