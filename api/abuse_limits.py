@@ -16,7 +16,7 @@ import anyio.from_thread
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from steward.limits import Limit, take
+from steward.limits import Limit, RateLimited, take
 from steward.store.homes import home_of
 from workflows.contracts import Actor, Role, Severity
 from workflows.policy import AbuseLimits, RateLimit
@@ -35,13 +35,19 @@ class _AlreadyStarted(Exception):
 async def start_counted(sessions: sessionmaker[Session], limits: AbuseLimits, caller: Actor,
                         severity: Severity, start: Start, exists: Start) -> bool:
     """`start()` (True when it started the case now) within the caller's limits, or `RateLimited`;
-    a retry of a case that `exists()` already is answered as before, whatever the count."""
-    if caller.role is not Role.resident or await exists():
+    a retry of a case that `exists()` already is answered as before, whatever the count. Existence is
+    asked only of a refused submission: a retry within the limits rolls its count back anyway, and the
+    usual submission saves a round trip to Temporal (issue 18)."""
+    if caller.role is not Role.resident:
         return await start()
     try:
         await run_in_threadpool(_count_and_start, sessions, limits, caller, severity, start)
     except _AlreadyStarted:
         return False
+    except RateLimited:
+        if await exists():
+            return await start()
+        raise
     return True
 
 
