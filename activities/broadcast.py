@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.directory import staff_to_tell
 from activities.notify import Notifier
+from activities.projection import write_case_events
 from workflows.activity_contracts import Notice, SendManyResult, StaffContact, StaffNotices
 from workflows.messenger import staff_notices
 from workflows.names import Activity
@@ -34,13 +35,16 @@ class Broadcaster:
     async def send_to_staff(self, notices: StaffNotices) -> SendManyResult:
         """Who is to be told, read as it is now (an escalation's tier on duty), and every notice sent:
         one activity per page, so a storm of escalations sends before it looks anything up again."""
-        await self.notifier.write_carried(notices.carried)
+        def readers(session: Session) -> list[StaffContact]:
+            return staff_to_tell(session, notices.staff_ids, notices.tier)
 
-        def readers() -> list[StaffContact]:
+        def look_up() -> list[StaffContact]:
+            if notices.carried is not None:
+                return write_case_events(self.sessions, notices.carried, then=readers)
             with self.sessions() as session:
-                return staff_to_tell(session, notices.staff_ids, notices.tier)
+                return readers(session)
 
-        people = await asyncio.to_thread(readers)
+        people = await asyncio.to_thread(look_up)
         return await self.send_many(staff_notices(notices.case_id, notices.key, people, notices.channel,
                                                   notices.template, notices.params, notices.gather))
 

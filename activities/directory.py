@@ -153,10 +153,13 @@ class Directory:
         a bare id was scheduled before `case-projection-carried`."""
         if isinstance(lookup, str):
             lookup = ContactLookup(resident_id=lookup)
-        if lookup.carried is not None:
-            write_case_events(self.sessions, lookup.carried)
-        with self.sessions() as session:
+        def read(session: Session) -> ResidentContact:
             return resident_contact_in(session, lookup.resident_id)
+
+        if lookup.carried is not None:
+            return write_case_events(self.sessions, lookup.carried, then=read)
+        with self.sessions() as session:
+            return read(session)
 
     @activity.defn(name=Activity.OPEN_REPORTS)
     def open_reports(self, request: OpenReports) -> list[str]:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import quote
 
 import aiohttp
@@ -108,15 +109,15 @@ class Notifier:
             self._client = None
 
     async def write_carried(self, carried: CaseEvents | None) -> None:
-        """The case's transitions a send carries (`workflows/case_projection.py`), written before it
-        sends: a database that is down fails the try before anything is sent; a retry writes them again,
-        which does nothing."""
+        """The case's transitions a notice carries (`workflows/case_projection.py`) when it sends nothing
+        (nobody to reach); a notice that sends writes them with its row, before it sends, so a database
+        that is down fails the try before anything is sent, and a retry writes them again, which does
+        nothing."""
         if carried is not None:
             await asyncio.to_thread(write_case_events, self._sessions, carried)
 
     @activity.defn(name=Activity.NOTIFY)
     async def send(self, notice: Notice) -> SendResult:
-        await self.write_carried(notice.carried)
         try:
             body = render(notice.template, notice.locale, notice.params, channel=notice.channel,
                           timezone=self._settings.timezone,
@@ -126,7 +127,7 @@ class Notifier:
             metrics.send_failed(notice.channel.value, "TemplateError")
             raise ApplicationError(str(error), type="TemplateError", non_retryable=True) from None
 
-        done, tried_since, claimed_at = await self._write(notice, body, status="pending")
+        done, tried_since, claimed_at, opted_out = await self._write(notice, body, status="pending")
         if done is not None:
             return done
         if tried_since is not None and (earlier := await self._sent_before(notice, body, tried_since)):
@@ -141,7 +142,7 @@ class Notifier:
             raise ApplicationError(f"{notice.key}: a fixed line cannot take an SMS",
                                    {"code": NOT_MOBILE, "status": 400, "channel": notice.channel.value},
                                    type="InvalidNumber", non_retryable=True)
-        if notice.channel == Channel.sms and await asyncio.to_thread(self._opted_out, notice.to):
+        if opted_out:
             await self._update(notice.key, status="failed", error_code=OPTED_OUT)
             metrics.send_failed(notice.channel.value, "OptedOut")
             raise ApplicationError(f"{notice.key}: the phone has opted out of SMS", {"code": OPTED_OUT},
@@ -174,14 +175,15 @@ class Notifier:
     async def send_to_resident(self, notice: ResidentNotice) -> SendResult | None:
         """The resident's contact read as it is now (opt-outs and bad channels change), then the send on
         the channel the one rule chooses; None when nothing can reach them (the workflow logs the skip)."""
-        await self.write_carried(notice.carried)
         contact = await asyncio.to_thread(self._resident_contact, notice.resident_id)
         channel = resident_channel(contact)
         if channel is None or not contact.phone:
+            await self.write_carried(notice.carried)
             return None  # the workflow logs it, with the case's ids
         return await self.send(Notice(
             case_id=notice.case_id, key=notice.key, to=contact.phone, channel=channel, locale=contact.locale,
-            template=notice.template, params=notice.params, recipient_id=notice.resident_id))
+            template=notice.template, params=notice.params, recipient_id=notice.resident_id,
+            carried=notice.carried))
 
     def _resident_contact(self, resident_id: str) -> ResidentContact:
         with self._sessions() as session:
@@ -256,36 +258,36 @@ class Notifier:
 
     # --- the notifications row --------------------------------------------------------------
 
-    async def _write(
-        self, notice: Notice, body: str | None, status: str
-    ) -> tuple[SendResult | None, datetime | None, datetime]:
-        """Create or refresh the row for this attempt. Answers the result when the key was already
-        sent; when an earlier try that may have reached Twilio began (None otherwise); and the time
-        this try wrote, which marks the row as this try's until a later try writes it."""
+    async def _write(self, notice: Notice, body: str | None, status: str) -> Claim:
+        """Create or refresh the row for this attempt, in the transaction that writes the transitions the
+        notice carries."""
         return await asyncio.to_thread(self._write_row, notice, body, status)
 
-    def _write_row(
-        self, notice: Notice, body: str | None, status: str
-    ) -> tuple[SendResult | None, datetime | None, datetime]:
+    def _write_row(self, notice: Notice, body: str | None, status: str) -> Claim:
+        def claim(session: Session) -> Claim:
+            row = session.get(Notification, notice.key)
+            if row is not None and (row.sid or row.status == "app"):
+                return Claim(SendResult(sid=row.sid, status=row.status), None, row.updated_at, False)
+            # Only a try that left "pending" may have reached Twilio without hearing back.
+            tried_since = _aware(row.updated_at) if row is not None and row.status == "pending" else None
+            if row is None:
+                row = Notification(key=notice.key, created_at=now())
+                session.add(row)
+            row.case_id, row.to, row.channel = notice.case_id, notice.to, notice.channel.value
+            row.template, row.locale, row.params = notice.template, notice.locale.value, notice.params
+            row.body, row.gather, row.attempt = body, gather_of(notice), notice.attempt
+            row.recipient_id = notice.recipient_id
+            claimed_at = now()
+            row.status, row.error_code, row.updated_at = status, None, claimed_at
+            return Claim(None, tried_since, claimed_at,
+                         notice.channel == Channel.sms and _opted_out(session, notice.to))
+
         for _ in range(2):
             try:
+                if notice.carried is not None:
+                    return write_case_events(self._sessions, notice.carried, then=claim)
                 with self._sessions.begin() as session:
-                    row = session.get(Notification, notice.key)
-                    if row is not None and (row.sid or row.status == "app"):
-                        return SendResult(sid=row.sid, status=row.status), None, row.updated_at
-                    # Only a try that left "pending" may have reached Twilio without hearing back.
-                    tried_since = _aware(row.updated_at) if row is not None and row.status == "pending" \
-                        else None
-                    if row is None:
-                        row = Notification(key=notice.key, created_at=now())
-                        session.add(row)
-                    row.case_id, row.to, row.channel = notice.case_id, notice.to, notice.channel.value
-                    row.template, row.locale, row.params = notice.template, notice.locale.value, notice.params
-                    row.body, row.gather, row.attempt = body, gather_of(notice), notice.attempt
-                    row.recipient_id = notice.recipient_id
-                    claimed_at = now()
-                    row.status, row.error_code, row.updated_at = status, None, claimed_at
-                return None, tried_since, claimed_at
+                    return claim(session)
             except IntegrityError:
                 log.info("notification %s written concurrently; reading it again", notice.key)
         raise RuntimeError(f"could not write notification {notice.key}")
@@ -312,11 +314,23 @@ class Notifier:
             row = session.get(Notification, key)
             return row is not None and _aware(row.updated_at) == _aware(claimed_at)
 
-    def _opted_out(self, phone: str) -> bool:
-        with self._sessions() as session:
-            return bool(session.scalar(
-                select(Resident.id).where(Resident.phone == phone, Resident.opted_out.is_(True)).limit(1)
-            ))
+
+
+class Claim(NamedTuple):
+    """A try's hold on its notice row: the result when the key was already sent; when an earlier try
+    that may have reached Twilio began (None otherwise); the time this try wrote, which marks the row
+    as this try's until a later try writes it; and whether the phone opted out of SMS."""
+
+    done: SendResult | None
+    tried_since: datetime | None
+    claimed_at: datetime
+    opted_out: bool
+
+
+def _opted_out(session: Session, phone: str) -> bool:
+    return bool(session.scalar(
+        select(Resident.id).where(Resident.phone == phone, Resident.opted_out.is_(True)).limit(1)
+    ))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -9,7 +9,9 @@ rebuilds drifted rows from the workflow's own state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +28,8 @@ from workflows.drill_contracts import DrillState
 from workflows.hearing_contracts import HearingState, ObjectionFigures
 from workflows.names import PROJECTION_REJECTED, Activity
 from workflows.projected import DrillEvent, HearingEvent
+
+Done = TypeVar("Done")
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -204,23 +208,34 @@ class Projection:
         metrics.transition("drill", event.event, event.detail)
 
 
-def write_case_events(sessions: sessionmaker[Session], events: CaseEvents) -> None:
+def write_case_events(sessions: sessionmaker[Session], events: CaseEvents,
+                      then: Callable[[Session], Done] | None = None) -> Done | None:
     """A workflow task's transitions and the case's state after them, in one transaction: the projection
     activity's work, and what a send carrying them does before it sends (`workflows/case_projection.py`).
+    `then` is the rest of the activity's database work (a send's claim of its notice row, a look-up),
+    done in the same transaction: one commit instead of two (issue 18).
 
     A row the database refuses for its content (a value wider than its column) would be refused on
     every retry: the others are written each on its own, then this fails at once, non-retryable, naming
-    what was refused, and the case's history says so to supervisors."""
+    what was refused, and the case's history says so to supervisors. When the transitions were not what
+    it refused, `then` runs again alone (and raises again if the refusal was its own)."""
+    done = None
     try:
         with sessions.begin() as session:
             for transition in events.transitions:
                 _record(session, transition)
             write_case(session, events.state, events.transitions[-1].seq)
+            if then is not None:
+                done = then(session)
     except DataError:
         _one_by_one(sessions, events)
+        if then is not None:
+            with sessions.begin() as session:
+                done = then(session)
     for transition in events.transitions:
         metrics.transition(events.state.kind.value, transition.event, transition.detail,
                            events.state.severity.value)
+    return done
 
 
 def _one_by_one(sessions: sessionmaker[Session], events: CaseEvents) -> None:

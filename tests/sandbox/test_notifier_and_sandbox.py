@@ -111,8 +111,8 @@ async def test_a_retry_after_a_kill_between_send_and_record_finds_the_sms_instea
     phone = unique_phone()
     sent = notice(phone)
     body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
-    done, tried_since, _ = await notifier._write(sent, body, status="pending")
-    assert (done, tried_since) == (None, None)
+    claim = await notifier._write(sent, body, status="pending")
+    assert (claim.done, claim.tried_since) == (None, None)
     taken = await notifier.client.messages.create_async(to=phone, from_=FROM, body=body)
 
     retried = await notifier.send(sent)
@@ -149,7 +149,7 @@ async def test_a_retry_whose_earlier_try_never_reached_twilio_sends_once_and_the
     phone = unique_phone()
     sent = notice(phone)
     body = render(sent.template, sent.locale, sent.params, channel=sent.channel, timezone="Asia/Shanghai")
-    _, _, stalled_claim = await notifier._write(sent, body, status="pending")
+    stalled_claim = (await notifier._write(sent, body, status="pending")).claimed_at
 
     retried = await notifier.send(sent)
 
