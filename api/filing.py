@@ -18,21 +18,34 @@ from temporalio.client import Client
 from api.abuse_limits import start_counted
 from api.cases import case_id_for, request_digest, start_case, workflow_exists
 from api.errors import ApiError
-from api.incidents import incident_holding
+from api.incidents import first_running
 from api.models import Submission, SubmitRequest
 from steward.settings import Settings
 from steward.store.homes import home_of
+from steward.store.incidents import open_incidents_for
 from steward.store.models import Building, Equipment, Household, Resident, Staff
-from workflows.case_contracts import CaseInput
+from workflows.case_contracts import CaseInput, IncidentHold
 from workflows.contracts import Actor, ComplaintCategory, Kind, Role
 from workflows.equipment_contracts import EquipmentStatus
 
 
-def filed_where(sessions: sessionmaker[Session], request: SubmitRequest, caller: Actor) -> SubmitRequest:
+def _looked_up(sessions: sessionmaker[Session], request: SubmitRequest,
+               caller: Actor) -> tuple[SubmitRequest, list[IncidentHold]]:
+    """Everything filing asks the database, in one session (issue 18): where the case is filed, that
+    the directory knows what it names, and, for a repair, the open incidents it may join."""
+    with sessions() as session:
+        request = filed_where(session, request, caller)
+        _check_directory(session, request)
+        if request.kind is not Kind.repair:
+            return request, []
+        assert request.building_id is not None  # settled by filed_where
+        return request, open_incidents_for(session, request.building_id, request.unit, request.category)
+
+
+def filed_where(session: Session, request: SubmitRequest, caller: Actor) -> SubmitRequest:
     """The request with its building and unit settled: defaults from the household, a resident's own
     home or building checked (403 otherwise)."""
-    with sessions() as session:
-        home = home_of(session, request.resident_id)
+    home = home_of(session, request.resident_id)
     if home is None:
         if request.building_id is None:
             raise ApiError(422, "building_id: the resident has no household in the directory; name one")
@@ -52,7 +65,7 @@ def filed_where(sessions: sessionmaker[Session], request: SubmitRequest, caller:
     return settled
 
 
-def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) -> None:
+def _check_directory(session: Session, request: SubmitRequest) -> None:
     """The building, unit and people named must exist: 422 otherwise. One round trip to the database."""
     checks = {f"no building {request.building_id} in the directory": Building.id == request.building_id}
     if request.unit is not None:
@@ -67,8 +80,7 @@ def _check_directory(sessions: sessionmaker[Session], request: SubmitRequest) ->
         checks[f"no device {request.equipment_id} in service in building {request.building_id}"] = and_(
             Equipment.id == request.equipment_id, Equipment.building_id == request.building_id,
             Equipment.status != EquipmentStatus.retired.value)
-    with sessions() as session:
-        found = session.execute(select(*(exists().where(check) for check in checks.values()))).one()
+    found = session.execute(select(*(exists().where(check) for check in checks.values()))).one()
     for message, present in zip(checks, found, strict=True):
         if not present:
             raise ApiError(422, message)
@@ -104,13 +116,9 @@ async def file_case(client: Client, sessions: sessionmaker[Session], settings: S
     `idempotency_key` of that caller."""
     request = _for_whom(body, caller)
     _check_kind(request)
-    request = await run_in_threadpool(filed_where, sessions, request, caller)
+    request, incidents = await run_in_threadpool(_looked_up, sessions, request, caller)
     case_id = case_id_for(request.kind, caller, idempotency_key)
-    await run_in_threadpool(_check_directory, sessions, request)
-    held_by = None  # a repair of an outage an open incident covers joins it (issue 22)
-    if request.kind is Kind.repair:
-        held_by = await incident_holding(client, sessions, request.building_id, request.unit,
-                                         request.category)
+    held_by = await first_running(client, incidents)  # a repair of an outage joins its incident (issue 22)
     case = CaseInput(**request.model_dump(), submitted_by=caller, submitted_at=datetime.now(UTC),
                      policy=settings.policy, held_by=held_by)
     created = await start_counted(

@@ -3,14 +3,11 @@ live state. The routes are in `api/routes/incidents.py`; the filing door (`api/f
 
 from __future__ import annotations
 
-from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from api.cases import RPC_TIMEOUT, temporal_answers
 from api.errors import ApiError
-from steward.store.incidents import open_incidents_for
 from workflows.case_contracts import IncidentHold
 from workflows.incident_contracts import INCIDENT_PREFIX, IncidentState
 
@@ -38,15 +35,11 @@ async def _running(client: Client, incident_id: str) -> bool:
     return description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def incident_holding(client: Client, sessions: sessionmaker[Session], building_id: str,
-                           unit: str | None, category: str) -> IncidentHold | None:
-    """The open incident a repair filed here joins: of its building and category, covering its unit, and
-    still running (a row the read model has not yet closed is asked of Temporal)."""
-    def lookup() -> list[IncidentHold]:
-        with sessions() as session:
-            return open_incidents_for(session, building_id, unit, category)
-
-    for hold in await run_in_threadpool(lookup):
+async def first_running(client: Client, holds: list[IncidentHold]) -> IncidentHold | None:
+    """The open incident a repair filed here joins: the first of those the read model holds open for its
+    building, category and unit that still runs (a row the read model has not yet closed is asked of
+    Temporal)."""
+    for hold in holds:
         if await _running(client, hold.incident_id):
             return hold
     return None
