@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from steward.store.models import ApiToken
+from steward.store.models import ApiToken, Resident, Staff
 from steward.tokens import UnknownSubject, create_token, resolve_token, revoke_token
 from tests.api.conftest import Api
 from tests.conftest import Database
@@ -43,6 +43,27 @@ def test_a_token_is_only_for_a_person_of_the_directory_in_that_role(
 ) -> None:
     with pytest.raises(UnknownSubject):
         create_token(sqlite_database.sessions, role, subject)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize(("role", "table"), [(Role.resident, Resident), (Role.staff, Staff),
+                                             (Role.supervisor, Staff)])
+def test_a_token_of_a_person_deactivated_in_the_directory_resolves_to_nobody(
+    database: Database, role: Role, table: type,
+) -> None:
+    person_id = f"{'R' if table is Resident else 'S'}T{uuid.uuid4().hex[:6].upper()}"
+    with database.sessions.begin() as session:
+        if table is Resident:
+            session.add(Resident(id=person_id, household_id="H-B1-101", name="Leaving", phone=None,
+                                 locale="en", preferred_channel="sms"))
+        else:
+            session.add(Staff(id=person_id, name="Leaving", tier=2 if role is Role.supervisor else 0,
+                              skills=[], buildings=["B1"], on_duty=False, phone=None, locale="en"))
+    token = create_token(database.sessions, role, person_id)
+    assert resolve_token(database.sessions, token) == Actor(id=person_id, role=role)
+    with database.sessions.begin() as session:
+        session.get(table, person_id).active = False
+    assert resolve_token(database.sessions, token) is None
 
 
 def test_an_admin_token_needs_no_directory_entry(sqlite_database: Database) -> None:
