@@ -153,6 +153,7 @@ class Directory:
         a bare id was scheduled before `case-projection-carried`."""
         if isinstance(lookup, str):
             lookup = ContactLookup(resident_id=lookup)
+
         def read(session: Session) -> ResidentContact:
             return resident_contact_in(session, lookup.resident_id)
 

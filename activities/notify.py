@@ -315,7 +315,6 @@ class Notifier:
             return row is not None and _aware(row.updated_at) == _aware(claimed_at)
 
 
-
 class Claim(NamedTuple):
     """A try's hold on its notice row: the result when the key was already sent; when an earlier try
     that may have reached Twilio began (None otherwise); the time this try wrote, which marks the row

@@ -18,6 +18,7 @@ from workflows.contracts import Actor, Role
 
 TOKEN_PREFIX = "stw_"
 _DIRECTORY = {Role.resident: Resident, Role.staff: Staff, Role.supervisor: Staff}
+_STAFF_ROLES = [role.value for role, table in _DIRECTORY.items() if table is Staff]
 
 
 class UnknownSubject(ValueError):
@@ -55,12 +56,11 @@ def issue_token(session: Session, role: Role, subject: str, lifetime: timedelta 
 def resolve_token(sessions: sessionmaker[Session], token: str) -> Actor | None:
     """The person a live token stands for; None for an unknown, revoked or expired token. One query, the
     person's `active` joined in: every request asks it (issue 18)."""
-    staff_roles = [role.value for role, table in _DIRECTORY.items() if table is Staff]
     with sessions() as session:
         row = session.execute(
             select(ApiToken.role, ApiToken.subject, Resident.active, Staff.active)
             .outerjoin(Resident, and_(ApiToken.role == Role.resident.value, Resident.id == ApiToken.subject))
-            .outerjoin(Staff, and_(ApiToken.role.in_(staff_roles), Staff.id == ApiToken.subject))
+            .outerjoin(Staff, and_(ApiToken.role.in_(_STAFF_ROLES), Staff.id == ApiToken.subject))
             .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
                    or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)))
         ).one_or_none()
