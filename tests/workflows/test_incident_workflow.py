@@ -122,6 +122,9 @@ async def test_reports_join_the_incident_and_are_released_into_their_callbacks(c
         resolved = next(e for e in state.timeline if e.event == "resolved")
         assert resolved.detail["note"] == "a corroded main valve"
         await cases.reply(handle, satisfied=True)
+    # Only once every case has its answer: waiting for a result lets the test server skip time, and the
+    # callback waits of cases not yet answered would run out (each case then goes to a person).
+    for handle in [*joined, own]:
         await cases.result(handle)
         assert "callback_request" in templates(cases, handle.id)
 
